@@ -1,0 +1,248 @@
+/*
+ * llmrt: a C runtime for large language models on CPUs.
+ *
+ * Rules that hold for every function below:
+ *  - Fallible calls return llmrt_status; on failure llmrt_last_error() returns a message for the
+ *    calling thread, valid until that thread's next llmrt call.
+ *  - Handles are opaque. Objects created by *_create / *_load are released by the matching *_free,
+ *    which accepts NULL.
+ *  - Params structs begin with struct_size and are filled by their *_params_init function. The
+ *    library reads only the fields that struct_size covers, so structs only ever grow at the end.
+ *  - A model may be used by many threads at once; a context or a sampler by one thread at a time.
+ *    llmrt_context_cancel may be called from any thread.
+ *  - Strings passed in are UTF-8 and are not retained after the call returns unless stated.
+ */
+#ifndef LLMRT_H
+#define LLMRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(LLMRT_BUILDING_LIBRARY)
+#    define LLMRT_API __declspec(dllexport)
+#  else
+#    define LLMRT_API __declspec(dllimport)
+#  endif
+#else
+#  define LLMRT_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever the ABI changes; bindings compare it with llmrt_api_version() at load. */
+#define LLMRT_API_VERSION 1
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Status, errors, version, logging                                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef int32_t llmrt_status;
+#define LLMRT_OK                    0
+#define LLMRT_ERR_INVALID_ARGUMENT  1  /* a NULL handle, a bad parameter value */
+#define LLMRT_ERR_IO                2  /* a file could not be opened, read or written */
+#define LLMRT_ERR_FORMAT            3  /* a file is malformed: truncated, bad offsets, wrong shapes */
+#define LLMRT_ERR_UNSUPPORTED       4  /* valid input this build cannot handle (architecture, dtype) */
+#define LLMRT_ERR_OUT_OF_MEMORY     5
+#define LLMRT_ERR_CONTEXT_FULL      6  /* the tokens do not fit in the context window */
+#define LLMRT_CANCELLED             7  /* a callback returned non-zero or llmrt_context_cancel was called */
+#define LLMRT_ERR_BUFFER_TOO_SMALL  8  /* an output buffer is too small; the needed size is reported */
+#define LLMRT_ERR_INTERNAL          9  /* a bug in llmrt: please report it */
+#define LLMRT_END_OF_GENERATION    10  /* llmrt_generate_next: the generation has finished */
+
+/* The calling thread's last error message ("" if none). Owned by the library. */
+LLMRT_API const char *llmrt_last_error(void);
+/* A static description of a status code. */
+LLMRT_API const char *llmrt_status_string(llmrt_status status);
+LLMRT_API uint32_t llmrt_api_version(void);
+/* e.g. "0.1.0". Static string. */
+LLMRT_API const char *llmrt_version_string(void);
+
+#define LLMRT_LOG_DEBUG 0
+#define LLMRT_LOG_INFO  1
+#define LLMRT_LOG_WARN  2
+#define LLMRT_LOG_ERROR 3
+/* Called from any thread; message is valid only during the call and has no trailing newline. */
+typedef void (*llmrt_log_callback)(int32_t level, const char *message, void *user_data);
+/* NULL restores the default (warnings and errors to stderr). Process-wide. */
+LLMRT_API void llmrt_set_log_callback(llmrt_log_callback callback, void *user_data);
+/* Messages below this level are dropped (default LLMRT_LOG_WARN). */
+LLMRT_API void llmrt_set_log_level(int32_t level);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Model                                                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct llmrt_model llmrt_model;
+typedef int32_t llmrt_token;
+
+typedef struct llmrt_model_params {
+    uint32_t struct_size;
+    int32_t use_mmap;        /* 1 (default): map weights from the file where the layout allows */
+    int32_t n_threads;       /* threads for load-time work such as conversion; 0 = all cores */
+} llmrt_model_params;
+
+LLMRT_API void llmrt_model_params_init(llmrt_model_params *params);
+
+/* Loads a Hugging Face directory (config.json + safetensors), a GGUF file or an llmrt file.
+ * params may be NULL for defaults. On success *out receives a model to free with llmrt_model_free. */
+LLMRT_API llmrt_status llmrt_model_load(const char *path, const llmrt_model_params *params,
+                                        llmrt_model **out);
+LLMRT_API void llmrt_model_free(llmrt_model *model);
+
+/* Builds a model with random weights and the shape of a known model, in memory, for benchmarks
+ * without downloads: "tinyllama-1.1b", "llama-7b", "stories260k". Its tokenizer is a byte-level
+ * stand-in (one token per byte). seed makes the weights reproducible. */
+LLMRT_API llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
+                                                    const llmrt_model_params *params,
+                                                    llmrt_model **out);
+
+/* Introspection. Returned strings live as long as the model. */
+LLMRT_API const char *llmrt_model_architecture(const llmrt_model *model); /* e.g. "llama" */
+LLMRT_API const char *llmrt_model_weight_type(const llmrt_model *model);  /* e.g. "f32" */
+LLMRT_API uint64_t llmrt_model_n_params(const llmrt_model *model);
+LLMRT_API uint64_t llmrt_model_weight_bytes(const llmrt_model *model);
+LLMRT_API int32_t llmrt_model_n_vocab(const llmrt_model *model);
+LLMRT_API int32_t llmrt_model_n_ctx_train(const llmrt_model *model);
+LLMRT_API int32_t llmrt_model_n_embd(const llmrt_model *model);
+LLMRT_API int32_t llmrt_model_n_layer(const llmrt_model *model);
+LLMRT_API llmrt_token llmrt_model_bos(const llmrt_model *model); /* -1 if none */
+LLMRT_API llmrt_token llmrt_model_eos(const llmrt_model *model); /* -1 if none */
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Tokenizer                                                                                      */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Converts text to token ids. add_special != 0 adds the model's BOS (and whatever else its
+ * tokenizer adds). If capacity is too small, returns LLMRT_ERR_BUFFER_TOO_SMALL and still writes
+ * the needed count to *n_tokens; tokens may be NULL when capacity is 0. */
+LLMRT_API llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t add_special,
+                                      llmrt_token *tokens, int32_t capacity, int32_t *n_tokens);
+
+/* The bytes one token stands for (a piece may be part of a UTF-8 character). Writes up to
+ * capacity bytes, no terminator; *length receives the needed size. LLMRT_ERR_BUFFER_TOO_SMALL if
+ * it did not fit. */
+LLMRT_API llmrt_status llmrt_token_to_piece(const llmrt_model *model, llmrt_token token, char *buf,
+                                            int32_t capacity, int32_t *length);
+
+/* Converts ids back to text, NUL-terminated. skip_special != 0 omits control tokens (BOS, EOS).
+ * *length receives the text length without the terminator; LLMRT_ERR_BUFFER_TOO_SMALL if
+ * capacity < *length + 1. */
+LLMRT_API llmrt_status llmrt_detokenize(const llmrt_model *model, const llmrt_token *tokens,
+                                        int32_t n_tokens, int32_t skip_special, char *buf,
+                                        int32_t capacity, int32_t *length);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Context: KV cache and scratch for one sequence                                                 */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct llmrt_context llmrt_context;
+
+typedef struct llmrt_context_params {
+    uint32_t struct_size;
+    int32_t n_ctx;     /* context window in tokens; 0 = the model's training length (default 0,
+                          capped at 4096 to keep the cache small) */
+    int32_t n_batch;   /* most tokens evaluated in one prefill step (default 512) */
+    int32_t n_threads; /* worker threads; 0 = all cores (default) */
+    int32_t logits_all; /* 1: keep logits for every token of the last llmrt_decode (perplexity);
+                           0 (default): only the last */
+} llmrt_context_params;
+
+LLMRT_API void llmrt_context_params_init(llmrt_context_params *params);
+/* The context keeps a reference to the model: free the context before the model. */
+LLMRT_API llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params *params,
+                                            llmrt_context **out);
+LLMRT_API void llmrt_context_free(llmrt_context *ctx);
+LLMRT_API int32_t llmrt_context_n_ctx(const llmrt_context *ctx);
+/* Number of tokens currently in the KV cache. */
+LLMRT_API int32_t llmrt_context_n_past(const llmrt_context *ctx);
+
+/* Appends n_tokens to the sequence and evaluates them (in n_batch steps). Afterwards
+ * llmrt_get_logits returns the next-token logits after the last token. LLMRT_ERR_CONTEXT_FULL if
+ * they do not fit; LLMRT_CANCELLED if llmrt_context_cancel was called meanwhile. */
+LLMRT_API llmrt_status llmrt_decode(llmrt_context *ctx, const llmrt_token *tokens, int32_t n_tokens);
+/* n_vocab floats, owned by the context, valid until the next call on ctx. NULL before any decode. */
+LLMRT_API const float *llmrt_get_logits(const llmrt_context *ctx);
+/* Logits after token i of the last llmrt_decode call (0 <= i < its n_tokens); needs logits_all
+ * unless i is the last. NULL when out of range. */
+LLMRT_API const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i);
+/* Empties the KV cache and clears a pending cancel. */
+LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
+/* Asks the running (or next) decode/generate on ctx to stop with LLMRT_CANCELLED. Any thread. */
+LLMRT_API void llmrt_context_cancel(llmrt_context *ctx);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Sampler                                                                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct llmrt_sampler llmrt_sampler;
+
+typedef struct llmrt_sampler_params {
+    uint32_t struct_size;
+    float temperature;        /* 0 = greedy (default 0.8) */
+    int32_t top_k;            /* 0 = off (default 40) */
+    float top_p;              /* 1 = off (default 0.95) */
+    float min_p;              /* 0 = off (default 0.05) */
+    float repetition_penalty; /* 1 = off (default 1.0) */
+    int32_t repetition_last_n;/* how many recent tokens the penalty looks at (default 64) */
+    uint64_t seed;            /* default 0xFFFFFFFF... = pick one from the clock */
+} llmrt_sampler_params;
+
+#define LLMRT_DEFAULT_SEED 0xFFFFFFFFFFFFFFFFull
+
+LLMRT_API void llmrt_sampler_params_init(llmrt_sampler_params *params);
+LLMRT_API llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_sampler **out);
+LLMRT_API void llmrt_sampler_free(llmrt_sampler *sampler);
+/* Picks a token from n_vocab logits (not modified). Remembers it for the repetition penalty. */
+LLMRT_API llmrt_status llmrt_sampler_sample(llmrt_sampler *sampler, const float *logits,
+                                            int32_t n_vocab, llmrt_token *out);
+/* Forgets remembered tokens and reseeds with the seed it was created with. */
+LLMRT_API void llmrt_sampler_reset(llmrt_sampler *sampler);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Generation                                                                                     */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Receives each piece of text as it is produced. piece holds len bytes (not NUL-terminated) that
+ * never end inside a UTF-8 character; token is the id that completed it. Return non-zero to stop:
+ * llmrt_generate then returns LLMRT_CANCELLED. */
+typedef int32_t (*llmrt_token_callback)(const char *piece, size_t len, int32_t token,
+                                        void *user_data);
+
+typedef struct llmrt_generate_params {
+    uint32_t struct_size;
+    int32_t max_new_tokens;      /* default 128 */
+    int32_t min_new_tokens;      /* end-of-sequence is ignored before this many (default 0) */
+    int32_t stop_at_eos;         /* default 1 */
+    int32_t add_special;         /* tokenize the prompt with BOS (default 1) */
+    const char *const *stop_strings; /* n_stop_strings strings; generation ends when the output
+                                        contains one, which is not emitted. Not retained. */
+    int32_t n_stop_strings;
+} llmrt_generate_params;
+
+LLMRT_API void llmrt_generate_params_init(llmrt_generate_params *params);
+
+/* Tokenizes prompt, appends it to ctx's sequence (call llmrt_context_reset for a fresh one),
+ * then samples and streams up to max_new_tokens tokens. params may be NULL. callback may be NULL. */
+LLMRT_API llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
+                                      const llmrt_generate_params *params,
+                                      llmrt_token_callback callback, void *user_data);
+
+/* Pull form of llmrt_generate, for callers with their own event loop. begin evaluates the prompt;
+ * each next call produces one piece: *piece (owned by ctx, valid until the next call on ctx, NUL
+ * terminated, *len bytes, may be empty while a UTF-8 character is incomplete) and *token. next
+ * returns LLMRT_END_OF_GENERATION once a stop condition is met. end releases the generation state;
+ * the sampler must outlive it. */
+LLMRT_API llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler,
+                                            const char *prompt, const llmrt_generate_params *params);
+LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t *len,
+                                           llmrt_token *token);
+LLMRT_API void llmrt_generate_end(llmrt_context *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLMRT_H */

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every system package llmrt needs to build, test and bind (Debian 12).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+packages=(
+  build-essential cmake pkg-config git
+  libgtest-dev nlohmann-json3-dev libpcre2-dev libdnnl-dev
+  python3 python3-pytest python3-pip python3-setuptools python3-venv
+  swig default-jdk-headless junit4
+  mono-mcs mono-runtime libmono-system-core4.0-cil
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

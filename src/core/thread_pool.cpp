@@ -1,0 +1,74 @@
+#include "core/thread_pool.h"
+
+#include <immintrin.h>
+
+namespace llmrt {
+namespace {
+constexpr int kSpinIterations = 1 << 16;
+}
+
+int ThreadPool::default_thread_count() {
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : static_cast<int>(n);
+}
+
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(n_threads > 0 ? n_threads : default_thread_count()) {
+    workers_.reserve(static_cast<size_t>(n_threads_ - 1));
+    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stop_.store(true);
+        generation_.fetch_add(1);
+    }
+    wake_.notify_all();
+    for (auto &t : workers_) t.join();
+}
+
+void ThreadPool::run_raw(Task task, void *ctx) {
+    if (n_threads_ == 1) {
+        task(ctx, 0, 1);
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        task_ = task;
+        task_ctx_ = ctx;
+        pending_.store(n_threads_ - 1, std::memory_order_release);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    wake_.notify_all();
+    task(ctx, 0, n_threads_);
+    while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+}
+
+void ThreadPool::worker_loop(int ith) {
+    uint64_t seen = 0;
+    for (;;) {
+        int spins = 0;
+        while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
+            _mm_pause();
+            ++spins;
+        }
+        if (generation_.load(std::memory_order_acquire) == seen) {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait(lock, [&] { return generation_.load() != seen; });
+        }
+        if (stop_.load()) return;
+        Task task;
+        void *ctx;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            seen = generation_.load();
+            task = task_;
+            ctx = task_ctx_;
+        }
+        task(ctx, ith, n_threads_);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+    }
+}
+
+}  // namespace llmrt

@@ -1,0 +1,62 @@
+// A persistent pool of worker threads. run() calls a function on every thread (the caller takes
+// part as thread 0) and returns when all are done. Workers spin briefly before sleeping, because
+// decode issues hundreds of short parallel sections per token.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace llmrt {
+
+class ThreadPool {
+public:
+    // n_threads <= 0 means one per hardware core.
+    explicit ThreadPool(int n_threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool &) = delete;
+    ThreadPool &operator=(const ThreadPool &) = delete;
+
+    int size() const { return n_threads_; }
+
+    // fn(thread_index, n_threads) runs once on each thread. No allocation: fn is passed by
+    // reference for the duration of the call.
+    template <class F>
+    void run(F &&fn) {
+        auto trampoline = [](void *ctx, int ith, int nth) { (*static_cast<F *>(ctx))(ith, nth); };
+        run_raw(trampoline, static_cast<void *>(&fn));
+    }
+
+    // Splits [0, n) into contiguous chunks, one per thread: fn(begin, end).
+    template <class F>
+    void parallel_for(int64_t n, F &&fn) {
+        run([&](int ith, int nth) {
+            const int64_t chunk = (n + nth - 1) / nth;
+            const int64_t begin = chunk * ith;
+            const int64_t end = begin + chunk < n ? begin + chunk : n;
+            if (begin < end) fn(begin, end);
+        });
+    }
+
+    static int default_thread_count();
+
+private:
+    using Task = void (*)(void *, int, int);
+    void run_raw(Task task, void *ctx);
+    void worker_loop(int ith);
+
+    int n_threads_;
+    std::vector<std::thread> workers_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::atomic<uint64_t> generation_{0};
+    std::atomic<int> pending_{0};
+    std::atomic<bool> stop_{false};
+    Task task_ = nullptr;
+    void *task_ctx_ = nullptr;
+};
+
+}  // namespace llmrt
