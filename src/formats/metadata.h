@@ -19,9 +19,21 @@ struct MetaValue {
     std::vector<MetaValue> array;
 
     bool is_number() const { return kind == Kind::Int || kind == Kind::UInt || kind == Kind::Float; }
-    double as_double() const;  // numbers only
-    int64_t as_int() const;    // numbers only
+    // Numbers only; anything else throws Error(LLMRT_ERR_FORMAT). as_int truncates a Float
+    // toward zero and throws when the value does not fit in int64.
+    double as_double() const;
+    int64_t as_int() const;
+
+    static MetaValue from_int(int64_t v);
+    static MetaValue from_uint(uint64_t v);
+    static MetaValue from_float(double v);
+    static MetaValue from_bool(bool v);
+    static MetaValue from_string(std::string v);
+    static MetaValue from_array(std::vector<MetaValue> v);
 };
+
+// Name of a kind for messages ("int", "string"...).
+const char *meta_kind_name(MetaValue::Kind kind);
 
 using Metadata = std::map<std::string, MetaValue>;
 

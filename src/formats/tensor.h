@@ -29,6 +29,25 @@ struct TensorView {
 };
 
 // Converts any non-block dtype to float32 (dst holds n_elements floats).
+// Block types (Q8_0, Q4_0, Q4_1) are dequantized as llama.cpp does.
+// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) when nbytes does not match dtype and shape.
 void tensor_to_f32(const TensorView &t, float *dst);
+
+// For sizes read from untrusted files: false (instead of throwing or wrapping) when n is
+// negative, not a multiple of the block size, or the byte count overflows size_t.
+bool checked_dtype_bytes(DType t, int64_t n, size_t &bytes);
+// Product of the dimensions; false when one is negative or the product overflows int64.
+// An empty shape is a scalar (1 element).
+bool checked_element_count(const std::vector<int64_t> &shape, int64_t &count);
+
+// "[512, 64]", for messages.
+std::string shape_to_string(const std::vector<int64_t> &shape);
+
+// IEEE half and bfloat16 <-> float. Exact for subnormals, infinities and NaN; the float -> half
+// and float -> bfloat16 directions round to nearest even.
+float f16_to_f32(uint16_t h);
+float bf16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
+uint16_t f32_to_bf16(float f);
 
 }  // namespace llmrt

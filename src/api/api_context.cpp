@@ -1,0 +1,114 @@
+// Contexts and samplers.
+#include <chrono>
+
+#include "api/handles.h"
+
+using llmrt::guarded;
+using llmrt::require_arg;
+
+extern "C" {
+
+void llmrt_context_params_init(llmrt_context_params *params) {
+    if (!params) return;
+    *params = llmrt_context_params{};
+    params->struct_size = sizeof(llmrt_context_params);
+    params->n_ctx = 0;
+    params->n_batch = 512;
+    params->n_threads = 0;
+    params->logits_all = 0;
+}
+
+llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params *params, llmrt_context **out) {
+    return guarded([&] {
+        require_arg(out != nullptr, "out is NULL");
+        *out = nullptr;
+        require_arg(model != nullptr, "model is NULL");
+        const llmrt_context_params p = llmrt::read_params(params, llmrt_context_params_init);
+        require_arg(p.n_ctx >= 0 && p.n_batch >= 0 && p.n_threads >= 0,
+                    "n_ctx, n_batch and n_threads must be >= 0");
+        llmrt::ContextOptions opt;
+        opt.n_ctx = p.n_ctx;
+        opt.n_batch = p.n_batch;
+        opt.n_threads = p.n_threads;
+        opt.logits_all = p.logits_all != 0;
+        auto ctx = std::make_unique<llmrt_context>();
+        ctx->model = model;
+        ctx->impl = std::make_unique<llmrt::Context>(*model->impl, opt);
+        *out = ctx.release();
+    });
+}
+
+void llmrt_context_free(llmrt_context *ctx) { delete ctx; }
+
+int32_t llmrt_context_n_ctx(const llmrt_context *ctx) { return ctx ? static_cast<int32_t>(ctx->impl->n_ctx()) : 0; }
+int32_t llmrt_context_n_past(const llmrt_context *ctx) { return ctx ? static_cast<int32_t>(ctx->impl->n_past()) : 0; }
+
+llmrt_status llmrt_decode(llmrt_context *ctx, const llmrt_token *tokens, int32_t n_tokens) {
+    return guarded([&] {
+        require_arg(ctx && tokens && n_tokens > 0, "ctx and tokens must not be NULL and n_tokens > 0");
+        ctx->impl->decode(tokens, n_tokens);
+    });
+}
+
+const float *llmrt_get_logits(const llmrt_context *ctx) { return ctx ? ctx->impl->last_logits() : nullptr; }
+
+const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i) { return ctx ? ctx->impl->logits(i) : nullptr; }
+
+void llmrt_context_reset(llmrt_context *ctx) {
+    if (!ctx) return;
+    ctx->generation.reset();
+    ctx->impl->reset();
+}
+
+void llmrt_context_cancel(llmrt_context *ctx) {
+    if (ctx) ctx->impl->cancel();
+}
+
+void llmrt_sampler_params_init(llmrt_sampler_params *params) {
+    if (!params) return;
+    *params = llmrt_sampler_params{};
+    params->struct_size = sizeof(llmrt_sampler_params);
+    params->temperature = 0.8f;
+    params->top_k = 40;
+    params->top_p = 0.95f;
+    params->min_p = 0.05f;
+    params->repetition_penalty = 1.0f;
+    params->repetition_last_n = 64;
+    params->seed = LLMRT_DEFAULT_SEED;
+}
+
+llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_sampler **out) {
+    return guarded([&] {
+        require_arg(out != nullptr, "out is NULL");
+        *out = nullptr;
+        const llmrt_sampler_params p = llmrt::read_params(params, llmrt_sampler_params_init);
+        llmrt::SamplerOptions opt;
+        opt.temperature = p.temperature;
+        opt.top_k = p.top_k;
+        opt.top_p = p.top_p;
+        opt.min_p = p.min_p;
+        opt.repetition_penalty = p.repetition_penalty;
+        opt.repetition_last_n = p.repetition_last_n;
+        opt.seed = p.seed != LLMRT_DEFAULT_SEED
+                       ? p.seed
+                       : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        auto s = std::make_unique<llmrt_sampler>();
+        s->impl = std::make_unique<llmrt::Sampler>(opt);
+        *out = s.release();
+    });
+}
+
+void llmrt_sampler_free(llmrt_sampler *sampler) { delete sampler; }
+
+llmrt_status llmrt_sampler_sample(llmrt_sampler *sampler, const float *logits, int32_t n_vocab, llmrt_token *out) {
+    return guarded([&] {
+        require_arg(sampler && logits && out && n_vocab > 0, "invalid arguments");
+        *out = sampler->impl->sample(logits, n_vocab);
+    });
+}
+
+void llmrt_sampler_reset(llmrt_sampler *sampler) {
+    if (sampler) sampler->impl->reset();
+}
+
+}  // extern "C"

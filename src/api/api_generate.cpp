@@ -1,0 +1,93 @@
+// Generation: the pull form (begin/next/end) and the callback form built on it.
+#include "api/handles.h"
+
+using llmrt::guarded;
+using llmrt::require_arg;
+
+namespace {
+
+llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
+    require_arg(p.n_stop_strings >= 0 && (p.stop_strings || p.n_stop_strings == 0), "invalid stop strings");
+    llmrt::GenerateOptions opt;
+    opt.max_new_tokens = p.max_new_tokens;
+    opt.min_new_tokens = p.min_new_tokens;
+    opt.stop_at_eos = p.stop_at_eos != 0;
+    opt.add_special = p.add_special != 0;
+    for (int32_t i = 0; i < p.n_stop_strings; ++i) {
+        require_arg(p.stop_strings[i] != nullptr, "a stop string is NULL");
+        opt.stop_strings.emplace_back(p.stop_strings[i]);
+    }
+    return opt;
+}
+
+void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const llmrt_generate_params *params) {
+    require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
+    ctx->generation.reset();
+    ctx->impl->clear_cancel();
+    const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init);
+    ctx->generation = std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, to_options(p));
+}
+
+}  // namespace
+
+extern "C" {
+
+void llmrt_generate_params_init(llmrt_generate_params *params) {
+    if (!params) return;
+    *params = llmrt_generate_params{};
+    params->struct_size = sizeof(llmrt_generate_params);
+    params->max_new_tokens = 128;
+    params->min_new_tokens = 0;
+    params->stop_at_eos = 1;
+    params->add_special = 1;
+    params->stop_strings = nullptr;
+    params->n_stop_strings = 0;
+}
+
+llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
+                                  const llmrt_generate_params *params) {
+    return guarded([&] { begin(ctx, sampler, prompt, params); });
+}
+
+llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t *len, llmrt_token *token) {
+    llmrt_status status = LLMRT_OK;
+    llmrt_status guard_status = guarded([&] {
+        require_arg(ctx && piece && len, "ctx, piece and len must not be NULL");
+        require_arg(ctx->generation != nullptr, "no generation in progress (call llmrt_generate_begin)");
+        llmrt::GeneratedPiece out;
+        if (!ctx->generation->next(out)) {
+            ctx->piece.clear();
+            status = LLMRT_END_OF_GENERATION;
+        } else {
+            ctx->piece = std::move(out.text);
+        }
+        *piece = ctx->piece.c_str();
+        *len = ctx->piece.size();
+        if (token) *token = out.token;
+    });
+    return guard_status != LLMRT_OK ? guard_status : status;
+}
+
+void llmrt_generate_end(llmrt_context *ctx) {
+    if (ctx) ctx->generation.reset();
+}
+
+llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
+                            const llmrt_generate_params *params, llmrt_token_callback callback, void *user_data) {
+    return guarded([&] {
+        begin(ctx, sampler, prompt, params);
+        // The generation state must not outlive this call, whatever happens.
+        struct EndOnExit {
+            llmrt_context *ctx;
+            ~EndOnExit() { ctx->generation.reset(); }
+        } end_on_exit{ctx};
+        llmrt::GeneratedPiece out;
+        while (ctx->generation->next(out)) {
+            if (callback && (!out.text.empty() || out.token >= 0) &&
+                callback(out.text.data(), out.text.size(), out.token, user_data) != 0)
+                llmrt::fail(LLMRT_CANCELLED, "generation was cancelled by the callback");
+        }
+    });
+}
+
+}  // extern "C"

@@ -1,0 +1,117 @@
+// Models and their tokenizers.
+#include "api/handles.h"
+
+using llmrt::guarded;
+using llmrt::require_arg;
+
+extern "C" {
+
+void llmrt_model_params_init(llmrt_model_params *params) {
+    if (!params) return;
+    *params = llmrt_model_params{};
+    params->struct_size = sizeof(llmrt_model_params);
+    params->use_mmap = 1;
+    params->n_threads = 0;
+}
+
+llmrt_status llmrt_model_load(const char *path, const llmrt_model_params *params, llmrt_model **out) {
+    return guarded([&] {
+        require_arg(out != nullptr, "out is NULL");
+        *out = nullptr;
+        require_arg(path != nullptr && *path != '\0', "path is NULL or empty");
+        llmrt::read_params(params, llmrt_model_params_init);
+        auto model = std::make_unique<llmrt_model>();
+        model->impl = llmrt::load_model(path);
+        *out = model.release();
+    });
+}
+
+llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed, const llmrt_model_params *params,
+                                          llmrt_model **out) {
+    return guarded([&] {
+        require_arg(out != nullptr, "out is NULL");
+        *out = nullptr;
+        require_arg(shape_name != nullptr, "shape_name is NULL");
+        const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init);
+        auto model = std::make_unique<llmrt_model>();
+        model->impl = llmrt::create_synthetic_model(shape_name, seed, p.n_threads);
+        *out = model.release();
+    });
+}
+
+void llmrt_model_free(llmrt_model *model) { delete model; }
+
+const char *llmrt_model_architecture(const llmrt_model *model) {
+    return model ? model->impl->hparams().family.c_str() : "";
+}
+const char *llmrt_model_weight_type(const llmrt_model *model) { return model ? model->impl->arch->weight_type() : ""; }
+uint64_t llmrt_model_n_params(const llmrt_model *model) { return model ? model->impl->arch->n_params() : 0; }
+uint64_t llmrt_model_weight_bytes(const llmrt_model *model) { return model ? model->impl->arch->weight_bytes() : 0; }
+int32_t llmrt_model_n_vocab(const llmrt_model *model) {
+    return model ? static_cast<int32_t>(model->impl->hparams().n_vocab) : 0;
+}
+int32_t llmrt_model_n_ctx_train(const llmrt_model *model) {
+    return model ? static_cast<int32_t>(model->impl->hparams().n_ctx_train) : 0;
+}
+int32_t llmrt_model_n_embd(const llmrt_model *model) {
+    return model ? static_cast<int32_t>(model->impl->hparams().n_embd) : 0;
+}
+int32_t llmrt_model_n_layer(const llmrt_model *model) {
+    return model ? static_cast<int32_t>(model->impl->hparams().n_layer) : 0;
+}
+llmrt_token llmrt_model_bos(const llmrt_model *model) { return model ? model->impl->tokenizer->bos() : -1; }
+llmrt_token llmrt_model_eos(const llmrt_model *model) { return model ? model->impl->tokenizer->eos() : -1; }
+
+llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t add_special, llmrt_token *tokens,
+                            int32_t capacity, int32_t *n_tokens) {
+    return guarded([&] {
+        require_arg(model && text && n_tokens, "model, text and n_tokens must not be NULL");
+        require_arg(capacity >= 0 && (tokens || capacity == 0), "tokens is NULL or capacity is negative");
+        const std::vector<int32_t> ids = model->impl->tokenizer->encode(text, add_special != 0);
+        require_arg(ids.size() <= static_cast<size_t>(INT32_MAX), "text is too long");
+        *n_tokens = static_cast<int32_t>(ids.size());
+        if (ids.size() > static_cast<size_t>(capacity))
+            llmrt::fail(LLMRT_ERR_BUFFER_TOO_SMALL,
+                        "the text has " + std::to_string(ids.size()) + " tokens; capacity is " + std::to_string(capacity));
+        std::copy(ids.begin(), ids.end(), tokens);
+    });
+}
+
+namespace {
+
+void copy_out(const std::string &s, char *buf, int32_t capacity, int32_t *length, bool terminate) {
+    require_arg(capacity >= 0 && (buf || capacity == 0), "buf is NULL or capacity is negative");
+    require_arg(s.size() < static_cast<size_t>(INT32_MAX), "text is too long");
+    *length = static_cast<int32_t>(s.size());
+    const size_t need = s.size() + (terminate ? 1 : 0);
+    if (need > static_cast<size_t>(capacity))
+        llmrt::fail(LLMRT_ERR_BUFFER_TOO_SMALL,
+                    "the text needs " + std::to_string(need) + " bytes; capacity is " + std::to_string(capacity));
+    std::memcpy(buf, s.data(), s.size());
+    if (terminate) buf[s.size()] = '\0';
+}
+
+}  // namespace
+
+llmrt_status llmrt_token_to_piece(const llmrt_model *model, llmrt_token token, char *buf, int32_t capacity,
+                                  int32_t *length) {
+    return guarded([&] {
+        require_arg(model && length, "model and length must not be NULL");
+        require_arg(token >= 0 && token < model->impl->hparams().n_vocab, "token is outside the vocabulary");
+        copy_out(model->impl->tokenizer->piece(token), buf, capacity, length, false);
+    });
+}
+
+llmrt_status llmrt_detokenize(const llmrt_model *model, const llmrt_token *tokens, int32_t n_tokens,
+                              int32_t skip_special, char *buf, int32_t capacity, int32_t *length) {
+    return guarded([&] {
+        require_arg(model && length && (tokens || n_tokens == 0) && n_tokens >= 0, "invalid arguments");
+        const int64_t n_vocab = model->impl->hparams().n_vocab;
+        for (int32_t i = 0; i < n_tokens; ++i)
+            require_arg(tokens[i] >= 0 && tokens[i] < n_vocab, "a token is outside the vocabulary");
+        const std::vector<int32_t> ids(tokens, tokens + n_tokens);
+        copy_out(model->impl->tokenizer->decode(ids, skip_special != 0), buf, capacity, length, true);
+    });
+}
+
+}  // extern "C"

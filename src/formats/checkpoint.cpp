@@ -1,0 +1,46 @@
+#include "formats/checkpoint.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+
+namespace llmrt {
+
+const TensorView *Checkpoint::find(const std::string &name) const {
+    auto it = tensors.find(name);
+    return it == tensors.end() ? nullptr : &it->second;
+}
+
+const TensorView &Checkpoint::get(const std::string &name) const {
+    const TensorView *t = find(name);
+    if (!t) fail(LLMRT_ERR_FORMAT, path + ": has no tensor '" + name + "'");
+    return *t;
+}
+
+namespace {
+
+bool starts_with_gguf_magic(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(LLMRT_ERR_IO, path + ": cannot open for reading");
+    char magic[4] = {};
+    in.read(magic, sizeof magic);
+    return in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0;
+}
+
+}  // namespace
+
+Checkpoint read_checkpoint(const std::string &path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (!fs::exists(status)) fail(LLMRT_ERR_IO, path + ": " + (ec ? ec.message() : "does not exist"));
+    if (fs::is_directory(status)) return read_hf_checkpoint(path);
+    if (!fs::is_regular_file(status)) fail(LLMRT_ERR_IO, path + ": not a regular file or directory");
+    if (starts_with_gguf_magic(path)) return read_gguf_checkpoint(path);
+    fail(LLMRT_ERR_FORMAT, path + ": unknown checkpoint format; expected a GGUF file or a Hugging Face "
+                                  "directory (config.json with model.safetensors or its sharded index)");
+}
+
+}  // namespace llmrt

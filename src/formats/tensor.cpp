@@ -1,0 +1,191 @@
+#include "formats/tensor.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "formats/checked_math.h"
+
+namespace llmrt {
+namespace {
+
+struct DTypeInfo {
+    const char *name;
+    int64_t block_size;  // elements per block
+    size_t block_bytes;  // bytes per block
+};
+
+// Block layouts are llama.cpp's, so GGUF tensors can be used in place:
+// Q8_0 = fp16 scale + 32 x int8; Q4_0 = fp16 scale + 16 bytes of nibbles;
+// Q4_1 = fp16 scale + fp16 min + 16 bytes of nibbles.
+DTypeInfo info(DType t) {
+    switch (t) {
+        case DType::F32: return {"F32", 1, 4};
+        case DType::F16: return {"F16", 1, 2};
+        case DType::BF16: return {"BF16", 1, 2};
+        case DType::Q8_0: return {"Q8_0", 32, 34};
+        case DType::Q4_0: return {"Q4_0", 32, 18};
+        case DType::Q4_1: return {"Q4_1", 32, 20};
+    }
+    fail(LLMRT_ERR_INTERNAL, "unknown DType " + std::to_string(static_cast<int>(t)));
+}
+
+uint16_t load_u16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+
+void dequantize_q8_0(const uint8_t *src, int64_t n_blocks, float *dst) {
+    for (int64_t b = 0; b < n_blocks; ++b, src += 34, dst += 32) {
+        const float d = f16_to_f32(load_u16(src));
+        for (int j = 0; j < 32; ++j) dst[j] = d * static_cast<float>(static_cast<int8_t>(src[2 + j]));
+    }
+}
+
+// Nibble j of a block holds element j (low half) and element j + 16 (high half).
+void dequantize_q4_0(const uint8_t *src, int64_t n_blocks, float *dst) {
+    for (int64_t b = 0; b < n_blocks; ++b, src += 18, dst += 32) {
+        const float d = f16_to_f32(load_u16(src));
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t q = src[2 + j];
+            dst[j] = d * static_cast<float>((q & 0x0F) - 8);
+            dst[j + 16] = d * static_cast<float>((q >> 4) - 8);
+        }
+    }
+}
+
+void dequantize_q4_1(const uint8_t *src, int64_t n_blocks, float *dst) {
+    for (int64_t b = 0; b < n_blocks; ++b, src += 20, dst += 32) {
+        const float d = f16_to_f32(load_u16(src));
+        const float m = f16_to_f32(load_u16(src + 2));
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t q = src[4 + j];
+            dst[j] = d * static_cast<float>(q & 0x0F) + m;
+            dst[j + 16] = d * static_cast<float>(q >> 4) + m;
+        }
+    }
+}
+
+float bits_to_f32(uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+uint32_t f32_to_bits(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    return bits;
+}
+
+}  // namespace
+
+const char *dtype_name(DType t) { return info(t).name; }
+
+int64_t dtype_block_size(DType t) { return info(t).block_size; }
+
+bool checked_dtype_bytes(DType t, int64_t n, size_t &bytes) {
+    const DTypeInfo i = info(t);
+    if (n < 0 || n % i.block_size != 0) return false;
+    return checked_mul(static_cast<size_t>(n / i.block_size), i.block_bytes, bytes);
+}
+
+size_t dtype_bytes(DType t, int64_t n) {
+    size_t bytes = 0;
+    if (!checked_dtype_bytes(t, n, bytes)) {
+        fail(LLMRT_ERR_INVALID_ARGUMENT, "cannot size " + std::to_string(n) + " elements of " +
+                                             dtype_name(t) + " (block size " +
+                                             std::to_string(dtype_block_size(t)) + ")");
+    }
+    return bytes;
+}
+
+bool checked_element_count(const std::vector<int64_t> &shape, int64_t &count) {
+    int64_t n = 1;
+    for (int64_t d : shape) {
+        if (d < 0 || !checked_mul(n, d, n)) return false;
+    }
+    count = n;
+    return true;
+}
+
+std::string shape_to_string(const std::vector<int64_t> &shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+int64_t TensorView::n_elements() const {
+    int64_t n = 0;
+    if (!checked_element_count(shape, n)) {
+        fail(LLMRT_ERR_INVALID_ARGUMENT, "tensor '" + name + "' has an invalid shape");
+    }
+    return n;
+}
+
+void tensor_to_f32(const TensorView &t, float *dst) {
+    const int64_t n = t.n_elements();
+    size_t expected = 0;
+    require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes,
+            LLMRT_ERR_INVALID_ARGUMENT,
+            "tensor '" + t.name + "': " + std::to_string(t.nbytes) + " bytes do not hold " +
+                std::to_string(n) + " elements of " + dtype_name(t.dtype));
+    const uint8_t *src = t.data;
+    switch (t.dtype) {
+        case DType::F32:
+            if (n > 0) std::memcpy(dst, src, t.nbytes);
+            return;
+        case DType::F16:
+            for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(load_u16(src + 2 * i));
+            return;
+        case DType::BF16:
+            for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(load_u16(src + 2 * i));
+            return;
+        case DType::Q8_0: dequantize_q8_0(src, n / 32, dst); return;
+        case DType::Q4_0: dequantize_q4_0(src, n / 32, dst); return;
+        case DType::Q4_1: dequantize_q4_1(src, n / 32, dst); return;
+    }
+}
+
+float f16_to_f32(uint16_t h) {
+    const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+    const uint32_t exponent = (h >> 10) & 0x1F;
+    uint32_t mantissa = h & 0x3FF;
+    if (exponent == 0x1F) return bits_to_f32(sign | 0x7F800000 | (mantissa << 13));  // inf, NaN
+    if (exponent != 0) return bits_to_f32(sign | ((exponent + 112) << 23) | (mantissa << 13));
+    if (mantissa == 0) return bits_to_f32(sign);
+    // Subnormal half: shift the mantissa up until its leading bit becomes the implicit one;
+    // every half subnormal is a normal float.
+    uint32_t e = 113;
+    while ((mantissa & 0x400) == 0) {
+        mantissa <<= 1;
+        --e;
+    }
+    return bits_to_f32(sign | (e << 23) | ((mantissa & 0x3FF) << 13));
+}
+
+float bf16_to_f32(uint16_t h) { return bits_to_f32(static_cast<uint32_t>(h) << 16); }
+
+uint16_t f32_to_f16(float f) {
+    const uint32_t x = f32_to_bits(f);
+    const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
+    const uint32_t a = x & 0x7FFFFFFF;
+    if (a > 0x7F800000) return static_cast<uint16_t>(sign | 0x7E00 | ((a >> 13) & 0x3FF));  // quiet NaN
+    if (a >= 0x477FF000) return static_cast<uint16_t>(sign | 0x7C00);  // rounds to >= 65520: inf
+    if (a < 0x38800000) {
+        // Below the smallest normal half: the result is a multiple of 2^-24. Scaling by 2^24 is
+        // exact, and nearbyint rounds half to even in the default rounding mode.
+        const float scaled = std::nearbyint(bits_to_f32(a) * 16777216.0f);
+        return static_cast<uint16_t>(sign | static_cast<uint16_t>(scaled));
+    }
+    uint32_t h = (((a >> 23) - 112) << 10) | ((a >> 13) & 0x3FF);
+    const uint32_t rest = a & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) ++h;  // a carry moves into the exponent, as it should
+    return static_cast<uint16_t>(sign | h);
+}
+
+uint16_t f32_to_bf16(float f) {
+    const uint32_t x = f32_to_bits(f);
+    if ((x & 0x7FFFFFFF) > 0x7F800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
+    return static_cast<uint16_t>((x + 0x7FFF + ((x >> 16) & 1)) >> 16);
+}
+
+}  // namespace llmrt

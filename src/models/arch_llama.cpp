@@ -1,0 +1,208 @@
+// The Llama family: pre-RMSNorm blocks, RoPE, grouped-query attention, SwiGLU MLP; optional
+// q/k/v biases (Qwen2), tied or untied output. Mistral and Qwen2 checkpoints use this block too.
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/matmul.h"
+#include "models/architecture.h"
+#include "models/config_reader.h"
+#include "models/ops.h"
+
+namespace llmrt {
+namespace {
+
+struct LlamaLayer {
+    const float *attn_norm = nullptr;
+    Matrix wq, wk, wv, wo;
+    const float *bq = nullptr, *bk = nullptr, *bv = nullptr;
+    const float *ffn_norm = nullptr;
+    Matrix gate, up, down;
+};
+
+// Tensor names in the two checkpoint forms.
+struct Names {
+    bool gguf;
+    std::string layer(int64_t i, const char *hf, const char *gguf_name) const {
+        return gguf ? "blk." + std::to_string(i) + "." + gguf_name
+                    : "model.layers." + std::to_string(i) + "." + hf;
+    }
+};
+
+RopeScaling read_rope_scaling(const ConfigReader &cfg) {
+    RopeScaling s;
+    if (cfg.is_gguf()) {
+        std::optional<std::string> type = cfg.string("", "{arch}.rope.scaling.type");
+        if (type && *type == "linear") {
+            s.kind = RopeScaling::Kind::Linear;
+            s.factor = cfg.float_or("", "{arch}.rope.scaling.factor", 1.0);
+        }
+        return s;  // GGUF stores llama3 scaling as the rope_freqs tensor instead
+    }
+    const nlohmann::json *rs = cfg.hf("rope_scaling");
+    if (!rs || !rs->is_object()) return s;
+    std::string type = rs->value("rope_type", rs->value("type", std::string()));
+    auto number = [&](const char *key, double fallback) {
+        auto it = rs->find(key);
+        return it != rs->end() && it->is_number() ? it->get<double>() : fallback;
+    };
+    s.factor = number("factor", 1.0);
+    require(s.factor > 0.0, LLMRT_ERR_FORMAT, cfg.path() + "/config.json: rope_scaling.factor must be > 0");
+    if (type == "linear") {
+        s.kind = RopeScaling::Kind::Linear;
+    } else if (type == "llama3") {
+        s.kind = RopeScaling::Kind::Llama3;
+        s.low_freq_factor = number("low_freq_factor", 1.0);
+        s.high_freq_factor = number("high_freq_factor", 4.0);
+        s.original_max_positions = number("original_max_position_embeddings", 8192.0);
+        require(s.high_freq_factor != s.low_freq_factor, LLMRT_ERR_FORMAT,
+                cfg.path() + "/config.json: rope_scaling low and high frequency factors are equal");
+    } else if (!type.empty() && type != "default") {
+        fail(LLMRT_ERR_UNSUPPORTED, cfg.path() + "/config.json: rope_scaling type '" + type + "' is not supported");
+    }
+    return s;
+}
+
+class Llama final : public Architecture {
+public:
+    explicit Llama(const Checkpoint &ckpt) : store_(ckpt) {
+        const ConfigReader cfg(ckpt);
+        const Names names{cfg.is_gguf()};
+        hp_.family = cfg.string("model_type", "general.architecture").value_or("llama");
+        hp_.n_embd = cfg.required_int("hidden_size", "{arch}.embedding_length");
+        hp_.n_layer = cfg.required_int("num_hidden_layers", "{arch}.block_count");
+        hp_.n_head = cfg.required_int("num_attention_heads", "{arch}.attention.head_count");
+        hp_.n_head_kv = cfg.int_or("num_key_value_heads", "{arch}.attention.head_count_kv", hp_.n_head);
+        hp_.n_ff = cfg.required_int("intermediate_size", "{arch}.feed_forward_length");
+        hp_.n_ctx_train = cfg.int_or("max_position_embeddings", "{arch}.context_length", 2048);
+        require(hp_.n_embd % hp_.n_head == 0 || cfg.number("head_dim", "{arch}.attention.key_length"),
+                LLMRT_ERR_FORMAT, ckpt.path + ": hidden size is not a multiple of the head count");
+        hp_.head_dim = cfg.int_or("head_dim", "{arch}.attention.key_length", hp_.n_embd / hp_.n_head);
+        require(hp_.n_head_kv >= 1 && hp_.n_head % hp_.n_head_kv == 0 && hp_.head_dim >= 2 &&
+                    hp_.head_dim % 2 == 0,
+                LLMRT_ERR_FORMAT, ckpt.path + ": inconsistent attention head counts");
+        const TensorView &embd = ckpt.get(names.gguf ? "token_embd.weight" : "model.embed_tokens.weight");
+        hp_.n_vocab = cfg.int_or("vocab_size", "{arch}.vocab_size", embd.shape.empty() ? 0 : embd.shape[0]);
+        require(hp_.n_vocab > 0, LLMRT_ERR_FORMAT, ckpt.path + ": vocabulary size is missing");
+
+        eps_ = static_cast<float>(cfg.float_or("rms_norm_eps", "{arch}.attention.layer_norm_rms_epsilon", 1e-6));
+        const double theta = cfg.float_or("rope_theta", "{arch}.rope.freq_base", 10000.0);
+        rot_dims_ = cfg.int_or("", "{arch}.rope.dimension_count", hp_.head_dim);
+        require(rot_dims_ > 0 && rot_dims_ <= hp_.head_dim && rot_dims_ % 2 == 0, LLMRT_ERR_FORMAT,
+                ckpt.path + ": invalid rotary dimension count");
+        inv_freq_ = rope_inverse_frequencies(theta, rot_dims_, read_rope_scaling(cfg));
+        // Meta's checkpoints (and GGUF "llama", converted from them or permuted back to them)
+        // rotate adjacent pairs; HF checkpoints and GGUF qwen2 rotate the two halves.
+        pairing_ = names.gguf && ckpt.architecture == "llama" ? RopePairing::Interleaved : RopePairing::Halves;
+
+        load_weights(ckpt, names);
+    }
+
+    uint64_t n_params() const override { return store_.n_params(); }
+    uint64_t weight_bytes() const override { return store_.weight_bytes(); }
+    const char *weight_type() const override { return "f32"; }
+
+    size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const override {
+        const int64_t q_dim = hp_.n_head * hp_.head_dim;
+        const int64_t per_token = 2 * hp_.n_embd + 2 * q_dim + 2 * hp_.n_ff + rot_dims_;
+        return static_cast<size_t>(n_batch * per_token + static_cast<int64_t>(n_threads) * n_ctx + 64);
+    }
+
+    void forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool,
+                 float *logits) const override {
+        const int64_t n = batch.n, d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim;
+        const int64_t kv = kv_dim(), half = rot_dims_ / 2;
+        float *x = ws;
+        float *h = x + n * d;
+        float *q = h + n * d;
+        float *att = q + n * q_dim;
+        float *gate = att + n * q_dim;
+        float *up = gate + n * hp_.n_ff;
+        float *cos = up + n * hp_.n_ff;
+        float *sin = cos + n * half;
+        float *scratch = sin + n * half;
+
+        for (int64_t t = 0; t < n; ++t)
+            tok_embd_.type->unpack_row(tok_embd_.row(batch.tokens[t]), d, x + t * d);
+        rope_angles(inv_freq_, batch.pos, n, cos, sin);
+        const AttentionShape shape{hp_.n_head, hp_.n_head_kv, hp_.head_dim,
+                                   1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
+
+        for (int64_t il = 0; il < hp_.n_layer; ++il) {
+            const LlamaLayer &L = layers_[static_cast<size_t>(il)];
+            float *k = cache.k(il, batch.pos);
+            float *v = cache.v(il, batch.pos);
+            rms_norm(x, L.attn_norm, h, n, d, eps_);
+            matmul(L.wq, h, n, q, pool);
+            matmul(L.wk, h, n, k, pool);
+            matmul(L.wv, h, n, v, pool);
+            if (L.bq) add_bias(q, L.bq, n, q_dim);
+            if (L.bk) add_bias(k, L.bk, n, kv);
+            if (L.bv) add_bias(v, L.bv, n, kv);
+            apply_rope(q, n, hp_.n_head, hp_.head_dim, rot_dims_, pairing_, cos, sin);
+            apply_rope(k, n, hp_.n_head_kv, hp_.head_dim, rot_dims_, pairing_, cos, sin);
+            causal_attention(q, cache.k(il, 0), cache.v(il, 0), att, n, batch.pos, shape, scratch, pool);
+            matmul(L.wo, att, n, h, pool);
+            add_inplace(x, h, n * d);
+
+            rms_norm(x, L.ffn_norm, h, n, d, eps_);
+            matmul(L.gate, h, n, gate, pool);
+            matmul(L.up, h, n, up, pool);
+            silu_mul(gate, up, gate, n * hp_.n_ff);
+            matmul(L.down, gate, n, h, pool);
+            add_inplace(x, h, n * d);
+        }
+
+        const int64_t first = batch.all_logits ? 0 : n - 1;
+        rms_norm(x + first * d, out_norm_, h, n - first, d, eps_);
+        matmul(output_, h, n - first, logits, pool);
+    }
+
+private:
+    void load_weights(const Checkpoint &ckpt, const Names &names) {
+        const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim();
+        tok_embd_ = store_.matrix(names.gguf ? "token_embd.weight" : "model.embed_tokens.weight", hp_.n_vocab, d);
+        out_norm_ = store_.vector(names.gguf ? "output_norm.weight" : "model.norm.weight", d);
+        const std::string out_name = names.gguf ? "output.weight" : "lm_head.weight";
+        output_ = store_.has(out_name) ? store_.matrix(out_name, hp_.n_vocab, d) : tok_embd_;
+        if (names.gguf && store_.has("rope_freqs.weight")) {
+            // GGUF keeps Llama 3.1 frequency scaling as per-dimension divisors.
+            const float *factors = store_.vector("rope_freqs.weight", rot_dims_ / 2);
+            for (size_t i = 0; i < inv_freq_.size(); ++i) inv_freq_[i] /= factors[i];
+        }
+        layers_.resize(static_cast<size_t>(hp_.n_layer));
+        for (int64_t i = 0; i < hp_.n_layer; ++i) {
+            LlamaLayer &L = layers_[static_cast<size_t>(i)];
+            L.attn_norm = store_.vector(names.layer(i, "input_layernorm.weight", "attn_norm.weight"), d);
+            L.wq = store_.matrix(names.layer(i, "self_attn.q_proj.weight", "attn_q.weight"), q_dim, d);
+            L.wk = store_.matrix(names.layer(i, "self_attn.k_proj.weight", "attn_k.weight"), kv, d);
+            L.wv = store_.matrix(names.layer(i, "self_attn.v_proj.weight", "attn_v.weight"), kv, d);
+            L.wo = store_.matrix(names.layer(i, "self_attn.o_proj.weight", "attn_output.weight"), d, q_dim);
+            L.bq = store_.optional_vector(names.layer(i, "self_attn.q_proj.bias", "attn_q.bias"), q_dim);
+            L.bk = store_.optional_vector(names.layer(i, "self_attn.k_proj.bias", "attn_k.bias"), kv);
+            L.bv = store_.optional_vector(names.layer(i, "self_attn.v_proj.bias", "attn_v.bias"), kv);
+            L.ffn_norm = store_.vector(names.layer(i, "post_attention_layernorm.weight", "ffn_norm.weight"), d);
+            L.gate = store_.matrix(names.layer(i, "mlp.gate_proj.weight", "ffn_gate.weight"), hp_.n_ff, d);
+            L.up = store_.matrix(names.layer(i, "mlp.up_proj.weight", "ffn_up.weight"), hp_.n_ff, d);
+            L.down = store_.matrix(names.layer(i, "mlp.down_proj.weight", "ffn_down.weight"), d, hp_.n_ff);
+        }
+        (void)ckpt;
+    }
+
+    WeightStore store_;
+    std::vector<LlamaLayer> layers_;
+    Matrix tok_embd_, output_;
+    const float *out_norm_ = nullptr;
+    float eps_ = 1e-6f;
+    int64_t rot_dims_ = 0;
+    std::vector<double> inv_freq_;
+    RopePairing pairing_ = RopePairing::Halves;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> make_llama(const Checkpoint &checkpoint) {
+    return std::make_unique<Llama>(checkpoint);
+}
+
+}  // namespace llmrt

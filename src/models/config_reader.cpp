@@ -1,0 +1,82 @@
+#include "models/config_reader.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace llmrt {
+
+std::string ConfigReader::expand(const std::string &gguf_key) const {
+    const std::string marker = "{arch}";
+    size_t at = gguf_key.find(marker);
+    if (at == std::string::npos) return gguf_key;
+    return gguf_key.substr(0, at) + ckpt_.architecture + gguf_key.substr(at + marker.size());
+}
+
+const nlohmann::json *ConfigReader::hf(const std::string &key) const {
+    if (key.empty() || !ckpt_.hf_config.is_object()) return nullptr;
+    auto it = ckpt_.hf_config.find(key);
+    if (it == ckpt_.hf_config.end() || it->is_null()) return nullptr;
+    return &*it;
+}
+
+std::optional<double> ConfigReader::number(const std::string &hf_key, const std::string &gguf_key) const {
+    if (is_gguf()) {
+        if (gguf_key.empty()) return std::nullopt;
+        auto it = ckpt_.gguf_metadata.find(expand(gguf_key));
+        if (it == ckpt_.gguf_metadata.end()) return std::nullopt;
+        if (it->second.kind == MetaValue::Kind::Bool) return it->second.b ? 1.0 : 0.0;
+        require(it->second.is_number(), LLMRT_ERR_FORMAT,
+                ckpt_.path + ": metadata '" + expand(gguf_key) + "' is not a number");
+        return it->second.as_double();
+    }
+    const nlohmann::json *v = hf(hf_key);
+    if (!v) return std::nullopt;
+    if (v->is_boolean()) return v->get<bool>() ? 1.0 : 0.0;
+    require(v->is_number(), LLMRT_ERR_FORMAT, ckpt_.path + "/config.json: '" + hf_key + "' is not a number");
+    return v->get<double>();
+}
+
+std::optional<std::string> ConfigReader::string(const std::string &hf_key, const std::string &gguf_key) const {
+    if (is_gguf()) {
+        if (gguf_key.empty()) return std::nullopt;
+        auto it = ckpt_.gguf_metadata.find(expand(gguf_key));
+        if (it == ckpt_.gguf_metadata.end() || it->second.kind != MetaValue::Kind::String) return std::nullopt;
+        return it->second.s;
+    }
+    const nlohmann::json *v = hf(hf_key);
+    if (!v || !v->is_string()) return std::nullopt;
+    return v->get<std::string>();
+}
+
+int64_t ConfigReader::required_int(const std::string &hf_key, const std::string &gguf_key, int64_t min_value) const {
+    std::optional<double> v = number(hf_key, gguf_key);
+    const std::string key = is_gguf() ? expand(gguf_key) : hf_key;
+    require(v.has_value(), LLMRT_ERR_FORMAT, ckpt_.path + ": missing required setting '" + key + "'");
+    require(std::isfinite(*v) && *v == std::floor(*v) && *v >= static_cast<double>(min_value) && *v < 1e12,
+            LLMRT_ERR_FORMAT, ckpt_.path + ": setting '" + key + "' has an invalid value");
+    return static_cast<int64_t>(*v);
+}
+
+int64_t ConfigReader::int_or(const std::string &hf_key, const std::string &gguf_key, int64_t fallback) const {
+    std::optional<double> v = number(hf_key, gguf_key);
+    if (!v) return fallback;
+    require(std::isfinite(*v) && std::fabs(*v) < 1e12, LLMRT_ERR_FORMAT,
+            ckpt_.path + ": setting '" + (is_gguf() ? expand(gguf_key) : hf_key) + "' is out of range");
+    return static_cast<int64_t>(*v);
+}
+
+double ConfigReader::float_or(const std::string &hf_key, const std::string &gguf_key, double fallback) const {
+    std::optional<double> v = number(hf_key, gguf_key);
+    if (!v) return fallback;
+    require(std::isfinite(*v), LLMRT_ERR_FORMAT,
+            ckpt_.path + ": setting '" + (is_gguf() ? expand(gguf_key) : hf_key) + "' is not finite");
+    return *v;
+}
+
+bool ConfigReader::bool_or(const std::string &hf_key, const std::string &gguf_key, bool fallback) const {
+    std::optional<double> v = number(hf_key, gguf_key);
+    return v ? *v != 0.0 : fallback;
+}
+
+}  // namespace llmrt

@@ -1,0 +1,20 @@
+#include "models/model.h"
+
+#include "core/error.h"
+#include "models/registry.h"
+
+namespace llmrt {
+
+std::unique_ptr<Model> load_model(const std::string &path) {
+    auto model = std::make_unique<Model>();
+    model->checkpoint = read_checkpoint(path);
+    model->arch = create_architecture(model->checkpoint);
+    model->tokenizer = load_tokenizer(model->checkpoint);
+    const int64_t n_vocab = model->arch->hparams().n_vocab;
+    require(model->tokenizer->n_vocab() <= n_vocab, LLMRT_ERR_FORMAT,
+            path + ": the tokenizer has " + std::to_string(model->tokenizer->n_vocab()) +
+                " tokens but the model only " + std::to_string(n_vocab));
+    return model;
+}
+
+}  // namespace llmrt

@@ -1,0 +1,32 @@
+// A loaded model: immutable after load, shared by every context and thread that uses it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/aligned_buffer.h"
+#include "formats/checkpoint.h"
+#include "models/architecture.h"
+#include "tokenizer/tokenizer.h"
+
+namespace llmrt {
+
+struct Model {
+    Checkpoint checkpoint;                          // owns the mapped files the weights point into
+    std::vector<AlignedBuffer<float>> owned_data;   // tensors built in memory (synthetic models)
+    std::unique_ptr<Architecture> arch;
+    std::unique_ptr<Tokenizer> tokenizer;
+
+    const HyperParams &hparams() const { return arch->hparams(); }
+};
+
+// Reads the checkpoint at path (HF directory or GGUF file), its tokenizer, and builds the
+// architecture. Throws Error.
+std::unique_ptr<Model> load_model(const std::string &path);
+
+// A random-weight model of a known shape ("tinyllama-1.1b", "llama-7b", "stories260k"), built in
+// memory with a byte-level stand-in tokenizer. Throws Error.
+std::unique_ptr<Model> create_synthetic_model(const std::string &shape, uint64_t seed, int n_threads);
+
+}  // namespace llmrt

@@ -1,0 +1,145 @@
+#include "models/ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace llmrt {
+
+void rms_norm(const float *x, const float *weight, float *out, int64_t n, int64_t width, float eps,
+              float weight_offset) {
+    for (int64_t r = 0; r < n; ++r) {
+        const float *xr = x + r * width;
+        float *o = out + r * width;
+        double sum = 0.0;
+        for (int64_t i = 0; i < width; ++i) sum += static_cast<double>(xr[i]) * xr[i];
+        const float inv = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(width) + eps));
+        for (int64_t i = 0; i < width; ++i) o[i] = xr[i] * inv * (weight[i] + weight_offset);
+    }
+}
+
+void add_inplace(float *x, const float *y, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) x[i] += y[i];
+}
+
+void add_bias(float *x, const float *bias, int64_t n, int64_t width) {
+    for (int64_t r = 0; r < n; ++r) add_inplace(x + r * width, bias, width);
+}
+
+void silu_mul(const float *gate, const float *up, float *out, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+        const float g = gate[i];
+        out[i] = g / (1.0f + std::exp(-g)) * up[i];
+    }
+}
+
+std::vector<double> rope_inverse_frequencies(double theta, int64_t rot_dims, const RopeScaling &scaling) {
+    std::vector<double> inv(static_cast<size_t>(rot_dims / 2));
+    for (size_t i = 0; i < inv.size(); ++i)
+        inv[i] = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(rot_dims));
+    if (scaling.kind == RopeScaling::Kind::Linear) {
+        for (double &f : inv) f /= scaling.factor;
+    } else if (scaling.kind == RopeScaling::Kind::Llama3) {
+        // Llama 3.1: long wavelengths are stretched by `factor`, short ones kept, the band
+        // between interpolated smoothly.
+        const double pi = 3.14159265358979323846;
+        const double low_wavelen = scaling.original_max_positions / scaling.low_freq_factor;
+        const double high_wavelen = scaling.original_max_positions / scaling.high_freq_factor;
+        for (double &f : inv) {
+            const double wavelen = 2.0 * pi / f;
+            if (wavelen < high_wavelen) continue;
+            if (wavelen > low_wavelen) {
+                f /= scaling.factor;
+                continue;
+            }
+            const double smooth = (scaling.original_max_positions / wavelen - scaling.low_freq_factor) /
+                                  (scaling.high_freq_factor - scaling.low_freq_factor);
+            f = (1.0 - smooth) * f / scaling.factor + smooth * f;
+        }
+    }
+    return inv;
+}
+
+void rope_angles(const std::vector<double> &inv_freq, int64_t pos0, int64_t n, float *cos_out, float *sin_out) {
+    const size_t half = inv_freq.size();
+    for (int64_t t = 0; t < n; ++t) {
+        const double pos = static_cast<double>(pos0 + t);
+        for (size_t i = 0; i < half; ++i) {
+            const double a = pos * inv_freq[i];
+            cos_out[static_cast<size_t>(t) * half + i] = static_cast<float>(std::cos(a));
+            sin_out[static_cast<size_t>(t) * half + i] = static_cast<float>(std::sin(a));
+        }
+    }
+}
+
+void apply_rope(float *x, int64_t n, int64_t n_heads, int64_t head_dim, int64_t rot_dims,
+                RopePairing pairing, const float *cos, const float *sin) {
+    const int64_t half = rot_dims / 2;
+    for (int64_t t = 0; t < n; ++t) {
+        const float *c = cos + t * half;
+        const float *s = sin + t * half;
+        for (int64_t h = 0; h < n_heads; ++h) {
+            float *v = x + (t * n_heads + h) * head_dim;
+            for (int64_t i = 0; i < half; ++i) {
+                const int64_t a = pairing == RopePairing::Interleaved ? 2 * i : i;
+                const int64_t b = pairing == RopePairing::Interleaved ? 2 * i + 1 : i + half;
+                const float x0 = v[a], x1 = v[b];
+                v[a] = x0 * c[i] - x1 * s[i];
+                v[b] = x0 * s[i] + x1 * c[i];
+            }
+        }
+    }
+}
+
+namespace {
+
+float dot(const float *a, const float *b, int64_t n) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+// One (token, head) pair: softmax(q . K^T * scale) . V over positions [0, n_keys).
+void attend_one(const float *q, const float *keys, const float *values, float *out, int64_t n_keys,
+                int64_t kv_stride, int64_t head_dim, float scale, float *scores) {
+    float max_score = -INFINITY;
+    for (int64_t j = 0; j < n_keys; ++j) {
+        scores[j] = dot(q, keys + j * kv_stride, head_dim) * scale;
+        max_score = std::max(max_score, scores[j]);
+    }
+    double sum = 0.0;
+    for (int64_t j = 0; j < n_keys; ++j) {
+        scores[j] = std::exp(scores[j] - max_score);
+        sum += scores[j];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    std::fill(out, out + head_dim, 0.0f);
+    for (int64_t j = 0; j < n_keys; ++j) {
+        const float w = scores[j] * inv;
+        const float *v = values + j * kv_stride;
+        for (int64_t d = 0; d < head_dim; ++d) out[d] += w * v[d];
+    }
+}
+
+}  // namespace
+
+void causal_attention(const float *q, const float *keys, const float *values, float *out, int64_t n,
+                      int64_t pos0, const AttentionShape &shape, float *scratch, ThreadPool &pool) {
+    const int64_t group = shape.n_head / shape.n_head_kv;
+    const int64_t q_stride = shape.n_head * shape.head_dim;
+    const int64_t kv_stride = shape.n_head_kv * shape.head_dim;
+    const int64_t n_ctx_used = pos0 + n;
+    const int64_t n_items = n * shape.n_head;
+    pool.run([&](int ith, int nth) {
+        float *scores = scratch + static_cast<int64_t>(ith) * n_ctx_used;
+        for (int64_t item = ith; item < n_items; item += nth) {
+            const int64_t t = item / shape.n_head;
+            const int64_t h = item % shape.n_head;
+            const int64_t kv_head = h / group;
+            attend_one(q + t * q_stride + h * shape.head_dim, keys + kv_head * shape.head_dim,
+                       values + kv_head * shape.head_dim, out + t * q_stride + h * shape.head_dim,
+                       pos0 + t + 1, kv_stride, shape.head_dim, shape.scale, scores);
+        }
+    });
+}
+
+}  // namespace llmrt

@@ -1,0 +1,59 @@
+// Building blocks shared by the architectures. Activations are row-major: [n tokens][width].
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+namespace llmrt {
+
+// out = x / rms(x) * (weight + weight_offset), per row. Gemma stores weight - 1 (offset 1).
+void rms_norm(const float *x, const float *weight, float *out, int64_t n, int64_t width, float eps,
+              float weight_offset = 0.0f);
+
+// x[i] += y[i]
+void add_inplace(float *x, const float *y, int64_t count);
+// Adds bias (width floats) to each of n rows.
+void add_bias(float *x, const float *bias, int64_t n, int64_t width);
+// out[i] = silu(gate[i]) * up[i]
+void silu_mul(const float *gate, const float *up, float *out, int64_t count);
+
+struct RopeScaling {
+    enum class Kind { None, Linear, Llama3 };
+    Kind kind = Kind::None;
+    double factor = 1.0;
+    double low_freq_factor = 1.0;
+    double high_freq_factor = 4.0;
+    double original_max_positions = 8192.0;
+};
+
+// theta^(-2i/rot_dims) for i in [0, rot_dims/2), adjusted by the scaling rule.
+std::vector<double> rope_inverse_frequencies(double theta, int64_t rot_dims, const RopeScaling &scaling);
+
+// cos/sin of pos * inv_freq for the n positions [pos0, pos0 + n): [n][rot_dims/2] each.
+void rope_angles(const std::vector<double> &inv_freq, int64_t pos0, int64_t n, float *cos_out, float *sin_out);
+
+enum class RopePairing {
+    Interleaved,  // rotates (2i, 2i+1): Meta's layout, which GGUF llama tensors keep
+    Halves,       // rotates (i, i + rot/2): the HF "rotate_half" layout
+};
+
+// Rotates the first rot_dims dims of each head of n rows (row stride = n_heads * head_dim).
+void apply_rope(float *x, int64_t n, int64_t n_heads, int64_t head_dim, int64_t rot_dims,
+                RopePairing pairing, const float *cos, const float *sin);
+
+// Causal self-attention for n query tokens at positions [pos0, pos0 + n) over a cache holding
+// keys/values for [0, pos0 + n). q: [n][n_head * head_dim]; keys/values: [n_ctx][n_head_kv *
+// head_dim] (only the first pos0 + n rows are read); out: [n][n_head * head_dim].
+// scratch: n_threads * (pos0 + n) floats.
+struct AttentionShape {
+    int64_t n_head = 0;
+    int64_t n_head_kv = 0;
+    int64_t head_dim = 0;
+    float scale = 0.0f;  // usually 1/sqrt(head_dim)
+};
+void causal_attention(const float *q, const float *keys, const float *values, float *out, int64_t n,
+                      int64_t pos0, const AttentionShape &shape, float *scratch, ThreadPool &pool);
+
+}  // namespace llmrt

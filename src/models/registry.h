@@ -1,0 +1,14 @@
+// Maps the architecture a checkpoint names to the family that implements it.
+#pragma once
+
+#include <memory>
+
+#include "formats/checkpoint.h"
+#include "models/architecture.h"
+
+namespace llmrt {
+
+// Throws Error(LLMRT_ERR_UNSUPPORTED) naming the architecture and listing the supported ones.
+std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint);
+
+}  // namespace llmrt

@@ -1,0 +1,59 @@
+// One sequence being evaluated: KV cache, scratch and logits, used by one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "core/aligned_buffer.h"
+#include "core/thread_pool.h"
+#include "models/model.h"
+
+namespace llmrt {
+
+struct ContextOptions {
+    int64_t n_ctx = 0;
+    int64_t n_batch = 512;
+    int n_threads = 0;
+    bool logits_all = false;
+};
+
+class Context {
+public:
+    // Allocates everything decode needs up front, so the token loop never allocates.
+    Context(const Model &model, const ContextOptions &options);
+
+    // Appends tokens and evaluates them in n_batch steps. Throws Error: INVALID_ARGUMENT for
+    // out-of-range ids, CONTEXT_FULL, CANCELLED.
+    void decode(const int32_t *tokens, int64_t n);
+
+    const float *logits(int64_t i) const;  // after token i of the last decode; nullptr if absent
+    const float *last_logits() const { return logits(last_n_ - 1); }
+
+    void reset();
+    void cancel() { cancel_.store(true, std::memory_order_relaxed); }
+    bool cancel_requested() const { return cancel_.load(std::memory_order_relaxed); }
+    void clear_cancel() { cancel_.store(false, std::memory_order_relaxed); }
+
+    const Model &model() const { return model_; }
+    int64_t n_ctx() const { return n_ctx_; }
+    int64_t n_past() const { return n_past_; }
+    int n_threads() const { return pool_.size(); }
+
+private:
+    const Model &model_;
+    int64_t n_ctx_;
+    int64_t n_batch_;
+    bool logits_all_;
+    ThreadPool pool_;
+    KvCache cache_;
+    AlignedBuffer<float> workspace_;
+    AlignedBuffer<float> logits_;    // the rows of the batch being evaluated
+    std::vector<float> all_logits_;  // logits_all: every row of the last decode call
+    int64_t n_past_ = 0;
+    int64_t last_n_ = 0;
+    bool has_logits_ = false;
+    std::atomic<bool> cancel_{false};
+};
+
+}  // namespace llmrt

@@ -1,0 +1,86 @@
+#include "runtime/generation.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace llmrt {
+
+Generation::Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options)
+    : ctx_(ctx), sampler_(sampler), opt_(options), stream_(options.stop_strings) {
+    require(opt_.max_new_tokens >= 0, LLMRT_ERR_INVALID_ARGUMENT, "max_new_tokens must be >= 0");
+    require(opt_.min_new_tokens >= 0, LLMRT_ERR_INVALID_ARGUMENT, "min_new_tokens must be >= 0");
+    const Tokenizer &tok = *ctx.model().tokenizer;
+    eog_ids_ = tok.end_of_generation_ids();
+    std::vector<int32_t> ids = tok.encode(prompt, opt_.add_special);
+    if (ids.empty()) {
+        // Nothing to condition on: start from BOS, as an empty prompt means "from the beginning".
+        require(tok.bos() >= 0, LLMRT_ERR_INVALID_ARGUMENT, "the prompt is empty and the model has no BOS token");
+        ids.push_back(tok.bos());
+    }
+    require(ctx.n_past() + static_cast<int64_t>(ids.size()) <= ctx.n_ctx(), LLMRT_ERR_CONTEXT_FULL,
+            "the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
+                std::to_string(ctx.n_ctx() - ctx.n_past()) + " more (n_ctx " + std::to_string(ctx.n_ctx()) + ")");
+    ctx.decode(ids.data(), static_cast<int64_t>(ids.size()));
+    masked_logits_.resize(static_cast<size_t>(ctx.model().hparams().n_vocab));
+}
+
+bool Generation::is_end_of_generation(int32_t token) const {
+    return std::find(eog_ids_.begin(), eog_ids_.end(), token) != eog_ids_.end();
+}
+
+bool Generation::next(GeneratedPiece &out) {
+    out.text.clear();
+    out.token = -1;
+    if (finished_) {
+        // The text held back for a possible stop string goes out once, at the very end.
+        if (flushed_) return false;
+        flushed_ = true;
+        out.text = stream_.flush();
+        return !out.text.empty();
+    }
+    if (ctx_.cancel_requested()) fail(LLMRT_CANCELLED, "generation was cancelled");
+    if (n_generated_ >= opt_.max_new_tokens) {
+        finished_ = true;
+        stop_reason_ = "length";
+        return next(out);
+    }
+    if (ctx_.n_past() >= ctx_.n_ctx()) {
+        finished_ = true;
+        stop_reason_ = "context_full";
+        log_info("generation stopped: the context is full");
+        return next(out);
+    }
+    const int32_t n_vocab = static_cast<int32_t>(ctx_.model().hparams().n_vocab);
+    const float *logits = ctx_.last_logits();
+    if (n_generated_ < opt_.min_new_tokens && !eog_ids_.empty()) {
+        std::copy(logits, logits + n_vocab, masked_logits_.begin());
+        for (int32_t id : eog_ids_)
+            if (id >= 0 && id < n_vocab) masked_logits_[static_cast<size_t>(id)] = -INFINITY;
+        logits = masked_logits_.data();
+    }
+    const int32_t token = sampler_.sample(logits, n_vocab);
+    ++n_generated_;
+    out.token = token;
+    if (opt_.stop_at_eos && is_end_of_generation(token)) {
+        finished_ = true;
+        stop_reason_ = "eos";
+        out.text = stream_.flush();
+        flushed_ = true;
+        return true;
+    }
+    out.text = stream_.push(ctx_.model().tokenizer->piece(token));
+    if (stream_.stopped()) {
+        finished_ = true;
+        flushed_ = true;
+        stop_reason_ = "stop_string";
+        return true;
+    }
+    // Evaluate the new token now, so the next call starts from its logits.
+    if (ctx_.n_past() < ctx_.n_ctx()) ctx_.decode(&token, 1);
+    return true;
+}
+
+}  // namespace llmrt

@@ -1,0 +1,52 @@
+// The generation loop as a pull state machine: begin() evaluates the prompt, next() produces one
+// token and the text it completes. The callback form of the API is a loop over next().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/context.h"
+#include "runtime/sampler.h"
+#include "runtime/text_stream.h"
+
+namespace llmrt {
+
+struct GenerateOptions {
+    int64_t max_new_tokens = 128;
+    int64_t min_new_tokens = 0;
+    bool stop_at_eos = true;
+    bool add_special = true;
+    std::vector<std::string> stop_strings;
+};
+
+struct GeneratedPiece {
+    std::string text;  // may be empty while a UTF-8 character or stop string is incomplete
+    int32_t token = -1;
+};
+
+class Generation {
+public:
+    // Tokenizes and evaluates the prompt. Throws Error (CONTEXT_FULL when the prompt does not fit).
+    Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options);
+
+    // False once a stop condition has been met (nothing is produced then).
+    bool next(GeneratedPiece &out);
+    const char *stop_reason() const { return stop_reason_; }
+
+private:
+    bool is_end_of_generation(int32_t token) const;
+    void mask_end_of_generation();
+
+    Context &ctx_;
+    Sampler &sampler_;
+    GenerateOptions opt_;
+    TextStream stream_;
+    std::vector<int32_t> eog_ids_;
+    std::vector<float> masked_logits_;  // reused: min_new_tokens hides EOG without allocating
+    int64_t n_generated_ = 0;
+    bool finished_ = false;
+    bool flushed_ = false;
+    const char *stop_reason_ = "";
+};
+
+}  // namespace llmrt

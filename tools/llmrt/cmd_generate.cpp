@@ -1,0 +1,177 @@
+// llmrt generate: continues a prompt. Text mode streams each piece to stdout as it is produced;
+// --json prints one object at the end with the text, every token id and why generation stopped.
+#include "args.h"
+#include "interrupt.h"
+#include "library.h"
+#include "output.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+namespace {
+
+struct GenerateOptions {
+    std::string model_path;
+    std::string prompt;
+    int32_t n_predict = 128;
+    int32_t n_threads = 0;
+    int32_t n_ctx = 0;
+    bool ignore_eos = false;
+    bool json = false;
+    llmrt_sampler_params sampling{};
+};
+
+SamplerPtr create_sampler(const llmrt_sampler_params &params) {
+    llmrt_sampler *sampler = nullptr;
+    check(llmrt_sampler_create(&params, &sampler), "cannot create sampler");
+    return SamplerPtr(sampler);
+}
+
+llmrt_generate_params generate_params(const GenerateOptions &o) {
+    llmrt_generate_params params;
+    llmrt_generate_params_init(&params);
+    params.max_new_tokens = o.n_predict;
+    params.stop_at_eos = o.ignore_eos ? 0 : 1;
+    return params;
+}
+
+// The library reports a full context as an error; after some output it is just where the text
+// ends, as in llama.cpp, so only a prompt that does not fit is treated as a failure.
+bool is_context_full_after_output(llmrt_status status, size_t n_generated) {
+    return status == LLMRT_ERR_CONTEXT_FULL && n_generated > 0;
+}
+
+struct StreamState {
+    size_t n_pieces = 0;
+    bool write_failed = false;
+};
+
+int32_t write_piece(const char *piece, size_t len, int32_t /*token*/, void *user_data) {
+    auto *state = static_cast<StreamState *>(user_data);
+    // Flushing every piece is the point of streaming: the reader sees tokens as they come.
+    if (std::fwrite(piece, 1, len, stdout) != len || std::fflush(stdout) != 0) {
+        state->write_failed = true;
+        return 1; // stop generating: nobody is reading
+    }
+    ++state->n_pieces;
+    return 0;
+}
+
+int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOptions &o) {
+    const llmrt_generate_params params = generate_params(o);
+    StreamState state;
+    const llmrt_status status =
+        llmrt_generate(ctx, sampler, o.prompt.c_str(), &params, write_piece, &state);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    if (status == LLMRT_CANCELLED && interrupt_requested()) {
+        throw Interrupted();
+    }
+    if (state.write_failed) {
+        std::fprintf(stderr, "llmrt generate: error: cannot write to stdout\n");
+        return 1;
+    }
+    if (is_context_full_after_output(status, state.n_pieces)) {
+        std::fprintf(stderr, "llmrt generate: stopped: the context window is full\n");
+        return 0;
+    }
+    check(status, "generation failed");
+    return 0;
+}
+
+// JSON mode uses the pull API: llmrt_generate's callback runs per piece, and a token that ends
+// inside a UTF-8 character produces no piece, so only llmrt_generate_next sees every token id.
+int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler,
+                  const GenerateOptions &o) {
+    const llmrt_generate_params params = generate_params(o);
+    const size_t n_prompt = tokenize(model, o.prompt, params.add_special != 0).size();
+    check(llmrt_generate_begin(ctx, sampler, o.prompt.c_str(), &params), "generation failed");
+
+    struct EndGeneration {
+        llmrt_context *ctx;
+        ~EndGeneration() { llmrt_generate_end(ctx); }
+    } end_guard{ctx};
+
+    std::string text;
+    std::vector<llmrt_token> tokens;
+    std::string stop_reason;
+    while (true) {
+        const char *piece = nullptr;
+        size_t len = 0;
+        llmrt_token token = -1;
+        const llmrt_status status = llmrt_generate_next(ctx, &piece, &len, &token);
+        if (status == LLMRT_OK) {
+            text.append(piece, len);
+            tokens.push_back(token);
+            continue;
+        }
+        if (status == LLMRT_END_OF_GENERATION) {
+            stop_reason = static_cast<int32_t>(tokens.size()) >= o.n_predict ? "length" : "eos";
+        } else if (status == LLMRT_CANCELLED && interrupt_requested()) {
+            stop_reason = "cancelled";
+        } else if (is_context_full_after_output(status, tokens.size())) {
+            stop_reason = "context_full";
+        } else {
+            check(status, "generation failed");
+        }
+        break;
+    }
+    print_json({
+        {"text", text},
+        {"tokens", tokens},
+        {"n_prompt", n_prompt},
+        {"n_generated", tokens.size()},
+        {"stop_reason", stop_reason},
+    });
+    return stop_reason == "cancelled" ? 130 : 0;
+}
+
+} // namespace
+
+int run_generate(int argc, char **argv) {
+    GenerateOptions o;
+    llmrt_sampler_params_init(&o.sampling);
+    ArgParser args("generate", "-m PATH -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--json]",
+                   "Continues TEXT and streams the generated text (not the prompt) to stdout. "
+                   "Ctrl-C stops cleanly. --temp 0 is greedy.");
+    args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
+                &o.model_path);
+    args.string("-p", "--prompt", "TEXT", "prompt (BOS is added)", &o.prompt);
+    args.integer("-n", "--n-predict", "N", "most tokens to generate", &o.n_predict, 0, 1 << 30);
+    args.number(nullptr, "--temp", "T", "temperature; 0 = greedy", &o.sampling.temperature, 0.0, 100.0);
+    args.integer(nullptr, "--top-k", "K", "top-k; 0 = off", &o.sampling.top_k, 0, 1 << 30);
+    args.number(nullptr, "--top-p", "P", "top-p; 1 = off", &o.sampling.top_p, 0.0, 1.0);
+    args.number(nullptr, "--min-p", "P", "min-p; 0 = off", &o.sampling.min_p, 0.0, 1.0);
+    args.number(nullptr, "--repeat-penalty", "R", "repetition penalty; 1 = off",
+                &o.sampling.repetition_penalty, 0.0, 100.0);
+    args.integer(nullptr, "--repeat-last-n", "N", "tokens the repetition penalty looks at",
+                 &o.sampling.repetition_last_n, 0, 1 << 30);
+    args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock",
+                &o.sampling.seed);
+    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, 4096);
+    args.integer("-c", "--ctx-size", "N", "context window; 0 = the model's (capped)", &o.n_ctx, 0,
+                 1 << 24);
+    args.flag(nullptr, "--ignore-eos", "keep generating after end-of-sequence", &o.ignore_eos);
+    args.flag(nullptr, "--json", "print one JSON object at the end instead of streaming", &o.json);
+    if (!args.parse(argc, argv)) {
+        return 0;
+    }
+    args.require("--model");
+    args.require("--prompt");
+
+    ModelPtr model = load_model(o.model_path);
+    ContextOptions context_options;
+    context_options.n_ctx = o.n_ctx;
+    context_options.n_threads = o.n_threads;
+    ContextPtr ctx = create_context(model.get(), context_options);
+    SamplerPtr sampler = create_sampler(o.sampling);
+
+    CancelOnInterrupt cancel_on_ctrl_c(ctx.get());
+    return o.json ? generate_json(model.get(), ctx.get(), sampler.get(), o)
+                  : stream_text(ctx.get(), sampler.get(), o);
+}
+
+} // namespace cli

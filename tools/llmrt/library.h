@@ -1,0 +1,60 @@
+// Thin C++ conveniences over the public C API (include/llmrt.h): owning handles, a status check
+// that turns failures into exceptions, and the model/context set-up every subcommand shares.
+#pragma once
+
+#include "llmrt.h"
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+// A failed llmrt call. The message already includes llmrt_last_error(), captured at once because
+// the next library call on this thread may overwrite it.
+struct LibraryError : std::runtime_error {
+    LibraryError(llmrt_status status, const std::string &message)
+        : std::runtime_error(message), status(status) {}
+    llmrt_status status;
+};
+
+// Ctrl-C arrived: the tool stops what it is doing and exits with 130 like other Unix tools.
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted") {}
+};
+
+// Throws LibraryError("<what>: <last error> (<status name>)") unless status is LLMRT_OK.
+void check(llmrt_status status, const std::string &what);
+
+struct ModelDeleter {
+    void operator()(llmrt_model *m) const { llmrt_model_free(m); }
+};
+struct ContextDeleter {
+    void operator()(llmrt_context *c) const { llmrt_context_free(c); }
+};
+struct SamplerDeleter {
+    void operator()(llmrt_sampler *s) const { llmrt_sampler_free(s); }
+};
+using ModelPtr = std::unique_ptr<llmrt_model, ModelDeleter>;
+using ContextPtr = std::unique_ptr<llmrt_context, ContextDeleter>;
+using SamplerPtr = std::unique_ptr<llmrt_sampler, SamplerDeleter>;
+
+ModelPtr load_model(const std::string &path);
+ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed);
+
+struct ContextOptions {
+    int32_t n_ctx = 0;     // 0: the library's default
+    int32_t n_batch = 0;   // 0: the library's default
+    int32_t n_threads = 0; // 0: the library's default
+    bool logits_all = false;
+};
+ContextPtr create_context(llmrt_model *model, const ContextOptions &options);
+
+std::vector<llmrt_token> tokenize(const llmrt_model *model, const std::string &text,
+                                  bool add_special);
+// The raw bytes of one token (possibly part of a UTF-8 character).
+std::string token_piece(const llmrt_model *model, llmrt_token token);
+
+} // namespace cli
