@@ -69,6 +69,9 @@ private:
         std::vector<uint8_t> data;
     };
 
+    std::vector<uint8_t> header_bytes() const;  // up to the aligned start of the data section
+    size_t padding_after(const Tensor &t) const;
+
     std::vector<Entry> entries_;
     std::vector<Tensor> tensors_;
     uint32_t alignment_ = 32;

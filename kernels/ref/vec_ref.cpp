@@ -1,0 +1,35 @@
+// Scalar vector kernels; accumulate in double so they double as the tests' reference.
+#include "kernels/vec.h"
+
+namespace llmrt {
+namespace {
+
+float dot(const float *a, const float *b, int64_t n) {
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(a[i]) * b[i];
+    return static_cast<float>(acc);
+}
+
+void axpy(float alpha, const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void attn_scores(const float *q, const float *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
+                 float scale, float *out) {
+    for (int64_t t = 0; t < n_keys; ++t) out[t] = scale * dot(q, k + t * k_stride, head_dim);
+}
+
+float sum(const float *a, int64_t n) {
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; ++i) acc += a[i];
+    return static_cast<float>(acc);
+}
+
+}  // namespace
+
+const VecKernels &vec_kernels_scalar() {
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum};
+    return table;
+}
+
+}  // namespace llmrt

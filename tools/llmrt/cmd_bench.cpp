@@ -1,0 +1,306 @@
+// llmrt bench: prompt-processing and generation speed, like llama-bench, plus how close decode
+// comes to the memory bandwidth measured in the same run (decode reads every weight once per
+// token, so weight bytes x tokens/s is the bandwidth it achieves).
+#include "args.h"
+#include "bandwidth.h"
+#include "interrupt.h"
+#include "library.h"
+#include "output.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <sys/resource.h>
+#include <thread>
+#include <vector>
+
+namespace cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+    std::string model_path;
+    std::string synthetic;
+    int32_t n_prompt = 128;
+    int32_t n_gen = 64;
+    int32_t reps = 5;
+    std::vector<int32_t> threads;
+    uint64_t seed = 42;
+    bool skip_bandwidth = false;
+    bool json = false;
+};
+
+// What one repetition measured.
+struct RepTimes {
+    double prefill_seconds = 0.0;
+    double gen_seconds = 0.0; // sum over the single-token decodes
+};
+
+struct MeanSd {
+    double mean = 0.0;
+    double stddev = 0.0; // sample standard deviation; 0 for a single value
+};
+
+MeanSd mean_sd(const std::vector<double> &values) {
+    MeanSd r;
+    if (values.empty()) {
+        return r;
+    }
+    for (double v : values) {
+        r.mean += v;
+    }
+    r.mean /= static_cast<double>(values.size());
+    if (values.size() > 1) {
+        double ss = 0.0;
+        for (double v : values) {
+            ss += (v - r.mean) * (v - r.mean);
+        }
+        r.stddev = std::sqrt(ss / static_cast<double>(values.size() - 1));
+    }
+    return r;
+}
+
+struct Row {
+    int32_t n_threads = 0;
+    MeanSd prompt_tps;
+    MeanSd gen_tps;
+    MeanSd first_token_ms;
+    MeanSd per_token_ms;
+    double achieved_gbps = 0.0;
+    double bandwidth_gbps = 0.0; // 0 when the probe was skipped
+    uint64_t peak_rss_bytes = 0;
+};
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+llmrt_token argmax(const float *logits, int32_t n_vocab) {
+    llmrt_token best = 0;
+    for (int32_t i = 1; i < n_vocab; ++i) {
+        if (logits[i] > logits[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+void decode_or_throw(llmrt_context *ctx, const llmrt_token *tokens, int32_t n) {
+    const llmrt_status status = llmrt_decode(ctx, tokens, n);
+    if (status == LLMRT_CANCELLED && interrupt_requested()) {
+        throw Interrupted();
+    }
+    check(status, "decode failed");
+}
+
+// Any id in [0, n_vocab) is a valid input; speed does not depend on which.
+std::vector<llmrt_token> random_prompt(std::mt19937_64 &rng, int32_t n, int32_t n_vocab) {
+    std::uniform_int_distribution<llmrt_token> pick(0, n_vocab - 1);
+    std::vector<llmrt_token> tokens(static_cast<size_t>(n));
+    for (auto &t : tokens) {
+        t = pick(rng);
+    }
+    return tokens;
+}
+
+// One repetition: a fresh sequence, the prompt in one llmrt_decode, then n_gen greedy tokens.
+RepTimes run_rep(llmrt_context *ctx, int32_t n_vocab, const std::vector<llmrt_token> &prompt,
+                 int32_t n_gen) {
+    RepTimes times;
+    llmrt_context_reset(ctx);
+    throw_if_interrupted(); // reset clears a pending cancel
+
+    auto start = Clock::now();
+    decode_or_throw(ctx, prompt.data(), static_cast<int32_t>(prompt.size()));
+    times.prefill_seconds = seconds_since(start);
+
+    llmrt_token next = argmax(llmrt_get_logits(ctx), n_vocab);
+    for (int32_t i = 0; i < n_gen; ++i) {
+        start = Clock::now();
+        decode_or_throw(ctx, &next, 1);
+        times.gen_seconds += seconds_since(start);
+        next = argmax(llmrt_get_logits(ctx), n_vocab);
+    }
+    return times;
+}
+
+uint64_t peak_rss_bytes() {
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<uint64_t>(usage.ru_maxrss) * 1024; // Linux reports KiB
+}
+
+Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads) {
+    ContextOptions context_options;
+    context_options.n_ctx = o.n_prompt + o.n_gen;
+    context_options.n_batch = o.n_prompt; // the whole prompt in one evaluation step
+    context_options.n_threads = n_threads;
+    ContextPtr ctx = create_context(model, context_options);
+    if (llmrt_context_n_ctx(ctx.get()) < o.n_prompt + o.n_gen) {
+        throw std::runtime_error("the context holds only " +
+                                 std::to_string(llmrt_context_n_ctx(ctx.get())) + " tokens");
+    }
+    CancelOnInterrupt cancel_on_ctrl_c(ctx.get());
+
+    const int32_t n_vocab = llmrt_model_n_vocab(model);
+    std::mt19937_64 rng(o.seed);
+    // Warm-up, not measured: first touches of weights (page faults for mmap), scratch buffers
+    // and thread start-up would otherwise land in the first repetition.
+    run_rep(ctx.get(), n_vocab, random_prompt(rng, o.n_prompt, n_vocab), std::min(o.n_gen, 1));
+
+    std::vector<double> prompt_tps, first_token_ms, gen_tps, per_token_ms;
+    for (int32_t rep = 0; rep < o.reps; ++rep) {
+        const RepTimes t = run_rep(ctx.get(), n_vocab, random_prompt(rng, o.n_prompt, n_vocab), o.n_gen);
+        prompt_tps.push_back(o.n_prompt / t.prefill_seconds);
+        first_token_ms.push_back(t.prefill_seconds * 1e3);
+        if (o.n_gen > 0) {
+            gen_tps.push_back(o.n_gen / t.gen_seconds);
+            per_token_ms.push_back(t.gen_seconds * 1e3 / o.n_gen);
+        }
+    }
+
+    Row row;
+    row.n_threads = n_threads;
+    row.prompt_tps = mean_sd(prompt_tps);
+    row.first_token_ms = mean_sd(first_token_ms);
+    row.gen_tps = mean_sd(gen_tps);
+    row.per_token_ms = mean_sd(per_token_ms);
+    row.achieved_gbps =
+        static_cast<double>(llmrt_model_weight_bytes(model)) * row.gen_tps.mean / 1e9;
+    row.peak_rss_bytes = peak_rss_bytes();
+    if (!o.skip_bandwidth) {
+        BandwidthOptions probe;
+        probe.n_threads = n_threads;
+        row.bandwidth_gbps = measure_read_bandwidth_gbps(probe);
+    }
+    return row;
+}
+
+// null where a figure was not measured (no generated tokens, probe skipped).
+json maybe(bool measured, double value) { return measured ? json(value) : json(nullptr); }
+
+json row_json(const llmrt_model *model, const std::string &source, const BenchOptions &o,
+              const Row &r) {
+    const bool has_gen = o.n_gen > 0;
+    const bool has_bw = r.bandwidth_gbps > 0.0;
+    return {
+        {"model", source},
+        {"architecture", llmrt_model_architecture(model)},
+        {"weight_type", llmrt_model_weight_type(model)},
+        {"n_params", llmrt_model_n_params(model)},
+        {"weight_bytes", llmrt_model_weight_bytes(model)},
+        {"n_threads", r.n_threads},
+        {"n_prompt", o.n_prompt},
+        {"n_gen", o.n_gen},
+        {"reps", o.reps},
+        {"prompt_tps_mean", r.prompt_tps.mean},
+        {"prompt_tps_stddev", r.prompt_tps.stddev},
+        {"first_token_ms_mean", r.first_token_ms.mean},
+        {"first_token_ms_stddev", r.first_token_ms.stddev},
+        {"gen_tps_mean", maybe(has_gen, r.gen_tps.mean)},
+        {"gen_tps_stddev", maybe(has_gen, r.gen_tps.stddev)},
+        {"per_token_ms_mean", maybe(has_gen, r.per_token_ms.mean)},
+        {"per_token_ms_stddev", maybe(has_gen, r.per_token_ms.stddev)},
+        {"achieved_gbps", maybe(has_gen, r.achieved_gbps)},
+        {"bandwidth_gbps", maybe(has_bw, r.bandwidth_gbps)},
+        {"bandwidth_ratio", maybe(has_gen && has_bw, r.achieved_gbps / r.bandwidth_gbps)},
+        {"peak_rss_bytes", r.peak_rss_bytes},
+    };
+}
+
+void print_table(const llmrt_model *model, const std::string &source, const BenchOptions &o,
+                 const std::vector<Row> &rows) {
+    Table table({"model", "type", "size", "params", "threads", "pp" + std::to_string(o.n_prompt) + " t/s",
+                 "tg" + std::to_string(o.n_gen) + " t/s", "first token ms", "ms/token", "GB/s",
+                 "mem GB/s", "ratio", "peak RSS"});
+    const double weight_bytes = static_cast<double>(llmrt_model_weight_bytes(model));
+    const double n_params = static_cast<double>(llmrt_model_n_params(model));
+    for (const Row &r : rows) {
+        const bool has_gen = o.n_gen > 0;
+        const bool has_bw = r.bandwidth_gbps > 0.0;
+        table.add_row({
+            source,
+            llmrt_model_weight_type(model),
+            human_bytes(weight_bytes),
+            n_params >= 1e9 ? format("%.2f B", n_params / 1e9) : format("%.2f M", n_params / 1e6),
+            std::to_string(r.n_threads),
+            mean_pm(r.prompt_tps.mean, r.prompt_tps.stddev, 2),
+            has_gen ? mean_pm(r.gen_tps.mean, r.gen_tps.stddev, 2) : "-",
+            mean_pm(r.first_token_ms.mean, r.first_token_ms.stddev, 2),
+            has_gen ? mean_pm(r.per_token_ms.mean, r.per_token_ms.stddev, 3) : "-",
+            has_gen ? format("%.2f", r.achieved_gbps) : "-",
+            has_bw ? format("%.2f", r.bandwidth_gbps) : "-",
+            has_gen && has_bw ? format("%.3f", r.achieved_gbps / r.bandwidth_gbps) : "-",
+            human_bytes(static_cast<double>(r.peak_rss_bytes)),
+        });
+    }
+    std::fputs(table.markdown().c_str(), stdout);
+}
+
+std::string model_name(const BenchOptions &o) {
+    if (!o.synthetic.empty()) {
+        return "synthetic:" + o.synthetic;
+    }
+    std::string path = o.model_path;
+    while (path.size() > 1 && path.back() == '/') {
+        path.pop_back(); // a Hugging Face directory given as "dir/"
+    }
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+} // namespace
+
+int run_bench(int argc, char **argv) {
+    BenchOptions o;
+    const int32_t n_cores = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+    o.threads = {n_cores};
+    ArgParser args("bench", "-m PATH | --synthetic NAME [-p 128] [-n 64] [-t 1,2] [-r 5] [--json]",
+                   "Measures prompt processing (one decode of -p random tokens) and generation "
+                   "(-n single-token greedy decodes), mean ± stddev over -r repetitions, one row "
+                   "per thread count, with the machine's read bandwidth measured in the same run.");
+    args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
+                &o.model_path);
+    args.string(nullptr, "--synthetic", "NAME",
+                "random-weight model of a known shape (tinyllama-1.1b, llama-7b, stories260k)",
+                &o.synthetic);
+    args.integer("-p", "--n-prompt", "N", "prompt tokens", &o.n_prompt, 1, 1 << 20);
+    args.integer("-n", "--n-gen", "N", "generated tokens", &o.n_gen, 0, 1 << 20);
+    args.integer_list("-t", "--threads", "N[,N...]", "thread counts, one row each", &o.threads, 1, 4096);
+    args.integer("-r", "--repetitions", "N", "repetitions per row", &o.reps, 1, 1 << 20);
+    args.uint64(nullptr, "--seed", "S", "seed for the random prompts and synthetic weights", &o.seed);
+    args.flag(nullptr, "--no-bandwidth", "skip the memory bandwidth probe", &o.skip_bandwidth);
+    args.flag(nullptr, "--json", "print a JSON list, one object per row", &o.json);
+    if (!args.parse(argc, argv)) {
+        return 0;
+    }
+    if (args.given("--model") == args.given("--synthetic")) {
+        throw UsageError("give exactly one of -m/--model and --synthetic");
+    }
+
+    ModelPtr model = args.given("--model") ? load_model(o.model_path)
+                                           : create_synthetic_model(o.synthetic, o.seed);
+    const std::string source = model_name(o);
+    std::vector<Row> rows;
+    for (int32_t n_threads : o.threads) {
+        rows.push_back(bench_threads(model.get(), o, n_threads));
+    }
+
+    if (o.json) {
+        json list = json::array();
+        for (const Row &r : rows) {
+            list.push_back(row_json(model.get(), source, o, r));
+        }
+        print_json(list);
+    } else {
+        print_table(model.get(), source, o, rows);
+    }
+    return 0;
+}
+
+} // namespace cli
