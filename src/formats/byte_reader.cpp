@@ -12,9 +12,8 @@ void ByteReader::fail_format(const std::string &message) const {
 
 void ByteReader::need(size_t n) const {
     if (n > remaining()) {
-        fail_format("file ends inside " + context_ + " (needs " + std::to_string(n) +
-                    " bytes at offset " + std::to_string(pos_) + ", file is " +
-                    std::to_string(size_) + " bytes)");
+        fail_format("file ends inside " + context_ + " (needs " + std::to_string(n) + " bytes at offset " +
+                    std::to_string(pos_) + ", file is " + std::to_string(size_) + " bytes)");
     }
 }
 

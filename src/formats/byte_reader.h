@@ -22,6 +22,7 @@ public:
 
     // Names what is being read ("metadata key #3"), for truncation messages.
     void set_context(std::string what) { context_ = std::move(what); }
+    const std::string &context() const { return context_; }
 
     uint8_t u8();
     uint16_t u16();

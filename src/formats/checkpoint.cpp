@@ -39,8 +39,9 @@ Checkpoint read_checkpoint(const std::string &path) {
     if (fs::is_directory(status)) return read_hf_checkpoint(path);
     if (!fs::is_regular_file(status)) fail(LLMRT_ERR_IO, path + ": not a regular file or directory");
     if (starts_with_gguf_magic(path)) return read_gguf_checkpoint(path);
-    fail(LLMRT_ERR_FORMAT, path + ": unknown checkpoint format; expected a GGUF file or a Hugging Face "
-                                  "directory (config.json with model.safetensors or its sharded index)");
+    fail(LLMRT_ERR_FORMAT, path +
+                               ": unknown checkpoint format; expected a GGUF file or a Hugging Face "
+                               "directory (config.json with model.safetensors or its sharded index)");
 }
 
 }  // namespace llmrt

@@ -68,13 +68,14 @@ bool dtype_from_ggml_type(uint32_t ggml_type, DType &out) {
 
 const char *ggml_type_name(uint32_t ggml_type) {
     // Indexed by id, as in ggml.h; ids 4 and 5 (Q4_2, Q4_3) and 31-33 were removed from ggml.
+    // clang-format off
     static const char *const names[] = {
-        "F32",     "F16",   "Q4_0",  "Q4_1",  "Q4_2 (removed)", "Q4_3 (removed)", "Q5_0",
-        "Q5_1",    "Q8_0",  "Q8_1",  "Q2_K",  "Q3_K",           "Q4_K",           "Q5_K",
-        "Q6_K",    "Q8_K",  "IQ2_XXS", "IQ2_XS", "IQ3_XXS",     "IQ1_S",          "IQ4_NL",
-        "IQ3_S",   "IQ2_S", "IQ4_XS", "I8",    "I16",           "I32",            "I64",
-        "F64",     "IQ1_M", "BF16",
+        "F32",   "F16",     "Q4_0",   "Q4_1",    "Q4_2 (removed)", "Q4_3 (removed)", "Q5_0",  "Q5_1",
+        "Q8_0",  "Q8_1",    "Q2_K",   "Q3_K",    "Q4_K",           "Q5_K",           "Q6_K",  "Q8_K",
+        "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL",         "IQ3_S",          "IQ2_S", "IQ4_XS",
+        "I8",    "I16",     "I32",    "I64",     "F64",            "IQ1_M",          "BF16",
     };
+    // clang-format on
     const uint32_t n = sizeof(names) / sizeof(names[0]);
     if (ggml_type < n) return names[ggml_type];
     switch (ggml_type) {

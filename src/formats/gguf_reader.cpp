@@ -32,9 +32,7 @@ struct TensorInfo {
     size_t nbytes = 0;
 };
 
-uint32_t byte_swap(uint32_t v) {
-    return (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24);
-}
+uint32_t byte_swap(uint32_t v) { return (v >> 24) | ((v >> 8) & 0xFF00) | ((v << 8) & 0xFF0000) | (v << 24); }
 
 class GgufParser {
 public:
@@ -84,6 +82,7 @@ private:
         for (uint64_t k = 0; k < n_kv_; ++k) {
             r_.set_context("the key of metadata pair #" + std::to_string(k));
             std::string key = r_.string();
+            if (key.empty()) r_.fail_format("empty metadata key (pair #" + std::to_string(k) + ")");
             if (metadata_.count(key)) r_.fail_format("duplicate metadata key '" + key + "'");
             r_.set_context("metadata '" + key + "'");
             const uint32_t type = r_.u32();
@@ -115,11 +114,13 @@ private:
 
     MetaValue read_array(int depth) {
         if (depth > kMaxArrayDepth) {
-            r_.fail_format("arrays nested deeper than " + std::to_string(kMaxArrayDepth) + " levels");
+            r_.fail_format(r_.context() + " has arrays nested deeper than " + std::to_string(kMaxArrayDepth) +
+                           " levels");
         }
         const uint32_t elem_type = r_.u32();
         if (!gguf_type_valid(elem_type)) {
-            r_.fail_format("array with unknown element type " + std::to_string(elem_type));
+            r_.fail_format(r_.context() + " holds an array with unknown element type " +
+                           std::to_string(elem_type));
         }
         const GgufType type = static_cast<GgufType>(elem_type);
         const uint64_t count = r_.u64();
@@ -128,7 +129,7 @@ private:
         if (type == GgufType::String) min_size = 8;
         if (type == GgufType::Array) min_size = 4 + 8;
         if (count > r_.remaining() / min_size) {
-            r_.fail_format("array of " + std::to_string(count) + " " + gguf_type_name(type) +
+            r_.fail_format(r_.context() + ": array of " + std::to_string(count) + " " + gguf_type_name(type) +
                            " at offset " + std::to_string(r_.pos() - 12) + " cannot fit in the " +
                            std::to_string(r_.remaining()) + " bytes left in the file");
         }
@@ -149,6 +150,7 @@ private:
     TensorInfo read_tensor_info() {
         TensorInfo info;
         info.name = r_.string();
+        if (info.name.empty()) r_.fail_format("a tensor info has an empty name");
         const std::string what = "tensor '" + info.name + "'";
         r_.set_context(what);
         const uint32_t n_dims = r_.u32();
@@ -167,9 +169,10 @@ private:
         }
         const uint32_t ggml_type = r_.u32();
         if (!dtype_from_ggml_type(ggml_type, info.dtype)) {
-            fail(LLMRT_ERR_UNSUPPORTED, r_.file() + ": " + what + " has ggml type " +
-                                            std::to_string(ggml_type) + " (" + ggml_type_name(ggml_type) +
-                                            "), which is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1 are)");
+            fail(LLMRT_ERR_UNSUPPORTED,
+                 r_.file() + ": " + what + " has ggml type " + std::to_string(ggml_type) + " (" +
+                     ggml_type_name(ggml_type) +
+                     "), which is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1 are)");
         }
         info.offset = r_.u64();
         check_size(info, what);
@@ -197,11 +200,16 @@ private:
         if (it == metadata_.end()) return kGgufDefaultAlignment;
         const MetaValue &v = it->second;
         uint64_t a = 0;
-        if (v.kind == MetaValue::Kind::UInt) a = v.u;
-        else if (v.kind == MetaValue::Kind::Int && v.i > 0) a = static_cast<uint64_t>(v.i);
-        else r_.fail_format(std::string(kGgufAlignmentKey) + " must be a positive integer");
+        if (v.kind == MetaValue::Kind::UInt) {
+            a = v.u;
+        } else if (v.kind == MetaValue::Kind::Int && v.i > 0) {
+            a = static_cast<uint64_t>(v.i);
+        } else {
+            r_.fail_format(std::string(kGgufAlignmentKey) + " must be a positive integer");
+        }
         if (!is_power_of_two(a)) {
-            r_.fail_format(std::string(kGgufAlignmentKey) + " " + std::to_string(a) + " is not a power of two");
+            r_.fail_format(std::string(kGgufAlignmentKey) + " " + std::to_string(a) +
+                           " is not a power of two");
         }
         return a;
     }
@@ -218,7 +226,8 @@ private:
                                " is not a multiple of the alignment " + std::to_string(align));
             }
             uint64_t begin = 0, end = 0;
-            if (!checked_add(data_start, info.offset, begin) || !checked_add(begin, uint64_t{info.nbytes}, end)) {
+            if (!checked_add(data_start, info.offset, begin) ||
+                !checked_add(begin, uint64_t{info.nbytes}, end)) {
                 r_.fail_format(what + " data offset " + std::to_string(info.offset) + " (" +
                                std::to_string(info.nbytes) + " bytes) lies outside the file (" +
                                std::to_string(size) + " bytes)");
@@ -242,7 +251,9 @@ private:
     std::string architecture() const {
         auto it = metadata_.find("general.architecture");
         if (it == metadata_.end()) return "";  // e.g. a GGUF that holds only a tokenizer
-        if (it->second.kind != MetaValue::Kind::String) r_.fail_format("general.architecture is not a string");
+        if (it->second.kind != MetaValue::Kind::String) {
+            r_.fail_format("general.architecture is not a string");
+        }
         return it->second.s;
     }
 

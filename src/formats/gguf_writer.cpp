@@ -12,15 +12,21 @@
 namespace llmrt {
 namespace {
 
-[[noreturn]] void invalid(const std::string &message) { fail(LLMRT_ERR_INVALID_ARGUMENT, "GgufWriter: " + message); }
+[[noreturn]] void invalid(const std::string &message) {
+    fail(LLMRT_ERR_INVALID_ARGUMENT, "GgufWriter: " + message);
+}
 
 bool is_integer_type(GgufType t) {
     switch (t) {
-        case GgufType::Uint8: case GgufType::Int8: case GgufType::Uint16: case GgufType::Int16:
-        case GgufType::Uint32: case GgufType::Int32: case GgufType::Uint64: case GgufType::Int64:
-            return true;
-        default:
-            return false;
+        case GgufType::Uint8:
+        case GgufType::Int8:
+        case GgufType::Uint16:
+        case GgufType::Int16:
+        case GgufType::Uint32:
+        case GgufType::Int32:
+        case GgufType::Uint64:
+        case GgufType::Int64: return true;
+        default: return false;
     }
 }
 
@@ -49,7 +55,8 @@ bool integer_fits(const MetaValue &v, GgufType t) {
 
 GgufType default_type(const MetaValue &v) {
     switch (v.kind) {
-        case MetaValue::Kind::Int: return integer_fits(v, GgufType::Int32) ? GgufType::Int32 : GgufType::Int64;
+        case MetaValue::Kind::Int:
+            return integer_fits(v, GgufType::Int32) ? GgufType::Int32 : GgufType::Int64;
         case MetaValue::Kind::UInt: return v.u <= 0xFFFFFFFFu ? GgufType::Uint32 : GgufType::Uint64;
         case MetaValue::Kind::Float: return GgufType::Float32;
         case MetaValue::Kind::Bool: return GgufType::Bool;
@@ -64,25 +71,36 @@ GgufType default_elem_type(const std::vector<MetaValue> &values, const std::stri
     if (values.empty()) return GgufType::Uint8;
     GgufType type = default_type(values[0]);
     for (const MetaValue &v : values) {
-        if (v.kind != values[0].kind) invalid("array '" + key + "' mixes " + meta_kind_name(values[0].kind) +
-                                              " and " + meta_kind_name(v.kind) + " elements");
+        if (v.kind != values[0].kind) {
+            invalid("array '" + key + "' mixes " + meta_kind_name(values[0].kind) + " and " +
+                    meta_kind_name(v.kind) + " elements");
+        }
         const GgufType t = default_type(v);
         if (t == GgufType::Int64 || t == GgufType::Uint64) type = t;
     }
     return type;
 }
 
+bool kind_fits(const MetaValue &v, GgufType type) {
+    switch (type) {
+        case GgufType::Float32:
+        case GgufType::Float64: return v.kind == MetaValue::Kind::Float;
+        case GgufType::Bool: return v.kind == MetaValue::Kind::Bool;
+        case GgufType::String: return v.kind == MetaValue::Kind::String;
+        case GgufType::Array: return v.kind == MetaValue::Kind::Array;
+        default: return integer_fits(v, type);
+    }
+}
+
 void check_fits(const MetaValue &v, GgufType type, GgufType elem_type, const std::string &key) {
-    bool ok = false;
-    if (is_integer_type(type)) ok = integer_fits(v, type);
-    else if (type == GgufType::Float32 || type == GgufType::Float64) ok = v.kind == MetaValue::Kind::Float;
-    else if (type == GgufType::Bool) ok = v.kind == MetaValue::Kind::Bool;
-    else if (type == GgufType::String) ok = v.kind == MetaValue::Kind::String;
-    else if (type == GgufType::Array) ok = v.kind == MetaValue::Kind::Array;
-    if (!ok) invalid("'" + key + "': a " + meta_kind_name(v.kind) + " value does not fit GGUF type " + gguf_type_name(type));
+    if (!kind_fits(v, type)) {
+        invalid("'" + key + "': a " + meta_kind_name(v.kind) + " value does not fit GGUF type " +
+                gguf_type_name(type));
+    }
     if (type != GgufType::Array) return;
     for (const MetaValue &e : v.array) {
-        const GgufType inner = e.kind == MetaValue::Kind::Array ? default_elem_type(e.array, key) : GgufType::Uint8;
+        const GgufType inner =
+            e.kind == MetaValue::Kind::Array ? default_elem_type(e.array, key) : GgufType::Uint8;
         check_fits(e, elem_type, inner, key);
     }
 }
@@ -116,7 +134,8 @@ public:
             put(static_cast<uint32_t>(elem_type), 4);
             put(v.array.size(), 8);
             for (const MetaValue &e : v.array) {
-                const GgufType inner = e.kind == MetaValue::Kind::Array ? default_elem_type(e.array, "") : GgufType::Uint8;
+                const GgufType inner =
+                    e.kind == MetaValue::Kind::Array ? default_elem_type(e.array, "") : GgufType::Uint8;
                 put_value(e, elem_type, inner);
             }
         }
@@ -141,15 +160,21 @@ struct TempFile {
 }  // namespace
 
 void GgufWriter::set(const std::string &key, const MetaValue &value) {
-    const GgufType elem = value.kind == MetaValue::Kind::Array ? default_elem_type(value.array, key) : GgufType::Uint8;
+    const GgufType elem =
+        value.kind == MetaValue::Kind::Array ? default_elem_type(value.array, key) : GgufType::Uint8;
     set(key, value, default_type(value), elem);
 }
 
 void GgufWriter::set(const std::string &key, const MetaValue &value, GgufType type, GgufType elem_type) {
     if (key.empty()) invalid("empty metadata key");
+    if (!gguf_type_valid(static_cast<uint32_t>(type)) || !gguf_type_valid(static_cast<uint32_t>(elem_type))) {
+        invalid("'" + key + "': unknown GGUF type");
+    }
     if (key == kGgufAlignmentKey) {
         // The reader and llama.cpp take the alignment from this key, so it must agree with alignment_.
-        if (!integer_fits(value, GgufType::Uint32)) invalid(std::string(kGgufAlignmentKey) + " must be a uint32");
+        if (!integer_fits(value, GgufType::Uint32)) {
+            invalid(std::string(kGgufAlignmentKey) + " must be a uint32");
+        }
         set_alignment(static_cast<uint32_t>(value.kind == MetaValue::Kind::Int ? value.i : value.u));
         return;
     }
@@ -166,13 +191,27 @@ void GgufWriter::set(const std::string &key, const MetaValue &value, GgufType ty
 void GgufWriter::set_string(const std::string &key, const std::string &value) {
     set(key, MetaValue::from_string(value), GgufType::String);
 }
-void GgufWriter::set_bool(const std::string &key, bool value) { set(key, MetaValue::from_bool(value), GgufType::Bool); }
-void GgufWriter::set_u32(const std::string &key, uint32_t value) { set(key, MetaValue::from_uint(value), GgufType::Uint32); }
-void GgufWriter::set_i32(const std::string &key, int32_t value) { set(key, MetaValue::from_int(value), GgufType::Int32); }
-void GgufWriter::set_u64(const std::string &key, uint64_t value) { set(key, MetaValue::from_uint(value), GgufType::Uint64); }
-void GgufWriter::set_i64(const std::string &key, int64_t value) { set(key, MetaValue::from_int(value), GgufType::Int64); }
-void GgufWriter::set_f32(const std::string &key, float value) { set(key, MetaValue::from_float(value), GgufType::Float32); }
-void GgufWriter::set_f64(const std::string &key, double value) { set(key, MetaValue::from_float(value), GgufType::Float64); }
+void GgufWriter::set_bool(const std::string &key, bool value) {
+    set(key, MetaValue::from_bool(value), GgufType::Bool);
+}
+void GgufWriter::set_u32(const std::string &key, uint32_t value) {
+    set(key, MetaValue::from_uint(value), GgufType::Uint32);
+}
+void GgufWriter::set_i32(const std::string &key, int32_t value) {
+    set(key, MetaValue::from_int(value), GgufType::Int32);
+}
+void GgufWriter::set_u64(const std::string &key, uint64_t value) {
+    set(key, MetaValue::from_uint(value), GgufType::Uint64);
+}
+void GgufWriter::set_i64(const std::string &key, int64_t value) {
+    set(key, MetaValue::from_int(value), GgufType::Int64);
+}
+void GgufWriter::set_f32(const std::string &key, float value) {
+    set(key, MetaValue::from_float(value), GgufType::Float32);
+}
+void GgufWriter::set_f64(const std::string &key, double value) {
+    set(key, MetaValue::from_float(value), GgufType::Float64);
+}
 
 void GgufWriter::set_string_array(const std::string &key, const std::vector<std::string> &values) {
     std::vector<MetaValue> array;
@@ -196,7 +235,9 @@ void GgufWriter::set_i32_array(const std::string &key, const std::vector<int32_t
 }
 
 void GgufWriter::set_alignment(uint32_t alignment) {
-    if (!is_power_of_two(alignment)) invalid("alignment " + std::to_string(alignment) + " is not a power of two");
+    if (!is_power_of_two(alignment)) {
+        invalid("alignment " + std::to_string(alignment) + " is not a power of two");
+    }
     alignment_ = alignment;
     const MetaValue value = MetaValue::from_uint(alignment);
     for (Entry &e : entries_) {
@@ -210,6 +251,7 @@ void GgufWriter::set_alignment(uint32_t alignment) {
 
 void GgufWriter::add_tensor(const std::string &name, DType dtype, const std::vector<int64_t> &shape,
                             const void *data, size_t nbytes) {
+    if (name.empty()) invalid("empty tensor name");
     for (const Tensor &t : tensors_) {
         if (t.name == name) invalid("duplicate tensor '" + name + "'");
     }
@@ -222,8 +264,8 @@ void GgufWriter::add_tensor(const std::string &name, DType dtype, const std::vec
     int64_t n = 0;
     size_t expected = 0;
     if (!checked_element_count(shape, n) || !checked_dtype_bytes(dtype, n, expected) || expected != nbytes) {
-        invalid("tensor '" + name + "': " + std::to_string(nbytes) + " bytes do not match " + dtype_name(dtype) +
-                " shape " + shape_to_string(shape));
+        invalid("tensor '" + name + "': " + std::to_string(nbytes) + " bytes do not match " +
+                dtype_name(dtype) + " shape " + shape_to_string(shape));
     }
     const uint8_t *bytes = static_cast<const uint8_t *>(data);
     tensors_.push_back(Tensor{name, dtype, shape, std::vector<uint8_t>(bytes, bytes + nbytes)});
@@ -276,7 +318,8 @@ void GgufWriter::write(const std::string &path) const {
         out.write(reinterpret_cast<const char *>(header.data()), static_cast<std::streamsize>(header.size()));
         const std::vector<char> zeros(alignment_, 0);
         for (const Tensor &t : tensors_) {
-            out.write(reinterpret_cast<const char *>(t.data.data()), static_cast<std::streamsize>(t.data.size()));
+            out.write(reinterpret_cast<const char *>(t.data.data()),
+                      static_cast<std::streamsize>(t.data.size()));
             out.write(zeros.data(), static_cast<std::streamsize>(padding_after(t)));
         }
         out.close();

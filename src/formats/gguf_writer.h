@@ -45,8 +45,8 @@ public:
     // innermost first. Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for a duplicate name, more than 4
     // dimensions, a row length that is not a multiple of the block size, or nbytes that do not
     // match dtype and shape.
-    void add_tensor(const std::string &name, DType dtype, const std::vector<int64_t> &shape,
-                    const void *data, size_t nbytes);
+    void add_tensor(const std::string &name, DType dtype, const std::vector<int64_t> &shape, const void *data,
+                    size_t nbytes);
 
     // Writes path + ".tmp", then renames it to path, so path never holds a partial file.
     // Throws Error(LLMRT_ERR_IO) naming the path; the temporary file is removed on failure.

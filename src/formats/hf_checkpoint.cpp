@@ -49,7 +49,8 @@ std::string architecture_of(const json &config, const std::string &dir) {
     }
     auto model_type = config.find("model_type");
     if (model_type != config.end() && model_type->is_string()) return model_type->get<std::string>();
-    fail(LLMRT_ERR_FORMAT, join(dir, "config.json") + ": names no architecture (neither \"architectures\" nor \"model_type\")");
+    fail(LLMRT_ERR_FORMAT,
+         join(dir, "config.json") + ": names no architecture (neither \"architectures\" nor \"model_type\")");
 }
 
 // Adds the tensors of one safetensors file; returns their names.
@@ -103,7 +104,8 @@ void add_tensors(Checkpoint &ckpt, const std::string &dir) {
         add_safetensors(ckpt, single);
     } else if (is_file(index)) {
         add_sharded(ckpt, dir, index);
-    } else if (is_file(join(dir, "pytorch_model.bin")) || is_file(join(dir, "pytorch_model.bin.index.json"))) {
+    } else if (is_file(join(dir, "pytorch_model.bin")) ||
+               is_file(join(dir, "pytorch_model.bin.index.json"))) {
         fail(LLMRT_ERR_UNSUPPORTED, dir + ": holds PyTorch pickle weights; only safetensors are supported");
     } else {
         fail(LLMRT_ERR_IO, dir + ": has neither model.safetensors nor model.safetensors.index.json");

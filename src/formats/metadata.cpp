@@ -24,7 +24,9 @@ double MetaValue::as_double() const {
         case Kind::Int: return static_cast<double>(i);
         case Kind::UInt: return static_cast<double>(u);
         case Kind::Float: return f;
-        default: fail(LLMRT_ERR_FORMAT, std::string("metadata value is a ") + meta_kind_name(kind) + ", not a number");
+        default:
+            fail(LLMRT_ERR_FORMAT,
+                 std::string("metadata value is a ") + meta_kind_name(kind) + ", not a number");
     }
 }
 
@@ -40,7 +42,9 @@ int64_t MetaValue::as_int() const {
             require(std::isfinite(f) && f >= -9223372036854775808.0 && f < 9223372036854775808.0,
                     LLMRT_ERR_FORMAT, "metadata value " + std::to_string(f) + " does not fit in int64");
             return static_cast<int64_t>(f);
-        default: fail(LLMRT_ERR_FORMAT, std::string("metadata value is a ") + meta_kind_name(kind) + ", not a number");
+        default:
+            fail(LLMRT_ERR_FORMAT,
+                 std::string("metadata value is a ") + meta_kind_name(kind) + ", not a number");
     }
 }
 

@@ -20,10 +20,15 @@ struct DataArea {
 };
 
 bool dtype_from_name(const std::string &name, DType &out) {
-    if (name == "F32") out = DType::F32;
-    else if (name == "F16") out = DType::F16;
-    else if (name == "BF16") out = DType::BF16;
-    else return false;
+    if (name == "F32") {
+        out = DType::F32;
+    } else if (name == "F16") {
+        out = DType::F16;
+    } else if (name == "BF16") {
+        out = DType::BF16;
+    } else {
+        return false;
+    }
     return true;
 }
 

@@ -124,8 +124,7 @@ int64_t TensorView::n_elements() const {
 void tensor_to_f32(const TensorView &t, float *dst) {
     const int64_t n = t.n_elements();
     size_t expected = 0;
-    require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes,
-            LLMRT_ERR_INVALID_ARGUMENT,
+    require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes, LLMRT_ERR_INVALID_ARGUMENT,
             "tensor '" + t.name + "': " + std::to_string(t.nbytes) + " bytes do not hold " +
                 std::to_string(n) + " elements of " + dtype_name(t.dtype));
     const uint8_t *src = t.data;
