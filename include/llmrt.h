@@ -148,7 +148,12 @@ typedef struct llmrt_context_params {
     int32_t n_threads; /* worker threads; 0 = all cores (default) */
     int32_t logits_all; /* 1: keep logits for every token of the last llmrt_decode (perplexity);
                            0 (default): only the last */
+    int32_t kv_type;    /* LLMRT_KV_F32 (default) or LLMRT_KV_F16: half the cache memory, and
+                           the numerics of llama.cpp's default cache */
 } llmrt_context_params;
+
+#define LLMRT_KV_F32 0
+#define LLMRT_KV_F16 1
 
 LLMRT_API void llmrt_context_params_init(llmrt_context_params *params);
 /* The context keeps a reference to the model: free the context before the model. */

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/cpu_features.h"
+
 namespace llmrt {
 
 struct VecKernels {
@@ -22,6 +24,8 @@ struct VecKernels {
 const VecKernels &vec_kernels_scalar();
 const VecKernels &vec_kernels_avx2();
 const VecKernels &vec_kernels_avx512();
+// isa must be supported by this CPU (see best_supported_isa()).
+const VecKernels &vec_kernels_for(Isa isa);
 // The table for selected_isa(), chosen once.
 const VecKernels &vec_kernels();
 

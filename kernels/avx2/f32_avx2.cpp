@@ -6,10 +6,14 @@
 #include <array>
 #include <utility>
 
+#include "kernels/avx2/common_avx2.h"
 #include "kernels/f32_kernels.h"
 
 namespace llmrt {
 namespace {
+
+using avx2::hsum;
+using avx2::tail_mask;
 
 constexpr int kLanes = 8;
 // GEMM register tile: 3 x rows by 4 W rows = 12 accumulators + 3 x vectors + 1 W vector (of 16).
@@ -21,18 +25,6 @@ constexpr int64_t kWBlockBytes = 256 * 1024;
 
 const float *row_f32(const Matrix &w, int64_t r) { return reinterpret_cast<const float *>(w.row(r)); }
 
-// Lanes [0, n) set, n in [0, 8). vmaskmovps does not fault on masked-out lanes.
-__m256i tail_mask(int64_t n) {
-    static const int32_t kTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(kTable + 8 - n));
-}
-
-float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 template <int MR, int NR>
 void tile(const float *x, int64_t ldx, const float *w, int64_t ldw, int64_t kc, float *y,

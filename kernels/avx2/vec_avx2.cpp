@@ -1,24 +1,17 @@
 #include <immintrin.h>
 
+#include "kernels/avx2/common_avx2.h"
+
 #include "kernels/vec.h"
 
 namespace llmrt {
 namespace {
 
+using avx2::hsum;
+using avx2::tail_mask;
+
 constexpr int64_t kLanes = 8;
 
-// Lanes [0, n) set, n in [0, 8). vmaskmovps does not fault on masked-out lanes.
-__m256i tail_mask(int64_t n) {
-    static const int32_t kTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(kTable + 8 - n));
-}
-
-float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 float dot(const float *a, const float *b, int64_t n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();

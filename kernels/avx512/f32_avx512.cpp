@@ -1,9 +1,10 @@
 // F32 matmul with AVX512. Both operands are K-contiguous (x rows and W rows), so the register tile
 // keeps one vector accumulator per (x row, W row) pair and reduces it horizontally at the end of a
 // K block. This needs no packing of W, which matters for decode where W is read exactly once.
-#include <immintrin.h>
+#include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
 
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <utility>
 
@@ -12,20 +13,22 @@
 namespace llmrt {
 namespace {
 
+using avx512::hsum;
+using avx512::tail_mask;
+
 constexpr int kLanes = 16;
 // GEMM register tile: 4 x rows by 6 W rows = 24 accumulators + 4 x vectors + 1 W vector (of 32).
 constexpr int kMr = 4;
 constexpr int kNr = 6;
 // GEMV: W rows streamed at once. Several independent rows keep enough loads in flight to reach
 // memory bandwidth, and x is loaded once per 4 W vectors.
-constexpr int kGemvRows = 4;
+constexpr int kGemvRows = 8;
 // K block: the x tile (kMr rows) stays in L1 while a W block (kBlockBytes) stays in L2.
-constexpr int64_t kKcTarget = 1024;
-constexpr int64_t kWBlockBytes = 256 * 1024;
+static int64_t kKcTarget = getenv("KC") ? atoi(getenv("KC")) : 1024;
+static int64_t kWBlockBytes = (getenv("WB") ? atoi(getenv("WB")) : 256) * 1024;
 
 const float *row_f32(const Matrix &w, int64_t r) { return reinterpret_cast<const float *>(w.row(r)); }
 
-__mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 
 // y[i * ldy + j] (+)= dot(x_i[0, kc), w_j[0, kc)) for i < MR, j < NR.
 template <int MR, int NR>
@@ -67,7 +70,7 @@ void tile(const float *x, int64_t ldx, const float *w, int64_t ldw, int64_t kc, 
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
         for (int j = 0; j < NR; ++j) {
-            const float s = _mm512_reduce_add_ps(acc[i][j]);
+            const float s = hsum(acc[i][j]);
             float *out = y + i * ldy + j;
             *out = accumulate ? *out + s : s;
         }

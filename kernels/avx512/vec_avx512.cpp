@@ -1,13 +1,16 @@
-#include <immintrin.h>
+
+#include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
 
 #include "kernels/vec.h"
 
 namespace llmrt {
 namespace {
 
+using avx512::hsum;
+using avx512::tail_mask;
+
 constexpr int64_t kLanes = 16;
 
-__mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 
 float dot(const float *a, const float *b, int64_t n) {
     // Four accumulators hide the FMA latency.
@@ -26,7 +29,7 @@ float dot(const float *a, const float *b, int64_t n) {
         const __mmask16 m = tail_mask(n - i);
         acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc1);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return hsum(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 void axpy(float alpha, const float *x, float *y, int64_t n) {
@@ -63,7 +66,7 @@ void scores_block(const float *q, const float *k, int64_t k_stride, int64_t head
             acc[j] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k + j * k_stride + d), acc[j]);
     }
 #pragma GCC unroll 4
-    for (int j = 0; j < NK; ++j) out[j] = scale * _mm512_reduce_add_ps(acc[j]);
+    for (int j = 0; j < NK; ++j) out[j] = scale * hsum(acc[j]);
 }
 
 void attn_scores(const float *q, const float *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
@@ -85,7 +88,7 @@ float sum(const float *a, int64_t n) {
     }
     for (; i + kLanes <= n; i += kLanes) acc0 = _mm512_add_ps(acc0, _mm512_loadu_ps(a + i));
     if (i < n) acc1 = _mm512_add_ps(acc1, _mm512_maskz_loadu_ps(tail_mask(n - i), a + i));
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return hsum(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 }  // namespace

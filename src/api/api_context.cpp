@@ -16,6 +16,7 @@ void llmrt_context_params_init(llmrt_context_params *params) {
     params->n_batch = 512;
     params->n_threads = 0;
     params->logits_all = 0;
+    params->kv_type = LLMRT_KV_F32;
 }
 
 llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params *params, llmrt_context **out) {
@@ -31,6 +32,8 @@ llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params
         opt.n_batch = p.n_batch;
         opt.n_threads = p.n_threads;
         opt.logits_all = p.logits_all != 0;
+        require_arg(p.kv_type == LLMRT_KV_F32 || p.kv_type == LLMRT_KV_F16, "kv_type must be LLMRT_KV_F32 or LLMRT_KV_F16");
+        opt.kv_type = p.kv_type == LLMRT_KV_F16 ? llmrt::KvType::F16 : llmrt::KvType::F32;
         auto ctx = std::make_unique<llmrt_context>();
         ctx->model = model;
         ctx->impl = std::make_unique<llmrt::Context>(*model->impl, opt);

@@ -104,8 +104,8 @@ public:
 
     size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const override {
         const int64_t q_dim = hp_.n_head * hp_.head_dim;
-        const int64_t per_token = 2 * hp_.n_embd + 2 * q_dim + 2 * hp_.n_ff + rot_dims_;
-        return static_cast<size_t>(n_batch * per_token + static_cast<int64_t>(n_threads) * n_ctx + 64);
+        const int64_t per_token = 2 * hp_.n_embd + 2 * q_dim + 2 * kv_dim() + 2 * hp_.n_ff + rot_dims_;
+        return static_cast<size_t>(n_batch * per_token + n_threads * (n_ctx + hp_.head_dim) + 64);
     }
 
     void forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool,
@@ -115,7 +115,9 @@ public:
         float *x = ws;
         float *h = x + n * d;
         float *q = h + n * d;
-        float *att = q + n * q_dim;
+        float *k = q + n * q_dim;
+        float *v = k + n * kv;
+        float *att = v + n * kv;
         float *gate = att + n * q_dim;
         float *up = gate + n * hp_.n_ff;
         float *cos = up + n * hp_.n_ff;
@@ -130,8 +132,6 @@ public:
 
         for (int64_t il = 0; il < hp_.n_layer; ++il) {
             const LlamaLayer &L = layers_[static_cast<size_t>(il)];
-            float *k = cache.k(il, batch.pos);
-            float *v = cache.v(il, batch.pos);
             rms_norm(x, L.attn_norm, h, n, d, eps_);
             matmul(L.wq, h, n, q, pool);
             matmul(L.wk, h, n, k, pool);
@@ -141,7 +141,8 @@ public:
             if (L.bv) add_bias(v, L.bv, n, kv);
             apply_rope(q, n, hp_.n_head, hp_.head_dim, rot_dims_, pairing_, cos, sin);
             apply_rope(k, n, hp_.n_head_kv, hp_.head_dim, rot_dims_, pairing_, cos, sin);
-            causal_attention(q, cache.k(il, 0), cache.v(il, 0), att, n, batch.pos, shape, scratch, pool);
+            cache.store(il, batch.pos, n, k, v);
+            causal_attention(q, cache.layer(il), att, n, batch.pos, shape, scratch, pool);
             matmul(L.wo, att, n, h, pool);
             add_inplace(x, h, n * d);
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "formats/tensor.h"
+#include "kernels/vec.h"
+
 namespace llmrt {
 
 void rms_norm(const float *x, const float *weight, float *out, int64_t n, int64_t width, float eps,
@@ -92,52 +95,72 @@ void apply_rope(float *x, int64_t n, int64_t n_heads, int64_t head_dim, int64_t 
 
 namespace {
 
-float dot(const float *a, const float *b, int64_t n) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-    return s;
-}
+float round_f16(float x) { return f16_to_f32(f32_to_f16(x)); }
 
-// One (token, head) pair: softmax(q . K^T * scale) . V over positions [0, n_keys).
-void attend_one(const float *q, const float *keys, const float *values, float *out, int64_t n_keys,
-                int64_t kv_stride, int64_t head_dim, float scale, float *scores) {
+// softmax over scores[0, n) in place; returns nothing, leaves probabilities.
+void softmax_inplace(float *scores, int64_t n) {
     float max_score = -INFINITY;
-    for (int64_t j = 0; j < n_keys; ++j) {
-        scores[j] = dot(q, keys + j * kv_stride, head_dim) * scale;
-        max_score = std::max(max_score, scores[j]);
-    }
+    for (int64_t j = 0; j < n; ++j) max_score = std::max(max_score, scores[j]);
     double sum = 0.0;
-    for (int64_t j = 0; j < n_keys; ++j) {
+    for (int64_t j = 0; j < n; ++j) {
         scores[j] = std::exp(scores[j] - max_score);
         sum += scores[j];
     }
     const float inv = static_cast<float>(1.0 / sum);
+    for (int64_t j = 0; j < n; ++j) scores[j] *= inv;
+}
+
+// One (token, head) pair over positions [0, n_keys): softmax(q . K^T * scale) . V.
+void attend_f32(const float *q, const float *keys, const float *values, float *out, int64_t n_keys,
+                int64_t stride, int64_t head_dim, float scale, float *scores) {
+    attn_scores_f32(q, keys, n_keys, stride, head_dim, scale, scores);
+    softmax_inplace(scores, n_keys);
+    std::fill(out, out + head_dim, 0.0f);
+    for (int64_t j = 0; j < n_keys; ++j) axpy_f32(scores[j], values + j * stride, out, head_dim);
+}
+
+void attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, float *out, int64_t n_keys,
+                int64_t stride, int64_t head_dim, float scale, float *scores, float *q16) {
+    for (int64_t d = 0; d < head_dim; ++d) q16[d] = round_f16(q[d]);
+    for (int64_t j = 0; j < n_keys; ++j) {
+        const uint16_t *k = keys + j * stride;
+        float s = 0.0f;
+        for (int64_t d = 0; d < head_dim; ++d) s += q16[d] * f16_to_f32(k[d]);
+        scores[j] = s * scale;
+    }
+    softmax_inplace(scores, n_keys);
     std::fill(out, out + head_dim, 0.0f);
     for (int64_t j = 0; j < n_keys; ++j) {
-        const float w = scores[j] * inv;
-        const float *v = values + j * kv_stride;
-        for (int64_t d = 0; d < head_dim; ++d) out[d] += w * v[d];
+        const float w = round_f16(scores[j]);
+        const uint16_t *v = values + j * stride;
+        for (int64_t d = 0; d < head_dim; ++d) out[d] += w * f16_to_f32(v[d]);
     }
 }
 
 }  // namespace
 
-void causal_attention(const float *q, const float *keys, const float *values, float *out, int64_t n,
-                      int64_t pos0, const AttentionShape &shape, float *scratch, ThreadPool &pool) {
+void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
+                      const AttentionShape &shape, float *scratch, ThreadPool &pool) {
     const int64_t group = shape.n_head / shape.n_head_kv;
     const int64_t q_stride = shape.n_head * shape.head_dim;
-    const int64_t kv_stride = shape.n_head_kv * shape.head_dim;
-    const int64_t n_ctx_used = pos0 + n;
+    const int64_t per_thread = pos0 + n + shape.head_dim;
     const int64_t n_items = n * shape.n_head;
     pool.run([&](int ith, int nth) {
-        float *scores = scratch + static_cast<int64_t>(ith) * n_ctx_used;
+        float *scores = scratch + static_cast<int64_t>(ith) * per_thread;
+        float *q16 = scores + pos0 + n;
         for (int64_t item = ith; item < n_items; item += nth) {
             const int64_t t = item / shape.n_head;
             const int64_t h = item % shape.n_head;
-            const int64_t kv_head = h / group;
-            attend_one(q + t * q_stride + h * shape.head_dim, keys + kv_head * shape.head_dim,
-                       values + kv_head * shape.head_dim, out + t * q_stride + h * shape.head_dim,
-                       pos0 + t + 1, kv_stride, shape.head_dim, shape.scale, scores);
+            const int64_t kv_offset = (h / group) * shape.head_dim;
+            const float *qh = q + t * q_stride + h * shape.head_dim;
+            float *oh = out + t * q_stride + h * shape.head_dim;
+            if (kv.k32) {
+                attend_f32(qh, kv.k32 + kv_offset, kv.v32 + kv_offset, oh, pos0 + t + 1, kv.stride,
+                           shape.head_dim, shape.scale, scores);
+            } else {
+                attend_f16(qh, kv.k16 + kv_offset, kv.v16 + kv_offset, oh, pos0 + t + 1, kv.stride,
+                           shape.head_dim, shape.scale, scores, q16);
+            }
         }
     });
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "models/architecture.h"
 
 namespace llmrt {
 
@@ -43,17 +44,17 @@ enum class RopePairing {
 void apply_rope(float *x, int64_t n, int64_t n_heads, int64_t head_dim, int64_t rot_dims,
                 RopePairing pairing, const float *cos, const float *sin);
 
-// Causal self-attention for n query tokens at positions [pos0, pos0 + n) over a cache holding
-// keys/values for [0, pos0 + n). q: [n][n_head * head_dim]; keys/values: [n_ctx][n_head_kv *
-// head_dim] (only the first pos0 + n rows are read); out: [n][n_head * head_dim].
-// scratch: n_threads * (pos0 + n) floats.
+// Causal self-attention for n query tokens at positions [pos0, pos0 + n) over a cache layer
+// holding keys/values for [0, pos0 + n). q: [n][n_head * head_dim]; out: [n][n_head * head_dim].
+// scratch: n_threads * (pos0 + n + head_dim) floats. With an f16 cache, q and the attention
+// weights are rounded to f16 too, as an f16 dot product computes them.
 struct AttentionShape {
     int64_t n_head = 0;
     int64_t n_head_kv = 0;
     int64_t head_dim = 0;
     float scale = 0.0f;  // usually 1/sqrt(head_dim)
 };
-void causal_attention(const float *q, const float *keys, const float *values, float *out, int64_t n,
-                      int64_t pos0, const AttentionShape &shape, float *scratch, ThreadPool &pool);
+void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
+                      const AttentionShape &shape, float *scratch, ThreadPool &pool);
 
 }  // namespace llmrt

@@ -30,6 +30,9 @@ class ByteTokenizer final : public Tokenizer {
 public:
     explicit ByteTokenizer(int32_t n_vocab) : n_vocab_(n_vocab) {}
     std::vector<int32_t> encode(std::string_view text, bool add_special) const override {
+        return encode(text, add_special, false);
+    }
+    std::vector<int32_t> encode(std::string_view text, bool add_special, bool) const override {
         std::vector<int32_t> ids;
         if (add_special) ids.push_back(1);
         for (unsigned char c : text) ids.push_back(3 + c);
@@ -45,6 +48,9 @@ public:
         return s;
     }
     int32_t n_vocab() const override { return n_vocab_; }
+    int32_t find_token(std::string_view text) const override {
+        return text.size() == 1 ? 3 + static_cast<unsigned char>(text[0]) : -1;
+    }
     int32_t bos() const override { return 1; }
     int32_t eos() const override { return 2; }
     bool is_control(int32_t id) const override { return id >= 0 && id < 3; }

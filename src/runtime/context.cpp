@@ -22,7 +22,7 @@ Context::Context(const Model &model, const ContextOptions &options)
       n_batch_(std::min<int64_t>(options.n_batch > 0 ? options.n_batch : 512, n_ctx_)),
       logits_all_(options.logits_all),
       pool_(options.n_threads),
-      cache_(model.hparams().n_layer, n_ctx_, model.arch->kv_dim()),
+      cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim()),
       workspace_(model.arch->workspace_floats(n_batch_, n_ctx_, pool_.size())),
       logits_(static_cast<size_t>((logits_all_ ? n_batch_ : 1) * model.hparams().n_vocab)) {
     require(n_ctx_ <= (int64_t{1} << 24), LLMRT_ERR_INVALID_ARGUMENT, "n_ctx is too large");

@@ -16,6 +16,7 @@ struct ContextOptions {
     int64_t n_batch = 512;
     int n_threads = 0;
     bool logits_all = false;
+    KvType kv_type = KvType::F32;
 };
 
 class Context {

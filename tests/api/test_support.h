@@ -42,9 +42,11 @@ inline ModelPtr load(const std::string &path) {
     return ModelPtr(m);
 }
 
-inline ContextPtr context(llmrt_model *m, int32_t n_ctx = 0, int32_t n_threads = 2, int32_t logits_all = 0) {
+inline ContextPtr context(llmrt_model *m, int32_t n_ctx = 0, int32_t n_threads = 2, int32_t logits_all = 0,
+                          int32_t kv_type = LLMRT_KV_F32) {
     llmrt_context_params p;
     llmrt_context_params_init(&p);
+    p.kv_type = kv_type;
     p.n_ctx = n_ctx;
     p.n_threads = n_threads;
     p.logits_all = logits_all;
@@ -88,7 +90,9 @@ inline std::vector<int32_t> greedy_ids(llmrt_context *ctx, llmrt_model *m, std::
         if (step_logits) step_logits->emplace_back(logits, logits + n_vocab);
         int32_t t = argmax(logits, n_vocab);
         out.push_back(t);
-        if (i + 1 < n) EXPECT_EQ(llmrt_decode(ctx, &t, 1), LLMRT_OK) << llmrt_last_error();
+        if (i + 1 < n) {
+            EXPECT_EQ(llmrt_decode(ctx, &t, 1), LLMRT_OK) << llmrt_last_error();
+        }
     }
     return out;
 }

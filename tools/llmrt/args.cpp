@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,7 +16,7 @@ int64_t parse_int(const std::string &text, const std::string &what, int64_t min_
     char *end = nullptr;
     errno = 0;
     const long long value = std::strtoll(begin, &end, 10);
-    if (text.empty() || *end != '\0' || end == begin || text[0] == ' ' || errno == ERANGE) {
+    if (text.empty() || *end != '\0' || end == begin || std::isspace(static_cast<unsigned char>(text[0])) || errno == ERANGE) {
         throw UsageError(what + ": '" + text + "' is not an integer");
     }
     if (value < min_value || value > max_value) {
@@ -31,7 +32,7 @@ double parse_double(const std::string &text, const std::string &what, double min
     char *end = nullptr;
     errno = 0;
     const double value = std::strtod(begin, &end);
-    if (text.empty() || *end != '\0' || end == begin || text[0] == ' ' || errno == ERANGE ||
+    if (text.empty() || *end != '\0' || end == begin || std::isspace(static_cast<unsigned char>(text[0])) || errno == ERANGE ||
         !std::isfinite(value)) {
         throw UsageError(what + ": '" + text + "' is not a number");
     }
@@ -50,7 +51,7 @@ uint64_t parse_uint64(const std::string &text, const std::string &what) {
     char *end = nullptr;
     errno = 0;
     const unsigned long long value = std::strtoull(begin, &end, 0); // 0: also accept 0x...
-    if (text.empty() || *end != '\0' || end == begin || text[0] == '-' || text[0] == ' ' ||
+    if (text.empty() || *end != '\0' || end == begin || text[0] == '-' || std::isspace(static_cast<unsigned char>(text[0])) ||
         errno == ERANGE) {
         throw UsageError(what + ": '" + text + "' is not a non-negative integer");
     }
@@ -61,6 +62,11 @@ std::string format_float(double value) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%g", value);
     return buf;
+}
+
+// "-n/--n-predict", so an error names the option however the user spelled it.
+std::string display_name(const char *short_name, const char *long_name) {
+    return short_name ? std::string(short_name) + "/" + long_name : std::string(long_name);
 }
 
 std::string join_ints(const std::vector<int32_t> &values) {
@@ -100,7 +106,7 @@ void ArgParser::string(const char *short_name, const char *long_name, const char
 
 void ArgParser::integer(const char *short_name, const char *long_name, const char *metavar,
                         const char *help, int32_t *out, int64_t min_value, int64_t max_value) {
-    const std::string name = long_name;
+    const std::string name = display_name(short_name, long_name);
     add(short_name, long_name, metavar, help, std::to_string(*out),
         [out, name, min_value, max_value](const std::string &v) {
             *out = static_cast<int32_t>(parse_int(v, name, min_value, max_value));
@@ -109,14 +115,14 @@ void ArgParser::integer(const char *short_name, const char *long_name, const cha
 
 void ArgParser::uint64(const char *short_name, const char *long_name, const char *metavar,
                        const char *help, uint64_t *out) {
-    const std::string name = long_name;
+    const std::string name = display_name(short_name, long_name);
     add(short_name, long_name, metavar, help, std::to_string(*out),
         [out, name](const std::string &v) { *out = parse_uint64(v, name); });
 }
 
 void ArgParser::number(const char *short_name, const char *long_name, const char *metavar,
                        const char *help, float *out, double min_value, double max_value) {
-    const std::string name = long_name;
+    const std::string name = display_name(short_name, long_name);
     add(short_name, long_name, metavar, help, format_float(*out),
         [out, name, min_value, max_value](const std::string &v) {
             *out = static_cast<float>(parse_double(v, name, min_value, max_value));
@@ -126,7 +132,7 @@ void ArgParser::number(const char *short_name, const char *long_name, const char
 void ArgParser::integer_list(const char *short_name, const char *long_name, const char *metavar,
                              const char *help, std::vector<int32_t> *out, int64_t min_value,
                              int64_t max_value) {
-    const std::string name = long_name;
+    const std::string name = display_name(short_name, long_name);
     add(short_name, long_name, metavar, help, join_ints(*out),
         [out, name, min_value, max_value](const std::string &v) {
             std::vector<int32_t> values;

@@ -1,0 +1,71 @@
+"""llmrt: run large language models on CPUs.
+
+    import llmrt
+    with llmrt.Model.load("stories260K.gguf") as model:
+        for piece in model.generate("Once upon a time", stream=True, max_new_tokens=32):
+            print(piece, end="", flush=True)
+
+The native library is found through the LLMRT_LIBRARY environment variable, next to this package,
+or on the system library path.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from . import _native
+from ._native import API_VERSION, LibraryNotFoundError
+from .context import Context
+from .errors import (BufferTooSmallError, CancelledError, ContextFullError, FileError, FormatError, InternalError,
+                     InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
+from .generation import TokenStream
+from .model import Model
+from .sampler import Sampler
+
+__version__ = "0.1.0"
+
+LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR = 0, 1, 2, 3
+
+_log_callback = None  # the ctypes callback must stay referenced while the library may call it
+
+
+def library_version() -> str:
+    """The native library's version string, e.g. "0.1.0"."""
+    return _native.lib.llmrt_version_string().decode()
+
+
+def library_path() -> str:
+    """The file the native library was loaded from."""
+    return str(_native.lib._name)
+
+
+def set_log_level(level: int) -> None:
+    """Drops library log messages below level (LOG_DEBUG ... LOG_ERROR; default LOG_WARN)."""
+    _native.lib.llmrt_set_log_level(level)
+
+
+def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
+    """Sends library log messages to callback(level, message) (from any thread); None restores the
+    default (stderr)."""
+    global _log_callback
+    if callback is None:
+        _native.lib.llmrt_set_log_callback(_native.LOG_CALLBACK(), None)
+        _log_callback = None
+        return
+
+    def on_log(level: int, message: bytes, _user_data: object) -> None:
+        try:
+            callback(level, message.decode("utf-8", errors="replace"))
+        except Exception:
+            pass  # a logger must never break the library call that logged
+
+    new_callback = _native.LOG_CALLBACK(on_log)
+    _native.lib.llmrt_set_log_callback(new_callback, None)
+    _log_callback = new_callback
+
+
+__all__ = [
+    "API_VERSION", "BufferTooSmallError", "CancelledError", "Context", "ContextFullError", "FileError",
+    "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
+    "OutOfMemoryError", "Sampler", "TokenStream", "UnsupportedError", "LOG_DEBUG", "LOG_INFO", "LOG_WARN",
+    "LOG_ERROR", "library_path", "library_version", "set_log_callback", "set_log_level",
+]

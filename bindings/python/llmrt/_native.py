@@ -1,0 +1,189 @@
+"""Loads libllmrt with ctypes and declares the C functions and structs this package uses.
+
+Everything here mirrors include/llmrt.h; nothing else in the package touches ctypes prototypes.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+from ctypes import POINTER, Structure, c_char, c_char_p, c_float, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
+from pathlib import Path
+from typing import List
+
+# The LLMRT_API_VERSION this package was written against. The structs below follow that ABI, so
+# any other version is refused at import rather than risking memory corruption later.
+API_VERSION = 1
+
+OK = 0
+ERR_INVALID_ARGUMENT = 1
+ERR_IO = 2
+ERR_FORMAT = 3
+ERR_UNSUPPORTED = 4
+ERR_OUT_OF_MEMORY = 5
+ERR_CONTEXT_FULL = 6
+CANCELLED = 7
+ERR_BUFFER_TOO_SMALL = 8
+ERR_INTERNAL = 9
+END_OF_GENERATION = 10
+
+DEFAULT_SEED = 0xFFFFFFFFFFFFFFFF
+
+
+class LibraryNotFoundError(ImportError):
+    """libllmrt could not be loaded, or it is a version this package does not support."""
+
+
+def _candidates() -> List[str]:
+    explicit = os.environ.get("LLMRT_LIBRARY")
+    if explicit:
+        # An explicit choice is honoured alone: silently falling back to another copy would hide
+        # a typo and test the wrong library.
+        return [explicit]
+    here = Path(__file__).resolve().parent
+    found = [str(p) for p in sorted(here.glob("libllmrt.so*"))]
+    found.append("libllmrt.so.0")
+    system = ctypes.util.find_library("llmrt")
+    if system:
+        found.append(system)
+    return found
+
+
+def _load() -> ctypes.CDLL:
+    errors = []
+    for candidate in _candidates():
+        try:
+            # CDLL (not PyDLL) releases the GIL around every foreign call, so a long generate or
+            # decode does not block other Python threads (for example one that calls cancel()).
+            return ctypes.CDLL(candidate)
+        except OSError as e:
+            errors.append(f"  {candidate}: {e}")
+    raise LibraryNotFoundError(
+        "llmrt: could not load the native library libllmrt.so. Tried:\n" + "\n".join(errors) +
+        "\nSet LLMRT_LIBRARY to the full path of libllmrt.so, copy it into the llmrt package "
+        "directory, or install it on the system library path.")
+
+
+lib = _load()
+
+
+class ModelParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("use_mmap", c_int32), ("n_threads", c_int32)]
+
+
+class ContextParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("n_ctx", c_int32), ("n_batch", c_int32),
+                ("n_threads", c_int32), ("logits_all", c_int32)]
+
+
+class SamplerParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("temperature", c_float), ("top_k", c_int32),
+                ("top_p", c_float), ("min_p", c_float), ("repetition_penalty", c_float),
+                ("repetition_last_n", c_int32), ("seed", c_uint64)]
+
+
+class GenerateParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("max_new_tokens", c_int32), ("min_new_tokens", c_int32),
+                ("stop_at_eos", c_int32), ("add_special", c_int32),
+                ("stop_strings", POINTER(c_char_p)), ("n_stop_strings", c_int32)]
+
+
+# The piece is declared as POINTER(c_char), not c_char_p, so ctypes does not cut it at a NUL byte:
+# it is read with string_at(piece, length).
+TOKEN_CALLBACK = ctypes.CFUNCTYPE(c_int32, POINTER(c_char), c_size_t, c_int32, c_void_p)
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_int32, c_char_p, c_void_p)
+
+_status = c_int32
+_handle = c_void_p
+_p_handle = POINTER(c_void_p)
+_p_int32 = POINTER(c_int32)
+_p_float = POINTER(c_float)
+
+_PROTOTYPES = {
+    # name: (restype, argtypes)
+    "llmrt_last_error": (c_char_p, []),
+    "llmrt_status_string": (c_char_p, [_status]),
+    "llmrt_api_version": (c_uint32, []),
+    "llmrt_version_string": (c_char_p, []),
+    "llmrt_set_log_callback": (None, [LOG_CALLBACK, c_void_p]),
+    "llmrt_set_log_level": (None, [c_int32]),
+    "llmrt_model_params_init": (None, [POINTER(ModelParams)]),
+    "llmrt_model_load": (_status, [c_char_p, POINTER(ModelParams), _p_handle]),
+    "llmrt_model_create_synthetic": (_status, [c_char_p, c_uint64, POINTER(ModelParams), _p_handle]),
+    "llmrt_model_free": (None, [_handle]),
+    "llmrt_model_architecture": (c_char_p, [_handle]),
+    "llmrt_model_weight_type": (c_char_p, [_handle]),
+    "llmrt_model_n_params": (c_uint64, [_handle]),
+    "llmrt_model_weight_bytes": (c_uint64, [_handle]),
+    "llmrt_model_n_vocab": (c_int32, [_handle]),
+    "llmrt_model_n_ctx_train": (c_int32, [_handle]),
+    "llmrt_model_n_embd": (c_int32, [_handle]),
+    "llmrt_model_n_layer": (c_int32, [_handle]),
+    "llmrt_model_bos": (c_int32, [_handle]),
+    "llmrt_model_eos": (c_int32, [_handle]),
+    "llmrt_tokenize": (_status, [_handle, c_char_p, c_int32, _p_int32, c_int32, _p_int32]),
+    "llmrt_token_to_piece": (_status, [_handle, c_int32, POINTER(c_char), c_int32, _p_int32]),
+    "llmrt_detokenize": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_int32, _p_int32]),
+    "llmrt_context_params_init": (None, [POINTER(ContextParams)]),
+    "llmrt_context_create": (_status, [_handle, POINTER(ContextParams), _p_handle]),
+    "llmrt_context_free": (None, [_handle]),
+    "llmrt_context_n_ctx": (c_int32, [_handle]),
+    "llmrt_context_n_past": (c_int32, [_handle]),
+    "llmrt_decode": (_status, [_handle, _p_int32, c_int32]),
+    "llmrt_get_logits": (_p_float, [_handle]),
+    "llmrt_get_logits_ith": (_p_float, [_handle, c_int32]),
+    "llmrt_context_reset": (None, [_handle]),
+    "llmrt_context_cancel": (None, [_handle]),
+    "llmrt_sampler_params_init": (None, [POINTER(SamplerParams)]),
+    "llmrt_sampler_create": (_status, [POINTER(SamplerParams), _p_handle]),
+    "llmrt_sampler_free": (None, [_handle]),
+    "llmrt_sampler_sample": (_status, [_handle, _p_float, c_int32, _p_int32]),
+    "llmrt_sampler_reset": (None, [_handle]),
+    "llmrt_generate_params_init": (None, [POINTER(GenerateParams)]),
+    "llmrt_generate": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams), TOKEN_CALLBACK, c_void_p]),
+    "llmrt_generate_begin": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams)]),
+    "llmrt_generate_next": (_status, [_handle, POINTER(POINTER(c_char)), POINTER(c_size_t), _p_int32]),
+    "llmrt_generate_end": (None, [_handle]),
+}
+
+
+def _declare() -> None:
+    missing = []
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+    if missing:
+        raise LibraryNotFoundError(f"llmrt: {lib._name} lacks {', '.join(missing)}; it is not a "
+                                   "compatible libllmrt")
+
+
+def _check_version() -> None:
+    lib.llmrt_api_version.restype = c_uint32
+    lib.llmrt_api_version.argtypes = []
+    found = lib.llmrt_api_version()
+    if found != API_VERSION:
+        raise LibraryNotFoundError(
+            f"llmrt: {lib._name} has API version {found}, but this Python package was written for "
+            f"API version {API_VERSION}; install matching versions of the package and the library")
+
+
+_check_version()
+_declare()
+
+
+def last_error() -> str:
+    """The calling thread's last error message from the library ("" if none)."""
+    return (lib.llmrt_last_error() or b"").decode("utf-8", errors="replace")
+
+
+def status_string(status: int) -> str:
+    return (lib.llmrt_status_string(status) or b"").decode("utf-8", errors="replace")
+
+
+def encode(text: str) -> bytes:
+    return text.encode("utf-8")

@@ -1,0 +1,99 @@
+"""Context: the KV cache and scratch memory for one sequence."""
+from __future__ import annotations
+
+import array
+from ctypes import byref, c_int32, c_void_p, string_at
+from typing import Optional, Sequence
+
+from . import _native as n
+from ._handle import Handle
+from .errors import InvalidArgumentError, check
+from .model import Model
+
+
+class Context(Handle):
+    """One sequence being evaluated on a model. Use from one thread at a time, except cancel().
+
+    Args:
+        model: the model; it stays alive (natively) until this context is closed.
+        n_ctx: context window in tokens (None: the library default, the model's training length
+            capped at 4096).
+        n_batch: most tokens evaluated in one prefill step (None: the library default, 512).
+        n_threads: worker threads (None or 0: all cores).
+        logits_all: keep the logits of every token of the last decode(), for logits(i).
+    """
+
+    def __init__(self, model: Model, *, n_ctx: Optional[int] = None, n_batch: Optional[int] = None,
+                 n_threads: Optional[int] = None, logits_all: bool = False) -> None:
+        params = n.ContextParams()
+        n.lib.llmrt_context_params_init(byref(params))
+        if n_ctx is not None:
+            params.n_ctx = n_ctx
+        if n_batch is not None:
+            params.n_batch = n_batch
+        if n_threads is not None:
+            params.n_threads = n_threads
+        params.logits_all = int(logits_all)
+        model_handle = model._acquire()
+        out = c_void_p()
+        try:
+            check(n.lib.llmrt_context_create(model_handle, byref(params), byref(out)))
+        except BaseException:
+            model._unuse()
+            raise
+        self.model = model
+        self._n_vocab = model.n_vocab
+        self._set_handle(out.value)
+
+    def __enter__(self) -> "Context":
+        return self
+
+    def _free(self, handle: int) -> None:
+        n.lib.llmrt_context_free(handle)
+        self.model._unuse()
+
+    @property
+    def n_ctx(self) -> int:
+        """The context window in tokens."""
+        return int(n.lib.llmrt_context_n_ctx(self._h()))
+
+    @property
+    def n_past(self) -> int:
+        """Tokens currently in the KV cache."""
+        return int(n.lib.llmrt_context_n_past(self._h()))
+
+    def decode(self, tokens: Sequence[int]) -> None:
+        """Appends tokens to the sequence and evaluates them.
+
+        Raises:
+            ContextFullError: they do not fit in the context window.
+            CancelledError: cancel() was called meanwhile.
+        """
+        ids = (c_int32 * len(tokens))(*tokens)
+        check(n.lib.llmrt_decode(self._h(), ids, len(tokens)))
+
+    def logits(self, i: Optional[int] = None) -> "array.array[float]":
+        """A copy of the next-token logits (n_vocab floats) after the last token of the last
+        decode(), or after its token i (needs logits_all=True unless i is the last)."""
+        handle = self._h()
+        ptr = n.lib.llmrt_get_logits(handle) if i is None else n.lib.llmrt_get_logits_ith(handle, i)
+        if not ptr:
+            raise InvalidArgumentError("no logits: call decode() first" if i is None else
+                                       f"no logits for token {i} of the last decode()")
+        values = array.array("f")
+        values.frombytes(string_at(ptr, self._n_vocab * values.itemsize))
+        return values
+
+    def reset(self) -> None:
+        """Empties the KV cache (a fresh sequence) and clears a pending cancel."""
+        n.lib.llmrt_context_reset(self._h())
+
+    def cancel(self) -> None:
+        """Asks the running (or next) decode or generation to stop with CancelledError. May be
+        called from any thread."""
+        handle = self._handle
+        if handle is not None:
+            n.lib.llmrt_context_cancel(handle)
+
+    def __repr__(self) -> str:
+        return "<llmrt.Context (closed)>" if self.closed else f"<llmrt.Context n_ctx={self.n_ctx} n_past={self.n_past}>"

@@ -1,0 +1,93 @@
+"""Exceptions: one class per llmrt status code, each carrying the library's message."""
+from __future__ import annotations
+
+from typing import Dict, Optional, Type
+
+from . import _native as n
+
+
+class LlmrtError(Exception):
+    """Base class of every error the library reports.
+
+    Attributes:
+        status: the llmrt_status code (see include/llmrt.h).
+        message: the library's message (llmrt_last_error()) or the status description.
+    """
+
+    status: int = -1
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class InvalidArgumentError(LlmrtError):
+    """LLMRT_ERR_INVALID_ARGUMENT: a closed handle or a bad parameter value."""
+    status = n.ERR_INVALID_ARGUMENT
+
+
+class FileError(LlmrtError):
+    """LLMRT_ERR_IO: a file could not be opened, read or written. (Not named IOError, which is a
+    builtin alias of OSError.)"""
+    status = n.ERR_IO
+
+
+class FormatError(LlmrtError):
+    """LLMRT_ERR_FORMAT: a file is malformed (truncated, bad offsets, wrong shapes)."""
+    status = n.ERR_FORMAT
+
+
+class UnsupportedError(LlmrtError):
+    """LLMRT_ERR_UNSUPPORTED: valid input this build cannot handle (architecture, dtype)."""
+    status = n.ERR_UNSUPPORTED
+
+
+class OutOfMemoryError(LlmrtError):
+    """LLMRT_ERR_OUT_OF_MEMORY."""
+    status = n.ERR_OUT_OF_MEMORY
+
+
+class ContextFullError(LlmrtError):
+    """LLMRT_ERR_CONTEXT_FULL: the tokens do not fit in the context window."""
+    status = n.ERR_CONTEXT_FULL
+
+
+class CancelledError(LlmrtError):
+    """LLMRT_CANCELLED: a callback asked to stop, or Context.cancel() was called."""
+    status = n.CANCELLED
+
+
+class BufferTooSmallError(LlmrtError):
+    """LLMRT_ERR_BUFFER_TOO_SMALL (the bindings size their buffers, so this means a bug)."""
+    status = n.ERR_BUFFER_TOO_SMALL
+
+
+class InternalError(LlmrtError):
+    """LLMRT_ERR_INTERNAL: a bug in llmrt; please report it."""
+    status = n.ERR_INTERNAL
+
+
+_BY_STATUS: Dict[int, Type[LlmrtError]] = {
+    cls.status: cls
+    for cls in (InvalidArgumentError, FileError, FormatError, UnsupportedError, OutOfMemoryError,
+                ContextFullError, CancelledError, BufferTooSmallError, InternalError)
+}
+
+
+def error_for(status: int) -> LlmrtError:
+    """The exception for a failed call, with the thread's last error message.
+
+    Must be called right after the failing call: the message is only valid until the thread's next
+    llmrt call.
+    """
+    message = n.last_error() or n.status_string(status)
+    cls = _BY_STATUS.get(status, LlmrtError)
+    return cls(message, status)
+
+
+def check(status: int) -> None:
+    """Raises the matching exception unless status is LLMRT_OK."""
+    if status != n.OK:
+        raise error_for(status)

@@ -1,0 +1,135 @@
+"""Generation: the streaming iterator (llmrt_generate_begin/next/end) and the callback form
+(llmrt_generate)."""
+from __future__ import annotations
+
+from ctypes import POINTER, byref, c_char, c_char_p, c_int32, c_size_t, cast, string_at
+from typing import Callable, Iterator, List, Optional, Sequence
+
+from . import _native as n
+from ._handle import Handle
+from .context import Context
+from .errors import check, error_for
+from .sampler import Sampler
+
+
+class GenerateParams:
+    """llmrt_generate_params plus the stop strings its pointers refer to (kept alive here)."""
+
+    def __init__(self, max_new_tokens: int, min_new_tokens: int, stop_at_eos: bool, add_special: bool,
+                 stop: Optional[Sequence[str]]) -> None:
+        if isinstance(stop, str):
+            stop = [stop]  # a lone string would otherwise be taken as a list of characters
+        self.struct = n.GenerateParams()
+        n.lib.llmrt_generate_params_init(byref(self.struct))
+        self.struct.max_new_tokens = max_new_tokens
+        self.struct.min_new_tokens = min_new_tokens
+        self.struct.stop_at_eos = int(stop_at_eos)
+        self.struct.add_special = int(add_special)
+        self._stop = [n.encode(s) for s in (stop or [])]
+        self._stop_array = (c_char_p * len(self._stop))(*self._stop)
+        self.struct.stop_strings = cast(self._stop_array, POINTER(c_char_p))
+        self.struct.n_stop_strings = len(self._stop)
+
+
+class TokenStream(Iterator[str]):
+    """An iterator over the text pieces of a running generation, produced one token at a time.
+
+    The prompt is evaluated when the stream is created (so errors show up at once). Iterating runs
+    the model; closing (or leaving a `with` block, or exhausting the iterator) ends the generation.
+    `tokens` lists the token ids generated so far.
+    """
+
+    def __init__(self, context: Context, sampler: Sampler, prompt: str, params: GenerateParams,
+                 owned: Sequence[Handle] = ()) -> None:
+        self.context = context
+        self.tokens: List[int] = []
+        self._sampler = sampler  # must outlive the generation
+        self._params = params
+        self._owned = list(owned)
+        self._active = False
+        try:
+            check(n.lib.llmrt_generate_begin(context._h(), sampler._h(), n.encode(prompt), byref(params.struct)))
+        except BaseException:
+            self._close_owned()
+            raise
+        self._active = True
+
+    def __iter__(self) -> "TokenStream":
+        return self
+
+    def __next__(self) -> str:
+        piece = POINTER(c_char)()
+        length = c_size_t()
+        token = c_int32()
+        while self._active:
+            status = n.lib.llmrt_generate_next(self.context._h(), byref(piece), byref(length), byref(token))
+            if status == n.END_OF_GENERATION:
+                break
+            if status != n.OK:
+                error = error_for(status)  # before close(): the message lasts until the next llmrt call
+                self.close()
+                raise error
+            if token.value >= 0:
+                self.tokens.append(token.value)
+            if length.value:  # empty while a UTF-8 character is incomplete: keep going
+                return string_at(piece, length.value).decode("utf-8", errors="replace")
+        self.close()
+        raise StopIteration
+
+    def text(self) -> str:
+        """Runs the generation to the end and returns the rest of the text."""
+        return "".join(self)
+
+    def close(self) -> None:
+        """Ends the generation (and frees the context and sampler it created, if any)."""
+        if self._active:
+            self._active = False
+            if not self.context.closed:
+                n.lib.llmrt_generate_end(self.context._h())
+        self._close_owned()
+
+    def _close_owned(self) -> None:
+        owned, self._owned = self._owned, []
+        for handle in owned:
+            handle.close()
+
+    def __enter__(self) -> "TokenStream":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def run_with_callback(context: Context, sampler: Sampler, prompt: str, params: GenerateParams,
+                      callback: Optional[Callable[[str, int], Optional[bool]]]) -> str:
+    """Runs llmrt_generate, calling callback(piece, token) per token; returns the whole text."""
+    pieces: List[bytes] = []
+    failure: List[BaseException] = []
+
+    def on_token(piece: object, length: int, token: int, _user_data: object) -> int:
+        # An exception must not escape into C (ctypes would print and ignore it): keep it, ask the
+        # library to stop, and re-raise it once llmrt_generate has returned.
+        try:
+            data = string_at(piece, length)
+            pieces.append(data)
+            if callback is not None and callback(data.decode("utf-8", errors="replace"), token):
+                return 1
+            return 0
+        except BaseException as e:
+            failure.append(e)
+            return 1
+
+    native_callback = n.TOKEN_CALLBACK(on_token)  # referenced until the call returns
+    status = n.lib.llmrt_generate(context._h(), sampler._h(), n.encode(prompt), byref(params.struct),
+                                  native_callback, None)
+    if failure:
+        error = failure.pop()
+        raise error
+    check(status)
+    return b"".join(pieces).decode("utf-8", errors="replace")

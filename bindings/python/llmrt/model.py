@@ -1,0 +1,287 @@
+"""Model: weights plus tokenizer, shared by any number of contexts."""
+from __future__ import annotations
+
+import os
+from ctypes import byref, c_char, c_int32, c_void_p
+from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union, overload
+
+from . import _native as n
+from ._handle import Handle
+from .errors import check, error_for
+
+if TYPE_CHECKING:  # the real imports are deferred: context and generation import this module
+    from .context import Context
+    from .generation import TokenStream
+    from .sampler import Sampler
+
+PathLike = Union[str, "os.PathLike[str]"]
+TokenCallback = Callable[[str, int], Optional[bool]]
+
+
+class Model(Handle):
+    """A loaded model. Create with Model.load() or Model.synthetic(); close() or `with` frees it.
+
+    A model may be used from many threads at once. Contexts keep the model's memory alive: closing
+    the model while a context is open only frees it once the last context is closed.
+    """
+
+    def __init__(self, handle: int, path: str) -> None:
+        """Internal: use Model.load() or Model.synthetic()."""
+        self._set_handle(handle)
+        self._native: Optional[int] = handle
+        self._users = 0  # open contexts that need the native model
+        self.path = path
+
+    # ---- creation and lifetime ----
+
+    @classmethod
+    def load(cls, path: PathLike, *, use_mmap: bool = True, n_threads: int = 0) -> "Model":
+        """Loads a GGUF file, an llmrt file or a Hugging Face directory.
+
+        Args:
+            path: the file or directory.
+            use_mmap: map the weights from the file where the layout allows.
+            n_threads: threads for load-time work such as conversion; 0 = all cores.
+
+        Raises:
+            FileError: the file cannot be opened or read (the message names the file).
+            FormatError: the file is malformed.
+            UnsupportedError: the architecture or data type is not supported by this build.
+        """
+        path = os.fspath(path)
+        params = n.ModelParams()
+        n.lib.llmrt_model_params_init(byref(params))
+        params.use_mmap = int(use_mmap)
+        params.n_threads = n_threads
+        out = c_void_p()
+        status = n.lib.llmrt_model_load(os.fsencode(path), byref(params), byref(out))
+        if status != n.OK:
+            error = error_for(status)
+            if path not in error.message:  # every load error names the file, whatever the library said
+                error = type(error)(f"{path}: {error.message}", status)
+            raise error
+        return cls(out.value, path)
+
+    @classmethod
+    def synthetic(cls, shape: str, seed: int = 0, *, n_threads: int = 0) -> "Model":
+        """A model with random weights and the shape of a known one ("stories260k",
+        "tinyllama-1.1b", "llama-7b"), built in memory, with a byte-level tokenizer."""
+        params = n.ModelParams()
+        n.lib.llmrt_model_params_init(byref(params))
+        params.n_threads = n_threads
+        out = c_void_p()
+        check(n.lib.llmrt_model_create_synthetic(n.encode(shape), seed, byref(params), byref(out)))
+        return cls(out.value, f"synthetic:{shape}")
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def _free(self, handle: int) -> None:
+        self._release()
+
+    def _acquire(self) -> int:
+        """Called by a new Context: the native model must outlive it."""
+        handle = self._h()
+        self._users += 1
+        return handle
+
+    def _unuse(self) -> None:
+        self._users -= 1
+        self._release()
+
+    def _release(self) -> None:
+        if self._handle is None and self._users == 0 and self._native is not None:
+            native, self._native = self._native, None
+            n.lib.llmrt_model_free(native)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{self.architecture}, {self.n_params} params"
+        return f"<llmrt.Model {self.path!r} ({state})>"
+
+    # ---- introspection ----
+
+    @property
+    def architecture(self) -> str:
+        """The model family, e.g. "llama"."""
+        return n.lib.llmrt_model_architecture(self._h()).decode()
+
+    @property
+    def weight_type(self) -> str:
+        """The weights' data type, e.g. "f32"."""
+        return n.lib.llmrt_model_weight_type(self._h()).decode()
+
+    @property
+    def n_params(self) -> int:
+        return int(n.lib.llmrt_model_n_params(self._h()))
+
+    @property
+    def weight_bytes(self) -> int:
+        return int(n.lib.llmrt_model_weight_bytes(self._h()))
+
+    @property
+    def n_vocab(self) -> int:
+        return int(n.lib.llmrt_model_n_vocab(self._h()))
+
+    @property
+    def n_ctx_train(self) -> int:
+        """The context length the model was trained with."""
+        return int(n.lib.llmrt_model_n_ctx_train(self._h()))
+
+    @property
+    def n_embd(self) -> int:
+        return int(n.lib.llmrt_model_n_embd(self._h()))
+
+    @property
+    def n_layer(self) -> int:
+        return int(n.lib.llmrt_model_n_layer(self._h()))
+
+    @property
+    def bos(self) -> Optional[int]:
+        """The beginning-of-sequence token, or None."""
+        token = int(n.lib.llmrt_model_bos(self._h()))
+        return token if token >= 0 else None
+
+    @property
+    def eos(self) -> Optional[int]:
+        """The end-of-sequence token, or None."""
+        token = int(n.lib.llmrt_model_eos(self._h()))
+        return token if token >= 0 else None
+
+    # ---- tokenizer ----
+
+    def tokenize(self, text: str, add_special: bool = True) -> List[int]:
+        """Token ids for text; add_special adds BOS (and whatever else the tokenizer adds)."""
+        data = n.encode(text)
+        capacity = len(data) + 8  # more than enough for every tokenizer we know; retried if not
+        while True:
+            tokens = (c_int32 * capacity)()
+            count = c_int32()
+            status = n.lib.llmrt_tokenize(self._h(), data, int(add_special), tokens, capacity, byref(count))
+            if status == n.ERR_BUFFER_TOO_SMALL and count.value > capacity:
+                capacity = count.value
+                continue
+            check(status)
+            return list(tokens[:count.value])
+
+    def token_to_piece(self, token: int) -> bytes:
+        """The bytes one token stands for. Bytes, not str: a piece may be part of a UTF-8 character."""
+        handle = self._h()
+        return _read_sized(lambda buf, cap, length: n.lib.llmrt_token_to_piece(handle, token, buf, cap, length),
+                           extra=0)
+
+    def detokenize(self, tokens: Sequence[int], skip_special: bool = True) -> str:
+        """The text for a sequence of token ids; skip_special omits control tokens (BOS, EOS)."""
+        handle = self._h()
+        ids = (c_int32 * len(tokens))(*tokens)
+        data = _read_sized(
+            lambda buf, cap, length: n.lib.llmrt_detokenize(handle, ids, len(tokens), int(skip_special), buf, cap,
+                                                            length),
+            extra=1)
+        return data.decode("utf-8", errors="replace")
+
+    # ---- generation ----
+
+    def create_context(self, **kwargs: object) -> "Context":
+        """Same as Context(model, **kwargs)."""
+        from .context import Context
+        return Context(self, **kwargs)  # type: ignore[arg-type]
+
+    @overload
+    def generate(self, prompt: str, *, stream: Literal[False] = ..., **kwargs: object) -> str: ...
+
+    @overload
+    def generate(self, prompt: str, *, stream: Literal[True], **kwargs: object) -> "TokenStream": ...
+
+    def generate(self, prompt: str, *, stream: bool = False, max_new_tokens: int = 128, min_new_tokens: int = 0,
+                 stop_at_eos: bool = True, add_special: bool = True, stop: Optional[Sequence[str]] = None,
+                 temperature: Optional[float] = None, top_k: Optional[int] = None, top_p: Optional[float] = None,
+                 min_p: Optional[float] = None, repetition_penalty: Optional[float] = None,
+                 seed: Optional[int] = None, context: Optional["Context"] = None,
+                 sampler: Optional["Sampler"] = None) -> Union[str, "TokenStream"]:
+        """Generates text after prompt.
+
+        With stream=False returns the whole text; with stream=True returns a TokenStream, an
+        iterator of text pieces produced as the model runs (close it, or use `with`, to stop early).
+
+        Sampling settings (temperature ... seed) build a Sampler, defaulting to the library's
+        defaults; pass sampler= instead to reuse one. Without context= a fresh context is created
+        and freed afterwards; a given context is appended to (call context.reset() for a fresh
+        sequence). stop lists strings that end the generation (they are not emitted).
+        """
+        from .generation import GenerateParams, TokenStream, run_with_callback
+        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop)
+        context, sampler, owned = self._prepare(context, sampler, temperature, top_k, top_p, min_p,
+                                                repetition_penalty, seed)
+        if stream:
+            return TokenStream(context, sampler, prompt, params, owned)
+        try:
+            return run_with_callback(context, sampler, prompt, params, None)
+        finally:
+            for handle in owned:
+                handle.close()
+
+    def generate_with_callback(self, prompt: str, callback: TokenCallback, *, max_new_tokens: int = 128,
+                               min_new_tokens: int = 0, stop_at_eos: bool = True, add_special: bool = True,
+                               stop: Optional[Sequence[str]] = None, temperature: Optional[float] = None,
+                               top_k: Optional[int] = None, top_p: Optional[float] = None,
+                               min_p: Optional[float] = None, repetition_penalty: Optional[float] = None,
+                               seed: Optional[int] = None, context: Optional["Context"] = None,
+                               sampler: Optional["Sampler"] = None) -> str:
+        """Like generate(), but calls callback(piece, token) for every token as it is produced
+        (piece may be "" while a UTF-8 character is incomplete) and returns the whole text.
+
+        A callback that returns True stops the generation with CancelledError; an exception raised
+        by the callback stops it too and propagates to the caller.
+        """
+        from .generation import GenerateParams, run_with_callback
+        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop)
+        context, sampler, owned = self._prepare(context, sampler, temperature, top_k, top_p, min_p,
+                                                repetition_penalty, seed)
+        try:
+            return run_with_callback(context, sampler, prompt, params, callback)
+        finally:
+            for handle in owned:
+                handle.close()
+
+    def _prepare(self, context: Optional["Context"], sampler: Optional["Sampler"], temperature: Optional[float],
+                 top_k: Optional[int], top_p: Optional[float], min_p: Optional[float],
+                 repetition_penalty: Optional[float], seed: Optional[int]
+                 ) -> Tuple["Context", "Sampler", List[Handle]]:
+        """The context and sampler to generate with, plus those created here (to close after)."""
+        from .context import Context
+        from .sampler import Sampler
+        settings = dict(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
+                        repetition_penalty=repetition_penalty, seed=seed)
+        owned: List[Handle] = []
+        if sampler is None:
+            sampler = Sampler(**settings)  # type: ignore[arg-type]
+            owned.append(sampler)
+        elif any(v is not None for v in settings.values()):
+            raise ValueError("pass either sampler= or sampling settings, not both")
+        if context is None:
+            try:
+                context = Context(self)
+            except BaseException:
+                for handle in owned:
+                    handle.close()
+                raise
+            owned.insert(0, context)  # closed first: the context uses the sampler
+        elif context.model is not self:
+            raise ValueError("the context belongs to another model")
+        return context, sampler, owned
+
+
+def _read_sized(call: Callable[[Any, int, Any], int], extra: int) -> bytes:
+    """Calls a (buf, capacity, *length) function, growing the buffer once if it reports too small.
+    extra is the room the function needs beyond *length (1 for a NUL terminator)."""
+    capacity = 64
+    while True:
+        buf = (c_char * capacity)()
+        length = c_int32()
+        status = call(buf, capacity, byref(length))
+        if status == n.ERR_BUFFER_TOO_SMALL and length.value + extra > capacity:
+            capacity = length.value + extra
+            continue
+        check(status)
+        return buf.raw[:length.value]
+

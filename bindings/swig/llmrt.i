@@ -1,0 +1,111 @@
+// The interface shared by the Java and C# bindings. It is not used alone: bindings/java/llmrt_java.i
+// and bindings/csharp/llmrt_csharp.i set the module name, define LLMRT_SWIG_RAISE(status, message)
+// (raise the language's exception for a status), LLMRT_SWIG_NAMING (the language's naming rules)
+// and their typemaps, then %include this file.
+//
+// What is wrapped is the small C++ layer in llmrt_swig.h (one class per handle, see why there),
+// never the raw C functions, so every call goes through one error path.
+
+%{
+#include <string>
+#include "llmrt_swig.h"
+%}
+
+%include <stdint.i>
+%include <std_vector.i>
+
+// Token ids and logits cross as lists (Java: AbstractList, C#: IList). Declared before the naming
+// rules below, which must not rename the methods SWIG's own vector code calls.
+%template(TokenList) std::vector<int32_t>;
+%template(FloatList) std::vector<float>;
+
+LLMRT_SWIG_NAMING
+
+// Every call: a C++ llmrt_swig::Error becomes the language's exception for its status.
+%exception {
+  try {
+    $action
+  } catch (const llmrt_swig::Error &e) {
+    LLMRT_SWIG_RAISE(e.status, e.message.c_str());
+    return $null;
+  }
+}
+
+// A closed object (close() / Dispose()) has a null pointer: refuse it with a clear message
+// instead of crashing.
+%typemap(check, canthrow=1) llmrt_swig::Model *self, llmrt_swig::Context *self, llmrt_swig::Sampler *self,
+                            llmrt_swig::GenerateOptions *self %{
+  if (!$1) {
+    LLMRT_SWIG_RAISE(LLMRT_ERR_INVALID_ARGUMENT, "this object has been closed");
+    return $null;
+  }
+%}
+
+// ---- parameter structs: the library fills in the defaults; struct_size stays hidden ----
+
+%rename(ModelParams) llmrt_model_params;
+%rename(ContextParams) llmrt_context_params;
+%rename(SamplerParams) llmrt_sampler_params;
+
+// Only the fields declared here are exposed; the real definitions come from llmrt.h.
+struct llmrt_model_params {
+  int32_t use_mmap;   // 1 (default): map weights from the file where the layout allows
+  int32_t n_threads;  // threads for load-time work; 0 = all cores
+};
+struct llmrt_context_params {
+  int32_t n_ctx;      // context window in tokens; 0 = the model's training length (capped at 4096)
+  int32_t n_batch;    // most tokens evaluated in one prefill step (default 512)
+  int32_t n_threads;  // 0 = all cores
+  int32_t logits_all; // 1: keep logits for every token of the last decode
+};
+struct llmrt_sampler_params {
+  float temperature;        // 0 = greedy (default 0.8)
+  int32_t top_k;            // 0 = off (default 40)
+  float top_p;              // 1 = off (default 0.95)
+  float min_p;              // 0 = off (default 0.05)
+  float repetition_penalty; // 1 = off (default)
+  int32_t repetition_last_n;// default 64
+  uint64_t seed;            // default: all bits set = pick one from the clock
+};
+%extend llmrt_model_params {
+  llmrt_model_params() { llmrt_model_params *p = new llmrt_model_params; llmrt_model_params_init(p); return p; }
+  ~llmrt_model_params() { delete $self; }
+}
+%extend llmrt_context_params {
+  llmrt_context_params() { llmrt_context_params *p = new llmrt_context_params; llmrt_context_params_init(p); return p; }
+  ~llmrt_context_params() { delete $self; }
+}
+%extend llmrt_sampler_params {
+  llmrt_sampler_params() { llmrt_sampler_params *p = new llmrt_sampler_params; llmrt_sampler_params_init(p); return p; }
+  ~llmrt_sampler_params() { delete $self; }
+}
+
+// ---- handles ----
+
+%include <attribute.i>
+// Getters become properties in C# and getX()/setX() in Java.
+%attribute(llmrt_swig::Model, const char *, architecture, get_architecture);
+%attribute(llmrt_swig::Model, const char *, weight_type, get_weight_type);
+%attribute(llmrt_swig::Model, int64_t, param_count, get_param_count);
+%attribute(llmrt_swig::Model, int64_t, weight_bytes, get_weight_bytes);
+%attribute(llmrt_swig::Model, int, vocab_size, get_vocab_size);
+%attribute(llmrt_swig::Model, int, train_context_length, get_train_context_length);
+%attribute(llmrt_swig::Model, int, embedding_length, get_embedding_length);
+%attribute(llmrt_swig::Model, int, layer_count, get_layer_count);
+%attribute(llmrt_swig::Model, int, bos_token, get_bos_token);
+%attribute(llmrt_swig::Model, int, eos_token, get_eos_token);
+%attribute(llmrt_swig::Context, int, context_length, get_context_length);
+%attribute(llmrt_swig::Context, int, past_length, get_past_length);
+%attribute(llmrt_swig::Context, int, last_token, get_last_token);
+%attribute(llmrt_swig::GenerateOptions, int, max_new_tokens, get_max_new_tokens, set_max_new_tokens);
+%attribute(llmrt_swig::GenerateOptions, int, min_new_tokens, get_min_new_tokens, set_min_new_tokens);
+%attribute(llmrt_swig::GenerateOptions, bool, stop_at_eos, get_stop_at_eos, set_stop_at_eos);
+%attribute(llmrt_swig::GenerateOptions, bool, add_special, get_add_special, set_add_special);
+
+%newobject llmrt_swig::Model::synthetic;
+%ignore llmrt_swig::Error;
+%ignore llmrt_swig::check;
+%ignore llmrt_swig::require;
+%ignore llmrt_swig::api_version_problem;
+
+%include "llmrt_swig.h"

@@ -1,0 +1,269 @@
+// The C++ layer SWIG wraps for Java and C#: one class per llmrt handle, errors as exceptions.
+//
+// Why classes here rather than %extend on the opaque C structs: a garbage-collected language
+// finalizes objects in any order, but a context must be freed before its model and a generation
+// needs its sampler. Holding the handles in shared_ptrs makes that order hold by construction, so
+// no close() order (or forgotten close()) in Java or C# can free a model under a live context.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llmrt.h"
+
+namespace llmrt_swig {
+
+// A failed llmrt call: the status and llmrt_last_error(), copied at once (the library's message
+// is only valid until the thread's next llmrt call). The interface file turns it into the target
+// language's exception.
+struct Error {
+    llmrt_status status;
+    std::string message;
+};
+
+inline void check(llmrt_status status) {
+    if (status != LLMRT_OK) {
+        const char *message = llmrt_last_error();
+        throw Error{status, message && *message ? message : llmrt_status_string(status)};
+    }
+}
+
+inline void require(bool ok, const char *message) {
+    if (!ok) throw Error{LLMRT_ERR_INVALID_ARGUMENT, message};
+}
+
+// Settings for llmrt_generate; owns the stop strings the C struct points to.
+class GenerateOptions {
+public:
+    GenerateOptions() { llmrt_generate_params_init(&params_); }
+
+    int get_max_new_tokens() const { return params_.max_new_tokens; }
+    void set_max_new_tokens(int n) { params_.max_new_tokens = n; }
+    int get_min_new_tokens() const { return params_.min_new_tokens; }
+    void set_min_new_tokens(int n) { params_.min_new_tokens = n; }
+    bool get_stop_at_eos() const { return params_.stop_at_eos != 0; }
+    void set_stop_at_eos(bool on) { params_.stop_at_eos = on ? 1 : 0; }
+    bool get_add_special() const { return params_.add_special != 0; }
+    void set_add_special(bool on) { params_.add_special = on ? 1 : 0; }
+    // Generation ends when the output contains one of these; it is not emitted.
+    void add_stop_string(const char *text) { stops_.emplace_back(text ? text : ""); }
+    void clear_stop_strings() { stops_.clear(); }
+
+#ifndef SWIG
+    // The C struct, pointing into this object: valid while it is alive and unchanged.
+    const llmrt_generate_params *c_params() const {
+        stop_ptrs_.clear();
+        for (const std::string &s : stops_) stop_ptrs_.push_back(s.c_str());
+        params_.stop_strings = stop_ptrs_.empty() ? nullptr : stop_ptrs_.data();
+        params_.n_stop_strings = static_cast<int32_t>(stop_ptrs_.size());
+        return &params_;
+    }
+
+private:
+    mutable llmrt_generate_params params_;
+    std::vector<std::string> stops_;
+    mutable std::vector<const char *> stop_ptrs_;
+#endif
+};
+
+class Sampler {
+public:
+    // params may be null for the library's defaults.
+    explicit Sampler(const llmrt_sampler_params *params = nullptr) {
+        llmrt_sampler *out = nullptr;
+        check(llmrt_sampler_create(params, &out));
+        handle_.reset(out, llmrt_sampler_free);
+    }
+    // Picks a token from logits (for example Context::logits()).
+    int32_t sample(const std::vector<float> &logits) {
+        require(!logits.empty(), "logits is empty");
+        llmrt_token token = -1;
+        check(llmrt_sampler_sample(handle_.get(), logits.data(), static_cast<int32_t>(logits.size()), &token));
+        return token;
+    }
+    void reset() { llmrt_sampler_reset(handle_.get()); }
+
+#ifndef SWIG
+    std::shared_ptr<llmrt_sampler> handle_;
+#endif
+};
+
+class Model {
+public:
+    // Loads a GGUF file, an llmrt file or a Hugging Face directory. Every error names the path.
+    explicit Model(const char *path, const llmrt_model_params *params = nullptr) {
+        require(path != nullptr, "path is null");
+        llmrt_model *out = nullptr;
+        try {
+            check(llmrt_model_load(path, params, &out));
+        } catch (Error &e) {
+            if (e.message.find(path) == std::string::npos) e.message = std::string(path) + ": " + e.message;
+            throw;
+        }
+        handle_.reset(out, llmrt_model_free);
+    }
+    // A model with random weights and a known shape ("stories260k", "tinyllama-1.1b", "llama-7b").
+    static Model *synthetic(const char *shape, int64_t seed, const llmrt_model_params *params = nullptr) {
+        require(shape != nullptr, "shape is null");
+        llmrt_model *out = nullptr;
+        check(llmrt_model_create_synthetic(shape, static_cast<uint64_t>(seed), params, &out));
+        return new Model(std::shared_ptr<llmrt_model>(out, llmrt_model_free));
+    }
+
+    const char *get_architecture() const { return llmrt_model_architecture(handle_.get()); }
+    const char *get_weight_type() const { return llmrt_model_weight_type(handle_.get()); }
+    int64_t get_param_count() const { return static_cast<int64_t>(llmrt_model_n_params(handle_.get())); }
+    int64_t get_weight_bytes() const { return static_cast<int64_t>(llmrt_model_weight_bytes(handle_.get())); }
+    int get_vocab_size() const { return llmrt_model_n_vocab(handle_.get()); }
+    int get_train_context_length() const { return llmrt_model_n_ctx_train(handle_.get()); }
+    int get_embedding_length() const { return llmrt_model_n_embd(handle_.get()); }
+    int get_layer_count() const { return llmrt_model_n_layer(handle_.get()); }
+    int get_bos_token() const { return llmrt_model_bos(handle_.get()); }  // -1 if none
+    int get_eos_token() const { return llmrt_model_eos(handle_.get()); }  // -1 if none
+
+    std::vector<int32_t> tokenize(const char *text, bool add_special = true) const {
+        require(text != nullptr, "text is null");
+        std::vector<int32_t> tokens(std::char_traits<char>::length(text) + 8);
+        int32_t count = 0;
+        llmrt_status status = llmrt_tokenize(handle_.get(), text, add_special, tokens.data(),
+                                             static_cast<int32_t>(tokens.size()), &count);
+        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && count > static_cast<int32_t>(tokens.size())) {
+            tokens.resize(count);
+            status = llmrt_tokenize(handle_.get(), text, add_special, tokens.data(), count, &count);
+        }
+        check(status);
+        tokens.resize(count);
+        return tokens;
+    }
+
+    // The bytes of one token, which may be part of a UTF-8 character.
+    std::string token_to_piece(int32_t token) const {
+        std::string piece(32, '\0');
+        int32_t length = 0;
+        llmrt_status status = llmrt_token_to_piece(handle_.get(), token, &piece[0], 32, &length);
+        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length > 32) {
+            piece.resize(length);
+            status = llmrt_token_to_piece(handle_.get(), token, &piece[0], length, &length);
+        }
+        check(status);
+        piece.resize(length);
+        return piece;
+    }
+
+    std::string detokenize(const std::vector<int32_t> &tokens, bool skip_special = true) const {
+        std::string text(tokens.size() * 8 + 1, '\0');
+        int32_t length = 0;
+        llmrt_status status = llmrt_detokenize(handle_.get(), tokens.data(), static_cast<int32_t>(tokens.size()),
+                                               skip_special, &text[0], static_cast<int32_t>(text.size()), &length);
+        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length + 1 > static_cast<int32_t>(text.size())) {
+            text.resize(length + 1);
+            status = llmrt_detokenize(handle_.get(), tokens.data(), static_cast<int32_t>(tokens.size()),
+                                      skip_special, &text[0], length + 1, &length);
+        }
+        check(status);
+        text.resize(length);
+        return text;
+    }
+
+#ifndef SWIG
+    explicit Model(std::shared_ptr<llmrt_model> handle) : handle_(std::move(handle)) {}
+    std::shared_ptr<llmrt_model> handle_;
+#endif
+};
+
+class Context {
+public:
+    // params may be null for the library's defaults. The context keeps the model alive.
+    explicit Context(Model *model, const llmrt_context_params *params = nullptr) {
+        require(model != nullptr, "model is null or closed");
+        llmrt_context *out = nullptr;
+        check(llmrt_context_create(model->handle_.get(), params, &out));
+        vocab_size_ = model->get_vocab_size();
+        // The deleter holds the model, so the model is freed after the context whatever happens.
+        std::shared_ptr<llmrt_model> model_handle = model->handle_;
+        handle_.reset(out, [model_handle](llmrt_context *ctx) { llmrt_context_free(ctx); });
+    }
+
+    int get_context_length() const { return llmrt_context_n_ctx(handle_.get()); }
+    int get_past_length() const { return llmrt_context_n_past(handle_.get()); }
+
+    // Appends tokens to the sequence and evaluates them.
+    void decode(const std::vector<int32_t> &tokens) {
+        require(!tokens.empty(), "tokens is empty");
+        check(llmrt_decode(handle_.get(), tokens.data(), static_cast<int32_t>(tokens.size())));
+    }
+
+    // A copy of the next-token logits after the last decoded token (i = -1) or after token i of
+    // the last decode (needs logits_all unless i is the last).
+    std::vector<float> logits(int i = -1) const {
+        const float *p = i < 0 ? llmrt_get_logits(handle_.get()) : llmrt_get_logits_ith(handle_.get(), i);
+        require(p != nullptr, i < 0 ? "no logits: call decode first" : "no logits for that token index");
+        return std::vector<float>(p, p + vocab_size_);
+    }
+
+    void reset() {
+        llmrt_context_reset(handle_.get());
+        pull_sampler_.reset();
+    }
+    // Any thread: asks the running (or next) decode or generation to stop with a cancellation.
+    void cancel() { llmrt_context_cancel(handle_.get()); }
+
+    // The callback form. Each language maps (callback, user_data) to its listener or delegate.
+    void generate(Sampler *sampler, const char *prompt, const GenerateOptions *options,
+                  llmrt_token_callback callback, void *user_data) {
+        require(sampler != nullptr && prompt != nullptr, "sampler and prompt must not be null");
+        check(llmrt_generate(handle_.get(), sampler->handle_.get(), prompt, options ? options->c_params() : nullptr,
+                             callback, user_data));
+    }
+
+    // The pull form, for iterators: begin, then next until it returns null, then end.
+    void generate_begin(Sampler *sampler, const char *prompt, const GenerateOptions *options) {
+        require(sampler != nullptr && prompt != nullptr, "sampler and prompt must not be null");
+        check(llmrt_generate_begin(handle_.get(), sampler->handle_.get(), prompt,
+                                   options ? options->c_params() : nullptr));
+        pull_sampler_ = sampler->handle_;  // the sampler must outlive the generation
+    }
+    // The next non-empty piece of text, or null once the generation has finished. (Empty pieces,
+    // produced while a UTF-8 character is incomplete, are skipped.)
+    const char *generate_next() {
+        for (;;) {
+            const char *piece = nullptr;
+            size_t length = 0;
+            llmrt_token token = -1;
+            llmrt_status status = llmrt_generate_next(handle_.get(), &piece, &length, &token);
+            if (status == LLMRT_END_OF_GENERATION) return nullptr;
+            check(status);
+            last_token_ = token;
+            if (length > 0) return piece;  // valid until the next call on this context
+        }
+    }
+    // The token that completed the last piece generate_next returned.
+    int get_last_token() const { return last_token_; }
+    void generate_end() {
+        llmrt_generate_end(handle_.get());
+        pull_sampler_.reset();
+    }
+
+#ifndef SWIG
+private:
+    // Destroyed in reverse order: the context (and any generation in it) before the sampler.
+    std::shared_ptr<llmrt_sampler> pull_sampler_;
+    std::shared_ptr<llmrt_context> handle_;
+    int vocab_size_ = 0;
+    int last_token_ = -1;
+#endif
+};
+
+inline const char *version() { return llmrt_version_string(); }
+inline int api_version() { return static_cast<int>(llmrt_api_version()); }
+
+// "" when the loaded libllmrt has the ABI these bindings were compiled against, else the problem.
+inline std::string api_version_problem() {
+    if (llmrt_api_version() == LLMRT_API_VERSION) return "";
+    return "libllmrt has API version " + std::to_string(llmrt_api_version()) + " but these bindings were built for " +
+           std::to_string(LLMRT_API_VERSION) + "; use matching versions of the bindings and the library";
+}
+
+}  // namespace llmrt_swig

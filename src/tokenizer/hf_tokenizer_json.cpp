@@ -1,0 +1,420 @@
+#include "tokenizer/hf_tokenizer_json.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "tokenizer/hf_special_ids.h"
+
+namespace llmrt {
+namespace {
+
+using json = nlohmann::json;
+
+std::string type_of(const json &node) {
+    if (!node.is_object() || !node.contains("type") || !node.at("type").is_string()) return std::string();
+    return node.at("type").get<std::string>();
+}
+
+[[noreturn]] void unsupported(const std::string &what, const std::string &part, const std::string &type) {
+    fail(LLMRT_ERR_UNSUPPORTED, what + ": " + part + " type \"" + type + "\" is not supported");
+}
+
+bool flag(const json &node, const char *key, bool fallback) {
+    if (!node.contains(key) || node.at(key).is_null()) return fallback;
+    return node.at(key).get<bool>();
+}
+
+// {"String": "x"} or {"Regex": "x"}: exactly one is set.
+struct Pattern {
+    std::string literal;
+    std::shared_ptr<const Regex> regex;
+};
+
+Pattern parse_pattern(const json &node, const std::string &what) {
+    require(node.is_object(), LLMRT_ERR_FORMAT, what + ": pattern is not an object");
+    Pattern p;
+    if (node.contains("Regex")) {
+        p.regex = std::make_shared<const Regex>(node.at("Regex").get<std::string>(), what);
+    } else if (node.contains("String")) {
+        p.literal = node.at("String").get<std::string>();
+    } else {
+        fail(LLMRT_ERR_FORMAT, what + ": pattern has neither String nor Regex");
+    }
+    return p;
+}
+
+// ---- model ----
+
+std::pair<std::string, std::string> parse_merge(const json &merge, size_t rank, const std::string &what) {
+    if (merge.is_array()) {
+        require(merge.size() == 2, LLMRT_ERR_FORMAT, what + ": merge " + std::to_string(rank) + " is not a pair");
+        return {merge.at(0).get<std::string>(), merge.at(1).get<std::string>()};
+    }
+    const std::string text = merge.get<std::string>();
+    const size_t space = text.find(' ');
+    require(space != std::string::npos && space > 0 && space + 1 < text.size() &&
+                text.find(' ', space + 1) == std::string::npos,
+            LLMRT_ERR_FORMAT, what + ": merge " + std::to_string(rank) + " \"" + text + "\" is not \"left right\"");
+    return {text.substr(0, space), text.substr(space + 1)};
+}
+
+void parse_model(const json &model, const std::vector<AddedToken> &added, const std::string &what,
+                 HfTokenizerConfig &config) {
+    require(model.is_object(), LLMRT_ERR_FORMAT, what + ": no \"model\" object");
+    const std::string type = type_of(model);
+    // Old files omit the type; a vocab with merges is BPE.
+    if (!(type == "BPE" || (type.empty() && model.contains("merges")))) {
+        unsupported(what, "model", type.empty() ? "(none)" : type);
+    }
+    require(model.contains("vocab") && model.at("vocab").is_object(), LLMRT_ERR_FORMAT,
+            what + ": model has no \"vocab\" object");
+    for (const char *key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+        if (model.contains(key) && !model.at(key).is_null()) {
+            require(model.at(key).get<std::string>().empty(), LLMRT_ERR_UNSUPPORTED,
+                    what + ": BPE " + key + " is not supported");
+        }
+    }
+
+    // Ids index a table: bound them by the number of entries (holes are allowed, but few).
+    const json &vocab = model.at("vocab");
+    const int64_t max_id = static_cast<int64_t>(vocab.size() + added.size()) + 65536;
+    int64_t size = 0;
+    for (const auto &item : vocab.items()) size = std::max(size, item.value().get<int64_t>() + 1);
+    for (const AddedToken &t : added) size = std::max<int64_t>(size, int64_t{t.id} + 1);
+    require(size <= max_id, LLMRT_ERR_FORMAT, what + ": token ids far beyond the vocabulary size");
+    config.texts.assign(static_cast<size_t>(size), std::string());
+    config.types.assign(static_cast<size_t>(size), TokenType::Unused);
+    const bool byte_fallback = flag(model, "byte_fallback", false);
+    for (const auto &item : vocab.items()) {
+        const int64_t id = item.value().get<int64_t>();
+        require(id >= 0, LLMRT_ERR_FORMAT, what + ": negative id for token \"" + item.key() + "\"");
+        const auto i = static_cast<size_t>(id);
+        require(config.texts[i].empty() || config.texts[i] == item.key(), LLMRT_ERR_FORMAT,
+                what + ": id " + std::to_string(id) + " is used by two tokens");
+        config.texts[i] = item.key();
+        const bool is_byte = byte_fallback && TokenVocab::parse_byte_token(item.key()) >= 0;
+        config.types[i] = is_byte ? TokenType::Byte : TokenType::Normal;
+        config.model_ids.push_back(static_cast<int32_t>(id));
+    }
+    std::sort(config.model_ids.begin(), config.model_ids.end());
+
+    if (model.contains("merges") && !model.at("merges").is_null()) {
+        const json &merges = model.at("merges");
+        require(merges.is_array(), LLMRT_ERR_FORMAT, what + ": model \"merges\" is not a list");
+        config.merges.reserve(merges.size());
+        for (size_t rank = 0; rank < merges.size(); ++rank) config.merges.push_back(parse_merge(merges[rank], rank, what));
+    }
+
+    config.bpe.byte_fallback = byte_fallback;
+    config.bpe.fuse_unk = flag(model, "fuse_unk", false);
+    config.bpe.ignore_merges = flag(model, "ignore_merges", false);
+    if (model.contains("unk_token") && !model.at("unk_token").is_null()) {
+        const std::string unk = model.at("unk_token").get<std::string>();
+        const auto it = std::find(config.texts.begin(), config.texts.end(), unk);
+        require(it != config.texts.end(), LLMRT_ERR_FORMAT, what + ": unk_token \"" + unk + "\" is not in the vocabulary");
+        config.bpe.unk_id = static_cast<int32_t>(it - config.texts.begin());
+    }
+}
+
+void apply_added_tokens(const std::vector<AddedToken> &added, HfTokenizerConfig &config) {
+    for (const AddedToken &t : added) {
+        const auto i = static_cast<size_t>(t.id);
+        config.texts[i] = t.content;
+        config.types[i] = t.special ? TokenType::Control : TokenType::UserDefined;
+        SpecialToken s;
+        s.text = t.content;
+        s.id = t.id;
+        s.control = t.special;
+        s.lstrip = t.lstrip;
+        s.rstrip = t.rstrip;
+        config.added_tokens.push_back(std::move(s));
+    }
+}
+
+// ---- normalizer, pre-tokenizer ----
+
+void parse_normalizer(const json &node, const std::string &what, std::vector<NormalizerStep> &steps) {
+    if (node.is_null()) return;
+    const std::string type = type_of(node);
+    if (type == "Sequence") {
+        for (const json &child : node.at("normalizers")) parse_normalizer(child, what, steps);
+        return;
+    }
+    NormalizerStep step;
+    if (type == "NFC") {
+        step.kind = NormalizerStep::Kind::Nfc;
+    } else if (type == "Prepend") {
+        step.kind = NormalizerStep::Kind::Prepend;
+        step.text = node.at("prepend").get<std::string>();
+    } else if (type == "Replace") {
+        step.kind = NormalizerStep::Kind::Replace;
+        Pattern p = parse_pattern(node.at("pattern"), what);
+        step.literal = std::move(p.literal);
+        step.regex = std::move(p.regex);
+        step.text = node.at("content").get<std::string>();
+    } else {
+        unsupported(what, "normalizer", type);
+    }
+    steps.push_back(std::move(step));
+}
+
+SplitBehavior parse_behavior(const json &node, const std::string &what) {
+    const std::string name = node.get<std::string>();
+    if (name == "Removed") return SplitBehavior::Removed;
+    if (name == "Isolated") return SplitBehavior::Isolated;
+    if (name == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+    if (name == "MergedWithNext") return SplitBehavior::MergedWithNext;
+    if (name == "Contiguous") return SplitBehavior::Contiguous;
+    fail(LLMRT_ERR_FORMAT, what + ": unknown split behavior \"" + name + "\"");
+}
+
+PreTokenizerStep::Prepend parse_prepend_scheme(const json &node) {
+    if (node.contains("prepend_scheme") && node.at("prepend_scheme").is_string()) {
+        const std::string scheme = node.at("prepend_scheme").get<std::string>();
+        if (scheme == "first") return PreTokenizerStep::Prepend::First;
+        if (scheme == "never") return PreTokenizerStep::Prepend::Never;
+        return PreTokenizerStep::Prepend::Always;
+    }
+    // Older files: add_prefix_space.
+    return flag(node, "add_prefix_space", true) ? PreTokenizerStep::Prepend::Always : PreTokenizerStep::Prepend::Never;
+}
+
+void parse_pre_tokenizer(const json &node, const std::string &what, std::vector<PreTokenizerStep> &steps) {
+    if (node.is_null()) return;
+    const std::string type = type_of(node);
+    if (type == "Sequence") {
+        for (const json &child : node.at("pretokenizers")) parse_pre_tokenizer(child, what, steps);
+        return;
+    }
+    PreTokenizerStep step;
+    if (type == "ByteLevel") {
+        step.kind = PreTokenizerStep::Kind::ByteLevel;
+        step.add_prefix_space = flag(node, "add_prefix_space", false);
+        if (flag(node, "use_regex", true)) step.regex = std::make_shared<const Regex>(gpt2_pretokenizer_pattern(), what);
+    } else if (type == "Split") {
+        step.kind = PreTokenizerStep::Kind::Split;
+        Pattern p = parse_pattern(node.at("pattern"), what);
+        step.literal = std::move(p.literal);
+        step.regex = std::move(p.regex);
+        step.behavior = parse_behavior(node.at("behavior"), what);
+        step.invert = flag(node, "invert", false);
+    } else if (type == "Metaspace") {
+        step.kind = PreTokenizerStep::Kind::Metaspace;
+        if (node.contains("replacement")) step.replacement = node.at("replacement").get<std::string>();
+        require(!step.replacement.empty(), LLMRT_ERR_FORMAT, what + ": Metaspace replacement is empty");
+        step.prepend = parse_prepend_scheme(node);
+        step.split = flag(node, "split", true);
+    } else {
+        unsupported(what, "pre_tokenizer", type);
+    }
+    steps.push_back(std::move(step));
+}
+
+// ---- post-processor ----
+
+int32_t find_text(const HfTokenizerConfig &config, const std::string &text) {
+    const auto it = std::find(config.texts.begin(), config.texts.end(), text);
+    return it == config.texts.end() ? -1 : static_cast<int32_t>(it - config.texts.begin());
+}
+
+void parse_template(const json &node, const std::string &what, HfTokenizerConfig &config) {
+    const json &specials = node.contains("special_tokens") ? node.at("special_tokens") : json::object();
+    bool seen_sequence = false;
+    for (const json &item : node.at("single")) {
+        if (item.contains("Sequence")) {
+            seen_sequence = true;
+            continue;
+        }
+        require(item.contains("SpecialToken"), LLMRT_ERR_FORMAT, what + ": template item is neither SpecialToken nor Sequence");
+        const std::string name = item.at("SpecialToken").at("id").get<std::string>();
+        require(specials.contains(name), LLMRT_ERR_FORMAT, what + ": template names unknown special token \"" + name + "\"");
+        std::vector<int32_t> &target = seen_sequence ? config.suffix_ids : config.prefix_ids;
+        for (const json &id : specials.at(name).at("ids")) {
+            const int64_t value = id.get<int64_t>();
+            require(value >= 0 && value < static_cast<int64_t>(config.texts.size()), LLMRT_ERR_FORMAT,
+                    what + ": template token id " + std::to_string(value) + " is out of range");
+            target.push_back(static_cast<int32_t>(value));
+        }
+    }
+}
+
+// RobertaProcessing / BertProcessing: {"cls": [text, id], "sep": [text, id]} around the text.
+void parse_cls_sep(const json &node, const std::string &what, HfTokenizerConfig &config) {
+    for (const char *key : {"cls", "sep"}) {
+        const int64_t id = node.at(key).at(1).get<int64_t>();
+        require(id >= 0 && id < static_cast<int64_t>(config.texts.size()), LLMRT_ERR_FORMAT,
+                what + ": post_processor " + key + " id is out of range");
+        (std::string(key) == "cls" ? config.prefix_ids : config.suffix_ids).push_back(static_cast<int32_t>(id));
+    }
+}
+
+void parse_post_processor(const json &node, const std::string &what, HfTokenizerConfig &config) {
+    if (node.is_null()) return;
+    const std::string type = type_of(node);
+    if (type == "Sequence") {
+        for (const json &child : node.at("processors")) parse_post_processor(child, what, config);
+    } else if (type == "TemplateProcessing") {
+        parse_template(node, what, config);
+    } else if (type == "RobertaProcessing" || type == "BertProcessing") {
+        parse_cls_sep(node, what, config);
+    } else if (type != "ByteLevel") {  // ByteLevel only trims offsets
+        unsupported(what, "post_processor", type);
+    }
+}
+
+// transformers' Llama/Gemma tokenizers rebuild the template from add_bos_token/add_eos_token.
+void apply_tokenizer_class_template(const json &tokenizer_config, HfTokenizerConfig &config) {
+    if (!tokenizer_config.is_object() || !tokenizer_config.contains("tokenizer_class")) return;
+    const json &cls = tokenizer_config.at("tokenizer_class");
+    if (!cls.is_string()) return;
+    static const char *const classes[] = {"LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer",
+                                          "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast"};
+    if (std::find(std::begin(classes), std::end(classes), cls.get<std::string>()) == std::end(classes)) return;
+    const auto add_bos = tokenizer_config_flag(tokenizer_config, "add_bos_token");
+    const auto add_eos = tokenizer_config_flag(tokenizer_config, "add_eos_token");
+    if (!add_bos && !add_eos) return;
+    const auto bos_text = tokenizer_config_token(tokenizer_config, "bos_token");
+    const auto eos_text = tokenizer_config_token(tokenizer_config, "eos_token");
+    const int32_t bos = bos_text ? find_text(config, *bos_text) : -1;
+    const int32_t eos = eos_text ? find_text(config, *eos_text) : -1;
+    config.prefix_ids.clear();
+    config.suffix_ids.clear();
+    if (add_bos.value_or(true) && bos >= 0) config.prefix_ids.push_back(bos);
+    if (add_eos.value_or(false) && eos >= 0) config.suffix_ids.push_back(eos);
+}
+
+// ---- decoder ----
+
+void parse_decoder(const json &node, const std::string &what, HfTokenizerConfig &config) {
+    if (node.is_null()) return;
+    const std::string type = type_of(node);
+    DecoderStep step;
+    if (type == "Sequence") {
+        for (const json &child : node.at("decoders")) parse_decoder(child, what, config);
+        return;
+    } else if (type == "ByteLevel") {
+        step.kind = DecoderStep::Kind::ByteLevel;
+    } else if (type == "ByteFallback") {
+        step.kind = DecoderStep::Kind::ByteFallback;
+    } else if (type == "Replace") {
+        Pattern p = parse_pattern(node.at("pattern"), what);
+        require(!p.regex && !p.literal.empty(), LLMRT_ERR_UNSUPPORTED, what + ": only string Replace decoders are supported");
+        step.kind = DecoderStep::Kind::Replace;
+        step.from = std::move(p.literal);
+        step.to = node.at("content").get<std::string>();
+    } else if (type == "Metaspace") {
+        step.kind = DecoderStep::Kind::Replace;
+        step.from = node.contains("replacement") ? node.at("replacement").get<std::string>() : "\xe2\x96\x81";
+        step.to = " ";
+        if (parse_prepend_scheme(node) != PreTokenizerStep::Prepend::Never) config.strip_start = 1;
+    } else if (type == "Strip") {
+        const std::string content = node.at("content").get<std::string>();
+        require(content.size() == 1, LLMRT_ERR_UNSUPPORTED, what + ": Strip decoder content must be one byte");
+        config.strip_char = content[0];
+        config.strip_start = node.at("start").get<size_t>();
+        config.strip_stop = node.at("stop").get<size_t>();
+        return;
+    } else if (type == "Fuse") {
+        return;  // decoding already concatenates
+    } else {
+        unsupported(what, "decoder", type);
+    }
+    config.decoder.push_back(std::move(step));
+}
+
+bool contains_type(const json &node, const char *type) {
+    if (node.is_object()) {
+        if (type_of(node) == type) return true;
+        for (const auto &item : node.items()) {
+            if (contains_type(item.value(), type)) return true;
+        }
+    } else if (node.is_array()) {
+        for (const json &child : node) {
+            if (contains_type(child, type)) return true;
+        }
+    }
+    return false;
+}
+
+AddedToken parse_added_token(const json &node, int64_t id, const std::string &what) {
+    require(id >= 0 && id <= INT32_MAX, LLMRT_ERR_FORMAT, what + ": added token id " + std::to_string(id) + " is out of range");
+    AddedToken t;
+    t.id = static_cast<int32_t>(id);
+    t.content = node.at("content").get<std::string>();
+    require(!t.content.empty(), LLMRT_ERR_FORMAT, what + ": added token " + std::to_string(id) + " is empty");
+    t.special = flag(node, "special", false);
+    t.lstrip = flag(node, "lstrip", false);
+    t.rstrip = flag(node, "rstrip", false);
+    return t;
+}
+
+}  // namespace
+
+bool is_byte_level_bpe(const json &tokenizer) {
+    if (!tokenizer.is_object() || !tokenizer.contains("model")) return false;
+    const json &model = tokenizer.at("model");
+    const std::string type = type_of(model);
+    if (!(type == "BPE" || (type.empty() && model.is_object() && model.contains("merges")))) return false;
+    return (tokenizer.contains("pre_tokenizer") && contains_type(tokenizer.at("pre_tokenizer"), "ByteLevel")) ||
+           (tokenizer.contains("decoder") && contains_type(tokenizer.at("decoder"), "ByteLevel"));
+}
+
+std::vector<AddedToken> parse_added_tokens(const json &tokenizer, const std::string &what) {
+    std::vector<AddedToken> added;
+    if (!tokenizer.contains("added_tokens") || tokenizer.at("added_tokens").is_null()) return added;
+    for (const json &node : tokenizer.at("added_tokens")) {
+        added.push_back(parse_added_token(node, node.at("id").get<int64_t>(), what));
+    }
+    return added;
+}
+
+std::vector<AddedToken> parse_added_tokens_decoder(const json &tokenizer_config, const std::string &what) {
+    std::vector<AddedToken> added;
+    if (!tokenizer_config.is_object() || !tokenizer_config.contains("added_tokens_decoder")) return added;
+    for (const auto &item : tokenizer_config.at("added_tokens_decoder").items()) {
+        int64_t id = -1;
+        try {
+            id = std::stoll(item.key());
+        } catch (const std::exception &) {
+            fail(LLMRT_ERR_FORMAT, what + ": added_tokens_decoder key \"" + item.key() + "\" is not an id");
+        }
+        added.push_back(parse_added_token(item.value(), id, what));
+    }
+    return added;
+}
+
+HfTokenizerConfig parse_tokenizer_json(const json &tokenizer, const json &tokenizer_config, const json &model_config,
+                                       const std::string &what) {
+    require(tokenizer.is_object(), LLMRT_ERR_FORMAT, what + ": not a JSON object");
+    require(tokenizer.contains("model"), LLMRT_ERR_FORMAT, what + ": no \"model\"");
+    HfTokenizerConfig config;
+    config.what = what;
+    const std::vector<AddedToken> added = parse_added_tokens(tokenizer, what);
+    parse_model(tokenizer.at("model"), added, what, config);
+    apply_added_tokens(added, config);
+
+    const json null_node;
+    const auto part = [&](const char *key) -> const json & {
+        return tokenizer.contains(key) ? tokenizer.at(key) : null_node;
+    };
+    parse_normalizer(part("normalizer"), what, config.normalizer);
+    parse_pre_tokenizer(part("pre_tokenizer"), what, config.pre_tokenizer);
+    parse_post_processor(part("post_processor"), what, config);
+    apply_tokenizer_class_template(tokenizer_config, config);
+    parse_decoder(part("decoder"), what, config);
+
+    // transformers' Llama tokenizers with legacy=false add the dummy prefix only at the start
+    // of the text, not again after each special token.
+    const auto legacy = tokenizer_config_flag(tokenizer_config, "legacy");
+    config.prepend_only_at_start = legacy.has_value() && !*legacy;
+    config.clean_up_spaces = tokenizer_config_flag(tokenizer_config, "clean_up_tokenization_spaces").value_or(false);
+
+    const HfSpecialIds ids =
+        hf_special_ids(model_config, tokenizer_config, [&](std::string_view text) { return find_text(config, std::string(text)); });
+    config.bos = ids.bos;
+    config.eos = ids.eos;
+    config.extra_end_of_generation_ids = ids.all_eos;
+    return config;
+}
+
+}  // namespace llmrt

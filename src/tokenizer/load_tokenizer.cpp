@@ -1,0 +1,140 @@
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "tokenizer/hf_special_ids.h"
+#include "tokenizer/hf_tokenizer.h"
+#include "tokenizer/hf_tokenizer_json.h"
+#include "tokenizer/loaders.h"
+#include "tokenizer/sentencepiece_model.h"
+#include "tokenizer/spm_tokenizer.h"
+
+namespace llmrt {
+namespace {
+
+using json = nlohmann::json;
+
+bool is_file(const std::string &path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    require(in.good(), LLMRT_ERR_IO, "cannot open " + path);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    require(!in.bad(), LLMRT_ERR_IO, "cannot read " + path);
+    return buffer.str();
+}
+
+json parse_json(std::string_view text, const std::string &what) {
+    try {
+        return json::parse(text.begin(), text.end());
+    } catch (const json::exception &e) {
+        fail(LLMRT_ERR_FORMAT, what + ": not valid JSON: " + e.what());
+    }
+}
+
+json read_json_if_present(const std::string &path) {
+    return is_file(path) ? parse_json(read_file(path), path) : json::object();
+}
+
+// Runs a builder over parsed JSON, reporting values of the wrong JSON type as format errors.
+template <typename F>
+auto with_json_errors(const std::string &what, F &&build) -> decltype(build()) {
+    try {
+        return build();
+    } catch (const json::exception &e) {
+        fail(LLMRT_ERR_FORMAT, what + ": unexpected content: " + e.what());
+    }
+}
+
+// HF directories ship added tokens (chat markers, Phi-3's <|end|>...) beside tokenizer.model;
+// ids past the model's pieces extend the vocabulary, as convert_hf_to_gguf.py does.
+void add_hf_added_tokens(const std::vector<AddedToken> &added, const std::string &what, SpmModelData &model) {
+    for (const AddedToken &t : added) {
+        const auto id = static_cast<size_t>(t.id);
+        if (id >= model.pieces.size()) {
+            require(id < model.pieces.size() + 65536, LLMRT_ERR_FORMAT,
+                    what + ": added token id " + std::to_string(id) + " is far beyond the vocabulary");
+            model.pieces.resize(id + 1);
+            model.scores.resize(id + 1, 0.0f);
+            model.types.resize(id + 1, TokenType::Unused);
+            model.pieces[id] = t.content;
+            model.types[id] = t.special ? TokenType::Control : TokenType::UserDefined;
+        }
+        if (t.lstrip || t.rstrip) model.strip.push_back({t.id, t.lstrip, t.rstrip});
+    }
+}
+
+std::unique_ptr<Tokenizer> sentencepiece_from_directory(const std::string &model_path, const json &tokenizer_json,
+                                                        const std::string &json_path, const json &tokenizer_config,
+                                                        const json &model_config) {
+    SpmModelData model = parse_sentencepiece_model(read_file(model_path), model_path);
+    with_json_errors(json_path, [&] {
+        const std::vector<AddedToken> added = tokenizer_json.is_object()
+                                                  ? parse_added_tokens(tokenizer_json, json_path)
+                                                  : parse_added_tokens_decoder(tokenizer_config, json_path);
+        add_hf_added_tokens(added, json_path, model);
+        return 0;
+    });
+    if (const auto add_bos = tokenizer_config_flag(tokenizer_config, "add_bos_token")) model.add_bos = *add_bos;
+    if (const auto add_eos = tokenizer_config_flag(tokenizer_config, "add_eos_token")) model.add_eos = *add_eos;
+
+    const auto find_piece = [&](std::string_view text) {
+        for (size_t i = 0; i < model.pieces.size(); ++i) {
+            if (model.pieces[i] == text) return static_cast<int32_t>(i);
+        }
+        return int32_t{-1};
+    };
+    const HfSpecialIds ids = hf_special_ids(model_config, tokenizer_config, find_piece);
+    const auto n = static_cast<int32_t>(model.pieces.size());
+    if (ids.bos >= 0 && ids.bos < n) model.bos_id = ids.bos;
+    if (ids.eos >= 0 && ids.eos < n) model.eos_id = ids.eos;
+    model.extra_end_of_generation_ids = ids.all_eos;
+    return std::make_unique<SpmTokenizer>(std::move(model));
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> tokenizer_from_json(std::string_view json_text, const json &tokenizer_config,
+                                               const json &model_config, const std::string &what) {
+    const json tokenizer = parse_json(json_text, what);
+    return with_json_errors(what, [&]() -> std::unique_ptr<Tokenizer> {
+        return std::make_unique<HfTokenizer>(parse_tokenizer_json(tokenizer, tokenizer_config, model_config, what));
+    });
+}
+
+std::unique_ptr<Tokenizer> tokenizer_from_sentencepiece(std::string_view model_bytes, const std::string &what) {
+    return std::make_unique<SpmTokenizer>(parse_sentencepiece_model(model_bytes, what));
+}
+
+std::unique_ptr<Tokenizer> load_hf_directory_tokenizer(const std::string &dir, const json &model_config) {
+    const std::string json_path = dir + "/tokenizer.json";
+    const std::string model_path = dir + "/tokenizer.model";
+    const std::string config_path = dir + "/tokenizer_config.json";
+    const json tokenizer_config = read_json_if_present(config_path);
+    const bool has_json = is_file(json_path);
+    const bool has_model = is_file(model_path);
+    require(has_json || has_model, LLMRT_ERR_FORMAT, dir + ": no tokenizer.json or tokenizer.model in the directory");
+
+    if (!has_json) return sentencepiece_from_directory(model_path, json(), config_path, tokenizer_config, model_config);
+    const std::string text = read_file(json_path);
+    const json tokenizer = parse_json(text, json_path);
+    // SentencePiece models: tokenizer.model is the original; tokenizer.json only converts it.
+    if (has_model && !is_byte_level_bpe(tokenizer)) {
+        return sentencepiece_from_directory(model_path, tokenizer, json_path, tokenizer_config, model_config);
+    }
+    return with_json_errors(json_path, [&]() -> std::unique_ptr<Tokenizer> {
+        return std::make_unique<HfTokenizer>(parse_tokenizer_json(tokenizer, tokenizer_config, model_config, json_path));
+    });
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer(const Checkpoint &checkpoint) {
+    if (checkpoint.source == Checkpoint::Source::Gguf) return tokenizer_from_gguf(checkpoint.gguf_metadata, checkpoint.path);
+    return load_hf_directory_tokenizer(checkpoint.path, checkpoint.hf_config);
+}
+
+}  // namespace llmrt

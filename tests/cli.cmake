@@ -1,0 +1,21 @@
+# Tests of the llmrt command-line tool (tools/llmrt), label "cli". Each runs one case of
+# tests/cli/check_cli.py, which compares the tool's output with the shared llama.cpp references.
+if(TARGET llmrt_cli)
+  find_package(Python3 COMPONENTS Interpreter)
+  if(Python3_Interpreter_FOUND)
+    set(LLMRT_CLI_MODEL "${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf")
+    set(LLMRT_CLI_CASES tokenize generate generate_json info perplexity perplexity_text bench
+      missing_model usage_errors)
+    foreach(case ${LLMRT_CLI_CASES})
+      add_test(NAME cli_${case}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/cli/check_cli.py
+          --tool $<TARGET_FILE:llmrt_cli> --model ${LLMRT_CLI_MODEL}
+          --shared ${LLMRT_SHARED_DIR} --case ${case})
+      set_tests_properties(cli_${case} PROPERTIES LABELS "cli" TIMEOUT 600)
+    endforeach()
+    # bench's bandwidth probe allocates 1 GiB and loads every core: keep it off other tests' time.
+    set_tests_properties(cli_bench PROPERTIES RUN_SERIAL TRUE)
+  else()
+    message(STATUS "python3 not found: CLI tests skipped")
+  endif()
+endif()

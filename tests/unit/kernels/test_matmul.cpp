@@ -1,0 +1,97 @@
+// matmul() through the thread pool, with and without oneDNN, against the scalar reference.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "kernels/dnnl_f32.h"
+#include "kernels/f32_kernels.h"
+#include "kernels/matmul.h"
+#include "test_util.h"
+
+namespace llmrt {
+namespace {
+
+// Returns the number of outputs off by more than the tolerance (0 = pass), so it can also be
+// used inside a death-test child, which reports through its exit code.
+int mismatches(ThreadPool &pool, int64_t rows, int64_t cols, int64_t m, uint32_t seed) {
+    test::F32Weights w(rows, cols, seed);
+    const std::vector<float> x = test::random_floats(static_cast<size_t>(m * cols), seed + 1);
+    std::vector<float> y(static_cast<size_t>(m * rows), -1.0f);
+    std::vector<float> ref(static_cast<size_t>(m * rows));
+    matmul(w.matrix, x.data(), m, y.data(), pool);
+    f32_matmul_rows_scalar(w.matrix, x.data(), m, cols, ref.data(), rows, 0, rows);
+    int bad = 0;
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t r = 0; r < rows; ++r) {
+            const size_t at = static_cast<size_t>(i * rows + r);
+            const double tol = test::tolerance(x.data() + i * cols, w.row(r), cols);
+            if (!(std::fabs(static_cast<double>(y[at]) - ref[at]) <= tol)) ++bad;
+        }
+    return bad;
+}
+
+struct Shape {
+    int64_t rows, cols, m;
+};
+
+// Decode GEMVs, small batches for our kernel, and batches for oneDNN with a remainder
+// (600 = 512 + 64 + 24 rows for our kernel), on row counts that do not divide into 16-row blocks.
+const Shape kShapes[] = {
+    {1, 5, 1},     {17, 33, 1},   {100, 172, 1},  {300, 257, 1},   {37, 64, 5},
+    {100, 31, 31}, {100, 31, 32}, {45, 172, 33},  {17, 7, 64},     {64, 1, 100},
+    {130, 96, 600}, {3, 4097, 40},
+};
+
+class MatmulThreads : public ::testing::TestWithParam<int> {};
+
+TEST_P(MatmulThreads, MatchesReference) {
+    ThreadPool pool(GetParam());
+    uint32_t seed = 11;
+    for (const Shape &s : kShapes) {
+        SCOPED_TRACE("rows=" + std::to_string(s.rows) + " cols=" + std::to_string(s.cols) +
+                     " m=" + std::to_string(s.m));
+        EXPECT_EQ(mismatches(pool, s.rows, s.cols, s.m, seed++), 0);
+    }
+}
+
+TEST_P(MatmulThreads, RepeatedCallsReuseCachedPrimitives) {
+    ThreadPool pool(GetParam());
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(mismatches(pool, 48, 64, 32, 77), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pool, MatmulThreads, ::testing::Values(1, 2, 3));
+
+bool env_set(const char *name) {
+    const char *v = std::getenv(name);
+    return v != nullptr && *v != '\0';
+}
+
+// The oneDNN tests above are only meaningful if oneDNN is actually in use.
+TEST(MatmulDnnl, AvailableUnlessDisabled) {
+#if LLMRT_HAVE_DNNL
+    if (env_set("LLMRT_NO_DNNL") || selected_isa() == Isa::Scalar)
+        GTEST_SKIP() << "oneDNN disabled by the environment";
+    EXPECT_TRUE(dnnl_f32_available());
+#else
+    EXPECT_FALSE(dnnl_f32_available());
+#endif
+}
+
+// LLMRT_NO_DNNL is read once per process, so it is tested in a fresh child process
+// ("threadsafe" death tests re-execute the binary).
+TEST(MatmulDnnl, DisabledByEnvironment) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            setenv("LLMRT_NO_DNNL", "1", 1);
+            ThreadPool pool(2);
+            const bool ok = !dnnl_f32_available() && mismatches(pool, 100, 64, 600, 5) == 0 &&
+                            mismatches(pool, 33, 20, 40, 6) == 0;
+            std::exit(ok ? 0 : 1);
+        },
+        ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace llmrt

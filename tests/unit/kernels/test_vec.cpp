@@ -1,0 +1,82 @@
+// Vector kernels of every ISA against the scalar (double-accumulating) versions.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "kernels/vec.h"
+#include "test_util.h"
+
+namespace llmrt {
+namespace {
+
+class VecKernel : public ::testing::TestWithParam<Isa> {
+protected:
+    void SetUp() override {
+        if (!test::isa_supported(GetParam())) GTEST_SKIP() << "CPU lacks " << isa_name(GetParam());
+    }
+    const VecKernels &kernels() const { return vec_kernels_for(GetParam()); }
+    const VecKernels &ref() const { return vec_kernels_scalar(); }
+};
+
+const int64_t kLengths[] = {0, 1, 7, 15, 16, 17, 63, 64, 65, 100, 1000, 4097};
+
+TEST_P(VecKernel, Dot) {
+    for (int64_t n : kLengths) {
+        const auto a = test::random_floats(static_cast<size_t>(n), 1), b = test::random_floats(static_cast<size_t>(n), 2);
+        EXPECT_NEAR(kernels().dot(a.data(), b.data(), n), ref().dot(a.data(), b.data(), n),
+                    test::tolerance(a.data(), b.data(), n))
+            << "n=" << n;
+    }
+}
+
+TEST_P(VecKernel, Sum) {
+    for (int64_t n : kLengths) {
+        const auto a = test::random_floats(static_cast<size_t>(n), 3);
+        const std::vector<float> ones(static_cast<size_t>(n), 1.0f);
+        EXPECT_NEAR(kernels().sum(a.data(), n), ref().sum(a.data(), n),
+                    test::tolerance(a.data(), ones.data(), n))
+            << "n=" << n;
+    }
+}
+
+TEST_P(VecKernel, Axpy) {
+    for (int64_t n : kLengths) {
+        const auto x = test::random_floats(static_cast<size_t>(n), 4);
+        auto y = test::random_floats(static_cast<size_t>(n), 5);
+        auto expected = y;
+        kernels().axpy(0.75f, x.data(), y.data(), n);
+        ref().axpy(0.75f, x.data(), expected.data(), n);
+        for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[static_cast<size_t>(i)], expected[static_cast<size_t>(i)], 1e-6) << "n=" << n;
+    }
+}
+
+TEST_P(VecKernel, AttentionScores) {
+    for (int64_t head_dim : {1, 7, 64, 80, 128})
+        for (int64_t n_keys : {1, 3, 4, 5, 9}) {
+            const int64_t stride = head_dim + 3;
+            const auto q = test::random_floats(static_cast<size_t>(head_dim), 6);
+            const auto k = test::random_floats(static_cast<size_t>(n_keys * stride), 7);
+            std::vector<float> out(static_cast<size_t>(n_keys)), expected(static_cast<size_t>(n_keys));
+            kernels().attn_scores(q.data(), k.data(), n_keys, stride, head_dim, 0.125f, out.data());
+            ref().attn_scores(q.data(), k.data(), n_keys, stride, head_dim, 0.125f, expected.data());
+            for (int64_t t = 0; t < n_keys; ++t)
+                EXPECT_NEAR(out[static_cast<size_t>(t)], expected[static_cast<size_t>(t)],
+                            0.125 * test::tolerance(q.data(), k.data() + t * stride, head_dim))
+                    << "head_dim=" << head_dim << " t=" << t;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, VecKernel, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),
+                         [](const ::testing::TestParamInfo<Isa> &info) {
+                             return std::string(isa_name(info.param));
+                         });
+
+TEST(Vec, FreeFunctionsUseSelectedIsa) {
+    EXPECT_EQ(&vec_kernels(), &vec_kernels_for(selected_isa()));
+    const float a[3] = {1, 2, 3}, b[3] = {4, 5, 6};
+    EXPECT_FLOAT_EQ(dot_f32(a, b, 3), 32.0f);
+    EXPECT_FLOAT_EQ(sum_f32(a, 3), 6.0f);
+}
+
+}  // namespace
+}  // namespace llmrt
