@@ -78,10 +78,40 @@ LLMRT_API void llmrt_set_log_level(int32_t level);
 typedef struct llmrt_model llmrt_model;
 typedef int32_t llmrt_token;
 
+/* Reports progress while quantizing: fraction in [0, 1], the tensor being processed. Return
+ * non-zero to stop; the call then returns LLMRT_CANCELLED and writes no output file. */
+typedef int32_t (*llmrt_progress_callback)(float fraction, const char *tensor_name, void *user_data);
+
+/* How to quantize weights. Strings are not retained after the call that receives them. */
+typedef struct llmrt_quant_params {
+    uint32_t struct_size;
+    const char *weight_dtype;   /* "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2" (default "int4") */
+    const char *algorithm;      /* "rtn" (default) */
+    int32_t group_size;         /* 32 (default), 64, 128, or -1 for one group per output channel */
+    int32_t asym;               /* int8/int4: 1 = scale and minimum per group, 0 = scale only (default) */
+    const char *scale_dtype;    /* "fp32" (default) or "bf16" */
+    const char *compute_dtype;  /* "auto" (default: fastest this CPU has), "fp32", "bf16", "int8" */
+    /* Tensors kept in another type, as "pattern=dtype" pairs separated by ';'. A pattern is a
+     * substring of the tensor name or a glob with '*'; dtype is a weight_dtype or "f32".
+     * NULL (default) keeps the embeddings and the output head in int8. "" quantizes everything
+     * to weight_dtype. */
+    const char *tensor_overrides;
+    llmrt_progress_callback progress; /* may be NULL */
+    void *progress_user_data;
+} llmrt_quant_params;
+
+LLMRT_API void llmrt_quant_params_init(llmrt_quant_params *params);
+
 typedef struct llmrt_model_params {
     uint32_t struct_size;
     int32_t use_mmap;        /* 1 (default): map weights from the file where the layout allows */
     int32_t n_threads;       /* threads for load-time work such as conversion; 0 = all cores */
+    /* Quantize the weights in memory while loading (like load_in_4bit elsewhere). NULL (default)
+     * keeps the file's types. Not retained after llmrt_model_load returns. */
+    const llmrt_quant_params *quantize;
+    /* Compute type for weights stored quantized in the file: "auto" (default), "fp32", "bf16",
+     * "int8". Ignored when quantize is set (its compute_dtype applies). */
+    const char *compute_dtype;
 } llmrt_model_params;
 
 LLMRT_API void llmrt_model_params_init(llmrt_model_params *params);
@@ -110,6 +140,21 @@ LLMRT_API int32_t llmrt_model_n_embd(const llmrt_model *model);
 LLMRT_API int32_t llmrt_model_n_layer(const llmrt_model *model);
 LLMRT_API llmrt_token llmrt_model_bos(const llmrt_model *model); /* -1 if none */
 LLMRT_API llmrt_token llmrt_model_eos(const llmrt_model *model); /* -1 if none */
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Quantizer: checkpoint in, packed llmrt file out                                               */
+/* ---------------------------------------------------------------------------------------------- */
+
+typedef struct llmrt_quantizer llmrt_quantizer;
+
+/* Validates params (unknown dtype, group size...) and keeps a copy of them. */
+LLMRT_API llmrt_status llmrt_quantizer_create(const llmrt_quant_params *params, llmrt_quantizer **out);
+LLMRT_API void llmrt_quantizer_free(llmrt_quantizer *quantizer);
+/* Reads input_path (HF directory, GGUF or llmrt file), quantizes it and writes one llmrt file at
+ * output_path: written to a temporary name in the same directory and renamed when complete, so
+ * an interrupted or failed run never leaves a partial file (nor touches an existing one). */
+LLMRT_API llmrt_status llmrt_quantize(llmrt_quantizer *quantizer, const char *input_path,
+                                      const char *output_path);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Tokenizer                                                                                      */

@@ -19,7 +19,8 @@ constexpr int kLanes = 8;
 // GEMM register tile: 3 x rows by 4 W rows = 12 accumulators + 3 x vectors + 1 W vector (of 16).
 constexpr int kMr = 3;
 constexpr int kNr = 4;
-constexpr int kGemvRows = 4;
+// GEMV: 8 W rows at once (8 accumulators + x + W of 16 registers), as in the AVX512 kernel.
+constexpr int kGemvRows = 8;
 constexpr int64_t kKcTarget = 1024;
 constexpr int64_t kWBlockBytes = 256 * 1024;
 

@@ -4,7 +4,6 @@
 #include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
 #include <utility>
 
@@ -20,12 +19,12 @@ constexpr int kLanes = 16;
 // GEMM register tile: 4 x rows by 6 W rows = 24 accumulators + 4 x vectors + 1 W vector (of 32).
 constexpr int kMr = 4;
 constexpr int kNr = 6;
-// GEMV: W rows streamed at once. Several independent rows keep enough loads in flight to reach
-// memory bandwidth, and x is loaded once per 4 W vectors.
+// GEMV: W rows streamed at once. Eight independent rows (one accumulator each) keep enough loads
+// and FMAs in flight, and x is loaded once per 8 W vectors.
 constexpr int kGemvRows = 8;
 // K block: the x tile (kMr rows) stays in L1 while a W block (kBlockBytes) stays in L2.
-static int64_t kKcTarget = getenv("KC") ? atoi(getenv("KC")) : 1024;
-static int64_t kWBlockBytes = (getenv("WB") ? atoi(getenv("WB")) : 256) * 1024;
+constexpr int64_t kKcTarget = 1024;
+constexpr int64_t kWBlockBytes = 256 * 1024;
 
 const float *row_f32(const Matrix &w, int64_t r) { return reinterpret_cast<const float *>(w.row(r)); }
 

@@ -139,6 +139,7 @@ struct PreTokenizerPreset {
     bool ignore_merges = false;
     bool add_bos = false;
     bool nfc = false;  // HF's Qwen2 tokenizer normalizes to NFC (llama.cpp does not)
+    bool clean_spaces = true;  // llama.cpp's detokenize clean-up, on by default for BPE
 };
 
 PreTokenizerPreset preset_for(const std::string &pre, const std::string &what) {
@@ -147,10 +148,12 @@ PreTokenizerPreset preset_for(const std::string &pre, const std::string &what) {
     static const std::string qwen2 =
         R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
     if (pre.empty() || pre == "default" || pre == "gpt-2" || pre == "phi-2") return {};
-    if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3") return {llama3, true, true, false};
-    if (pre == "smaug-bpe") return {llama3, false, false, false};
-    if (pre == "qwen2" || pre == "deepseek-r1-qwen") return {qwen2, false, false, true};
-    if (pre == "stablelm2") return {qwen2, false, false, false};
+    if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "falcon3") {
+        return {llama3, true, true, false, true};
+    }
+    if (pre == "smaug-bpe") return {llama3, false, false, false, true};
+    if (pre == "qwen2" || pre == "deepseek-r1-qwen") return {qwen2, false, false, true, false};
+    if (pre == "stablelm2") return {qwen2, false, false, false, true};
     fail(LLMRT_ERR_UNSUPPORTED, what + ": tokenizer.ggml.pre \"" + pre + "\" is not supported");
 }
 
@@ -202,6 +205,9 @@ std::unique_ptr<Tokenizer> byte_level_bpe_from_gguf(const GgufKeys &keys) {
     if (keys.flag("tokenizer.ggml.add_bos_token", preset.add_bos) && config.bos >= 0) config.prefix_ids.push_back(config.bos);
     if (keys.flag("tokenizer.ggml.add_eos_token", false) && config.eos >= 0) config.suffix_ids.push_back(config.eos);
     config.decoder.push_back(DecoderStep{DecoderStep::Kind::ByteLevel, "", ""});
+    // llama.cpp cleans up spaces before punctuation when detokenizing most BPE vocabularies (its
+    // own variant of transformers' rule; they differ only on " n't", which llama.cpp keeps).
+    config.clean_up_spaces = preset.clean_spaces;
     config.extra_end_of_generation_ids = extra_end_ids(keys, n);
     return std::make_unique<HfTokenizer>(std::move(config));
 }

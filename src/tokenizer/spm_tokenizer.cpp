@@ -103,7 +103,9 @@ SpmTokenizer::SpmTokenizer(SpmModelData model)
         const TokenType type = vocab_.type(id);
         if (type != TokenType::Control && type != TokenType::Unknown && type != TokenType::UserDefined) continue;
         SpecialToken t;
-        t.text = vocab_.text(id);
+        // User-defined pieces are written with "▁" for spaces (e.g. Gemma's "▁▁▁▁"); llama.cpp's
+        // GGUF conversion stores them with spaces and matches them in the raw text.
+        t.text = type == TokenType::UserDefined ? unescape_spaces(vocab_.text(id)) : vocab_.text(id);
         t.id = id;
         t.control = type != TokenType::UserDefined;
         for (const TokenStrip &s : model.strip) {
@@ -225,8 +227,8 @@ bool SpmTokenizer::is_special_for_decode(int32_t id) const {
 
 std::string SpmTokenizer::normal_piece(int32_t id) const {
     switch (vocab_.type(id)) {
-    case TokenType::Normal: return unescape_spaces(vocab_.text(id));
-    case TokenType::UserDefined: return vocab_.text(id);
+    case TokenType::Normal:
+    case TokenType::UserDefined: return unescape_spaces(vocab_.text(id));
     case TokenType::Byte: {
         const int byte = TokenVocab::parse_byte_token(vocab_.text(id));
         return byte >= 0 ? std::string(1, static_cast<char>(byte)) : std::string();

@@ -1,0 +1,125 @@
+// C#-specific part of the bindings (namespace Llmrt); the API itself is in ../swig/llmrt.i.
+// Strings use SWIG's defaults: Mono marshals them as UTF-8 on Linux.
+%module Library
+
+%{
+#include "llmrt_swig.h"
+%}
+
+%include <std_string.i>
+
+// ---- errors: the C++ side hands (status, message) to a C# delegate, which sets the pending
+// exception SWIG's generated code throws once the call returns ----
+%insert(runtime) %{
+typedef void (SWIGSTDCALL *llmrt_csharp_exception_callback)(int status, const char *message);
+static llmrt_csharp_exception_callback llmrt_csharp_raise_callback = 0;
+
+extern "C" SWIGEXPORT void SWIGSTDCALL llmrt_csharp_register_exception_callback(
+    llmrt_csharp_exception_callback callback) {
+  llmrt_csharp_raise_callback = callback;
+}
+#define LLMRT_SWIG_RAISE(status, message) llmrt_csharp_raise_callback(status, message)
+%}
+
+%{
+// Called once by NativeLibrary.EnsureLoaded: null when the loaded libllmrt matches these bindings.
+extern "C" SWIGEXPORT const char *SWIGSTDCALL llmrt_csharp_api_version_problem() {
+  static std::string problem;
+  problem = llmrt_swig::api_version_problem();
+  return problem.empty() ? 0 : problem.c_str();
+}
+%}
+
+%pragma(csharp) imclasscode=%{
+  class LlmrtExceptionHelper {
+    public delegate void ExceptionDelegate(int status, string message);
+    static ExceptionDelegate callback = new ExceptionDelegate(SetPending);
+
+    [global::System.Runtime.InteropServices.DllImport("$dllimport", EntryPoint="llmrt_csharp_register_exception_callback")]
+    public static extern void Register(ExceptionDelegate callback);
+
+    static void SetPending(int status, string message) {
+      SWIGPendingException.Set(LlmrtException.Create(status, message));
+    }
+
+    static LlmrtExceptionHelper() {
+      Register(callback);
+    }
+  }
+  static LlmrtExceptionHelper llmrtExceptionHelper = new LlmrtExceptionHelper();
+%}
+
+// Every constructor first makes sure the native library loads, so a missing one is reported
+// clearly (NativeLibrary.cs) rather than as a TypeInitializationException.
+%typemap(csconstruct, excode=SWIGEXCODE) SWIGTYPE %{: this(NativeLibrary.EnsureLoaded() ? $imcall : global::System.IntPtr.Zero, true) {$excode
+  }%}
+
+// ---- the token callback: C# passes a delegate, which P/Invoke turns into a function pointer ----
+%typemap(ctype) (llmrt_token_callback callback, void *user_data) "llmrt_token_callback"
+%typemap(imtype) (llmrt_token_callback callback, void *user_data) "NativeTokenCallback"
+%typemap(cstype) (llmrt_token_callback callback, void *user_data) "NativeTokenCallback"
+%typemap(csin) (llmrt_token_callback callback, void *user_data) "$csinput"
+%typemap(in) (llmrt_token_callback callback, void *user_data) %{
+  $1 = $input;
+  $2 = 0;
+%}
+
+// ---- idioms: PascalCase names, properties, Generate/Stream over internal primitives ----
+%define LLMRT_SWIG_NAMING
+%rename("%(camelcase)s", %$isfunction) "";
+%rename("%(camelcase)s", %$isvariable) "";
+%enddef
+
+%rename(GenerateNative) llmrt_swig::Context::generate;
+%csmethodmodifiers llmrt_swig::Context::generate "internal";
+%csmethodmodifiers llmrt_swig::Context::generate_begin "internal";
+%csmethodmodifiers llmrt_swig::Context::generate_next "internal";
+%csmethodmodifiers llmrt_swig::Context::generate_end "internal";
+
+%typemap(cscode) llmrt_swig::Context %{
+  /// <summary>
+  /// Generates text after prompt, calling listener for every token as it is produced. The
+  /// listener returns true to stop, which ends the call with CancelledException; an exception
+  /// it throws stops the generation and is rethrown here. listener may be null.
+  /// </summary>
+  public void Generate(Sampler sampler, string prompt, GenerateOptions options, TokenListener listener) {
+    var trampoline = new TokenTrampoline(listener);
+    try {
+      GenerateNative(sampler, prompt, options, listener == null ? null : trampoline.Callback);
+    } catch (CancelledException) when (trampoline.Failure != null) {
+      trampoline.Failure.Throw();
+    } finally {
+      global::System.GC.KeepAlive(trampoline);  // native code holds only a function pointer
+    }
+  }
+
+  /// <summary>Generates the whole text at once.</summary>
+  public string Generate(Sampler sampler, string prompt, GenerateOptions options = null) {
+    var text = new global::System.Text.StringBuilder();
+    Generate(sampler, prompt, options, (piece, token) => { text.Append(piece); return false; });
+    return text.ToString();
+  }
+
+  /// <summary>
+  /// Starts a generation and returns its pieces as they are produced. The prompt is evaluated
+  /// here; each step of the enumeration runs the model. Disposing the enumerator (foreach does)
+  /// ends the generation.
+  /// </summary>
+  public global::System.Collections.Generic.IEnumerable<string> Stream(Sampler sampler, string prompt,
+                                                                      GenerateOptions options = null) {
+    GenerateBegin(sampler, prompt, options);
+    return Pieces(sampler);
+  }
+
+  private global::System.Collections.Generic.IEnumerable<string> Pieces(Sampler sampler) {
+    try {
+      string piece;
+      while ((piece = GenerateNext()) != null) yield return piece;
+    } finally {
+      GenerateEnd();
+      global::System.GC.KeepAlive(sampler);
+    }
+  }
+%}
+
+%include "../swig/llmrt.i"
