@@ -283,8 +283,7 @@ int run_bench(int argc, char **argv) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
 
-    ModelPtr model = args.given("--model") ? load_model(o.model_path)
-                                           : create_synthetic_model(o.synthetic, o.seed);
+    ModelPtr model = open_model(o.model_path, o.synthetic, o.seed);
     const std::string source = model_name(o);
     std::vector<Row> rows;
     for (int32_t n_threads : o.threads) {

@@ -15,6 +15,7 @@ namespace {
 
 struct GenerateOptions {
     std::string model_path;
+    std::string synthetic;
     std::string prompt;
     int32_t n_predict = 128;
     int32_t n_threads = 0;
@@ -38,25 +39,31 @@ llmrt_generate_params generate_params(const GenerateOptions &o) {
     return params;
 }
 
-// The library reports a full context as an error; after some output it is just where the text
-// ends, as in llama.cpp, so only a prompt that does not fit is treated as a failure.
-bool is_context_full_after_output(llmrt_status status, size_t n_generated) {
-    return status == LLMRT_ERR_CONTEXT_FULL && n_generated > 0;
+// The API does not say why a generation ended, so infer it in the order the runtime checks:
+// the token budget, then a full context window, otherwise an end-of-sequence token.
+std::string stop_reason(llmrt_context *ctx, size_t n_generated, int32_t max_new_tokens) {
+    if (static_cast<int64_t>(n_generated) >= max_new_tokens) {
+        return "length";
+    }
+    if (llmrt_context_n_past(ctx) >= llmrt_context_n_ctx(ctx)) {
+        return "context_full";
+    }
+    return "eos";
 }
 
 struct StreamState {
-    size_t n_pieces = 0;
+    size_t n_tokens = 0;
     bool write_failed = false;
 };
 
-int32_t write_piece(const char *piece, size_t len, int32_t /*token*/, void *user_data) {
+int32_t write_piece(const char *piece, size_t len, int32_t token, void *user_data) {
     auto *state = static_cast<StreamState *>(user_data);
     // Flushing every piece is the point of streaming: the reader sees tokens as they come.
     if (std::fwrite(piece, 1, len, stdout) != len || std::fflush(stdout) != 0) {
         state->write_failed = true;
         return 1; // stop generating: nobody is reading
     }
-    ++state->n_pieces;
+    state->n_tokens += token >= 0; // a last flush of held-back text comes with token -1
     return 0;
 }
 
@@ -74,11 +81,11 @@ int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOption
         std::fprintf(stderr, "llmrt generate: error: cannot write to stdout\n");
         return 1;
     }
-    if (is_context_full_after_output(status, state.n_pieces)) {
-        std::fprintf(stderr, "llmrt generate: stopped: the context window is full\n");
-        return 0;
-    }
     check(status, "generation failed");
+    if (stop_reason(ctx, state.n_tokens, o.n_predict) == "context_full") {
+        std::fprintf(stderr, "llmrt generate: stopped: the context window (%d tokens) is full\n",
+                     llmrt_context_n_ctx(ctx));
+    }
     return 0;
 }
 
@@ -97,7 +104,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
 
     std::string text;
     std::vector<llmrt_token> tokens;
-    std::string stop_reason;
+    std::string reason;
     while (true) {
         const char *piece = nullptr;
         size_t len = 0;
@@ -105,15 +112,15 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
         const llmrt_status status = llmrt_generate_next(ctx, &piece, &len, &token);
         if (status == LLMRT_OK) {
             text.append(piece, len);
-            tokens.push_back(token);
+            if (token >= 0) { // a last flush of held-back text comes with token -1
+                tokens.push_back(token);
+            }
             continue;
         }
         if (status == LLMRT_END_OF_GENERATION) {
-            stop_reason = static_cast<int32_t>(tokens.size()) >= o.n_predict ? "length" : "eos";
+            reason = stop_reason(ctx, tokens.size(), o.n_predict);
         } else if (status == LLMRT_CANCELLED && interrupt_requested()) {
-            stop_reason = "cancelled";
-        } else if (is_context_full_after_output(status, tokens.size())) {
-            stop_reason = "context_full";
+            reason = "cancelled";
         } else {
             check(status, "generation failed");
         }
@@ -124,9 +131,9 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
         {"tokens", tokens},
         {"n_prompt", n_prompt},
         {"n_generated", tokens.size()},
-        {"stop_reason", stop_reason},
+        {"stop_reason", reason},
     });
-    return stop_reason == "cancelled" ? 130 : 0;
+    return reason == "cancelled" ? 130 : 0;
 }
 
 } // namespace
@@ -134,11 +141,13 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
 int run_generate(int argc, char **argv) {
     GenerateOptions o;
     llmrt_sampler_params_init(&o.sampling);
-    ArgParser args("generate", "-m PATH -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--json]",
+    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--json]",
                    "Continues TEXT and streams the generated text (not the prompt) to stdout. "
                    "Ctrl-C stops cleanly. --temp 0 is greedy.");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
+    args.string(nullptr, "--synthetic", "NAME",
+                "random-weight model of a known shape instead of -m (for speed trials)", &o.synthetic);
     args.string("-p", "--prompt", "TEXT", "prompt (BOS is added)", &o.prompt);
     args.integer("-n", "--n-predict", "N", "most tokens to generate", &o.n_predict, 0, 1 << 30);
     args.number(nullptr, "--temp", "T", "temperature; 0 = greedy", &o.sampling.temperature, 0.0, 100.0);
@@ -159,10 +168,12 @@ int run_generate(int argc, char **argv) {
     if (!args.parse(argc, argv)) {
         return 0;
     }
-    args.require("--model");
+    if (args.given("--model") == args.given("--synthetic")) {
+        throw UsageError("give exactly one of -m/--model and --synthetic");
+    }
     args.require("--prompt");
 
-    ModelPtr model = load_model(o.model_path);
+    ModelPtr model = open_model(o.model_path, o.synthetic, 42);
     ContextOptions context_options;
     context_options.n_ctx = o.n_ctx;
     context_options.n_threads = o.n_threads;

@@ -70,8 +70,7 @@ int run_info(int argc, char **argv) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
 
-    const ModelPtr model = args.given("--model") ? load_model(o.model_path)
-                                                 : create_synthetic_model(o.synthetic, o.seed);
+    const ModelPtr model = open_model(o.model_path, o.synthetic, o.seed);
     json d = describe(model.get());
     const std::string source = args.given("--model") ? o.model_path : "synthetic:" + o.synthetic;
     if (o.json) {

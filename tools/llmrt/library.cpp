@@ -36,6 +36,10 @@ ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed) {
     return ModelPtr(model);
 }
 
+ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed) {
+    return synthetic.empty() ? load_model(path) : create_synthetic_model(synthetic, seed);
+}
+
 ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
     llmrt_context_params params;
     llmrt_context_params_init(&params);

@@ -43,6 +43,8 @@ using SamplerPtr = std::unique_ptr<llmrt_sampler, SamplerDeleter>;
 
 ModelPtr load_model(const std::string &path);
 ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed);
+// The synthetic shape if one is named, else the model at path.
+ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed);
 
 struct ContextOptions {
     int32_t n_ctx = 0;     // 0: the library's default

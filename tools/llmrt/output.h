@@ -10,7 +10,8 @@
 
 namespace cli {
 
-using json = nlohmann::json;
+// ordered_json keeps keys in the order written, so objects read in a sensible order.
+using json = nlohmann::ordered_json;
 
 // Prints value as indented JSON plus a newline. Invalid UTF-8 (a token piece can be half a
 // character) is replaced by U+FFFD instead of throwing.
