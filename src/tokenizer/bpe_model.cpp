@@ -88,7 +88,7 @@ void BpeModel::encode(std::string_view word, std::vector<int32_t> &out) const {
     const std::vector<int32_t> &byte_ids = vocab_.byte_token_ids();
     bool last_was_unk = false;
     for (size_t pos = 0; pos < word.size();) {
-        const size_t len = std::min(utf8_lead_length(static_cast<uint8_t>(word[pos])), word.size() - pos);
+        const size_t len = utf8_char_length(word, pos);
         const std::string_view ch = word.substr(pos, len);
         pos += len;
         const int32_t id = find(ch);

@@ -1,6 +1,16 @@
 // The HF tokenizers pipeline for BPE models: added-token split -> normalizer -> pre-tokenizer ->
 // BPE model -> post-processor, and decoder. Built from tokenizer.json (hf_tokenizer_json.cpp) or
 // from GGUF "gpt2" metadata (gguf_tokenizer.cpp).
+//
+// What tokenizer.json may use (anything else is rejected with LLMRT_ERR_UNSUPPORTED):
+//   model          BPE (byte_fallback, fuse_unk, ignore_merges, unk_token; dropout is ignored)
+//   normalizer     NFC, Prepend, Replace, Sequence
+//   pre_tokenizer  ByteLevel, Split (String/Regex, all behaviours, invert), Metaspace, Sequence
+//   post_processor TemplateProcessing (single), RobertaProcessing, BertProcessing, ByteLevel, Sequence
+//   decoder        ByteLevel, Replace (String), ByteFallback, Fuse, Strip, Metaspace, Sequence
+// Differences from the Rust library: added tokens are found in the raw text (leftmost, longest
+// first), also those marked normalized=true, and single_word is ignored; regexes run on PCRE2
+// (UTF + UCP) instead of Oniguruma; decode returns raw bytes where HF would substitute U+FFFD.
 #pragma once
 
 #include <memory>

@@ -66,7 +66,7 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) co
             // An empty match: step over one character so the loop always advances.
             const size_t from = begin < offset ? offset : begin;
             if (from >= text.size()) break;
-            offset = from + utf8_lead_length(static_cast<uint8_t>(text[from]));
+            offset = from + utf8_char_length(text, from);
             continue;
         }
         matches.emplace_back(begin, end);

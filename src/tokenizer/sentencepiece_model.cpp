@@ -45,10 +45,10 @@ void parse_piece(std::string_view bytes, const std::string &what, SpmModelData &
     model.types.push_back(static_cast<TokenType>(type));
 }
 
-void parse_trainer_spec(std::string_view bytes, const std::string &what, SpmModelData &model) {
+// Repeated occurrences merge field by field (protobuf semantics), hence model_type is in/out.
+void parse_trainer_spec(std::string_view bytes, const std::string &what, SpmModelData &model, uint64_t &model_type) {
     ProtoReader reader(bytes, what);
     ProtoField field;
-    uint64_t model_type = 1;  // UNIGRAM is the proto default
     while (reader.next(field)) {
         switch (field.number) {
         case 3: reader.expect(field, Wire::Varint); model_type = field.varint; break;
@@ -59,6 +59,9 @@ void parse_trainer_spec(std::string_view bytes, const std::string &what, SpmMode
         default: break;
         }
     }
+}
+
+void check_model_type(uint64_t model_type, const std::string &what) {
     if (model_type != 2) {
         static const char *const names[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
         const char *name = model_type < 5 ? names[model_type] : "?";
@@ -97,13 +100,14 @@ SpmModelData parse_sentencepiece_model(std::string_view bytes, const std::string
     ProtoField field;
     bool have_trainer_spec = false;
     bool have_normalizer_spec = false;
+    uint64_t model_type = 1;  // UNIGRAM is the proto default
     while (reader.next(field)) {
         if (field.number == 1) {
             reader.expect(field, Wire::Bytes);
             parse_piece(field.bytes, what, model);
         } else if (field.number == 2) {
             reader.expect(field, Wire::Bytes);
-            parse_trainer_spec(field.bytes, what, model);
+            parse_trainer_spec(field.bytes, what, model, model_type);
             have_trainer_spec = true;
         } else if (field.number == 3) {
             reader.expect(field, Wire::Bytes);
@@ -116,6 +120,7 @@ SpmModelData parse_sentencepiece_model(std::string_view bytes, const std::string
     // Every model sentencepiece writes has both; a file without them was cut short.
     require(have_trainer_spec, LLMRT_ERR_FORMAT, what + ": no trainer_spec (truncated file?)");
     require(have_normalizer_spec, LLMRT_ERR_FORMAT, what + ": no normalizer_spec (truncated file?)");
+    check_model_type(model_type, what);
     check_special_id(model.unk_id, "unk_id", model, what);
     check_special_id(model.bos_id, "bos_id", model, what);
     check_special_id(model.eos_id, "eos_id", model, what);

@@ -1,6 +1,5 @@
 #include "tokenizer/spm_tokenizer.h"
 
-#include <algorithm>
 #include <queue>
 
 #include "core/error.h"
@@ -153,7 +152,9 @@ void SpmTokenizer::encode_text(std::string_view text, bool prefix_space, std::ve
 }
 
 // llama.cpp's llm_tokenizer_spm: start from UTF-8 characters and repeatedly merge the adjacent
-// pair whose concatenation is a vocabulary piece with the highest score. O(n log n).
+// pair whose concatenation is a vocabulary piece with the highest score. O(n log n). Unlike
+// llama.cpp, an invalid UTF-8 byte is a symbol of its own rather than the start of a
+// lead-byte-sized chunk (same result on valid text).
 void SpmTokenizer::merge_by_score(const std::string &text, std::vector<int32_t> &out) const {
     if (text.empty()) return;
     const std::string_view view(text);
@@ -162,7 +163,7 @@ void SpmTokenizer::merge_by_score(const std::string &text, std::vector<int32_t> 
     for (size_t pos = 0; pos < text.size();) {
         Symbol s;
         s.start = pos;
-        s.len = std::min(utf8_lead_length(static_cast<uint8_t>(text[pos])), text.size() - pos);
+        s.len = utf8_char_length(text, pos);
         s.prev = static_cast<int>(symbols.size()) - 1;
         pos += s.len;
         s.next = pos == text.size() ? -1 : static_cast<int>(symbols.size()) + 1;

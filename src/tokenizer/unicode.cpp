@@ -6,14 +6,6 @@
 
 namespace llmrt {
 
-size_t utf8_lead_length(uint8_t lead) {
-    if (lead < 0xC0) return 1;  // ASCII, or a stray continuation byte
-    if (lead < 0xE0) return 2;
-    if (lead < 0xF0) return 3;
-    if (lead < 0xF8) return 4;
-    return 1;
-}
-
 size_t utf8_decode(std::string_view s, size_t pos, uint32_t &cp) {
     if (pos >= s.size()) return 0;
     const auto byte = [&](size_t i) { return static_cast<uint8_t>(s[pos + i]); };
@@ -43,6 +35,12 @@ size_t utf8_decode(std::string_view s, size_t pos, uint32_t &cp) {
     if (value < min_value || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
     cp = value;
     return len;
+}
+
+size_t utf8_char_length(std::string_view s, size_t pos) {
+    uint32_t cp = 0;
+    const size_t n = utf8_decode(s, pos, cp);
+    return n == 0 ? 1 : n;
 }
 
 size_t utf8_valid_prefix(std::string_view s) {

@@ -8,13 +8,13 @@
 
 namespace llmrt {
 
-// Length of the UTF-8 sequence a lead byte announces (1..4). Continuation and invalid lead bytes
-// give 1, so walking a string with it always advances, whatever the bytes are.
-size_t utf8_lead_length(uint8_t lead);
-
 // Decodes the valid UTF-8 character at s[pos] (RFC 3629: no overlongs, no surrogates, at most
 // U+10FFFF). Returns its byte length and sets cp, or returns 0 when the bytes there are invalid.
 size_t utf8_decode(std::string_view s, size_t pos, uint32_t &cp);
+
+// Length of the character at s[pos] (pos < s.size()): its UTF-8 length when valid, else 1, so
+// an invalid byte is a character of its own and never swallows the bytes after it.
+size_t utf8_char_length(std::string_view s, size_t pos);
 
 // Length of the longest valid UTF-8 prefix of s.
 size_t utf8_valid_prefix(std::string_view s);

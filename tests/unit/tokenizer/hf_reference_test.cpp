@@ -155,3 +155,24 @@ TEST(HfTokenizerJson, Gpt4o) {
 
 }  // namespace
 }  // namespace llmrt
+
+namespace llmrt {
+namespace {
+
+// Text that is not valid UTF-8 still round-trips: byte-level BPE encodes raw bytes, the
+// SentencePiece-style models fall back to byte tokens; regexes and NFC only see valid runs.
+TEST(HfTokenizerJson, InvalidUtf8RoundTrips) {
+    const std::string texts[] = {"\xff", "a\xfe\xff b", "caf\xc3", "\xe2\x96 x\xf0\x9f\xa6", "e\xcc\x81\xff\xcc\x81 ok"};
+    for (const char *name : {"gpt2", "llama3", "qwen3", "mistral"}) {
+        const auto tok = load_tokenizer(test::hf_directory_checkpoint(test::tokenizer_dir(name)));
+        for (const std::string &text : texts) {
+            const std::vector<int32_t> ids = tok->encode(text, false, true);
+            std::string expected = text;
+            if (std::string(name) == "qwen3") expected = text == texts[4] ? "\xc3\xa9\xff\xcc\x81 ok" : text;  // NFC
+            EXPECT_EQ(tok->decode(ids, false), expected) << name << ": " << test::show(ids);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace llmrt

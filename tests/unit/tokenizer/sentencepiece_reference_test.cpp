@@ -114,6 +114,10 @@ TEST(Llama2Tokenizer, PiecesAndDecode) {
     // Byte tokens of one character come back as its UTF-8 bytes.
     EXPECT_EQ(tok->decode({243, 162, 169, 156}, true), "\xf0\x9f\xa6\x99");
     EXPECT_EQ(tok->decode({243, 162}, true), "\xf0\x9f");  // partial: raw bytes, no U+FFFD
+    // Invalid UTF-8 input comes back byte for byte.
+    for (const std::string text : {"\xe2\x96 x\xff", "caf\xc3", "\xf0\x9f\xa6 \xa6\xa6"}) {
+        EXPECT_EQ(tok->decode(tok->encode(text, true), true), text);
+    }
 }
 
 // The 76-string corpus: llama.cpp (no parse special) == python sentencepiece on all of them.
