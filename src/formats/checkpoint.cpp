@@ -1,10 +1,10 @@
 #include "formats/checkpoint.h"
 
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
+#include "formats/llmrt_file.h"
 
 namespace llmrt {
 
@@ -21,12 +21,17 @@ const TensorView &Checkpoint::get(const std::string &name) const {
 
 namespace {
 
-bool starts_with_gguf_magic(const std::string &path) {
+// Up to the first 8 bytes of the file: enough for every magic we know.
+std::string read_magic(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(LLMRT_ERR_IO, path + ": cannot open for reading");
-    char magic[4] = {};
+    char magic[8] = {};
     in.read(magic, sizeof magic);
-    return in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0;
+    return std::string(magic, static_cast<size_t>(in.gcount()));
+}
+
+bool starts_with(const std::string &s, const std::string &prefix) {
+    return s.compare(0, prefix.size(), prefix) == 0;
 }
 
 }  // namespace
@@ -38,10 +43,13 @@ Checkpoint read_checkpoint(const std::string &path) {
     if (!fs::exists(status)) fail(LLMRT_ERR_IO, path + ": " + (ec ? ec.message() : "does not exist"));
     if (fs::is_directory(status)) return read_hf_checkpoint(path);
     if (!fs::is_regular_file(status)) fail(LLMRT_ERR_IO, path + ": not a regular file or directory");
-    if (starts_with_gguf_magic(path)) return read_gguf_checkpoint(path);
-    fail(LLMRT_ERR_FORMAT, path +
-                               ": unknown checkpoint format; expected a GGUF file or a Hugging Face "
-                               "directory (config.json with model.safetensors or its sharded index)");
+    const std::string magic = read_magic(path);
+    if (starts_with(magic, "GGUF")) return read_gguf_checkpoint(path);
+    if (starts_with(magic, std::string(kLlmrtFileMagic, kLlmrtFileMagicSize))) return read_llmrt_file(path);
+    fail(LLMRT_ERR_FORMAT,
+         path +
+             ": unknown checkpoint format; expected a GGUF file, an llmrt file or a "
+             "Hugging Face directory (config.json with model.safetensors or its sharded index)");
 }
 
 }  // namespace llmrt

@@ -1,5 +1,6 @@
 // A checkpoint as read from disk, before any architecture interprets it: configuration, tensors
-// (pointing into memory-mapped files it owns) and where the tokenizer lives.
+// (pointing into memory-mapped files it owns) and where the tokenizer lives (or the tokenizer
+// files themselves, for an llmrt file).
 #pragma once
 
 #include <map>
@@ -17,7 +18,9 @@ namespace llmrt {
 struct Checkpoint {
     enum class Source { HuggingFace, Gguf };
     Source source = Source::HuggingFace;
-    std::string path;  // the directory (HF) or file (GGUF) the user gave
+    // The directory (HF) or file (GGUF, llmrt file) the user gave. An llmrt file records the
+    // Source of the checkpoint it was made from.
+    std::string path;
 
     // HF: config.json merged with generation_config.json's bos/eos ("bos_token_id",
     // "eos_token_id" only when config.json lacks them). Empty object for GGUF.
@@ -32,6 +35,15 @@ struct Checkpoint {
     // "LlamaForCausalLM") or GGUF "general.architecture" (e.g. "llama").
     std::string architecture;
 
+    // Files carried inside the checkpoint, by name ("tokenizer.model", "tokenizer.json",
+    // "tokenizer_config.json", "generation_config.json"...) -> content. Only llmrt files have them.
+    std::map<std::string, std::string> embedded_files;
+
+    // True when read from an llmrt file: tensors may be DType::Packed, in the kernels' layout.
+    bool packed_file = false;
+    // llmrt files: the free-form description of how the file was quantized. Empty object otherwise.
+    nlohmann::json quantization_info = nlohmann::json::object();
+
     const TensorView *find(const std::string &name) const;
     // Throws Error(LLMRT_ERR_FORMAT) naming the checkpoint path and tensor when absent.
     const TensorView &get(const std::string &name) const;
@@ -45,7 +57,8 @@ Checkpoint read_hf_checkpoint(const std::string &dir);
 // offsets, alignment and sizes against the file. Throws Error.
 Checkpoint read_gguf_checkpoint(const std::string &path);
 
-// Picks the reader from what the path is (directory -> HF, file starting with "GGUF" -> GGUF).
+// Picks the reader from what the path is (directory -> HF, file starting with "GGUF" -> GGUF,
+// file starting with "LLMRTQF1" -> llmrt file, see llmrt_file.h).
 Checkpoint read_checkpoint(const std::string &path);
 
 }  // namespace llmrt

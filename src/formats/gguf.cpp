@@ -1,5 +1,7 @@
 #include "formats/gguf.h"
 
+#include "core/error.h"
+
 namespace llmrt {
 
 bool gguf_type_valid(uint32_t type) { return type <= static_cast<uint32_t>(GgufType::Float64); }
@@ -50,8 +52,9 @@ uint32_t ggml_type_of(DType t) {
         case DType::Q4_1: return 3;
         case DType::Q8_0: return 8;
         case DType::BF16: return 30;
+        case DType::Packed: break;
     }
-    return 0;
+    fail(LLMRT_ERR_INVALID_ARGUMENT, std::string("GGUF has no type for ") + dtype_name(t) + " tensors");
 }
 
 bool dtype_from_ggml_type(uint32_t ggml_type, DType &out) {

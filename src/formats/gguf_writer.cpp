@@ -255,6 +255,7 @@ void GgufWriter::add_tensor(const std::string &name, DType dtype, const std::vec
     for (const Tensor &t : tensors_) {
         if (t.name == name) invalid("duplicate tensor '" + name + "'");
     }
+    if (dtype == DType::Packed) invalid("tensor '" + name + "' is packed; GGUF has no type for it");
     if (shape.size() > kGgufMaxDims) invalid("tensor '" + name + "' has more than 4 dimensions");
     const int64_t row = shape.empty() ? 1 : shape.back();
     if (row % dtype_block_size(dtype) != 0) {

@@ -27,6 +27,8 @@ DTypeInfo info(DType t) {
         case DType::Q8_0: return {"Q8_0", 32, 34};
         case DType::Q4_0: return {"Q4_0", 32, 18};
         case DType::Q4_1: return {"Q4_1", 32, 20};
+        // block_bytes is never used: checked_dtype_bytes refuses Packed before it gets there.
+        case DType::Packed: return {"packed", 1, 0};
     }
     fail(LLMRT_ERR_INTERNAL, "unknown DType " + std::to_string(static_cast<int>(t)));
 }
@@ -83,12 +85,17 @@ const char *dtype_name(DType t) { return info(t).name; }
 int64_t dtype_block_size(DType t) { return info(t).block_size; }
 
 bool checked_dtype_bytes(DType t, int64_t n, size_t &bytes) {
+    if (t == DType::Packed) return false;
     const DTypeInfo i = info(t);
     if (n < 0 || n % i.block_size != 0) return false;
     return checked_mul(static_cast<size_t>(n / i.block_size), i.block_bytes, bytes);
 }
 
 size_t dtype_bytes(DType t, int64_t n) {
+    if (t == DType::Packed) {
+        fail(LLMRT_ERR_INVALID_ARGUMENT,
+             "the size of a packed tensor is known only to its weight type (use TensorView::nbytes)");
+    }
     size_t bytes = 0;
     if (!checked_dtype_bytes(t, n, bytes)) {
         fail(LLMRT_ERR_INVALID_ARGUMENT, "cannot size " + std::to_string(n) + " elements of " +
@@ -122,6 +129,10 @@ int64_t TensorView::n_elements() const {
 }
 
 void tensor_to_f32(const TensorView &t, float *dst) {
+    if (t.dtype == DType::Packed) {
+        fail(LLMRT_ERR_UNSUPPORTED,
+             "packed tensor '" + t.name + "' (" + t.packed_type + ") must be read through its weight type");
+    }
     const int64_t n = t.n_elements();
     size_t expected = 0;
     require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes, LLMRT_ERR_INVALID_ARGUMENT,
@@ -141,6 +152,7 @@ void tensor_to_f32(const TensorView &t, float *dst) {
         case DType::Q8_0: dequantize_q8_0(src, n / 32, dst); return;
         case DType::Q4_0: dequantize_q4_0(src, n / 32, dst); return;
         case DType::Q4_1: dequantize_q4_1(src, n / 32, dst); return;
+        case DType::Packed: return;  // refused above
     }
 }
 

@@ -9,11 +9,16 @@
 namespace llmrt {
 
 // Storage types a file may hold. Block types (Q8_0, Q4_0, Q4_1) pack 32 values per block.
-enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1 };
+// Packed is a weight in a kernels-layer weight type (TensorView::packed_type names it); formats
+// never interprets its bytes, so only TensorView::nbytes says how large it is.
+enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Packed };
 
 const char *dtype_name(DType t);
 // Bytes needed for n elements (n must be a multiple of the block size for block types).
+// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for Packed: only its weight type knows its size.
 size_t dtype_bytes(DType t, int64_t n);
+// 1 for Packed: formats puts no constraint on its element count (the weight type handles
+// ragged groups itself).
 int64_t dtype_block_size(DType t);
 
 struct TensorView {
@@ -23,18 +28,22 @@ struct TensorView {
     // {out_features, in_features}. GGUF readers reverse GGUF's innermost-first order.
     std::vector<int64_t> shape;
     const uint8_t *data = nullptr;  // inside a mapping owned by the Checkpoint; validated in range
-    size_t nbytes = 0;
+    size_t nbytes = 0;              // authoritative for Packed, else dtype_bytes(dtype, n_elements())
+    // Packed only: the weight type as the kernels layer spells it ("int4_g32_sym_fp32"). Opaque here.
+    std::string packed_type;
 
     int64_t n_elements() const;
 };
 
 // Converts any non-block dtype to float32 (dst holds n_elements floats).
 // Block types (Q8_0, Q4_0, Q4_1) are dequantized as llama.cpp does.
-// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) when nbytes does not match dtype and shape.
+// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) when nbytes does not match dtype and shape, and
+// Error(LLMRT_ERR_UNSUPPORTED) for Packed, which only its weight type can unpack.
 void tensor_to_f32(const TensorView &t, float *dst);
 
 // For sizes read from untrusted files: false (instead of throwing or wrapping) when n is
-// negative, not a multiple of the block size, or the byte count overflows size_t.
+// negative, not a multiple of the block size, or the byte count overflows size_t. Always false
+// for Packed.
 bool checked_dtype_bytes(DType t, int64_t n, size_t &bytes);
 // Product of the dimensions; false when one is negative or the product overflows int64.
 // An empty shape is a scalar (1 element).

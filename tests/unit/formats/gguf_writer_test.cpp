@@ -184,6 +184,9 @@ TEST(GgufWriter, RejectsInvalidInput) {
         },
         invalid, "block size"));
     EXPECT_TRUE(
+        throws_error([&] { w.add_tensor("u", DType::Packed, {4}, data.data(), 3); }, invalid, "packed"));
+    EXPECT_TRUE(throws_error([] { ggml_type_of(DType::Packed); }, invalid, "packed"));
+    EXPECT_TRUE(
         throws_error([&] { w.set("k", MetaValue::from_int(300), GgufType::Uint8); }, invalid, "uint8"));
     EXPECT_TRUE(
         throws_error([&] { w.set("k", MetaValue::from_int(-1), GgufType::Uint64); }, invalid, "uint64"));

@@ -40,6 +40,25 @@ TEST(DType, NamesBlockSizesAndBytes) {
     EXPECT_FALSE(checked_dtype_bytes(DType::F32, std::numeric_limits<int64_t>::max(), bytes));
 }
 
+TEST(DType, PackedIsSizedByItsWeightType) {
+    EXPECT_STREQ(dtype_name(DType::Packed), "packed");
+    EXPECT_EQ(dtype_block_size(DType::Packed), 1);
+    size_t bytes = 0;
+    EXPECT_FALSE(checked_dtype_bytes(DType::Packed, 64, bytes));
+    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::Packed, 64); }, LLMRT_ERR_INVALID_ARGUMENT, "nbytes"));
+    const std::vector<uint8_t> data(40);
+    TensorView t;
+    t.name = "w";
+    t.dtype = DType::Packed;
+    t.packed_type = "int4_g32_sym_fp32";
+    t.shape = {2, 32};
+    t.data = data.data();
+    t.nbytes = data.size();
+    std::vector<float> out(64);
+    EXPECT_TRUE(throws_error([&] { tensor_to_f32(t, out.data()); }, LLMRT_ERR_UNSUPPORTED,
+                             "packed tensor 'w' (int4_g32_sym_fp32) must be read through its weight type"));
+}
+
 TEST(DType, ElementCounts) {
     TensorView t;
     t.shape = {512, 64};
