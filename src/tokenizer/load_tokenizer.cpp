@@ -1,4 +1,5 @@
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -37,9 +38,26 @@ json parse_json(std::string_view text, const std::string &what) {
     }
 }
 
-json read_json_if_present(const std::string &path) {
-    return is_file(path) ? parse_json(read_file(path), path) : json::object();
-}
+// Where a checkpoint's tokenizer files are: its directory, or (llmrt files) inside the file.
+class TokenizerFiles {
+public:
+    TokenizerFiles(const std::string &dir, const std::map<std::string, std::string> *embedded)
+        : dir_(dir), embedded_(embedded) {}
+    std::string path(const std::string &name) const { return dir_ + "/" + name; }
+    bool has(const std::string &name) const {
+        return embedded_ ? embedded_->count(name) != 0 : is_file(path(name));
+    }
+    std::string read(const std::string &name) const {
+        return embedded_ ? embedded_->at(name) : read_file(path(name));
+    }
+    json json_if_present(const std::string &name) const {
+        return has(name) ? parse_json(read(name), path(name)) : json::object();
+    }
+
+private:
+    std::string dir_;
+    const std::map<std::string, std::string> *embedded_;
+};
 
 // Runs a builder over parsed JSON, reporting values of the wrong JSON type as format errors.
 template <typename F>
@@ -69,10 +87,10 @@ void add_hf_added_tokens(const std::vector<AddedToken> &added, const std::string
     }
 }
 
-std::unique_ptr<Tokenizer> sentencepiece_from_directory(const std::string &model_path, const json &tokenizer_json,
+std::unique_ptr<Tokenizer> sentencepiece_from_directory(const TokenizerFiles &files, const json &tokenizer_json,
                                                         const std::string &json_path, const json &tokenizer_config,
                                                         const json &model_config) {
-    SpmModelData model = parse_sentencepiece_model(read_file(model_path), model_path);
+    SpmModelData model = parse_sentencepiece_model(files.read("tokenizer.model"), files.path("tokenizer.model"));
     with_json_errors(json_path, [&] {
         const std::vector<AddedToken> added = tokenizer_json.is_object()
                                                   ? parse_added_tokens(tokenizer_json, json_path)
@@ -111,29 +129,40 @@ std::unique_ptr<Tokenizer> tokenizer_from_sentencepiece(std::string_view model_b
     return std::make_unique<SpmTokenizer>(parse_sentencepiece_model(model_bytes, what));
 }
 
-std::unique_ptr<Tokenizer> load_hf_directory_tokenizer(const std::string &dir, const json &model_config) {
-    const std::string json_path = dir + "/tokenizer.json";
-    const std::string model_path = dir + "/tokenizer.model";
-    const std::string config_path = dir + "/tokenizer_config.json";
-    const json tokenizer_config = read_json_if_present(config_path);
-    const bool has_json = is_file(json_path);
-    const bool has_model = is_file(model_path);
-    require(has_json || has_model, LLMRT_ERR_FORMAT, dir + ": no tokenizer.json or tokenizer.model in the directory");
+namespace {
 
-    if (!has_json) return sentencepiece_from_directory(model_path, json(), config_path, tokenizer_config, model_config);
-    const std::string text = read_file(json_path);
+std::unique_ptr<Tokenizer> load_hf_tokenizer(const TokenizerFiles &files, const json &model_config) {
+    const std::string json_path = files.path("tokenizer.json");
+    const std::string config_path = files.path("tokenizer_config.json");
+    const json tokenizer_config = files.json_if_present("tokenizer_config.json");
+    const bool has_json = files.has("tokenizer.json");
+    const bool has_model = files.has("tokenizer.model");
+    require(has_json || has_model, LLMRT_ERR_FORMAT,
+            files.path("") + ": no tokenizer.json or tokenizer.model in the directory");
+
+    if (!has_json) return sentencepiece_from_directory(files, json(), config_path, tokenizer_config, model_config);
+    const std::string text = files.read("tokenizer.json");
     const json tokenizer = parse_json(text, json_path);
     // SentencePiece models: tokenizer.model is the original; tokenizer.json only converts it.
     if (has_model && !is_byte_level_bpe(tokenizer)) {
-        return sentencepiece_from_directory(model_path, tokenizer, json_path, tokenizer_config, model_config);
+        return sentencepiece_from_directory(files, tokenizer, json_path, tokenizer_config, model_config);
     }
     return with_json_errors(json_path, [&]() -> std::unique_ptr<Tokenizer> {
         return std::make_unique<HfTokenizer>(parse_tokenizer_json(tokenizer, tokenizer_config, model_config, json_path));
     });
 }
 
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_hf_directory_tokenizer(const std::string &dir, const json &model_config) {
+    return load_hf_tokenizer(TokenizerFiles(dir, nullptr), model_config);
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const Checkpoint &checkpoint) {
     if (checkpoint.source == Checkpoint::Source::Gguf) return tokenizer_from_gguf(checkpoint.gguf_metadata, checkpoint.path);
+    // An llmrt file made from a Hugging Face directory carries that directory's tokenizer files.
+    if (checkpoint.packed_file)
+        return load_hf_tokenizer(TokenizerFiles(checkpoint.path, &checkpoint.embedded_files), checkpoint.hf_config);
     return load_hf_directory_tokenizer(checkpoint.path, checkpoint.hf_config);
 }
 
