@@ -21,11 +21,11 @@ constexpr int kMr = 3;
 constexpr int kNr = 4;
 // GEMV: 8 W rows at once (8 accumulators + x + W of 16 registers), as in the AVX512 kernel.
 constexpr int kGemvRows = 8;
+// K block and W block, as in the AVX512 kernel.
 constexpr int64_t kKcTarget = 1024;
 constexpr int64_t kWBlockBytes = 256 * 1024;
 
 const float *row_f32(const Matrix &w, int64_t r) { return reinterpret_cast<const float *>(w.row(r)); }
-
 
 template <int MR, int NR>
 void tile(const float *x, int64_t ldx, const float *w, int64_t ldw, int64_t kc, float *y,

@@ -1,7 +1,7 @@
+// Vector kernels with AVX2 + FMA.
 #include <immintrin.h>
 
 #include "kernels/avx2/common_avx2.h"
-
 #include "kernels/vec.h"
 
 namespace llmrt {
@@ -11,7 +11,6 @@ using avx2::hsum;
 using avx2::tail_mask;
 
 constexpr int64_t kLanes = 8;
-
 
 float dot(const float *a, const float *b, int64_t n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();

@@ -1,6 +1,10 @@
 // F32 matmul with AVX512. Both operands are K-contiguous (x rows and W rows), so the register tile
 // keeps one vector accumulator per (x row, W row) pair and reduces it horizontally at the end of a
 // K block. This needs no packing of W, which matters for decode where W is read exactly once.
+//
+// Measured on a 2-core AVX512 Zen 5 VM, W 2048 x 5632 (46 MB, 8 copies in rotation so every call
+// reads DRAM): GEMV 40 GB/s on 1 thread and 45-50 GB/s on 2 (best 53), against 40 and 45-47 GB/s
+// from measure_read_bandwidth_gbs. GEMM m=128, K=2048: 335 GFLOP/s (N=2048), 306-325 (N=5632).
 #include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
 
 #include <algorithm>
@@ -22,12 +26,12 @@ constexpr int kNr = 6;
 // GEMV: W rows streamed at once. Eight independent rows (one accumulator each) keep enough loads
 // and FMAs in flight, and x is loaded once per 8 W vectors.
 constexpr int kGemvRows = 8;
-// K block: the x tile (kMr rows) stays in L1 while a W block (kBlockBytes) stays in L2.
+// K block of about kKcTarget floats: the x tile (kMr rows, 16 KB) stays in L1 while a block of
+// W rows (kWBlockBytes) stays in L2 and is reused by every x tile.
 constexpr int64_t kKcTarget = 1024;
 constexpr int64_t kWBlockBytes = 256 * 1024;
 
 const float *row_f32(const Matrix &w, int64_t r) { return reinterpret_cast<const float *>(w.row(r)); }
-
 
 // y[i * ldy + j] (+)= dot(x_i[0, kc), w_j[0, kc)) for i < MR, j < NR.
 template <int MR, int NR>

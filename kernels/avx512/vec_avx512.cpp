@@ -1,6 +1,5 @@
-
+// Vector kernels with AVX512.
 #include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
-
 #include "kernels/vec.h"
 
 namespace llmrt {
@@ -10,7 +9,6 @@ using avx512::hsum;
 using avx512::tail_mask;
 
 constexpr int64_t kLanes = 16;
-
 
 float dot(const float *a, const float *b, int64_t n) {
     // Four accumulators hide the FMA latency.

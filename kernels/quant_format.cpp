@@ -1,0 +1,107 @@
+#include "kernels/quant_format.h"
+
+#include <cstdlib>
+
+namespace llmrt {
+namespace {
+
+struct KindName {
+    QuantKind kind;
+    const char *name;
+};
+const KindName kKinds[] = {
+    {QuantKind::Int8, "int8"},         {QuantKind::Int4, "int4"},         {QuantKind::NF4, "nf4"},
+    {QuantKind::FP4, "fp4"},           {QuantKind::FP8_E4M3, "fp8_e4m3"}, {QuantKind::FP8_E5M2, "fp8_e5m2"},
+};
+
+bool is_integer(QuantKind k) { return k == QuantKind::Int8 || k == QuantKind::Int4; }
+
+// Splits off the text before the last `n` underscore-separated fields.
+bool split_tail(std::string_view name, std::string_view &head, std::string_view tail[3]) {
+    for (int i = 2; i >= 0; --i) {
+        const size_t at = name.rfind('_');
+        if (at == std::string_view::npos) return false;
+        tail[i] = name.substr(at + 1);
+        name = name.substr(0, at);
+    }
+    head = name;
+    return true;
+}
+
+}  // namespace
+
+const char *quant_kind_name(QuantKind kind) {
+    for (const KindName &k : kKinds)
+        if (k.kind == kind) return k.name;
+    return "?";
+}
+
+std::optional<QuantKind> parse_quant_kind(std::string_view name) {
+    for (const KindName &k : kKinds)
+        if (name == k.name) return k.kind;
+    return std::nullopt;
+}
+
+std::optional<ScaleDtype> parse_scale_dtype(std::string_view name) {
+    if (name == "fp32" || name == "f32") return ScaleDtype::F32;
+    if (name == "bf16") return ScaleDtype::BF16;
+    return std::nullopt;
+}
+
+std::optional<ComputeDtype> parse_compute_dtype(std::string_view name) {
+    if (name == "auto" || name.empty()) return ComputeDtype::Auto;
+    if (name == "fp32" || name == "f32") return ComputeDtype::F32;
+    if (name == "bf16") return ComputeDtype::BF16;
+    if (name == "int8") return ComputeDtype::Int8;
+    return std::nullopt;
+}
+
+const char *compute_dtype_name(ComputeDtype compute) {
+    switch (compute) {
+        case ComputeDtype::F32: return "fp32";
+        case ComputeDtype::BF16: return "bf16";
+        case ComputeDtype::Int8: return "int8";
+        default: return "auto";
+    }
+}
+
+std::string quant_format_name(const QuantFormat &f) {
+    const std::string group = f.group_size < 0 ? "grow" : "g" + std::to_string(f.group_size);
+    return std::string(quant_kind_name(f.kind)) + "_" + group + (f.asym ? "_asym_" : "_sym_") +
+           (f.scale == ScaleDtype::BF16 ? "bf16" : "fp32");
+}
+
+std::optional<QuantFormat> parse_quant_format(std::string_view name) {
+    std::string_view head, tail[3];
+    if (!split_tail(name, head, tail)) return std::nullopt;
+    QuantFormat f;
+    const auto kind = parse_quant_kind(head);
+    const auto scale = parse_scale_dtype(tail[2]);
+    if (!kind || !scale || (tail[1] != "sym" && tail[1] != "asym")) return std::nullopt;
+    f.kind = *kind;
+    f.scale = *scale;
+    f.asym = tail[1] == "asym";
+    if (tail[0] == "grow") {
+        f.group_size = -1;
+    } else {
+        if (tail[0].size() < 2 || tail[0][0] != 'g') return std::nullopt;
+        const std::string digits(tail[0].substr(1));
+        char *end = nullptr;
+        const long g = std::strtol(digits.c_str(), &end, 10);
+        if (*end != '\0' || g <= 0 || g > (1 << 20)) return std::nullopt;
+        f.group_size = static_cast<int32_t>(g);
+    }
+    if (!validate_quant_format(f).empty()) return std::nullopt;
+    return f;
+}
+
+std::string validate_quant_format(const QuantFormat &f) {
+    if (f.group_size != -1 && (f.group_size <= 0 || f.group_size % 16 != 0))
+        return "group_size must be -1 (per output channel) or a positive multiple of 16, got " +
+               std::to_string(f.group_size);
+    if (f.asym && !is_integer(f.kind))
+        return std::string("asymmetric quantization applies to int8 and int4 only, not ") + quant_kind_name(f.kind);
+    return "";
+}
+
+}  // namespace llmrt

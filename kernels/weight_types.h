@@ -1,0 +1,31 @@
+// Finding weight types: the descriptor for a quantized format and compute type, by value or by
+// the name a file records, and llama.cpp's GGUF blocks repacked into our layouts exactly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/matrix.h"
+#include "kernels/quant_format.h"
+
+namespace llmrt {
+
+// The descriptor storing `format` whose matmul computes in `compute` (Auto: the fastest this CPU
+// supports for the format; a compute type the CPU or format cannot do falls back to the next
+// best). Created once per combination, thread-safe, lives for the process.
+const WeightType &weight_type_for(const QuantFormat &format, ComputeDtype compute);
+
+// "f32" or a quant_format_name(); nullptr when the name is not a known type.
+const WeightType *find_weight_type(const std::string &name, ComputeDtype compute);
+
+// llama.cpp's block types, which GGUF files hold.
+enum class GgufBlockType { Q8_0, Q4_0, Q4_1 };
+// Our format holding exactly the same values: Q8_0 -> int8_g32_sym_fp32, Q4_0 -> int4_g32_sym_fp32,
+// Q4_1 -> int4_g32_asym_fp32 (fp16 scales widen to fp32 without loss).
+QuantFormat gguf_block_format(GgufBlockType type);
+// Converts rows of GGUF blocks (cols a multiple of 32) into dst_type's row layout without
+// re-rounding. dst_type->format() must equal gguf_block_format(type).
+void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int64_t cols, const WeightType &dst_type,
+                      uint8_t *dst);
+
+}  // namespace llmrt
