@@ -227,7 +227,7 @@ void dnnl_f32_matmul(const Matrix &w, const float *x, int64_t m, float *y, Threa
     DnnlRuntime *rt = DnnlRuntime::instance();
     const int64_t k = w.cols, n = w.rows;
     const int64_t m_dnnl = rt != nullptr ? rows_for_dnnl(m) : 0;
-    const auto kernel = w.type->matmul_rows;
+    const WeightType &type = *w.type;
     pool.run([&](int ith, int nth) {
         const RowRange r = split_rows(n, ith, nth);
         if (r.begin >= r.end) return;
@@ -241,7 +241,7 @@ void dnnl_f32_matmul(const Matrix &w, const float *x, int64_t m, float *y, Threa
                 log_warn(std::string("oneDNN matmul failed, using the built-in kernel: ") + e.what());
             }
         }
-        if (done < m) kernel(w, x + done * k, m - done, k, y + done * n, n, r.begin, r.end);
+        if (done < m) type.matmul_rows(w, x + done * k, nullptr, m - done, k, y + done * n, n, r.begin, r.end);
     });
 }
 
@@ -256,7 +256,7 @@ bool dnnl_f32_available() { return false; }
 void dnnl_f32_matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &pool) {
     pool.run([&](int ith, int nth) {
         const RowRange r = split_rows(w.rows, ith, nth);
-        if (r.begin < r.end) w.type->matmul_rows(w, x, m, w.cols, y, w.rows, r.begin, r.end);
+        if (r.begin < r.end) w.type->matmul_rows(w, x, nullptr, m, w.cols, y, w.rows, r.begin, r.end);
     });
 }
 

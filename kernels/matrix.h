@@ -1,30 +1,58 @@
-// A weight matrix in a packed weight type, and the descriptor every weight type provides.
-// Adding a weight type = one new descriptor; architectures only ever see Matrix.
+// A weight matrix in a packed weight type, and the interface every weight type implements.
+// Adding a weight type = one new WeightType; architectures only ever see Matrix.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+
+#include "kernels/quant_format.h"
 
 namespace llmrt {
 
 struct Matrix;
 
-struct WeightType {
-    const char *name;  // "f32", later "int4_g32" ...
-    size_t (*row_bytes)(int64_t cols);
-    // Decodes one packed row into cols floats (used by embedding lookup, tests, conversion).
-    void (*unpack_row)(const uint8_t *row, int64_t cols, float *out);
-    // y[i * ldy + r] = dot(x[i * ldx ..], W row r) for i in [0, m), r in [r0, r1).
-    // The best implementation for this CPU, chosen when the descriptor is first requested.
-    void (*matmul_rows)(const Matrix &w, const float *x, int64_t m, int64_t ldx, float *y,
-                        int64_t ldy, int64_t r0, int64_t r1);
+class WeightType {
+public:
+    virtual ~WeightType() = default;
+
+    // What files record: "f32" or quant_format_name(*format()).
+    virtual const std::string &name() const = 0;
+    // The quantized storage format; nullptr for f32.
+    virtual const QuantFormat *format() const { return nullptr; }
+    // What the dot products run in (never Auto: resolved when the type was made).
+    virtual ComputeDtype compute() const = 0;
+
+    virtual size_t row_bytes(int64_t cols) const = 0;
+    // Round-to-nearest quantization of one row into this type's layout (f32: a copy).
+    virtual void pack_row(const float *src, int64_t cols, uint8_t *dst) const = 0;
+    // Decodes one packed row into cols floats (embedding lookup, tests, conversion).
+    virtual void unpack_row(const uint8_t *row, int64_t cols, float *out) const = 0;
+
+    // Activations some compute types need once per matmul, shared by every thread (int8:
+    // x quantized per group). 0 = none.
+    virtual size_t prepared_bytes(int64_t m, int64_t cols) const {
+        (void)m;
+        (void)cols;
+        return 0;
+    }
+    virtual void prepare(const float *x, int64_t m, int64_t cols, uint8_t *prepared) const {
+        (void)x;
+        (void)m;
+        (void)cols;
+        (void)prepared;
+    }
+    // y[i * ldy + r] = dot(x[i * ldx ..], W row r) for i in [0, m), r in [r0, r1). prepared is
+    // what prepare() wrote for these x (nullptr when prepared_bytes is 0).
+    virtual void matmul_rows(const Matrix &w, const float *x, const uint8_t *prepared, int64_t m, int64_t ldx,
+                             float *y, int64_t ldy, int64_t r0, int64_t r1) const = 0;
 };
 
 struct Matrix {
     const WeightType *type = nullptr;
     int64_t rows = 0;  // output features
     int64_t cols = 0;  // input features
-    const uint8_t *data = nullptr;  // rows * type->row_bytes(cols) bytes, 64-byte aligned
+    const uint8_t *data = nullptr;  // rows * type->row_bytes(cols) bytes
 
     const uint8_t *row(int64_t r) const { return data + static_cast<size_t>(r) * type->row_bytes(cols); }
     size_t nbytes() const { return static_cast<size_t>(rows) * type->row_bytes(cols); }

@@ -8,13 +8,9 @@
 namespace llmrt {
 namespace {
 
-size_t f32_row_bytes(int64_t cols) { return static_cast<size_t>(cols) * sizeof(float); }
+using MatmulRowsFn = void (*)(const Matrix &, const float *, int64_t, int64_t, float *, int64_t, int64_t, int64_t);
 
-void f32_unpack_row(const uint8_t *row, int64_t cols, float *out) {
-    std::memcpy(out, row, f32_row_bytes(cols));
-}
-
-decltype(WeightType::matmul_rows) f32_best_matmul_rows() {
+MatmulRowsFn f32_best_matmul_rows() {
     switch (selected_isa()) {
         case Isa::Avx512: return &f32_matmul_rows_avx512;
         case Isa::Avx2: return &f32_matmul_rows_avx2;
@@ -22,10 +18,31 @@ decltype(WeightType::matmul_rows) f32_best_matmul_rows() {
     }
 }
 
+class F32Type final : public WeightType {
+public:
+    const std::string &name() const override { return name_; }
+    ComputeDtype compute() const override { return ComputeDtype::F32; }
+    size_t row_bytes(int64_t cols) const override { return static_cast<size_t>(cols) * sizeof(float); }
+    void pack_row(const float *src, int64_t cols, uint8_t *dst) const override {
+        std::memcpy(dst, src, row_bytes(cols));
+    }
+    void unpack_row(const uint8_t *row, int64_t cols, float *out) const override {
+        std::memcpy(out, row, row_bytes(cols));
+    }
+    void matmul_rows(const Matrix &w, const float *x, const uint8_t *, int64_t m, int64_t ldx, float *y, int64_t ldy,
+                     int64_t r0, int64_t r1) const override {
+        kernel_(w, x, m, ldx, y, ldy, r0, r1);
+    }
+
+private:
+    std::string name_ = "f32";
+    MatmulRowsFn kernel_ = f32_best_matmul_rows();
+};
+
 }  // namespace
 
 const WeightType &weight_type_f32() {
-    static const WeightType type{"f32", &f32_row_bytes, &f32_unpack_row, f32_best_matmul_rows()};
+    static const F32Type type;
     return type;
 }
 

@@ -34,7 +34,9 @@ llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
         require_arg(shape_name != nullptr, "shape_name is NULL");
         const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init);
         auto model = std::make_unique<llmrt_model>();
-        model->impl = llmrt::create_synthetic_model(shape_name, seed, p.n_threads);
+        llmrt::LoadOptions options;
+        options.n_threads = p.n_threads;
+        model->impl = llmrt::create_synthetic_model(shape_name, seed, options);
         *out = model.release();
     });
 }
@@ -44,9 +46,11 @@ void llmrt_model_free(llmrt_model *model) { delete model; }
 const char *llmrt_model_architecture(const llmrt_model *model) {
     return model ? model->impl->hparams().family.c_str() : "";
 }
-const char *llmrt_model_weight_type(const llmrt_model *model) { return model ? model->impl->arch->weight_type() : ""; }
-uint64_t llmrt_model_n_params(const llmrt_model *model) { return model ? model->impl->arch->n_params() : 0; }
-uint64_t llmrt_model_weight_bytes(const llmrt_model *model) { return model ? model->impl->arch->weight_bytes() : 0; }
+const char *llmrt_model_weight_type(const llmrt_model *model) {
+    return model ? model->impl->weights->main_type().c_str() : "";
+}
+uint64_t llmrt_model_n_params(const llmrt_model *model) { return model ? model->impl->weights->n_params() : 0; }
+uint64_t llmrt_model_weight_bytes(const llmrt_model *model) { return model ? model->impl->weights->weight_bytes() : 0; }
 int32_t llmrt_model_n_vocab(const llmrt_model *model) {
     return model ? static_cast<int32_t>(model->impl->hparams().n_vocab) : 0;
 }

@@ -65,7 +65,7 @@ RopeScaling read_rope_scaling(const ConfigReader &cfg) {
 
 class Llama final : public Architecture {
 public:
-    explicit Llama(const Checkpoint &ckpt) : store_(ckpt) {
+    Llama(const Checkpoint &ckpt, WeightStore &weights) : store_(weights) {
         const ConfigReader cfg(ckpt);
         const Names names{cfg.is_gguf()};
         hp_.family = cfg.string("model_type", "general.architecture").value_or("llama");
@@ -97,10 +97,6 @@ public:
 
         load_weights(ckpt, names);
     }
-
-    uint64_t n_params() const override { return store_.n_params(); }
-    uint64_t weight_bytes() const override { return store_.weight_bytes(); }
-    const char *weight_type() const override { return "f32"; }
 
     size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const override {
         const int64_t q_dim = hp_.n_head * hp_.head_dim;
@@ -190,7 +186,7 @@ private:
         (void)ckpt;
     }
 
-    WeightStore store_;
+    WeightStore &store_;
     std::vector<LlamaLayer> layers_;
     Matrix tok_embd_, output_;
     const float *out_norm_ = nullptr;
@@ -202,8 +198,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Architecture> make_llama(const Checkpoint &checkpoint) {
-    return std::make_unique<Llama>(checkpoint);
+std::unique_ptr<Architecture> make_llama(const Checkpoint &checkpoint, WeightStore &weights) {
+    return std::make_unique<Llama>(checkpoint, weights);
 }
 
 }  // namespace llmrt

@@ -64,9 +64,6 @@ class Architecture {
 public:
     virtual ~Architecture() = default;
     const HyperParams &hparams() const { return hp_; }
-    virtual uint64_t n_params() const = 0;
-    virtual uint64_t weight_bytes() const = 0;
-    virtual const char *weight_type() const = 0;
 
     int64_t kv_dim() const { return hp_.n_head_kv * hp_.head_dim; }
     // Floats of scratch a forward pass of up to n_batch tokens needs with a cache of n_ctx.

@@ -5,10 +5,15 @@
 
 namespace llmrt {
 
-std::unique_ptr<Model> load_model(const std::string &path) {
+void build_architecture(Model &model, const LoadOptions &options) {
+    model.weights = std::make_unique<WeightStore>(model.checkpoint, options);
+    model.arch = create_architecture(model.checkpoint, *model.weights);
+}
+
+std::unique_ptr<Model> load_model(const std::string &path, const LoadOptions &options) {
     auto model = std::make_unique<Model>();
     model->checkpoint = read_checkpoint(path);
-    model->arch = create_architecture(model->checkpoint);
+    build_architecture(*model, options);
     model->tokenizer = load_tokenizer(model->checkpoint);
     const int64_t n_vocab = model->arch->hparams().n_vocab;
     require(model->tokenizer->n_vocab() <= n_vocab, LLMRT_ERR_FORMAT,

@@ -8,7 +8,9 @@
 
 namespace llmrt {
 
-// Throws Error(LLMRT_ERR_UNSUPPORTED) naming the architecture and listing the supported ones.
-std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint);
+// Builds the family the checkpoint names, taking its weights through `weights` (which must
+// outlive the result). Throws Error(LLMRT_ERR_UNSUPPORTED) naming the architecture and listing
+// the supported ones.
+std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint, WeightStore &weights);
 
 }  // namespace llmrt

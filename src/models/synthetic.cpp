@@ -128,7 +128,7 @@ void check_memory(const Shape &s) {
 
 }  // namespace
 
-std::unique_ptr<Model> create_synthetic_model(const std::string &shape_name, uint64_t seed, int n_threads) {
+std::unique_ptr<Model> create_synthetic_model(const std::string &shape_name, uint64_t seed, const LoadOptions &options) {
     const Shape &s = find_shape(shape_name);
     check_memory(s);
     auto model = std::make_unique<Model>();
@@ -144,7 +144,7 @@ std::unique_ptr<Model> create_synthetic_model(const std::string &shape_name, uin
                     {"tie_word_embeddings", s.tied},  {"bos_token_id", 1},
                     {"eos_token_id", 2}};
 
-    ThreadPool pool(n_threads);
+    ThreadPool pool(options.n_threads);
     SyntheticBuilder b(*model, seed, pool);
     const int64_t kv = s.embd / s.heads * s.kv_heads;
     const float w_embd = 1.0f / std::sqrt(static_cast<float>(s.embd));
@@ -165,7 +165,7 @@ std::unique_ptr<Model> create_synthetic_model(const std::string &shape_name, uin
     b.add("model.norm.weight", {s.embd}, 0, true);
     if (!s.tied) b.add("lm_head.weight", {s.vocab, s.embd}, w_embd);
 
-    model->arch = create_architecture(ck);
+    build_architecture(*model, options);
     model->tokenizer = std::make_unique<ByteTokenizer>(static_cast<int32_t>(s.vocab));
     return model;
 }

@@ -1,8 +1,11 @@
 #include "models/weights.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "core/error.h"
+#include "kernels/weight_types.h"
 
 namespace llmrt {
 namespace {
@@ -13,12 +16,32 @@ std::string shape_string(const std::vector<int64_t> &shape) {
     return s + "]";
 }
 
+bool is_gguf_block(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_1; }
+
+GgufBlockType gguf_block(DType t) {
+    return t == DType::Q8_0 ? GgufBlockType::Q8_0 : t == DType::Q4_0 ? GgufBlockType::Q4_0 : GgufBlockType::Q4_1;
+}
+
 }  // namespace
+
+WeightStore::WeightStore(const Checkpoint &checkpoint, const LoadOptions &options)
+    : ckpt_(checkpoint), options_(options) {
+    if (options_.quantize) plan_.emplace(*options_.quantize);
+    for (const auto &entry : ckpt_.tensors)
+        if (entry.second.shape.size() == 2) ++n_matrices_expected_;
+}
+
+WeightStore::~WeightStore() = default;
+
+ThreadPool &WeightStore::pool() {
+    if (!pool_) pool_ = std::make_unique<ThreadPool>(options_.n_threads);
+    return *pool_;
+}
 
 const TensorView &WeightStore::checked(const std::string &name, const std::vector<int64_t> &shape) const {
     const TensorView &t = ckpt_.get(name);
-    // A 1-D tensor may be stored as [1, n] or [n]; compare element order only through the dims
-    // that are not 1, which is what GGUF and safetensors writers disagree on.
+    // A 1-D tensor may be stored as [1, n] or [n]; compare only the dims that are not 1, which
+    // is where GGUF and safetensors writers disagree.
     std::vector<int64_t> a, b;
     for (int64_t d : t.shape)
         if (d != 1) a.push_back(d);
@@ -27,36 +50,103 @@ const TensorView &WeightStore::checked(const std::string &name, const std::vecto
     require(a == b, LLMRT_ERR_FORMAT,
             ckpt_.path + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", expected " +
                 shape_string(shape));
-    require(dtype_block_size(t.dtype) == 1, LLMRT_ERR_UNSUPPORTED,
-            ckpt_.path + ": tensor '" + name + "' is stored as " + dtype_name(t.dtype) +
-                ", which this version loads only as a weight matrix of a quantized type");
     return t;
 }
 
+void WeightStore::record(const std::string &name, const std::string &type, std::vector<int64_t> shape,
+                         const uint8_t *data, size_t nbytes, uint64_t params) {
+    tensors_.push_back({name, type, std::move(shape), data, nbytes});
+    n_params_ += params;
+    weight_bytes_ += nbytes;
+    auto it = std::find_if(params_by_type_.begin(), params_by_type_.end(),
+                           [&](const auto &p) { return p.first == type; });
+    if (it == params_by_type_.end()) it = params_by_type_.insert(params_by_type_.end(), {type, 0});
+    it->second += params;
+    main_type_ = std::max_element(params_by_type_.begin(), params_by_type_.end(),
+                                  [](const auto &a, const auto &b) { return a.second < b.second; })
+                     ->first;
+}
+
+void WeightStore::report_progress(const std::string &name) {
+    ++n_matrices_done_;
+    if (!plan_ || !plan_->options().progress) return;
+    const float fraction = n_matrices_expected_ == 0
+                               ? 1.0f
+                               : std::min(1.0f, static_cast<float>(n_matrices_done_) /
+                                                    static_cast<float>(n_matrices_expected_));
+    require(plan_->options().progress(fraction, name), LLMRT_CANCELLED, "quantization was cancelled");
+}
+
 const float *WeightStore::as_f32(const TensorView &t) {
+    require(t.dtype != DType::Packed, LLMRT_ERR_FORMAT,
+            ckpt_.path + ": tensor '" + t.name + "' is quantized but must be floating point");
     const int64_t n = t.n_elements();
-    n_params_ += static_cast<uint64_t>(n);
-    weight_bytes_ += static_cast<uint64_t>(n) * sizeof(float);
     // f32 data that is suitably aligned is used in place, straight from the mapping.
-    if (t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0)
+    if (t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0) {
+        record(t.name, "f32", t.shape, t.data, t.nbytes, static_cast<uint64_t>(n));
         return reinterpret_cast<const float *>(t.data);
-    float *dst = allocate(static_cast<size_t>(n));
+    }
+    owned_.emplace_back(static_cast<size_t>(n) * sizeof(float));
+    float *dst = reinterpret_cast<float *>(owned_.back().data());
     tensor_to_f32(t, dst);
+    record(t.name, "f32", t.shape, owned_.back().data(), static_cast<size_t>(n) * sizeof(float),
+           static_cast<uint64_t>(n));
     return dst;
 }
 
-float *WeightStore::allocate(size_t n_floats) {
-    owned_.emplace_back(n_floats);
-    return owned_.back().data();
+const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type, int64_t rows, int64_t cols) {
+    const size_t row_bytes = type.row_bytes(cols);
+    owned_.emplace_back(row_bytes * static_cast<size_t>(rows));
+    uint8_t *dst = owned_.back().data();
+    if (is_gguf_block(t.dtype) && type.format() && *type.format() == gguf_block_format(gguf_block(t.dtype))) {
+        repack_gguf_rows(gguf_block(t.dtype), t.data, rows, cols, type, dst);  // exact, no re-rounding
+        return dst;
+    }
+    // One f32 copy of this tensor at a time: peak memory stays one matrix above the output.
+    AlignedBuffer<float> f32(static_cast<size_t>(rows * cols));
+    tensor_to_f32(t, f32.data());
+    pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r)
+            type.pack_row(f32.data() + r * cols, cols, dst + static_cast<size_t>(r) * row_bytes);
+    });
+    return dst;
 }
 
 Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) {
     const TensorView &t = checked(name, {rows, cols});
     Matrix m;
-    m.type = &weight_type_f32();
     m.rows = rows;
     m.cols = cols;
-    m.data = reinterpret_cast<const uint8_t *>(as_f32(t));
+    if (t.dtype == DType::Packed) {
+        // Already in a kernel layout (an llmrt file): use it in place.
+        m.type = find_weight_type(t.packed_type, options_.compute);
+        require(m.type != nullptr, LLMRT_ERR_UNSUPPORTED,
+                ckpt_.path + ": tensor '" + name + "' has unknown weight type '" + t.packed_type + "'");
+        require(t.nbytes == m.nbytes(), LLMRT_ERR_FORMAT,
+                ckpt_.path + ": tensor '" + name + "' holds " + std::to_string(t.nbytes) + " bytes, its type needs " +
+                    std::to_string(m.nbytes()));
+        m.data = t.data;
+        record(name, t.packed_type, t.shape, t.data, t.nbytes, static_cast<uint64_t>(rows * cols));
+        report_progress(name);
+        return m;
+    }
+    std::optional<QuantFormat> target;
+    ComputeDtype compute = options_.compute;
+    if (plan_) {
+        target = plan_->format_for(name);
+        compute = plan_->options().compute;
+    } else if (is_gguf_block(t.dtype)) {
+        target = gguf_block_format(gguf_block(t.dtype));  // llama.cpp's blocks, repacked exactly
+    }
+    if (!target) {
+        m.type = &weight_type_f32();
+        m.data = reinterpret_cast<const uint8_t *>(as_f32(t));
+    } else {
+        m.type = &weight_type_for(*target, compute);
+        m.data = quantize(t, *m.type, rows, cols);
+        record(name, quant_format_name(*target), t.shape, m.data, m.nbytes(), static_cast<uint64_t>(rows * cols));
+    }
+    report_progress(name);
     return m;
 }
 

@@ -1,43 +1,78 @@
-// Turns checkpoint tensors into what the kernels read: Matrix views (mapped directly when the
-// file already holds f32 in the right layout, converted otherwise) and f32 vectors. Checks every
-// shape against what the architecture expects.
+// Turns checkpoint tensors into what the kernels read: Matrix views in a weight type (mapped in
+// place when the file already holds the kernels' layout, converted or quantized otherwise) and
+// f32 vectors. Checks every shape against what the architecture expects, and remembers what it
+// produced so a quantized model can be written out.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "kernels/matrix.h"
+#include "kernels/quant_format.h"
+#include "quant/quant_plan.h"
 
 namespace llmrt {
 
+struct LoadOptions {
+    std::optional<QuantOptions> quantize;      // quantize matrices while loading
+    ComputeDtype compute = ComputeDtype::Auto;  // for matrices already quantized in the file
+    int n_threads = 0;
+};
+
+// One tensor as the model uses it, in the form an llmrt file stores.
+struct StoredTensor {
+    std::string name;
+    std::string type_name;  // "f32" or a quantized format name
+    std::vector<int64_t> shape;
+    const uint8_t *data = nullptr;
+    size_t nbytes = 0;
+};
+
 class WeightStore {
 public:
-    explicit WeightStore(const Checkpoint &checkpoint) : ckpt_(checkpoint) {}
+    WeightStore(const Checkpoint &checkpoint, const LoadOptions &options);
+    ~WeightStore();
 
     // A [rows, cols] matrix (PyTorch Linear layout: rows = out features).
     Matrix matrix(const std::string &name, int64_t rows, int64_t cols);
-    // A vector of n floats (norm weights, biases).
+    // A vector of n floats (norm weights, biases): always f32.
     const float *vector(const std::string &name, int64_t n);
     const float *optional_vector(const std::string &name, int64_t n);
     bool has(const std::string &name) const { return ckpt_.find(name) != nullptr; }
 
-    // Storage created by the model itself (synthetic models).
-    float *allocate(size_t n_floats);
-
     uint64_t n_params() const { return n_params_; }
     uint64_t weight_bytes() const { return weight_bytes_; }
+    // The type holding most of the parameters, e.g. "f32" or "int4_g32_sym_fp32".
+    const std::string &main_type() const { return main_type_; }
+    const std::vector<StoredTensor> &tensors() const { return tensors_; }
+    const LoadOptions &options() const { return options_; }
 
 private:
     const TensorView &checked(const std::string &name, const std::vector<int64_t> &shape) const;
     const float *as_f32(const TensorView &t);
+    const uint8_t *quantize(const TensorView &t, const WeightType &type, int64_t rows, int64_t cols);
+    void record(const std::string &name, const std::string &type, std::vector<int64_t> shape, const uint8_t *data,
+                size_t nbytes, uint64_t params);
+    void report_progress(const std::string &name);
+    ThreadPool &pool();
 
     const Checkpoint &ckpt_;
-    std::vector<AlignedBuffer<float>> owned_;
+    LoadOptions options_;
+    std::optional<QuantPlan> plan_;
+    std::unique_ptr<ThreadPool> pool_;
+    std::vector<AlignedBuffer<uint8_t>> owned_;
+    std::vector<StoredTensor> tensors_;
+    std::vector<std::pair<std::string, uint64_t>> params_by_type_;
+    std::string main_type_ = "f32";
     uint64_t n_params_ = 0;
     uint64_t weight_bytes_ = 0;
+    size_t n_matrices_expected_ = 0;
+    size_t n_matrices_done_ = 0;
 };
 
 }  // namespace llmrt

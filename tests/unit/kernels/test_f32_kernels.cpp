@@ -9,7 +9,7 @@
 namespace llmrt {
 namespace {
 
-using MatmulRowsFn = decltype(WeightType::matmul_rows);
+using MatmulRowsFn = void (*)(const Matrix &, const float *, int64_t, int64_t, float *, int64_t, int64_t, int64_t);
 
 struct Variant {
     const char *name;
@@ -86,14 +86,11 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, F32Kernel, ::testing::ValuesIn(kVariants),
 
 TEST(WeightTypeF32, Descriptor) {
     const WeightType &t = weight_type_f32();
-    EXPECT_STREQ(t.name, "f32");
+    EXPECT_EQ(t.name(), "f32");
+    EXPECT_EQ(t.format(), nullptr);
     EXPECT_EQ(t.row_bytes(0), 0u);
     EXPECT_EQ(t.row_bytes(33), 132u);
     EXPECT_EQ(&t, &weight_type_f32());
-    const MatmulRowsFn expected = selected_isa() == Isa::Avx512 ? &f32_matmul_rows_avx512
-                                  : selected_isa() == Isa::Avx2 ? &f32_matmul_rows_avx2
-                                                                : &f32_matmul_rows_scalar;
-    EXPECT_EQ(t.matmul_rows, expected);
 }
 
 TEST(WeightTypeF32, UnpackRowCopies) {

@@ -1,0 +1,73 @@
+#include "kernels/weight_types.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "kernels/cpu_features.h"
+#include "kernels/quant_families.h"
+
+namespace llmrt {
+namespace {
+
+// Auto means: int8 dot products where the CPU has VNNI, else bf16 where it has AVX512-BF16,
+// else f32. Families that cannot do the choice fall back themselves.
+ComputeDtype resolve(ComputeDtype compute) {
+    if (compute != ComputeDtype::Auto) return compute;
+    const CpuFeatures &f = cpu_features();
+    if (selected_isa() == Isa::Avx512 && f.avx512vnni) return ComputeDtype::Int8;
+    if (selected_isa() == Isa::Avx512 && f.avx512bf16) return ComputeDtype::BF16;
+    return ComputeDtype::F32;
+}
+
+bool is_integer(QuantKind k) { return k == QuantKind::Int8 || k == QuantKind::Int4; }
+
+// Types live for the process: matrices anywhere may point at them.
+class Registry {
+public:
+    const WeightType &get(const QuantFormat &format, ComputeDtype compute) {
+        const ComputeDtype resolved = resolve(compute);
+        const auto key = std::make_pair(quant_format_name(format), static_cast<int>(resolved));
+        std::lock_guard<std::mutex> lock(mutex_);
+        auto it = types_.find(key);
+        if (it == types_.end()) {
+            auto made = is_integer(format.kind) ? make_int_weight_type(format, resolved)
+                                                : make_lut_weight_type(format, resolved);
+            it = types_.emplace(key, std::move(made)).first;
+        }
+        return *it->second;
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::pair<std::string, int>, std::unique_ptr<WeightType>> types_;
+};
+
+Registry &registry() {
+    static Registry instance;
+    return instance;
+}
+
+}  // namespace
+
+const WeightType &weight_type_for(const QuantFormat &format, ComputeDtype compute) {
+    return registry().get(format, compute);
+}
+
+const WeightType *find_weight_type(const std::string &name, ComputeDtype compute) {
+    if (name == "f32") return &weight_type_f32();
+    const auto format = parse_quant_format(name);
+    return format ? &weight_type_for(*format, compute) : nullptr;
+}
+
+QuantFormat gguf_block_format(GgufBlockType type) {
+    QuantFormat f;
+    f.group_size = 32;
+    f.scale = ScaleDtype::F32;
+    f.kind = type == GgufBlockType::Q8_0 ? QuantKind::Int8 : QuantKind::Int4;
+    f.asym = type == GgufBlockType::Q4_1;
+    return f;
+}
+
+}  // namespace llmrt
