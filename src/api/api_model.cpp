@@ -1,5 +1,6 @@
 // Models and their tokenizers.
 #include "api/handles.h"
+#include "api/quant_options.h"
 
 using llmrt::guarded;
 using llmrt::require_arg;
@@ -12,16 +13,36 @@ void llmrt_model_params_init(llmrt_model_params *params) {
     params->struct_size = sizeof(llmrt_model_params);
     params->use_mmap = 1;
     params->n_threads = 0;
+    params->quantize = nullptr;
+    params->compute_dtype = "auto";
 }
+
+namespace {
+
+llmrt::LoadOptions to_load_options(const llmrt_model_params &p) {
+    llmrt::LoadOptions options;
+    options.n_threads = p.n_threads;
+    if (p.quantize) {
+        const llmrt_quant_params q = llmrt::read_params(p.quantize, llmrt_quant_params_init);
+        options.quantize = llmrt::to_quant_options(q);
+    }
+    const std::string compute = p.compute_dtype ? p.compute_dtype : "auto";
+    const auto parsed = llmrt::parse_compute_dtype(compute);
+    require_arg(parsed.has_value(), ("unknown compute_dtype '" + compute + "' (auto, fp32, bf16, int8)").c_str());
+    options.compute = *parsed;
+    return options;
+}
+
+}  // namespace
 
 llmrt_status llmrt_model_load(const char *path, const llmrt_model_params *params, llmrt_model **out) {
     return guarded([&] {
         require_arg(out != nullptr, "out is NULL");
         *out = nullptr;
         require_arg(path != nullptr && *path != '\0', "path is NULL or empty");
-        llmrt::read_params(params, llmrt_model_params_init);
+        const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init);
         auto model = std::make_unique<llmrt_model>();
-        model->impl = llmrt::load_model(path);
+        model->impl = llmrt::load_model(path, to_load_options(p));
         *out = model.release();
     });
 }
@@ -34,9 +55,7 @@ llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
         require_arg(shape_name != nullptr, "shape_name is NULL");
         const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init);
         auto model = std::make_unique<llmrt_model>();
-        llmrt::LoadOptions options;
-        options.n_threads = p.n_threads;
-        model->impl = llmrt::create_synthetic_model(shape_name, seed, options);
+        model->impl = llmrt::create_synthetic_model(shape_name, seed, to_load_options(p));
         *out = model.release();
     });
 }

@@ -18,6 +18,10 @@ public:
     const uint8_t *data() const { return data_; }
     size_t size() const { return size_; }
     const std::string &path() const { return path_; }
+    bool contains(const uint8_t *p) const { return p >= data_ && p < data_ + size_; }
+    // Drops the resident pages wholly inside [p, p + n): they are read again from the file if
+    // touched. Lets a quantizer stream through a model larger than what it keeps.
+    void release(const uint8_t *p, size_t n) const;
 
 private:
     std::string path_;

@@ -2,9 +2,13 @@
 
 #include <immintrin.h>
 
+#include <exception>
+
 namespace llmrt {
 namespace {
-constexpr int kSpinIterations = 1 << 16;
+// About 100 microseconds of pause instructions: longer than a typical gap between the
+// parallel sections of one token, far shorter than a scheduler time slice.
+constexpr int kSpinIterations = 1 << 14;
 }
 
 int ThreadPool::default_thread_count() {
@@ -41,18 +45,34 @@ void ThreadPool::run_raw(Task task, void *ctx) {
         generation_.fetch_add(1, std::memory_order_acq_rel);
     }
     wake_.notify_all();
-    task(ctx, 0, n_threads_);
-    while (pending_.load(std::memory_order_acquire) != 0) _mm_pause();
+    // Workers hold a pointer to the task: wait for them even if our share throws.
+    std::exception_ptr error;
+    try {
+        task(ctx, 0, n_threads_);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    wait_for_workers();
+    if (error) std::rethrow_exception(error);
+}
+
+void ThreadPool::wait_for_workers() {
+    // Spin first (the usual wait is microseconds), then yield so that a core shared with other
+    // processes is not burnt while a descheduled worker finishes.
+    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+        if (spins < kSpinIterations) {
+            _mm_pause();
+        } else {
+            std::this_thread::yield();
+        }
+    }
 }
 
 void ThreadPool::worker_loop(int ith) {
     uint64_t seen = 0;
     for (;;) {
-        int spins = 0;
-        while (generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations) {
+        for (int spins = 0; generation_.load(std::memory_order_acquire) == seen && spins < kSpinIterations; ++spins)
             _mm_pause();
-            ++spins;
-        }
         if (generation_.load(std::memory_order_acquire) == seen) {
             std::unique_lock<std::mutex> lock(mutex_);
             wake_.wait(lock, [&] { return generation_.load() != seen; });

@@ -23,7 +23,9 @@ public:
     int size() const { return n_threads_; }
 
     // fn(thread_index, n_threads) runs once on each thread. No allocation: fn is passed by
-    // reference for the duration of the call.
+    // reference for the duration of the call. One caller at a time (a pool belongs to one
+    // context). An exception from the caller's share is rethrown after the workers finish;
+    // fn must not throw on worker threads.
     template <class F>
     void run(F &&fn) {
         auto trampoline = [](void *ctx, int ith, int nth) { (*static_cast<F *>(ctx))(ith, nth); };
@@ -46,6 +48,7 @@ public:
 private:
     using Task = void (*)(void *, int, int);
     void run_raw(Task task, void *ctx);
+    void wait_for_workers();
     void worker_loop(int ith);
 
     int n_threads_;

@@ -109,6 +109,9 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
         for (int64_t r = r0; r < r1; ++r)
             type.pack_row(f32.data() + r * cols, cols, dst + static_cast<size_t>(r) * row_bytes);
     });
+    // The source is no longer needed: keep only the packed copy resident.
+    for (const auto &file : ckpt_.files)
+        if (file->contains(t.data)) file->release(t.data, t.nbytes);
     return dst;
 }
 

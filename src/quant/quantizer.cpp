@@ -1,0 +1,79 @@
+#include "quant/quantizer.h"
+
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "formats/llmrt_file.h"
+#include "models/model.h"
+
+namespace llmrt {
+namespace {
+
+// The share of the progress bar spent quantizing; the rest is writing the file.
+constexpr float kQuantizeShare = 0.8f;
+
+// The tokenizer files of an HF directory travel inside the llmrt file.
+void embed_tokenizer_files(const std::string &dir, std::map<std::string, std::string> &files) {
+    for (const char *name : {"tokenizer.model", "tokenizer.json", "tokenizer_config.json"}) {
+        const std::string path = dir + "/" + name;
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream content;
+        content << in.rdbuf();
+        require(in.good() || in.eof(), LLMRT_ERR_IO, "cannot read " + path);
+        files[name] = content.str();
+    }
+}
+
+nlohmann::json describe(const QuantOptions &o) {
+    return {{"algorithm", o.algorithm},
+            {"weight_dtype", quant_kind_name(o.format.kind)},
+            {"group_size", o.format.group_size},
+            {"asym", o.format.asym},
+            {"scale_dtype", o.format.scale == ScaleDtype::BF16 ? "bf16" : "fp32"},
+            {"compute_dtype", compute_dtype_name(o.compute)},
+            {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
+}
+
+}  // namespace
+
+void quantize_to_file(const std::string &input_path, const std::string &output_path, const QuantOptions &options) {
+    LoadOptions load;
+    load.quantize = options;
+    if (options.progress) {
+        load.quantize->progress = [&](float fraction, const std::string &tensor) {
+            return options.progress(fraction * kQuantizeShare, tensor);
+        };
+    }
+    const std::unique_ptr<Model> model = load_model(input_path, load);
+    const Checkpoint &ckpt = model->checkpoint;
+    require(!ckpt.packed_file, LLMRT_ERR_UNSUPPORTED,
+            input_path + " is already quantized: quantize the original checkpoint instead");
+
+    LlmrtFileContents contents = llmrt_file_contents_of(ckpt);
+    contents.tensors.clear();
+    for (const StoredTensor &t : model->weights->tensors()) {
+        LlmrtFileTensor out;
+        out.name = t.name;
+        out.dtype = t.type_name == "f32" ? DType::F32 : DType::Packed;
+        if (out.dtype == DType::Packed) out.packed_type = t.type_name;
+        out.shape = t.shape;
+        out.data = t.data;
+        out.nbytes = t.nbytes;
+        contents.tensors.push_back(std::move(out));
+    }
+    if (ckpt.source == Checkpoint::Source::HuggingFace) embed_tokenizer_files(ckpt.path, contents.embedded_files);
+    contents.quantization_info = describe(options);
+    if (options.progress) {
+        contents.progress = [&](size_t written, size_t total) {
+            const float share = total ? static_cast<float>(written) / static_cast<float>(total) : 1.0f;
+            return options.progress(kQuantizeShare + (1.0f - kQuantizeShare) * share, "writing " + output_path);
+        };
+    }
+    write_llmrt_file(output_path, contents);
+}
+
+}  // namespace llmrt
