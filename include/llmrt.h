@@ -255,9 +255,11 @@ LLMRT_API void llmrt_sampler_reset(llmrt_sampler *sampler);
 /* Generation                                                                                     */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Receives each piece of text as it is produced. piece holds len bytes (not NUL-terminated) that
- * never end inside a UTF-8 character; token is the id that completed it. Return non-zero to stop:
- * llmrt_generate then returns LLMRT_CANCELLED. */
+/* Receives each piece of text as it is produced: called once per generated token, with the id in
+ * token, and piece holding len bytes (not NUL-terminated, possibly 0) that never end inside a UTF-8
+ * character. Text held back until then (a partial stop string, an unfinished character) may come
+ * in one last call with token -1. Return non-zero to stop: llmrt_generate then returns
+ * LLMRT_CANCELLED. */
 typedef int32_t (*llmrt_token_callback)(const char *piece, size_t len, int32_t token,
                                         void *user_data);
 
@@ -290,6 +292,10 @@ LLMRT_API llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *s
 LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t *len,
                                            llmrt_token *token);
 LLMRT_API void llmrt_generate_end(llmrt_context *ctx);
+
+/* Why the last generation on ctx ended: "length" (max_new_tokens), "eos", "stop_string",
+ * "context_full", "cancelled", or "" while none has ended. Static string. */
+LLMRT_API const char *llmrt_generate_stop_reason(const llmrt_context *ctx);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@ llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
 void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const llmrt_generate_params *params) {
     require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
     ctx->generation.reset();
+    ctx->stop_reason = "";
     ctx->impl->clear_cancel();
     const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init);
     ctx->generation = std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, to_options(p));
@@ -57,6 +58,7 @@ llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t 
         llmrt::GeneratedPiece out;
         if (!ctx->generation->next(out)) {
             ctx->piece.clear();
+            ctx->stop_reason = ctx->generation->stop_reason();
             status = LLMRT_END_OF_GENERATION;
         } else {
             ctx->piece = std::move(out.text);
@@ -65,6 +67,7 @@ llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t 
         *len = ctx->piece.size();
         if (token) *token = out.token;
     });
+    if (guard_status == LLMRT_CANCELLED && ctx) ctx->stop_reason = "cancelled";
     return guard_status != LLMRT_OK ? guard_status : status;
 }
 
@@ -72,9 +75,11 @@ void llmrt_generate_end(llmrt_context *ctx) {
     if (ctx) ctx->generation.reset();
 }
 
+const char *llmrt_generate_stop_reason(const llmrt_context *ctx) { return ctx ? ctx->stop_reason : ""; }
+
 llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
                             const llmrt_generate_params *params, llmrt_token_callback callback, void *user_data) {
-    return guarded([&] {
+    const llmrt_status status = guarded([&] {
         begin(ctx, sampler, prompt, params);
         // The generation state must not outlive this call, whatever happens.
         struct EndOnExit {
@@ -87,7 +92,10 @@ llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const ch
                 callback(out.text.data(), out.text.size(), out.token, user_data) != 0)
                 llmrt::fail(LLMRT_CANCELLED, "generation was cancelled by the callback");
         }
+        ctx->stop_reason = ctx->generation->stop_reason();
     });
+    if (status == LLMRT_CANCELLED) ctx->stop_reason = "cancelled";
+    return status;
 }
 
 }  // extern "C"

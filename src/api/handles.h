@@ -23,6 +23,7 @@ struct llmrt_context {
     std::unique_ptr<llmrt::Context> impl;
     std::unique_ptr<llmrt::Generation> generation;  // the pull-style generation, if any
     std::string piece;                              // the last piece llmrt_generate_next returned
+    const char *stop_reason = "";                   // why the last generation ended
 };
 
 struct llmrt_sampler {

@@ -186,6 +186,7 @@ TEST(Api, GenerateStreamsReferenceGreedyText) {
     ASSERT_EQ(llmrt_generate(ctx.get(), s.get(), "Once upon a time", &gp, collect, &c), LLMRT_OK) << llmrt_last_error();
     EXPECT_EQ(c.text, ref["prompts"][0]["greedy_text"].get<std::string>());
     EXPECT_EQ(c.calls, 32);
+    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");
 }
 
 TEST(Api, CallbackCancels) {
@@ -197,6 +198,7 @@ TEST(Api, CallbackCancels) {
     c.stop_after = 5;
     EXPECT_EQ(llmrt_generate(ctx.get(), s.get(), "Once upon a time", nullptr, collect, &c), LLMRT_CANCELLED);
     EXPECT_EQ(c.calls, 5);
+    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "cancelled");
 }
 
 TEST(Api, CancelFromAnotherThreadStopsGeneration) {
@@ -235,6 +237,7 @@ TEST(Api, StopStringEndsGenerationAndIsNotEmitted) {
     Collected c;
     ASSERT_EQ(llmrt_generate(ctx.get(), s.get(), "Once upon a time", &gp, collect, &c), LLMRT_OK);
     EXPECT_EQ(c.text, ", there was a little girl named ");
+    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "stop_string");
 }
 
 TEST(Api, PullGenerationEqualsCallbackGeneration) {
@@ -264,6 +267,7 @@ TEST(Api, PullGenerationEqualsCallbackGeneration) {
     llmrt_status st;
     while ((st = llmrt_generate_next(ctx.get(), &piece, &len, &tok)) == LLMRT_OK) pulled.append(piece, len);
     EXPECT_EQ(st, LLMRT_END_OF_GENERATION);
+    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");
     llmrt_generate_end(ctx.get());
     EXPECT_EQ(pulled, c.text);
     EXPECT_FALSE(c.text.empty());

@@ -60,6 +60,10 @@ struct Case {
     const char *compute;
 };
 
+void PrintTo(const Case &c, std::ostream *os) {
+    *os << c.dtype << " g" << c.group << (c.asym ? " asym " : " sym ") << c.scale << " " << c.compute;
+}
+
 class QuantizedFile : public ::testing::TestWithParam<Case> {};
 
 // A saved and reloaded quantized model computes exactly what the in-memory one does.
