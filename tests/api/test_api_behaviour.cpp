@@ -42,6 +42,22 @@ TEST(Api, ErrorMessageIsPerThread) {
     EXPECT_STRNE(llmrt_last_error(), "");
 }
 
+TEST(Api, LogCallbackReceivesMessagesAtTheChosenLevel) {
+    std::vector<std::string> messages;
+    llmrt_set_log_callback(
+        [](int32_t level, const char *message, void *user_data) {
+            if (level == LLMRT_LOG_INFO) static_cast<std::vector<std::string> *>(user_data)->emplace_back(message);
+        },
+        &messages);
+    llmrt_set_log_level(LLMRT_LOG_INFO);
+    { auto m = test::load(kModel); }
+    llmrt_set_log_level(LLMRT_LOG_WARN);
+    { auto m = test::load(kModel); }
+    llmrt_set_log_callback(nullptr, nullptr);
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_NE(messages[0].find("stories260K.gguf"), std::string::npos) << messages[0];
+}
+
 TEST(Api, Introspection) {
     auto m = test::load(kModel);
     ASSERT_TRUE(m);
