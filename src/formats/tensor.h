@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/float16.h"
+
 namespace llmrt {
 
 // Storage types a file may hold. Block types (Q8_0, Q4_0, Q4_1) pack 32 values per block.
@@ -54,9 +56,5 @@ std::string shape_to_string(const std::vector<int64_t> &shape);
 
 // IEEE half and bfloat16 <-> float. Exact for subnormals, infinities and NaN; the float -> half
 // and float -> bfloat16 directions round to nearest even.
-float f16_to_f32(uint16_t h);
-float bf16_to_f32(uint16_t h);
-uint16_t f32_to_f16(float f);
-uint16_t f32_to_bf16(float f);
 
 }  // namespace llmrt
