@@ -64,6 +64,16 @@ extern "C" SWIGEXPORT const char *SWIGSTDCALL llmrt_csharp_api_version_problem()
   $2 = 0;
 %}
 
+// ---- the quantizer's progress callback, the same way ----
+%typemap(ctype) (llmrt_progress_callback progress, void *user_data) "llmrt_progress_callback"
+%typemap(imtype) (llmrt_progress_callback progress, void *user_data) "NativeProgressCallback"
+%typemap(cstype) (llmrt_progress_callback progress, void *user_data) "NativeProgressCallback"
+%typemap(csin) (llmrt_progress_callback progress, void *user_data) "$csinput"
+%typemap(in) (llmrt_progress_callback progress, void *user_data) %{
+  $1 = $input;
+  $2 = 0;
+%}
+
 // ---- idioms: PascalCase names, properties, Generate/Stream over internal primitives ----
 %define LLMRT_SWIG_NAMING
 %rename("%(camelcase)s", %$isfunction) "";
@@ -75,6 +85,27 @@ extern "C" SWIGEXPORT const char *SWIGSTDCALL llmrt_csharp_api_version_problem()
 %csmethodmodifiers llmrt_swig::Context::generate_begin "internal";
 %csmethodmodifiers llmrt_swig::Context::generate_next "internal";
 %csmethodmodifiers llmrt_swig::Context::generate_end "internal";
+
+%rename(QuantizeNative) llmrt_swig::Quantizer::quantize;
+%csmethodmodifiers llmrt_swig::Quantizer::quantize "internal";
+
+%typemap(cscode) llmrt_swig::Quantizer %{
+  /// <summary>
+  /// Writes outputPath, the quantized form of inputPath (atomically: a failed or cancelled run
+  /// leaves no partial file). progress, if given, is called as tensors are processed; returning
+  /// true cancels (CancelledException), and an exception it throws cancels and is rethrown here.
+  /// </summary>
+  public void Quantize(string inputPath, string outputPath, ProgressListener progress = null) {
+    var trampoline = new ProgressTrampoline(progress);
+    try {
+      QuantizeNative(inputPath, outputPath, progress == null ? null : trampoline.Callback);
+    } catch (CancelledException) when (trampoline.Failure != null) {
+      trampoline.Failure.Throw();
+    } finally {
+      global::System.GC.KeepAlive(trampoline);
+    }
+  }
+%}
 
 %typemap(cscode) llmrt_swig::Context %{
   /// <summary>

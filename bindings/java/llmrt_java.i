@@ -133,6 +133,52 @@ static int32_t llmrt_java_on_token(const char *piece, size_t len, int32_t token,
   }
 }
 
+// ---- the quantizer's progress callback: a ProgressListener, through a JNI trampoline ----
+%{
+struct llmrt_java_progress {
+  JavaVM *vm;
+  JNIEnv *jenv;        // of the thread that called quantize
+  jobject sink;        // an org.llmrt.ProgressSink wrapping the user's ProgressListener
+  jmethodID on_progress; // boolean onProgress(float fraction, byte[] tensorName)
+};
+
+static int32_t llmrt_java_on_progress(float fraction, const char *tensor_name, void *user_data) {
+  llmrt_java_progress *listener = static_cast<llmrt_java_progress *>(user_data);
+  // A JNIEnv belongs to one thread. Should the library ever report from a worker thread, skip
+  // the report rather than call Java with the wrong JNIEnv.
+  JNIEnv *jenv = 0;
+  if (listener->vm->GetEnv((void **)&jenv, JNI_VERSION_1_6) != JNI_OK || jenv != listener->jenv) return 0;
+  if (jenv->ExceptionCheck()) return 1;
+  jsize n = tensor_name ? (jsize)strlen(tensor_name) : 0;
+  jbyteArray name = jenv->NewByteArray(n);
+  if (!name) return 1;
+  if (n > 0) jenv->SetByteArrayRegion(name, 0, n, (const jbyte *)tensor_name);
+  jboolean stop = jenv->CallBooleanMethod(listener->sink, listener->on_progress, (jfloat)fraction, name);
+  jenv->DeleteLocalRef(name);
+  if (jenv->ExceptionCheck()) return 1;
+  return stop ? 1 : 0;
+}
+%}
+
+%typemap(jni) (llmrt_progress_callback progress, void *user_data) "jobject"
+%typemap(jtype) (llmrt_progress_callback progress, void *user_data) "ProgressSink"
+%typemap(jstype) (llmrt_progress_callback progress, void *user_data) "ProgressListener"
+%typemap(javain) (llmrt_progress_callback progress, void *user_data)
+  "$javainput == null ? null : new ProgressSink($javainput)"
+%typemap(in) (llmrt_progress_callback progress, void *user_data) (llmrt_java_progress listener) {
+  $1 = 0;
+  $2 = 0;
+  if ($input) {
+    if (jenv->GetJavaVM(&listener.vm) != 0) return $null;
+    listener.jenv = jenv;
+    listener.sink = $input;
+    listener.on_progress = jenv->GetMethodID(jenv->GetObjectClass($input), "onProgress", "(F[B)Z");
+    if (!listener.on_progress) return $null;  // NoSuchMethodError is pending
+    $1 = llmrt_java_on_progress;
+    $2 = &listener;
+  }
+}
+
 // ---- seeds: Java has no unsigned long; -1 (all bits set) means "pick one from the clock" ----
 %apply int64_t { uint64_t seed };
 
@@ -155,6 +201,22 @@ static int32_t llmrt_java_on_token(const char *piece, size_t len, int32_t token,
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::Model)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::Sampler)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::GenerateOptions)
+LLMRT_JAVA_CLOSEABLE(llmrt_swig::ModelParams)
+LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
+
+%typemap(javainterfaces) llmrt_swig::Quantizer "AutoCloseable"
+%typemap(javacode) llmrt_swig::Quantizer %{
+  /** Frees the native object now (the garbage collector would, eventually). Safe to call twice. */
+  @Override
+  public void close() {
+    delete();
+  }
+
+  /** Quantizes without progress reports. */
+  public void quantize(String inputPath, String outputPath) {
+    quantize(inputPath, outputPath, null);
+  }
+%}
 
 %typemap(javainterfaces) llmrt_swig::Context "AutoCloseable"
 %typemap(javacode) llmrt_swig::Context %{

@@ -34,24 +34,23 @@ LLMRT_SWIG_NAMING
 // A closed object (close() / Dispose()) has a null pointer: refuse it with a clear message
 // instead of crashing.
 %typemap(check, canthrow=1) llmrt_swig::Model *self, llmrt_swig::Context *self, llmrt_swig::Sampler *self,
-                            llmrt_swig::GenerateOptions *self %{
+                            llmrt_swig::GenerateOptions *self, llmrt_swig::ModelParams *self,
+                            llmrt_swig::QuantizeOptions *self, llmrt_swig::Quantizer *self,
+                            llmrt_context_params *self, llmrt_sampler_params *self %{
   if (!$1) {
     LLMRT_SWIG_RAISE(LLMRT_ERR_INVALID_ARGUMENT, "this object has been closed");
     return $null;
   }
 %}
 
-// ---- parameter structs: the library fills in the defaults; struct_size stays hidden ----
+// ---- parameter structs with plain numbers only: the library fills in the defaults, struct_size
+// stays hidden. (ModelParams, QuantizeOptions and GenerateOptions hold strings, so they are
+// classes in llmrt_swig.h that own them.) ----
 
-%rename(ModelParams) llmrt_model_params;
 %rename(ContextParams) llmrt_context_params;
 %rename(SamplerParams) llmrt_sampler_params;
 
 // Only the fields declared here are exposed; the real definitions come from llmrt.h.
-struct llmrt_model_params {
-  int32_t use_mmap;   // 1 (default): map weights from the file where the layout allows
-  int32_t n_threads;  // threads for load-time work; 0 = all cores
-};
 struct llmrt_context_params {
   int32_t n_ctx;      // context window in tokens; 0 = the model's training length (capped at 4096)
   int32_t n_batch;    // most tokens evaluated in one prefill step (default 512)
@@ -67,16 +66,20 @@ struct llmrt_sampler_params {
   int32_t repetition_last_n;// default 64
   uint64_t seed;            // default: all bits set = pick one from the clock
 };
-%extend llmrt_model_params {
-  llmrt_model_params() { llmrt_model_params *p = new llmrt_model_params; llmrt_model_params_init(p); return p; }
-  ~llmrt_model_params() { delete $self; }
-}
 %extend llmrt_context_params {
-  llmrt_context_params() { llmrt_context_params *p = new llmrt_context_params; llmrt_context_params_init(p); return p; }
+  llmrt_context_params() {
+    llmrt_context_params *p = new llmrt_context_params;
+    llmrt_swig::init_params(p, llmrt_context_params_init);
+    return p;
+  }
   ~llmrt_context_params() { delete $self; }
 }
 %extend llmrt_sampler_params {
-  llmrt_sampler_params() { llmrt_sampler_params *p = new llmrt_sampler_params; llmrt_sampler_params_init(p); return p; }
+  llmrt_sampler_params() {
+    llmrt_sampler_params *p = new llmrt_sampler_params;
+    llmrt_swig::init_params(p, llmrt_sampler_params_init);
+    return p;
+  }
   ~llmrt_sampler_params() { delete $self; }
 }
 
@@ -97,6 +100,16 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Context, int, context_length, get_context_length);
 %attribute(llmrt_swig::Context, int, past_length, get_past_length);
 %attribute(llmrt_swig::Context, int, last_token, get_last_token);
+%attribute(llmrt_swig::ModelParams, bool, use_mmap, get_use_mmap, set_use_mmap);
+%attribute(llmrt_swig::ModelParams, int, n_threads, get_n_threads, set_n_threads);
+%attribute(llmrt_swig::ModelParams, const char *, compute_dtype, get_compute_dtype, set_compute_dtype);
+%attribute(llmrt_swig::QuantizeOptions, const char *, weight_dtype, get_weight_dtype, set_weight_dtype);
+%attribute(llmrt_swig::QuantizeOptions, const char *, algorithm, get_algorithm, set_algorithm);
+%attribute(llmrt_swig::QuantizeOptions, int, group_size, get_group_size, set_group_size);
+%attribute(llmrt_swig::QuantizeOptions, bool, asym, get_asym, set_asym);
+%attribute(llmrt_swig::QuantizeOptions, const char *, scale_dtype, get_scale_dtype, set_scale_dtype);
+%attribute(llmrt_swig::QuantizeOptions, const char *, compute_dtype, get_compute_dtype, set_compute_dtype);
+%attribute(llmrt_swig::QuantizeOptions, const char *, tensor_overrides, get_tensor_overrides, set_tensor_overrides);
 %attribute(llmrt_swig::GenerateOptions, int, max_new_tokens, get_max_new_tokens, set_max_new_tokens);
 %attribute(llmrt_swig::GenerateOptions, int, min_new_tokens, get_min_new_tokens, set_min_new_tokens);
 %attribute(llmrt_swig::GenerateOptions, bool, stop_at_eos, get_stop_at_eos, set_stop_at_eos);
@@ -107,5 +120,7 @@ struct llmrt_sampler_params {
 %ignore llmrt_swig::check;
 %ignore llmrt_swig::require;
 %ignore llmrt_swig::api_version_problem;
+%ignore llmrt_swig::init_params;
+%ignore llmrt_swig::OptionalString;
 
 %include "llmrt_swig.h"

@@ -6,12 +6,21 @@
 // no close() order (or forgotten close()) in Java or C# can free a model under a live context.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "llmrt.h"
+
+// The quantizer comes later than the rest of the library (issue 3): weak references let these
+// bindings load with a library that lacks it, and report that clearly instead of failing to load.
+#pragma weak llmrt_quant_params_init
+#pragma weak llmrt_quantizer_create
+#pragma weak llmrt_quantizer_free
+#pragma weak llmrt_quantize
 
 namespace llmrt_swig {
 
@@ -34,10 +43,134 @@ inline void require(bool ok, const char *message) {
     if (!ok) throw Error{LLMRT_ERR_INVALID_ARGUMENT, message};
 }
 
+// Fills *params with the library's defaults. The library may be newer than the header these
+// bindings were compiled with, and its init writes its own struct, which may have grown at the
+// end: let it write into a scratch buffer, keep the fields known here, and say so in struct_size.
+template <class T>
+void init_params(T *params, void (*init)(T *)) {
+    alignas(std::max_align_t) unsigned char scratch[1024] = {};
+    static_assert(sizeof(T) <= sizeof(scratch), "scratch buffer too small");
+    init(reinterpret_cast<T *>(scratch));
+    std::memcpy(static_cast<void *>(params), scratch, sizeof(T));
+    if (params->struct_size > sizeof(T)) params->struct_size = sizeof(T);
+}
+
+// Whether the loaded library implements quantization (Quantizer, ModelParams::set_quantize).
+inline bool has_quantizer() {
+    return llmrt_quant_params_init && llmrt_quantizer_create && llmrt_quantizer_free && llmrt_quantize;
+}
+
+// A nullable string setting: null means "the library's default".
+class OptionalString {
+public:
+    void set(const char *value) {
+        present_ = value != nullptr;
+        value_ = value ? value : "";
+    }
+    const char *get() const { return present_ ? value_.c_str() : nullptr; }
+
+private:
+    bool present_ = false;
+    std::string value_;
+};
+
+// Settings for quantizing, in a file (Quantizer) or while loading (ModelParams::set_quantize).
+class QuantizeOptions {
+public:
+    QuantizeOptions() {
+        require_quantizer();
+        init_params(&params_, llmrt_quant_params_init);
+        weight_dtype_.set(params_.weight_dtype);
+        algorithm_.set(params_.algorithm);
+        scale_dtype_.set(params_.scale_dtype);
+        compute_dtype_.set(params_.compute_dtype);
+        tensor_overrides_.set(params_.tensor_overrides);
+    }
+
+    // "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"
+    const char *get_weight_dtype() const { return weight_dtype_.get(); }
+    void set_weight_dtype(const char *v) { weight_dtype_.set(v); }
+    const char *get_algorithm() const { return algorithm_.get(); }  // "rtn"
+    void set_algorithm(const char *v) { algorithm_.set(v); }
+    int get_group_size() const { return params_.group_size; }  // 32, 64, 128 or -1 (per channel)
+    void set_group_size(int n) { params_.group_size = n; }
+    bool get_asym() const { return params_.asym != 0; }
+    void set_asym(bool on) { params_.asym = on ? 1 : 0; }
+    const char *get_scale_dtype() const { return scale_dtype_.get(); }  // "fp32", "bf16"
+    void set_scale_dtype(const char *v) { scale_dtype_.set(v); }
+    const char *get_compute_dtype() const { return compute_dtype_.get(); }  // "auto", "fp32", "bf16", "int8"
+    void set_compute_dtype(const char *v) { compute_dtype_.set(v); }
+    // "pattern=dtype;..."; null keeps embeddings and output head in int8, "" quantizes everything.
+    const char *get_tensor_overrides() const { return tensor_overrides_.get(); }
+    void set_tensor_overrides(const char *v) { tensor_overrides_.set(v); }
+
+#ifndef SWIG
+    // The C struct, pointing into this object: valid while it is alive and unchanged.
+    llmrt_quant_params c_params() const {
+        llmrt_quant_params p = params_;
+        p.weight_dtype = weight_dtype_.get();
+        p.algorithm = algorithm_.get();
+        p.scale_dtype = scale_dtype_.get();
+        p.compute_dtype = compute_dtype_.get();
+        p.tensor_overrides = tensor_overrides_.get();
+        return p;
+    }
+
+    static void require_quantizer() {
+        if (!has_quantizer()) throw Error{LLMRT_ERR_UNSUPPORTED, "this libllmrt does not implement quantization yet"};
+    }
+
+private:
+    llmrt_quant_params params_;
+    OptionalString weight_dtype_, algorithm_, scale_dtype_, compute_dtype_, tensor_overrides_;
+#endif
+};
+
+// Settings for loading a model.
+class ModelParams {
+public:
+    ModelParams() {
+        init_params(&params_, llmrt_model_params_init);
+        compute_dtype_.set(params_.compute_dtype);
+    }
+
+    bool get_use_mmap() const { return params_.use_mmap != 0; }
+    void set_use_mmap(bool on) { params_.use_mmap = on ? 1 : 0; }
+    int get_n_threads() const { return params_.n_threads; }  // load-time work; 0 = all cores
+    void set_n_threads(int n) { params_.n_threads = n; }
+    // For weights stored quantized in the file: "auto", "fp32", "bf16", "int8".
+    const char *get_compute_dtype() const { return compute_dtype_.get(); }
+    void set_compute_dtype(const char *v) { compute_dtype_.set(v); }
+    // Quantize the weights in memory while loading (a copy is kept); null to not.
+    void set_quantize(const QuantizeOptions *options) {
+        quantize_.reset(options ? new QuantizeOptions(*options) : nullptr);
+    }
+
+#ifndef SWIG
+    // The C struct, pointing into this object and *quant: valid while both are alive and unchanged.
+    const llmrt_model_params *c_params(llmrt_quant_params *quant) const {
+        c_params_ = params_;
+        c_params_.compute_dtype = compute_dtype_.get();
+        c_params_.quantize = nullptr;
+        if (quantize_) {
+            *quant = quantize_->c_params();
+            c_params_.quantize = quant;
+        }
+        return &c_params_;
+    }
+
+private:
+    llmrt_model_params params_;
+    mutable llmrt_model_params c_params_;
+    OptionalString compute_dtype_;
+    std::shared_ptr<QuantizeOptions> quantize_;
+#endif
+};
+
 // Settings for llmrt_generate; owns the stop strings the C struct points to.
 class GenerateOptions {
 public:
-    GenerateOptions() { llmrt_generate_params_init(&params_); }
+    GenerateOptions() { init_params(&params_, llmrt_generate_params_init); }
 
     int get_max_new_tokens() const { return params_.max_new_tokens; }
     void set_max_new_tokens(int n) { params_.max_new_tokens = n; }
@@ -93,11 +226,12 @@ public:
 class Model {
 public:
     // Loads a GGUF file, an llmrt file or a Hugging Face directory. Every error names the path.
-    explicit Model(const char *path, const llmrt_model_params *params = nullptr) {
+    explicit Model(const char *path, const ModelParams *params = nullptr) {
         require(path != nullptr, "path is null");
         llmrt_model *out = nullptr;
+        llmrt_quant_params quant;
         try {
-            check(llmrt_model_load(path, params, &out));
+            check(llmrt_model_load(path, params ? params->c_params(&quant) : nullptr, &out));
         } catch (Error &e) {
             if (e.message.find(path) == std::string::npos) e.message = std::string(path) + ": " + e.message;
             throw;
@@ -105,10 +239,12 @@ public:
         handle_.reset(out, llmrt_model_free);
     }
     // A model with random weights and a known shape ("stories260k", "tinyllama-1.1b", "llama-7b").
-    static Model *synthetic(const char *shape, int64_t seed, const llmrt_model_params *params = nullptr) {
+    static Model *synthetic(const char *shape, int64_t seed, const ModelParams *params = nullptr) {
         require(shape != nullptr, "shape is null");
         llmrt_model *out = nullptr;
-        check(llmrt_model_create_synthetic(shape, static_cast<uint64_t>(seed), params, &out));
+        llmrt_quant_params quant;
+        check(llmrt_model_create_synthetic(shape, static_cast<uint64_t>(seed), params ? params->c_params(&quant) : nullptr,
+                                           &out));
         return new Model(std::shared_ptr<llmrt_model>(out, llmrt_model_free));
     }
 
@@ -253,6 +389,48 @@ private:
     std::shared_ptr<llmrt_context> handle_;
     int vocab_size_ = 0;
     int last_token_ = -1;
+#endif
+};
+
+// Quantizes checkpoints (Hugging Face directory, GGUF or llmrt file) into llmrt files.
+class Quantizer {
+public:
+    // options may be null for the library's defaults (int4, group size 32, ...).
+    explicit Quantizer(const QuantizeOptions *options = nullptr) {
+        QuantizeOptions::require_quantizer();
+        llmrt_quant_params params = options ? options->c_params() : QuantizeOptions().c_params();
+        // The library keeps the callback for the quantizer's lifetime; it forwards to whatever
+        // progress callback the current quantize() call was given.
+        params.progress = &Quantizer::on_progress;
+        params.progress_user_data = this;
+        llmrt_quantizer *out = nullptr;
+        check(llmrt_quantizer_create(&params, &out));
+        handle_.reset(out, llmrt_quantizer_free);
+    }
+
+    // Writes output_path, the quantized form of input_path. Each language maps (progress,
+    // user_data) to its listener or delegate, whose non-zero return cancels.
+    void quantize(const char *input_path, const char *output_path, llmrt_progress_callback progress,
+                  void *user_data) {
+        require(input_path != nullptr && output_path != nullptr, "input_path and output_path must not be null");
+        progress_ = progress;
+        progress_user_data_ = user_data;
+        llmrt_status status = llmrt_quantize(handle_.get(), input_path, output_path);
+        progress_ = nullptr;
+        progress_user_data_ = nullptr;
+        check(status);
+    }
+
+#ifndef SWIG
+private:
+    static int32_t on_progress(float fraction, const char *tensor_name, void *self) {
+        Quantizer *q = static_cast<Quantizer *>(self);
+        return q->progress_ ? q->progress_(fraction, tensor_name, q->progress_user_data_) : 0;
+    }
+
+    std::shared_ptr<llmrt_quantizer> handle_;
+    llmrt_progress_callback progress_ = nullptr;
+    void *progress_user_data_ = nullptr;
 #endif
 };
 

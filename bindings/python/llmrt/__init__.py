@@ -19,6 +19,7 @@ from .errors import (BufferTooSmallError, CancelledError, ContextFullError, File
                      InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
 from .generation import TokenStream
 from .model import Model
+from .quantizer import Quantizer
 from .sampler import Sampler
 
 __version__ = "0.1.0"
@@ -31,6 +32,11 @@ _log_callback = None  # the ctypes callback must stay referenced while the libra
 def library_version() -> str:
     """The native library's version string, e.g. "0.1.0"."""
     return _native.lib.llmrt_version_string().decode()
+
+
+def has_quantizer() -> bool:
+    """Whether the loaded library implements quantization (Quantizer, Model.load(quantize=...))."""
+    return _native.has_function("llmrt_quantizer_create")
 
 
 def library_path() -> str:
@@ -66,6 +72,6 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 __all__ = [
     "API_VERSION", "BufferTooSmallError", "CancelledError", "Context", "ContextFullError", "FileError",
     "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
-    "OutOfMemoryError", "Sampler", "TokenStream", "UnsupportedError", "LOG_DEBUG", "LOG_INFO", "LOG_WARN",
-    "LOG_ERROR", "library_path", "library_version", "set_log_callback", "set_log_level",
+    "OutOfMemoryError", "Quantizer", "Sampler", "TokenStream", "UnsupportedError", "LOG_DEBUG", "LOG_INFO", "LOG_WARN",
+    "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback", "set_log_level",
 ]

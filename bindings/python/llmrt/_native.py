@@ -9,7 +9,7 @@ import ctypes.util
 import os
 from ctypes import POINTER, Structure, c_char, c_char_p, c_float, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import List
+from typing import List, Type, TypeVar
 
 # The LLMRT_API_VERSION this package was written against. The structs below follow that ABI, so
 # any other version is refused at import rather than risking memory corruption later.
@@ -67,8 +67,19 @@ def _load() -> ctypes.CDLL:
 lib = _load()
 
 
+PROGRESS_CALLBACK = ctypes.CFUNCTYPE(c_int32, c_float, c_char_p, c_void_p)
+
+
+class QuantParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("weight_dtype", c_char_p), ("algorithm", c_char_p),
+                ("group_size", c_int32), ("asym", c_int32), ("scale_dtype", c_char_p),
+                ("compute_dtype", c_char_p), ("tensor_overrides", c_char_p),
+                ("progress", PROGRESS_CALLBACK), ("progress_user_data", c_void_p)]
+
+
 class ModelParams(Structure):
-    _fields_ = [("struct_size", c_uint32), ("use_mmap", c_int32), ("n_threads", c_int32)]
+    _fields_ = [("struct_size", c_uint32), ("use_mmap", c_int32), ("n_threads", c_int32),
+                ("quantize", POINTER(QuantParams)), ("compute_dtype", c_char_p)]
 
 
 class ContextParams(Structure):
@@ -107,7 +118,8 @@ _PROTOTYPES = {
     "llmrt_version_string": (c_char_p, []),
     "llmrt_set_log_callback": (None, [LOG_CALLBACK, c_void_p]),
     "llmrt_set_log_level": (None, [c_int32]),
-    "llmrt_model_params_init": (None, [POINTER(ModelParams)]),
+    # The *_params_init functions take a scratch buffer: see new_params().
+    "llmrt_model_params_init": (None, [c_void_p]),
     "llmrt_model_load": (_status, [c_char_p, POINTER(ModelParams), _p_handle]),
     "llmrt_model_create_synthetic": (_status, [c_char_p, c_uint64, POINTER(ModelParams), _p_handle]),
     "llmrt_model_free": (None, [_handle]),
@@ -124,7 +136,7 @@ _PROTOTYPES = {
     "llmrt_tokenize": (_status, [_handle, c_char_p, c_int32, _p_int32, c_int32, _p_int32]),
     "llmrt_token_to_piece": (_status, [_handle, c_int32, POINTER(c_char), c_int32, _p_int32]),
     "llmrt_detokenize": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_int32, _p_int32]),
-    "llmrt_context_params_init": (None, [POINTER(ContextParams)]),
+    "llmrt_context_params_init": (None, [c_void_p]),
     "llmrt_context_create": (_status, [_handle, POINTER(ContextParams), _p_handle]),
     "llmrt_context_free": (None, [_handle]),
     "llmrt_context_n_ctx": (c_int32, [_handle]),
@@ -134,26 +146,36 @@ _PROTOTYPES = {
     "llmrt_get_logits_ith": (_p_float, [_handle, c_int32]),
     "llmrt_context_reset": (None, [_handle]),
     "llmrt_context_cancel": (None, [_handle]),
-    "llmrt_sampler_params_init": (None, [POINTER(SamplerParams)]),
+    "llmrt_sampler_params_init": (None, [c_void_p]),
     "llmrt_sampler_create": (_status, [POINTER(SamplerParams), _p_handle]),
     "llmrt_sampler_free": (None, [_handle]),
     "llmrt_sampler_sample": (_status, [_handle, _p_float, c_int32, _p_int32]),
     "llmrt_sampler_reset": (None, [_handle]),
-    "llmrt_generate_params_init": (None, [POINTER(GenerateParams)]),
+    "llmrt_generate_params_init": (None, [c_void_p]),
     "llmrt_generate": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams), TOKEN_CALLBACK, c_void_p]),
     "llmrt_generate_begin": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams)]),
     "llmrt_generate_next": (_status, [_handle, POINTER(POINTER(c_char)), POINTER(c_size_t), _p_int32]),
     "llmrt_generate_end": (None, [_handle]),
 }
 
+# Declared in llmrt.h but implemented later than the rest (issue 3): the package works without
+# them, and Quantizer reports UnsupportedError until the library has them.
+_OPTIONAL_PROTOTYPES = {
+    "llmrt_quant_params_init": (None, [c_void_p]),
+    "llmrt_quantizer_create": (_status, [POINTER(QuantParams), _p_handle]),
+    "llmrt_quantizer_free": (None, [_handle]),
+    "llmrt_quantize": (_status, [_handle, c_char_p, c_char_p]),
+}
+
 
 def _declare() -> None:
     missing = []
-    for name, (restype, argtypes) in _PROTOTYPES.items():
+    for name, (restype, argtypes) in {**_PROTOTYPES, **_OPTIONAL_PROTOTYPES}.items():
         try:
             fn = getattr(lib, name)
         except AttributeError:
-            missing.append(name)
+            if name in _PROTOTYPES:
+                missing.append(name)
             continue
         fn.restype = restype
         fn.argtypes = argtypes
@@ -163,9 +185,13 @@ def _declare() -> None:
 
 
 def _check_version() -> None:
-    lib.llmrt_api_version.restype = c_uint32
-    lib.llmrt_api_version.argtypes = []
-    found = lib.llmrt_api_version()
+    try:
+        api_version = lib.llmrt_api_version
+    except AttributeError:
+        raise LibraryNotFoundError(f"llmrt: {lib._name} is not libllmrt (it has no llmrt_api_version)") from None
+    api_version.restype = c_uint32
+    api_version.argtypes = []
+    found = api_version()
     if found != API_VERSION:
         raise LibraryNotFoundError(
             f"llmrt: {lib._name} has API version {found}, but this Python package was written for "
@@ -174,6 +200,29 @@ def _check_version() -> None:
 
 _check_version()
 _declare()
+
+
+def has_function(name: str) -> bool:
+    """Whether the loaded library exports name (for the optional functions)."""
+    return hasattr(lib, name)
+
+
+_S = TypeVar("_S", bound=Structure)
+
+
+def new_params(struct_type: Type[_S], init_name: str) -> _S:
+    """A params struct filled with the library's defaults by its *_params_init function.
+
+    The library may be newer than this package, and init writes the library's own struct, which
+    may have grown at the end: let it write into a scratch buffer large enough for any future
+    version, keep the fields this package knows, and say so in struct_size (the library then reads
+    only those).
+    """
+    scratch = ctypes.create_string_buffer(max(1024, ctypes.sizeof(struct_type)))
+    getattr(lib, init_name)(scratch)
+    params = struct_type.from_buffer_copy(scratch.raw[:ctypes.sizeof(struct_type)])
+    params.struct_size = min(params.struct_size, ctypes.sizeof(struct_type))
+    return params
 
 
 def last_error() -> str:

@@ -25,8 +25,7 @@ class Context(Handle):
 
     def __init__(self, model: Model, *, n_ctx: Optional[int] = None, n_batch: Optional[int] = None,
                  n_threads: Optional[int] = None, logits_all: bool = False) -> None:
-        params = n.ContextParams()
-        n.lib.llmrt_context_params_init(byref(params))
+        params = n.new_params(n.ContextParams, "llmrt_context_params_init")
         if n_ctx is not None:
             params.n_ctx = n_ctx
         if n_batch is not None:

@@ -19,8 +19,7 @@ class GenerateParams:
                  stop: Optional[Sequence[str]]) -> None:
         if isinstance(stop, str):
             stop = [stop]  # a lone string would otherwise be taken as a list of characters
-        self.struct = n.GenerateParams()
-        n.lib.llmrt_generate_params_init(byref(self.struct))
+        self.struct = n.new_params(n.GenerateParams, "llmrt_generate_params_init")
         self.struct.max_new_tokens = max_new_tokens
         self.struct.min_new_tokens = min_new_tokens
         self.struct.stop_at_eos = int(stop_at_eos)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from ctypes import byref, c_char, c_int32, c_void_p
+from ctypes import byref, c_char, c_int32, c_void_p, pointer
 from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 from . import _native as n
@@ -12,6 +12,7 @@ from .errors import check, error_for
 if TYPE_CHECKING:  # the real imports are deferred: context and generation import this module
     from .context import Context
     from .generation import TokenStream
+    from .quantizer import QuantizeSpec
     from .sampler import Sampler
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -35,13 +36,17 @@ class Model(Handle):
     # ---- creation and lifetime ----
 
     @classmethod
-    def load(cls, path: PathLike, *, use_mmap: bool = True, n_threads: int = 0) -> "Model":
+    def load(cls, path: PathLike, *, use_mmap: bool = True, n_threads: int = 0, compute_dtype: Optional[str] = None,
+             quantize: Optional["QuantizeSpec"] = None) -> "Model":
         """Loads a GGUF file, an llmrt file or a Hugging Face directory.
 
         Args:
             path: the file or directory.
             use_mmap: map the weights from the file where the layout allows.
             n_threads: threads for load-time work such as conversion; 0 = all cores.
+            compute_dtype: for weights stored quantized: "auto" (default), "fp32", "bf16", "int8".
+            quantize: quantize the weights in memory while loading: a weight type ("int4") or a
+                dict of Quantizer settings ({"weight_dtype": "int8", "group_size": 64}).
 
         Raises:
             FileError: the file cannot be opened or read (the message names the file).
@@ -49,10 +54,15 @@ class Model(Handle):
             UnsupportedError: the architecture or data type is not supported by this build.
         """
         path = os.fspath(path)
-        params = n.ModelParams()
-        n.lib.llmrt_model_params_init(byref(params))
+        params = n.new_params(n.ModelParams, "llmrt_model_params_init")
         params.use_mmap = int(use_mmap)
         params.n_threads = n_threads
+        if compute_dtype is not None:
+            params.compute_dtype = n.encode(compute_dtype)
+        if quantize is not None:
+            from .quantizer import quant_params_from_spec
+            quant = quant_params_from_spec(quantize)
+            params.quantize = pointer(quant)
         out = c_void_p()
         status = n.lib.llmrt_model_load(os.fsencode(path), byref(params), byref(out))
         if status != n.OK:
@@ -66,8 +76,7 @@ class Model(Handle):
     def synthetic(cls, shape: str, seed: int = 0, *, n_threads: int = 0) -> "Model":
         """A model with random weights and the shape of a known one ("stories260k",
         "tinyllama-1.1b", "llama-7b"), built in memory, with a byte-level tokenizer."""
-        params = n.ModelParams()
-        n.lib.llmrt_model_params_init(byref(params))
+        params = n.new_params(n.ModelParams, "llmrt_model_params_init")
         params.n_threads = n_threads
         out = c_void_p()
         check(n.lib.llmrt_model_create_synthetic(n.encode(shape), seed, byref(params), byref(out)))

@@ -22,8 +22,7 @@ class Sampler(Handle):
                  top_p: Optional[float] = None, min_p: Optional[float] = None,
                  repetition_penalty: Optional[float] = None, repetition_last_n: Optional[int] = None,
                  seed: Optional[int] = None) -> None:
-        params = n.SamplerParams()
-        n.lib.llmrt_sampler_params_init(byref(params))
+        params = n.new_params(n.SamplerParams, "llmrt_sampler_params_init")
         settings = dict(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
                         repetition_penalty=repetition_penalty, repetition_last_n=repetition_last_n, seed=seed)
         for name, value in settings.items():

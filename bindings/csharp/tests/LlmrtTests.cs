@@ -1,0 +1,285 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Llmrt.Tests {
+
+/// <summary>
+/// The C# binding tests. Usage:
+///   mono LlmrtTests.exe MODEL.gguf REFERENCE.json        runs the tests
+///   mono LlmrtTests.exe --sample MODEL.gguf OUT.txt      writes the cross-language sample text
+/// </summary>
+public class LlmrtTests {
+  readonly string modelPath;
+  readonly string prompt;
+  readonly List<int> promptTokenIds;
+  readonly List<int> greedyTokenIds;
+  readonly string greedyText;
+
+  LlmrtTests(string modelPath, string referencePath) {
+    this.modelPath = modelPath;
+    // prompts[0] of the reference: the first occurrence of each key (Mono has no JSON parser).
+    string json = File.ReadAllText(referencePath, Encoding.UTF8);
+    prompt = JsonString(json, "prompt");
+    promptTokenIds = JsonInts(json, "prompt_token_ids");
+    greedyTokenIds = JsonInts(json, "greedy_token_ids");
+    greedyText = JsonString(json, "greedy_text");
+  }
+
+  static string JsonString(string json, string key) {
+    Match m = Regex.Match(json, "\"" + key + "\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+    if (!m.Success) throw new InvalidDataException("no " + key + " in the reference");
+    return Regex.Unescape(m.Groups[1].Value);
+  }
+
+  static List<int> JsonInts(string json, string key) {
+    Match m = Regex.Match(json, "\"" + key + "\"\\s*:\\s*\\[([^\\]]*)\\]");
+    if (!m.Success) throw new InvalidDataException("no " + key + " in the reference");
+    return m.Groups[1].Value.Split(',').Select(s => int.Parse(s.Trim())).ToList();
+  }
+
+  internal static SamplerParams CrossLanguageSettings() {
+    return new SamplerParams { Temperature = 0.8f, TopP = 0.9f, TopK = 40, MinP = 0.05f, Seed = 42 };
+  }
+
+  static Sampler Greedy() {
+    return new Sampler(new SamplerParams { Temperature = 0 });
+  }
+
+  static GenerateOptions MaxTokens(int n) {
+    return new GenerateOptions { MaxNewTokens = n };
+  }
+
+  [Test]
+  public void LoadsTheBundledModel() {
+    using (var model = new Model(modelPath)) {
+      Assert.Equal(1, Library.ApiVersion(), "api version");
+      Assert.Equal("llama", model.Architecture, "architecture");
+      Assert.Equal(512, model.VocabSize, "vocab size");
+      Assert.True(model.ParamCount > 0, "param count");
+      Assert.Equal(1, model.BosToken, "bos");
+    }
+  }
+
+  [Test]
+  public void TokenizerMatchesReference() {
+    using (var model = new Model(modelPath)) {
+      Assert.SequenceEqual(promptTokenIds, model.Tokenize(prompt).ToList(), "prompt ids");
+      Assert.Equal(greedyText, model.Detokenize(new TokenList(greedyTokenIds)), "detokenized");
+    }
+  }
+
+  [Test]
+  public void GreedyGenerationEqualsReference() {
+    var tokens = new List<int>();
+    var text = new StringBuilder();
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      context.Generate(sampler, prompt, MaxTokens(32), (piece, token) => {
+        text.Append(piece);
+        tokens.Add(token);
+        return false;
+      });
+    }
+    Assert.SequenceEqual(greedyTokenIds, tokens, "greedy ids");
+    Assert.Equal(greedyText, text.ToString(), "greedy text");
+  }
+
+  [Test]
+  public void StreamingDeliversPiecesAsTheyAreProduced() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      var pieces = new List<string>();
+      foreach (string piece in context.Stream(sampler, prompt, MaxTokens(32))) {
+        if (pieces.Count == 0) {
+          // Only the prompt and the first token have been evaluated so far.
+          Assert.True(context.PastLength <= promptTokenIds.Count + 1, "incremental");
+        }
+        pieces.Add(piece);
+      }
+      Assert.True(pieces.Count > 1, "more than one piece");
+      Assert.Equal(greedyText, string.Concat(pieces), "streamed text");
+    }
+  }
+
+  [Test]
+  public void ListenerReturningTrueCancels() {
+    var tokens = new List<int>();
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      var e = Assert.Throws<CancelledException>(() => context.Generate(sampler, prompt, MaxTokens(32), (piece, token) => {
+        tokens.Add(token);
+        return tokens.Count >= 3;
+      }));
+      Assert.Equal(7, e.Status, "status");
+    }
+    Assert.SequenceEqual(greedyTokenIds.Take(3).ToList(), tokens, "tokens before cancel");
+  }
+
+  [Test]
+  public void ListenerExceptionStopsAndPropagates() {
+    int calls = 0;
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      var e = Assert.Throws<InvalidOperationException>(() => context.Generate(sampler, prompt, MaxTokens(32),
+          (piece, token) => { calls++; throw new InvalidOperationException("from the listener"); }));
+      Assert.Equal("from the listener", e.Message, "message");
+      context.Reset();
+      Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "usable afterwards");
+    }
+    Assert.Equal(1, calls, "listener calls");
+  }
+
+  [Test]
+  public void MissingFileThrowsFileExceptionNamingIt() {
+    string path = "/nonexistent/llmrt-csharp-test.gguf";
+    var e = Assert.Throws<FileException>(() => new Model(path));
+    Assert.True(e.Message.Contains(path), e.Message);
+    Assert.Equal(2, e.Status, "status");
+  }
+
+  [Test]
+  public void CorruptFileThrowsFormatExceptionNamingIt() {
+    string path = Path.GetTempFileName();
+    try {
+      var garbage = new byte[4096];
+      new Random(1).NextBytes(garbage);
+      File.WriteAllBytes(path, garbage);
+      var e = Assert.Throws<ModelFormatException>(() => new Model(path));
+      Assert.True(e.Message.Contains(path), e.Message);
+    } finally {
+      File.Delete(path);
+    }
+  }
+
+  [Test]
+  public void DisposedObjectsThrowInsteadOfCrashing() {
+    var model = new Model(modelPath);
+    model.Dispose();
+    model.Dispose();
+    Assert.Throws<InvalidArgumentException>(() => model.Tokenize("hello"));
+    Assert.Throws<InvalidArgumentException>(() => new Context(model));
+  }
+
+  [Test]
+  public void ContextKeepsItsModelAlive() {
+    var model = new Model(modelPath);
+    var context = new Context(model);
+    model.Dispose();
+    using (var sampler = Greedy()) {
+      Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "text");
+    }
+    context.Dispose();
+  }
+
+  [Test]
+  public void SampledGenerationIsReproducibleAcrossForms() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model)) {
+      string viaListener, viaStream;
+      using (var sampler = new Sampler(CrossLanguageSettings())) viaListener = context.Generate(sampler, prompt, MaxTokens(40));
+      context.Reset();
+      using (var sampler = new Sampler(CrossLanguageSettings())) viaStream = string.Concat(context.Stream(sampler, prompt, MaxTokens(40)));
+      Assert.True(viaListener.Length > 0, "non-empty");
+      Assert.Equal(viaListener, viaStream, "listener vs stream");
+      Assert.True(viaListener != greedyText, "sampled differs from greedy");
+    }
+  }
+
+  [Test]
+  public void QuantizeWithProgressAndCancel() {
+    if (!Library.HasQuantizer()) {
+      Assert.Throws<UnsupportedException>(() => new QuantizeOptions());
+      Console.WriteLine("  (libllmrt does not implement quantization yet: only the error was checked)");
+      return;
+    }
+    string dir = Path.Combine(Path.GetTempPath(), "llmrt-csharp-quantize-" + Guid.NewGuid());
+    Directory.CreateDirectory(dir);
+    try {
+      string output = Path.Combine(dir, "stories260K-int8.llmrt");
+      var fractions = new List<float>();
+      using (var options = new QuantizeOptions { WeightDtype = "int8" })
+      using (var quantizer = new Quantizer(options)) {
+        try {
+          quantizer.Quantize(modelPath, output, (fraction, tensor) => { fractions.Add(fraction); return false; });
+        } catch (UnsupportedException e) {
+          // The quantizer API may exist before the library supports a weight type (issue 3).
+          Console.WriteLine("  (skipped: the library cannot quantize to int8 yet: " + e.Message + ")");
+          return;
+        }
+      }
+      Assert.True(new FileInfo(output).Length > 0, "output written");
+      Assert.True(fractions.Count > 0, "progress reported");
+      using (var model = new Model(output))
+      using (var context = new Context(model))
+      using (var sampler = Greedy()) {
+        Assert.True(context.Generate(sampler, prompt, MaxTokens(8)).Length > 0, "quantized model generates");
+      }
+
+      string cancelled = Path.Combine(dir, "cancelled.llmrt");
+      using (var quantizer = new Quantizer()) {
+        Assert.Throws<CancelledException>(() => quantizer.Quantize(modelPath, cancelled, (fraction, tensor) => true));
+      }
+      Assert.True(!File.Exists(cancelled), "no output after cancel");
+    } finally {
+      Directory.Delete(dir, true);
+    }
+  }
+
+  [Test]
+  public void TwoHundredLoadFreeCyclesDoNotGrowMemory() {
+    for (int i = 0; i < 20; i++) LoadAndFree();  // warm up the JIT and allocator pools
+    GC.Collect();
+    long before = RssKib();
+    for (int i = 0; i < 200; i++) LoadAndFree();
+    GC.Collect();
+    long growth = RssKib() - before;
+    // A leaked model would cost over 1 MiB per cycle; allow for runtime and allocator noise.
+    Assert.True(growth < 24 * 1024, $"RSS grew by {growth} KiB over 200 cycles");
+  }
+
+  void LoadAndFree() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model)) {
+      context.Decode(new TokenList(new[] { 1, 403 }));
+    }
+  }
+
+  static long RssKib() {
+    foreach (string line in File.ReadLines("/proc/self/status")) {
+      if (line.StartsWith("VmRSS:")) return long.Parse(Regex.Replace(line, "[^0-9]", ""));
+    }
+    throw new InvalidDataException("no VmRSS in /proc/self/status");
+  }
+
+  /// <summary>Cross-language check, C# side: the pull (IEnumerable) form.</summary>
+  static void WriteSample(string modelPath, string outPath) {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = new Sampler(CrossLanguageSettings())) {
+      File.WriteAllText(outPath, string.Concat(context.Stream(sampler, "Once upon a time", MaxTokens(40))),
+                        new UTF8Encoding(false));
+    }
+  }
+
+  public static int Main(string[] args) {
+    if (args.Length == 3 && args[0] == "--sample") {
+      WriteSample(args[1], args[2]);
+      return 0;
+    }
+    if (args.Length != 2) {
+      Console.Error.WriteLine("usage: LlmrtTests.exe MODEL REFERENCE | LlmrtTests.exe --sample MODEL OUT");
+      return 2;
+    }
+    return TestRunner.Run(new LlmrtTests(args[0], args[1]));
+  }
+}
+
+}

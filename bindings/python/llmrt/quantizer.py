@@ -1,0 +1,122 @@
+"""Quantizer: a checkpoint in, a packed llmrt file with quantized weights out."""
+from __future__ import annotations
+
+import os
+from ctypes import byref, c_void_p
+from typing import Any, Callable, List, Mapping, Optional, Union
+
+from . import _native as n
+from ._handle import Handle
+from .errors import UnsupportedError, check
+
+ProgressCallback = Callable[[float, str], Optional[bool]]
+QuantizeSpec = Union[str, Mapping[str, Any]]
+
+
+def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
+                 group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
+                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None) -> n.QuantParams:
+    """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
+    keeps the encoded strings alive itself.)"""
+    if not n.has_function("llmrt_quant_params_init"):
+        raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quant_params_init)")
+    params = n.new_params(n.QuantParams, "llmrt_quant_params_init")
+    strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, scale_dtype=scale_dtype,
+                   compute_dtype=compute_dtype, tensor_overrides=tensor_overrides)
+    for name, value in strings.items():
+        if value is not None:
+            setattr(params, name, n.encode(value))
+    if group_size is not None:
+        params.group_size = group_size
+    if asym is not None:
+        params.asym = int(asym)
+    return params
+
+
+def quant_params_from_spec(spec: QuantizeSpec) -> n.QuantParams:
+    """Model.load(quantize=...) accepts a weight type ("int4") or a dict of quant_params settings."""
+    if isinstance(spec, str):
+        return quant_params(spec)
+    return quant_params(**spec)
+
+
+class _Progress:
+    """What the native progress callback reports to during one quantize() call. Kept apart from
+    the Quantizer so the ctypes callback does not make a reference cycle through it."""
+
+    def __init__(self) -> None:
+        self.callback: Optional[ProgressCallback] = None
+        self.failures: List[BaseException] = []
+
+    def __call__(self, fraction: float, tensor_name: Optional[bytes], _user_data: object) -> int:
+        if self.callback is None:
+            return 0
+        try:
+            name = (tensor_name or b"").decode("utf-8", errors="replace")
+            return 1 if self.callback(fraction, name) else 0
+        except BaseException as e:  # must not escape into C: re-raised by quantize()
+            self.failures.append(e)
+            return 1
+
+
+class Quantizer(Handle):
+    """Quantizes checkpoints (Hugging Face directory, GGUF or llmrt file) into llmrt files.
+
+    Settings left as None take the library's defaults (int4, RTN, group size 32, symmetric, fp32
+    scales, the fastest compute type, embeddings and output head kept in int8).
+
+    Args:
+        weight_dtype: "int8", "int4", "nf4", "fp4", "fp8_e4m3" or "fp8_e5m2".
+        algorithm: "rtn".
+        group_size: 32, 64, 128, or -1 for one group per output channel.
+        asym: int8/int4 with a minimum per group as well as a scale.
+        scale_dtype: "fp32" or "bf16".
+        compute_dtype: "auto", "fp32", "bf16" or "int8".
+        tensor_overrides: "pattern=dtype;..." for tensors kept in another type ("" quantizes all).
+
+    Raises:
+        InvalidArgumentError: an unknown type or group size.
+        UnsupportedError: the library does not implement quantization.
+    """
+
+    def __init__(self, weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
+                 group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
+                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None) -> None:
+        if not n.has_function("llmrt_quantizer_create"):
+            raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quantizer_create)")
+        params = quant_params(weight_dtype, algorithm=algorithm, group_size=group_size, asym=asym,
+                              scale_dtype=scale_dtype, compute_dtype=compute_dtype, tensor_overrides=tensor_overrides)
+        self._progress = _Progress()
+        # The library keeps the callback pointer for the quantizer's lifetime: so must we.
+        self._native_progress = n.PROGRESS_CALLBACK(self._progress)
+        params.progress = self._native_progress
+        out = c_void_p()
+        check(n.lib.llmrt_quantizer_create(byref(params), byref(out)))
+        self._set_handle(out.value)
+
+    def __enter__(self) -> "Quantizer":
+        return self
+
+    def _free(self, handle: int) -> None:
+        n.lib.llmrt_quantizer_free(handle)
+
+    def quantize(self, input_path: Union[str, "os.PathLike[str]"], output_path: Union[str, "os.PathLike[str]"],
+                 progress: Optional[ProgressCallback] = None) -> None:
+        """Writes output_path, the quantized form of input_path (atomically: a failed or cancelled
+        run leaves no partial file).
+
+        progress(fraction, tensor_name) is called as tensors are processed; returning True cancels
+        (CancelledError), and an exception it raises cancels and propagates.
+        """
+        handle = self._h()
+        self._progress.callback = progress
+        self._progress.failures.clear()
+        try:
+            status = n.lib.llmrt_quantize(handle, os.fsencode(input_path), os.fsencode(output_path))
+        finally:
+            self._progress.callback = None
+        if self._progress.failures:
+            failure = self._progress.failures.pop()
+            self._progress.failures.clear()
+            raise failure
+        check(status)

@@ -1,0 +1,76 @@
+"""Loading, introspection, tokenizer, lifetimes."""
+import pytest
+
+import llmrt
+
+
+def test_library_loads_with_the_expected_api_version():
+    assert llmrt._native.lib.llmrt_api_version() == llmrt.API_VERSION
+    assert llmrt.library_version()
+
+
+def test_load_bundled_model(model):
+    assert model.architecture == "llama"
+    assert model.n_vocab == 512
+    assert model.n_params > 0
+    assert model.n_layer > 0 and model.n_embd > 0
+    assert model.bos == 1
+
+
+def test_tokenize_matches_reference(model, reference):
+    assert model.tokenize(reference["prompt"]) == reference["prompt_token_ids"]
+    assert model.tokenize(reference["prompt"], add_special=False) == reference["prompt_token_ids"][1:]
+
+
+def test_detokenize_and_pieces(model, reference):
+    assert model.detokenize(reference["greedy_token_ids"]) == reference["greedy_text"]
+    assert model.token_to_piece(reference["greedy_token_ids"][0]) == b","
+
+
+def test_context_manager_closes_handles(model_path):
+    with llmrt.Model.load(model_path) as model:
+        with llmrt.Context(model, n_ctx=128) as ctx:
+            assert ctx.n_ctx == 128
+        assert ctx.closed
+    assert model.closed
+    with pytest.raises(llmrt.InvalidArgumentError, match="closed"):
+        model.tokenize("hello")
+    with pytest.raises(llmrt.InvalidArgumentError, match="closed"):
+        ctx.decode([1])
+
+
+def test_closing_model_before_context_is_safe(model_path):
+    model = llmrt.Model.load(model_path)
+    ctx = llmrt.Context(model)
+    model.close()  # the native model stays alive for the context
+    ctx.decode([1, 403])
+    assert len(ctx.logits()) == 512
+    ctx.close()
+
+
+def test_decode_logits_and_sampler_give_the_reference_greedy_tokens(model, reference):
+    with llmrt.Context(model) as ctx, llmrt.Sampler(temperature=0) as sampler:
+        ctx.decode(reference["prompt_token_ids"])
+        generated = []
+        for _ in range(len(reference["greedy_token_ids"])):
+            token = sampler.sample(ctx.logits())
+            generated.append(token)
+            ctx.decode([token])
+        assert generated == reference["greedy_token_ids"]
+        assert ctx.n_past == len(reference["prompt_token_ids"]) + len(generated)
+        ctx.reset()
+        assert ctx.n_past == 0
+
+
+def test_logits_all(model, reference):
+    ids = reference["prompt_token_ids"]
+    with llmrt.Context(model, logits_all=True) as ctx:
+        ctx.decode(ids)
+        assert len(ctx.logits(0)) == model.n_vocab
+        assert list(ctx.logits(len(ids) - 1)) == list(ctx.logits())
+
+
+def test_context_full(model):
+    with llmrt.Context(model, n_ctx=8) as ctx:
+        with pytest.raises(llmrt.ContextFullError):
+            ctx.decode(list(range(1, 20)))

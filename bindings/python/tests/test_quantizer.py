@@ -1,0 +1,67 @@
+"""Quantization with a progress callback (skipped until the library implements it: issue 3)."""
+import contextlib
+import os
+
+import pytest
+
+import llmrt
+
+needs_quantizer = pytest.mark.skipif(not llmrt.has_quantizer(), reason="libllmrt does not implement quantization yet")
+
+
+@contextlib.contextmanager
+def skip_if_unsupported():
+    """The quantizer API may exist before the library supports a weight type (issue 3)."""
+    try:
+        yield
+    except llmrt.UnsupportedError as e:
+        pytest.skip(f"the library cannot quantize this yet: {e}")
+
+
+@pytest.mark.skipif(llmrt.has_quantizer(), reason="the library implements quantization")
+def test_quantizer_reports_unsupported_until_the_library_has_it():
+    with pytest.raises(llmrt.UnsupportedError, match="quantization"):
+        llmrt.Quantizer("int8")
+
+
+@needs_quantizer
+def test_quantize_with_progress(model_path, tmp_path):
+    out = tmp_path / "stories260K-int8.llmrt"
+    reports = []
+    with llmrt.Quantizer("int8", group_size=32) as quantizer, skip_if_unsupported():
+        quantizer.quantize(model_path, out, progress=lambda fraction, tensor: reports.append((fraction, tensor)))
+    assert out.exists() and out.stat().st_size > 0
+    assert reports and all(0.0 <= f <= 1.0 for f, _ in reports)
+    assert [f for f, _ in reports] == sorted(f for f, _ in reports)
+    with llmrt.Model.load(out) as model:
+        assert model.generate("Once upon a time", max_new_tokens=8, temperature=0)
+
+
+@needs_quantizer
+def test_progress_returning_true_cancels_and_writes_nothing(model_path, tmp_path):
+    out = tmp_path / "cancelled.llmrt"
+    with llmrt.Quantizer("int8") as quantizer, skip_if_unsupported(), pytest.raises(llmrt.CancelledError):
+        quantizer.quantize(model_path, out, progress=lambda fraction, tensor: True)
+    assert not out.exists()
+    assert os.listdir(tmp_path) == []
+
+
+@needs_quantizer
+def test_exception_in_progress_propagates(model_path, tmp_path):
+    def explode(fraction, tensor):
+        raise KeyError("from progress")
+
+    with llmrt.Quantizer("int8") as quantizer, skip_if_unsupported(), pytest.raises(KeyError):
+        quantizer.quantize(model_path, tmp_path / "x.llmrt", progress=explode)
+
+
+@needs_quantizer
+def test_unknown_weight_type_is_rejected():
+    with pytest.raises(llmrt.InvalidArgumentError):
+        llmrt.Quantizer("int3")
+
+
+@needs_quantizer
+def test_quantize_while_loading(model_path):
+    with skip_if_unsupported(), llmrt.Model.load(model_path, quantize={"weight_dtype": "int8"}) as model:
+        assert model.generate("Once upon a time", max_new_tokens=8, temperature=0)
