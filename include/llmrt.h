@@ -6,8 +6,10 @@
  *    calling thread, valid until that thread's next llmrt call.
  *  - Handles are opaque. Objects created by *_create / *_load are released by the matching *_free,
  *    which accepts NULL.
- *  - Params structs begin with struct_size and are filled by their *_params_init function. The
- *    library reads only the fields that struct_size covers, so structs only ever grow at the end.
+ *  - Params structs begin with struct_size and are filled by their *_params_init function, an
+ *    inline wrapper that passes sizeof the caller's struct to the exported *_params_init_sized:
+ *    the library writes, and later reads, only the fields that size covers, so structs only ever
+ *    grow at the end and code built against an older header keeps working with a newer library.
  *  - A model may be used by many threads at once; a context or a sampler by one thread at a time.
  *    llmrt_context_cancel may be called from any thread.
  *  - Strings passed in are UTF-8 and are not retained after the call returns unless stated.
@@ -100,7 +102,10 @@ typedef struct llmrt_quant_params {
     void *progress_user_data;
 } llmrt_quant_params;
 
-LLMRT_API void llmrt_quant_params_init(llmrt_quant_params *params);
+LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_t struct_size);
+static inline void llmrt_quant_params_init(llmrt_quant_params *params) {
+    llmrt_quant_params_init_sized(params, (uint32_t)sizeof(*params));
+}
 
 typedef struct llmrt_model_params {
     uint32_t struct_size;
@@ -114,7 +119,10 @@ typedef struct llmrt_model_params {
     const char *compute_dtype;
 } llmrt_model_params;
 
-LLMRT_API void llmrt_model_params_init(llmrt_model_params *params);
+LLMRT_API void llmrt_model_params_init_sized(llmrt_model_params *params, uint32_t struct_size);
+static inline void llmrt_model_params_init(llmrt_model_params *params) {
+    llmrt_model_params_init_sized(params, (uint32_t)sizeof(*params));
+}
 
 /* Loads a Hugging Face directory (config.json + safetensors), a GGUF file or an llmrt file.
  * params may be NULL for defaults. On success *out receives a model to free with llmrt_model_free. */
@@ -200,7 +208,10 @@ typedef struct llmrt_context_params {
 #define LLMRT_KV_F32 0
 #define LLMRT_KV_F16 1
 
-LLMRT_API void llmrt_context_params_init(llmrt_context_params *params);
+LLMRT_API void llmrt_context_params_init_sized(llmrt_context_params *params, uint32_t struct_size);
+static inline void llmrt_context_params_init(llmrt_context_params *params) {
+    llmrt_context_params_init_sized(params, (uint32_t)sizeof(*params));
+}
 /* The context keeps a reference to the model: free the context before the model. */
 LLMRT_API llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params *params,
                                             llmrt_context **out);
@@ -242,7 +253,10 @@ typedef struct llmrt_sampler_params {
 
 #define LLMRT_DEFAULT_SEED 0xFFFFFFFFFFFFFFFFull
 
-LLMRT_API void llmrt_sampler_params_init(llmrt_sampler_params *params);
+LLMRT_API void llmrt_sampler_params_init_sized(llmrt_sampler_params *params, uint32_t struct_size);
+static inline void llmrt_sampler_params_init(llmrt_sampler_params *params) {
+    llmrt_sampler_params_init_sized(params, (uint32_t)sizeof(*params));
+}
 LLMRT_API llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_sampler **out);
 LLMRT_API void llmrt_sampler_free(llmrt_sampler *sampler);
 /* Picks a token from n_vocab logits (not modified). Remembers it for the repetition penalty. */
@@ -274,7 +288,10 @@ typedef struct llmrt_generate_params {
     int32_t n_stop_strings;
 } llmrt_generate_params;
 
-LLMRT_API void llmrt_generate_params_init(llmrt_generate_params *params);
+LLMRT_API void llmrt_generate_params_init_sized(llmrt_generate_params *params, uint32_t struct_size);
+static inline void llmrt_generate_params_init(llmrt_generate_params *params) {
+    llmrt_generate_params_init_sized(params, (uint32_t)sizeof(*params));
+}
 
 /* Tokenizes prompt, appends it to ctx's sequence (call llmrt_context_reset for a fresh one),
  * then samples and streams up to max_new_tokens tokens. params may be NULL. callback may be NULL. */

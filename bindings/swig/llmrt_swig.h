@@ -15,12 +15,6 @@
 
 #include "llmrt.h"
 
-// The quantizer comes later than the rest of the library (issue 3): weak references let these
-// bindings load with a library that lacks it, and report that clearly instead of failing to load.
-#pragma weak llmrt_quant_params_init
-#pragma weak llmrt_quantizer_create
-#pragma weak llmrt_quantizer_free
-#pragma weak llmrt_quantize
 
 namespace llmrt_swig {
 
@@ -48,16 +42,12 @@ inline void require(bool ok, const char *message) {
 // end: let it write into a scratch buffer, keep the fields known here, and say so in struct_size.
 template <class T>
 void init_params(T *params, void (*init)(T *)) {
-    alignas(std::max_align_t) unsigned char scratch[1024] = {};
-    static_assert(sizeof(T) <= sizeof(scratch), "scratch buffer too small");
-    init(reinterpret_cast<T *>(scratch));
-    std::memcpy(static_cast<void *>(params), scratch, sizeof(T));
-    if (params->struct_size > sizeof(T)) params->struct_size = sizeof(T);
+    init(params);  // the header's inline init passes sizeof(T): the library writes no more
 }
 
 // Whether the loaded library implements quantization (Quantizer, ModelParams::set_quantize).
 inline bool has_quantizer() {
-    return llmrt_quant_params_init && llmrt_quantizer_create && llmrt_quantizer_free && llmrt_quantize;
+    return true;  // kept for the bindings' API; every libllmrt since API version 1 quantizes
 }
 
 // A nullable string setting: null means "the library's default".

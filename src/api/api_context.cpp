@@ -8,15 +8,16 @@ using llmrt::require_arg;
 
 extern "C" {
 
-void llmrt_context_params_init(llmrt_context_params *params) {
-    if (!params) return;
-    *params = llmrt_context_params{};
+void llmrt_context_params_init_sized(llmrt_context_params *given, uint32_t struct_size) {
+    llmrt_context_params defaults{};
+    llmrt_context_params *params = &defaults;
     params->struct_size = sizeof(llmrt_context_params);
     params->n_ctx = 0;
     params->n_batch = 512;
     params->n_threads = 0;
     params->logits_all = 0;
     params->kv_type = LLMRT_KV_F32;
+    llmrt::write_params(given, struct_size, defaults);
 }
 
 llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params *params, llmrt_context **out) {
@@ -24,7 +25,7 @@ llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params
         require_arg(out != nullptr, "out is NULL");
         *out = nullptr;
         require_arg(model != nullptr, "model is NULL");
-        const llmrt_context_params p = llmrt::read_params(params, llmrt_context_params_init);
+        const llmrt_context_params p = llmrt::read_params(params, llmrt_context_params_init_sized);
         require_arg(p.n_ctx >= 0 && p.n_batch >= 0 && p.n_threads >= 0,
                     "n_ctx, n_batch and n_threads must be >= 0");
         llmrt::ContextOptions opt;
@@ -67,9 +68,9 @@ void llmrt_context_cancel(llmrt_context *ctx) {
     if (ctx) ctx->impl->cancel();
 }
 
-void llmrt_sampler_params_init(llmrt_sampler_params *params) {
-    if (!params) return;
-    *params = llmrt_sampler_params{};
+void llmrt_sampler_params_init_sized(llmrt_sampler_params *given, uint32_t struct_size) {
+    llmrt_sampler_params defaults{};
+    llmrt_sampler_params *params = &defaults;
     params->struct_size = sizeof(llmrt_sampler_params);
     params->temperature = 0.8f;
     params->top_k = 40;
@@ -78,13 +79,14 @@ void llmrt_sampler_params_init(llmrt_sampler_params *params) {
     params->repetition_penalty = 1.0f;
     params->repetition_last_n = 64;
     params->seed = LLMRT_DEFAULT_SEED;
+    llmrt::write_params(given, struct_size, defaults);
 }
 
 llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_sampler **out) {
     return guarded([&] {
         require_arg(out != nullptr, "out is NULL");
         *out = nullptr;
-        const llmrt_sampler_params p = llmrt::read_params(params, llmrt_sampler_params_init);
+        const llmrt_sampler_params p = llmrt::read_params(params, llmrt_sampler_params_init_sized);
         llmrt::SamplerOptions opt;
         opt.temperature = p.temperature;
         opt.top_k = p.top_k;

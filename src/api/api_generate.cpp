@@ -25,7 +25,7 @@ void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const
     ctx->generation.reset();
     ctx->stop_reason = "";
     ctx->impl->clear_cancel();
-    const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init);
+    const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init_sized);
     ctx->generation = std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, to_options(p));
 }
 
@@ -33,9 +33,9 @@ void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const
 
 extern "C" {
 
-void llmrt_generate_params_init(llmrt_generate_params *params) {
-    if (!params) return;
-    *params = llmrt_generate_params{};
+void llmrt_generate_params_init_sized(llmrt_generate_params *given, uint32_t struct_size) {
+    llmrt_generate_params defaults{};
+    llmrt_generate_params *params = &defaults;
     params->struct_size = sizeof(llmrt_generate_params);
     params->max_new_tokens = 128;
     params->min_new_tokens = 0;
@@ -43,6 +43,7 @@ void llmrt_generate_params_init(llmrt_generate_params *params) {
     params->add_special = 1;
     params->stop_strings = nullptr;
     params->n_stop_strings = 0;
+    llmrt::write_params(given, struct_size, defaults);
 }
 
 llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,

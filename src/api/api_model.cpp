@@ -7,14 +7,15 @@ using llmrt::require_arg;
 
 extern "C" {
 
-void llmrt_model_params_init(llmrt_model_params *params) {
-    if (!params) return;
-    *params = llmrt_model_params{};
+void llmrt_model_params_init_sized(llmrt_model_params *given, uint32_t struct_size) {
+    llmrt_model_params defaults{};
+    llmrt_model_params *params = &defaults;
     params->struct_size = sizeof(llmrt_model_params);
     params->use_mmap = 1;
     params->n_threads = 0;
     params->quantize = nullptr;
     params->compute_dtype = "auto";
+    llmrt::write_params(given, struct_size, defaults);
 }
 
 namespace {
@@ -23,7 +24,7 @@ llmrt::LoadOptions to_load_options(const llmrt_model_params &p) {
     llmrt::LoadOptions options;
     options.n_threads = p.n_threads;
     if (p.quantize) {
-        const llmrt_quant_params q = llmrt::read_params(p.quantize, llmrt_quant_params_init);
+        const llmrt_quant_params q = llmrt::read_params(p.quantize, llmrt_quant_params_init_sized);
         options.quantize = llmrt::to_quant_options(q);
     }
     const std::string compute = p.compute_dtype ? p.compute_dtype : "auto";
@@ -40,7 +41,7 @@ llmrt_status llmrt_model_load(const char *path, const llmrt_model_params *params
         require_arg(out != nullptr, "out is NULL");
         *out = nullptr;
         require_arg(path != nullptr && *path != '\0', "path is NULL or empty");
-        const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init);
+        const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init_sized);
         auto model = std::make_unique<llmrt_model>();
         model->impl = llmrt::load_model(path, to_load_options(p));
         *out = model.release();
@@ -53,7 +54,7 @@ llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
         require_arg(out != nullptr, "out is NULL");
         *out = nullptr;
         require_arg(shape_name != nullptr, "shape_name is NULL");
-        const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init);
+        const llmrt_model_params p = llmrt::read_params(params, llmrt_model_params_init_sized);
         auto model = std::make_unique<llmrt_model>();
         model->impl = llmrt::create_synthetic_model(shape_name, seed, to_load_options(p));
         *out = model.release();

@@ -53,9 +53,9 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
 
 extern "C" {
 
-void llmrt_quant_params_init(llmrt_quant_params *params) {
-    if (!params) return;
-    *params = llmrt_quant_params{};
+void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_size) {
+    llmrt_quant_params defaults{};
+    llmrt_quant_params *params = &defaults;
     params->struct_size = sizeof(llmrt_quant_params);
     params->weight_dtype = "int4";
     params->algorithm = "rtn";
@@ -66,13 +66,14 @@ void llmrt_quant_params_init(llmrt_quant_params *params) {
     params->tensor_overrides = nullptr;
     params->progress = nullptr;
     params->progress_user_data = nullptr;
+    llmrt::write_params(given, struct_size, defaults);
 }
 
 llmrt_status llmrt_quantizer_create(const llmrt_quant_params *params, llmrt_quantizer **out) {
     return guarded([&] {
         require_arg(out != nullptr, "out is NULL");
         *out = nullptr;
-        const llmrt_quant_params p = llmrt::read_params(params, llmrt_quant_params_init);
+        const llmrt_quant_params p = llmrt::read_params(params, llmrt_quant_params_init_sized);
         auto q = std::make_unique<llmrt_quantizer>();
         q->options = llmrt::to_quant_options(p);
         *out = q.release();

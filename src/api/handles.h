@@ -62,12 +62,22 @@ inline void require_arg(bool ok, const char *message) {
     if (!ok) fail(LLMRT_ERR_INVALID_ARGUMENT, message);
 }
 
+// Copies defaults into a caller's params struct of struct_size bytes (an older caller's struct
+// is smaller: only its fields are written, and struct_size says how many there are).
+template <class T>
+void write_params(T *given, uint32_t struct_size, const T &defaults) {
+    if (!given || struct_size < sizeof(uint32_t)) return;
+    const uint32_t n = std::min<uint32_t>(struct_size, sizeof(T));
+    std::memcpy(static_cast<void *>(given), &defaults, n);
+    given->struct_size = n;
+}
+
 // Params structs may come from an older caller with a smaller struct_size: start from the
 // defaults and take only the fields the caller's struct covers.
 template <class T>
-T read_params(const T *given, void (*init)(T *)) {
+T read_params(const T *given, void (*init)(T *, uint32_t)) {
     T params;
-    init(&params);
+    init(&params, sizeof(T));
     if (!given) return params;
     require_arg(given->struct_size >= sizeof(uint32_t), "params.struct_size is not set (call the *_params_init function)");
     std::memcpy(static_cast<void *>(&params), given, std::min<size_t>(given->struct_size, sizeof(T)));

@@ -115,6 +115,19 @@ TEST(Api, OlderSmallerParamsStructGetsDefaultsForTheRest) {
     EXPECT_EQ(llmrt_context_create(m.get(), &p, &c), LLMRT_ERR_INVALID_ARGUMENT);
 }
 
+TEST(Api, ParamsInitWritesOnlyTheCallersStructSize) {
+    // An older caller's struct ends at n_batch: the library must not write past it.
+    unsigned char buffer[sizeof(llmrt_context_params) + 16];
+    std::memset(buffer, 0xAB, sizeof buffer);
+    const uint32_t old_size = offsetof(llmrt_context_params, n_threads);
+    llmrt_context_params_init_sized(reinterpret_cast<llmrt_context_params *>(buffer), old_size);
+    llmrt_context_params seen;
+    std::memcpy(&seen, buffer, sizeof seen);
+    EXPECT_EQ(seen.struct_size, old_size);
+    EXPECT_EQ(seen.n_batch, 512);
+    for (size_t i = old_size; i < sizeof buffer; ++i) ASSERT_EQ(buffer[i], 0xAB) << i;
+}
+
 TEST(Api, DecodeChecksTokensAndContextSize) {
     auto m = test::load(kModel);
     ASSERT_TRUE(m);

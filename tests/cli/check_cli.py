@@ -7,10 +7,14 @@ Run by ctest (tests/cli.cmake), one case per test:
 Exits 0 when the case passes; otherwise prints what differed and exits 1.
 """
 import argparse
+import glob
 import json
 import os
+import signal
+import struct
 import subprocess
 import sys
+import tempfile
 
 PROMPT = "Once upon a time"
 
@@ -162,11 +166,248 @@ def case_usage_errors(a):
     run(a.tool, ["tokenize", "-p", "x"], expect_code=2)          # -m missing
     run(a.tool, ["bench", "-m", a.model, "-t", "1,x"], expect_code=2)
     run(a.tool, ["info", "-m", a.model, "--synthetic", "llama-7b"], expect_code=2)
-    for command in ["generate", "tokenize", "info", "perplexity", "bench"]:
+    for command in ["generate", "tokenize", "info", "perplexity", "bench", "quantize"]:
         out, _ = run(a.tool, [command, "--help"])
         expect(out.startswith("usage: llmrt " + command), f"{command} --help:\n{out}")
     out, _ = run(a.tool, ["--help"])
     expect("perplexity" in out, f"--help lists no commands:\n{out}")
+
+
+# ---- quantization (tests/quant.cmake, label "quant") ------------------------------------------
+
+WIKITEXT = os.path.join("data", "wikitext-2-raw", "wiki.test.raw")
+
+
+def hf_dir(a):
+    return os.path.join(a.shared, "models", "stories260K-hf")
+
+
+def check_quantized(a, source, input_bytes, workdir, tag):
+    """Quantizes source to int8 and int4 (g32), checks sizes, info and greedy generation."""
+    ref = load_reference(a.shared)["prompts"][0]
+    sizes = {}
+    for dtype in ["int8", "int4"]:
+        out = os.path.join(workdir, f"{tag}-{dtype}.llmrt")
+        data = run_json(a.tool, ["quantize", "-m", source, "-o", out, "--weight-dtype", dtype,
+                                 "--group-size", "32"])
+        expect(os.path.isfile(out), f"quantize {dtype}: {out} was not written")
+        expect(data["output_bytes"] == os.path.getsize(out),
+               f"quantize {dtype}: output_bytes {data['output_bytes']} != size {os.path.getsize(out)}")
+        expect(data["input_bytes"] == input_bytes,
+               f"quantize {dtype}: input_bytes {data['input_bytes']} != {input_bytes}")
+        expect(abs(data["ratio"] - input_bytes / data["output_bytes"]) < 1e-9, f"ratio: {data}")
+        expect(data["seconds"] >= 0 and data["weight_type"].startswith(dtype), f"quantize: {data}")
+        sizes[dtype] = data["output_bytes"]
+        info = run_json(a.tool, ["info", "-m", out])
+        expect(info["weight_type"].startswith(dtype),
+               f"info on the {dtype} file reports weight type {info['weight_type']!r}")
+        gen = run_json(a.tool, ["generate", "-m", out, "-p", PROMPT, "-n", "32", "--temp", "0"])
+        expect(gen["text"].strip() != "", f"generate on the {dtype} file: empty text {gen}")
+        if dtype == "int8":
+            want = ref["greedy_token_ids"][:8]
+            expect(gen["tokens"][:8] == want,
+                   f"generate on the int8 file: first 8 tokens {gen['tokens'][:8]}, f32 reference {want}")
+        print(f"{tag} {dtype}: {input_bytes} -> {data['output_bytes']} bytes ({data['ratio']:.2f}x, "
+              f"{data['weight_type']}), text {gen['text']!r}")
+    expect(sizes["int4"] < sizes["int8"] < input_bytes,
+           f"sizes: int4 {sizes['int4']}, int8 {sizes['int8']}, input {input_bytes}")
+
+
+def case_quantize_gguf(a):
+    with tempfile.TemporaryDirectory() as workdir:
+        check_quantized(a, a.model, os.path.getsize(a.model), workdir, "gguf")
+
+
+def case_quantize_hf(a):
+    source = hf_dir(a)
+    input_bytes = sum(os.path.getsize(p) for p in glob.glob(os.path.join(source, "*.safetensors")))
+    with tempfile.TemporaryDirectory() as workdir:
+        check_quantized(a, source, input_bytes, workdir, "hf")
+
+
+def perplexity(a, model, extra=()):
+    data = run_json(a.tool, ["perplexity", "-m", model, "-f", os.path.join(a.shared, WIKITEXT),
+                             "-c", "512", "--chunks", "40", "-t", "2"] + list(extra), timeout=1800)
+    expect(data["chunks"] == 40, f"perplexity: {data}")
+    return data
+
+
+def check_ppl_bounds(a, bounds):
+    """In-memory quantization of each type in bounds (name -> (extra flags, max relative
+    change from f32)); the f32 value is measured in the same run. Returns each run's JSON."""
+    results = {"f32": perplexity(a, a.model)}
+    base = results["f32"]["ppl"]
+    print(f"f32: PPL {base:.4f}")
+    failures = []
+    for name, (flags, bound) in bounds.items():
+        results[name] = perplexity(a, a.model, flags)
+        ppl = results[name]["ppl"]
+        rel = (ppl - base) / base
+        print(f"{name}: PPL {ppl:.4f} ({rel:+.3%} vs f32, bound {bound:.1%})")
+        if abs(rel) > bound:
+            failures.append(f"{name}: PPL {ppl:.4f} is {rel:+.3%} from f32 {base:.4f} (bound {bound:.1%})")
+    expect(not failures, "; ".join(failures))
+    return results
+
+
+def case_quant_perplexity_int(a):
+    results = check_ppl_bounds(a, {
+        "int8": (["--weight-dtype", "int8"], 0.005),
+        "int4 g32": (["--weight-dtype", "int4", "--group-size", "32"], 0.05),
+    })
+    # The quantized file is a repack of what in-memory quantization computes: same numbers.
+    mem = results["int8"]
+    with tempfile.TemporaryDirectory() as workdir:
+        out = os.path.join(workdir, "int8.llmrt")
+        run_json(a.tool, ["quantize", "-m", a.model, "-o", out, "--weight-dtype", "int8"])
+        from_file = perplexity(a, out)
+    expect(from_file["ppl"] == mem["ppl"] and from_file["stderr"] == mem["stderr"],
+           f"int8 file PPL {from_file['ppl']!r} +/- {from_file['stderr']!r} != in-memory "
+           f"{mem['ppl']!r} +/- {mem['stderr']!r}")
+    print(f"int8 file: PPL {from_file['ppl']:.4f} == in-memory")
+
+
+def case_quant_perplexity_fp(a):
+    check_ppl_bounds(a, {
+        "fp8_e4m3": (["--weight-dtype", "fp8_e4m3"], 0.10),
+        "fp8_e5m2": (["--weight-dtype", "fp8_e5m2"], 0.10),
+        "nf4": (["--weight-dtype", "nf4"], 0.15),
+        "fp4": (["--weight-dtype", "fp4"], 0.15),
+    })
+
+
+def case_quant_bench(a):
+    # A smoke test of one run over several types: rows, types, sizes and ratios, not speed.
+    types = ["f32", "int8", "int4"]
+    rows = run_json(a.tool, ["bench", "--synthetic", "stories260k", "--weight-dtype", ",".join(types),
+                             "-t", "1,2", "-p", "16", "-n", "8", "-r", "1", "--no-bandwidth"])
+    expect(len(rows) == 6, f"bench: want 6 rows (3 types x 2 thread counts), got {len(rows)}")
+    expect([(r["weight_dtype"], r["n_threads"]) for r in rows] ==
+           [(t, n) for t in types for n in (1, 2)], f"bench row order: {rows}")
+    for r in rows:
+        expect(r["weight_type"].startswith(r["weight_dtype"]),
+               f"bench: weight_type {r['weight_type']!r} for --weight-dtype {r['weight_dtype']}")
+        for key in ["prompt_vs_f32", "gen_vs_f32"]:
+            expect(isinstance(r[key], (int, float)) and r[key] > 0, f"bench: {key} = {r[key]!r}")
+        if r["weight_dtype"] == "f32":
+            expect(r["prompt_vs_f32"] == 1.0 and r["gen_vs_f32"] == 1.0, f"bench f32 row: {r}")
+        print(f"{r['weight_type']} t={r['n_threads']}: {r['weight_bytes']} bytes, pp x{r['prompt_vs_f32']:.2f}, "
+              f"tg x{r['gen_vs_f32']:.2f} vs f32")
+    size = {r["weight_dtype"]: r["weight_bytes"] for r in rows}
+    expect(size["int4"] < size["int8"] < size["f32"], f"bench weight_bytes: {size}")
+    out, _ = run(a.tool, ["bench", "--synthetic", "stories260k", "--weight-dtype", "f32,int4", "-t", "1",
+                          "-p", "8", "-n", "4", "-r", "1", "--no-bandwidth"])
+    expect("tg vs f32" in out and out.count("\n") == 4, f"bench: no vs-f32 table with 2 rows:\n{out}")
+
+
+def write_garbage(path, size=4096):
+    with open(path, "wb") as f:
+        f.write(b"GGUF" + bytes((i * 97 + 13) % 251 for i in range(size)))
+
+
+def case_quant_errors(a):
+    with tempfile.TemporaryDirectory() as workdir:
+        out = os.path.join(workdir, "out.llmrt")
+        missing = os.path.join(workdir, "no-such-model.gguf")
+        _, err = run(a.tool, ["quantize", "-m", missing, "-o", out, "--weight-dtype", "int8"], expect_code=1)
+        expect(missing in err, f"quantize of a missing input: stderr does not name it:\n{err}")
+        expect(os.listdir(workdir) == [], f"quantize of a missing input left {os.listdir(workdir)}")
+
+        _, err = run(a.tool, ["quantize", "-m", a.model, "-o", out, "--weight-dtype", "int5"], expect_code=2)
+        expect("int5" in err, f"unknown --weight-dtype: stderr does not name it:\n{err}")
+        expect(os.listdir(workdir) == [], f"a usage error left {os.listdir(workdir)}")
+        for args in (["--alg", "skew"], ["--scale-dtype", "fp16"], ["--compute-dtype", "int7"],
+                     ["--group-size", "x"], ["--algorithm", "magic"], ["--weight-dtype", "f32"]):
+            run(a.tool, ["quantize", "-m", a.model, "-o", out] + args, expect_code=2)
+        run(a.tool, ["quantize", "-m", a.model], expect_code=2)                 # -o missing
+        run(a.tool, ["quantize", "-m", a.model, "-o", a.model], expect_code=2)  # onto the input
+        run(a.tool, ["perplexity", "-m", a.model, "-f", a.model, "--weight-dtype", "int5"], expect_code=2)
+        run(a.tool, ["generate", "-m", a.model, "-p", "x", "--group-size", "64"], expect_code=2)
+        run(a.tool, ["info", "-m", a.model, "--compute-dtype", "fp16"], expect_code=2)
+        run(a.tool, ["bench", "-m", a.model, "--weight-dtype", "f32,int5"], expect_code=2)
+        run(a.tool, ["bench", "-m", a.model, "--weight-dtype", "f32,,int8"], expect_code=2)
+
+        # A corrupt input must leave an existing output exactly as it was, and no temporary file.
+        garbage = os.path.join(workdir, "garbage.gguf")
+        write_garbage(garbage)
+        previous = b"an earlier output that must survive\n"
+        with open(out, "wb") as f:
+            f.write(previous)
+        _, err = run(a.tool, ["quantize", "-m", garbage, "-o", out, "--weight-dtype", "int8"], expect_code=1)
+        expect(garbage in err, f"quantize of a corrupt input: stderr does not name it:\n{err}")
+        with open(out, "rb") as f:
+            expect(f.read() == previous, "quantize of a corrupt input modified the existing output")
+        expect(sorted(os.listdir(workdir)) == ["garbage.gguf", "out.llmrt"],
+               f"quantize of a corrupt input left {os.listdir(workdir)}")
+
+
+def write_large_hf_model(directory, tokenizer_dir, hidden=1024, intermediate=2816, layers=4):
+    """A llama-shaped F16 checkpoint big enough (~100 MB) that quantizing it takes a while."""
+    with open(os.path.join(tokenizer_dir, "config.json"), encoding="utf-8") as f:
+        config = json.load(f)
+    vocab = config["vocab_size"]
+    config.update(hidden_size=hidden, intermediate_size=intermediate, num_hidden_layers=layers,
+                  num_attention_heads=16, num_key_value_heads=16, head_dim=hidden // 16,
+                  torch_dtype="float16")
+    with open(os.path.join(directory, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    for name in ["tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"]:
+        with open(os.path.join(tokenizer_dir, name), "rb") as src, \
+                open(os.path.join(directory, name), "wb") as dst:
+            dst.write(src.read())
+    shapes = {"model.embed_tokens.weight": [vocab, hidden], "model.norm.weight": [hidden]}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        shapes.update({p + "input_layernorm.weight": [hidden], p + "post_attention_layernorm.weight": [hidden],
+                       p + "self_attn.q_proj.weight": [hidden, hidden], p + "self_attn.k_proj.weight": [hidden, hidden],
+                       p + "self_attn.v_proj.weight": [hidden, hidden], p + "self_attn.o_proj.weight": [hidden, hidden],
+                       p + "mlp.gate_proj.weight": [intermediate, hidden], p + "mlp.up_proj.weight": [intermediate, hidden],
+                       p + "mlp.down_proj.weight": [hidden, intermediate]})
+    # Deterministic small values (a repeated block: random bytes would hold NaNs and infinities).
+    block = struct.pack("<4096e", *[((i * 7919) % 2001 - 1000) * 5e-5 for i in range(4096)])
+    header, offset = {}, 0
+    for name, shape in shapes.items():
+        n = 1
+        for d in shape:
+            n *= d
+        header[name] = {"dtype": "F16", "shape": shape, "data_offsets": [offset, offset + 2 * n]}
+        offset += 2 * n
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(os.path.join(directory, "model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+        for name, shape in shapes.items():
+            nbytes = header[name]["data_offsets"][1] - header[name]["data_offsets"][0]
+            if len(shape) == 1:
+                f.write(struct.pack("<e", 1.0) * (nbytes // 2))
+            else:
+                f.write(block * (nbytes // len(block)) + block[:nbytes % len(block)])
+
+
+def case_quant_interrupt(a):
+    # Ctrl-C while quantizing: exit 130, no output and no temporary file, the old output intact.
+    with tempfile.TemporaryDirectory() as workdir:
+        model_dir = os.path.join(workdir, "model")
+        os.mkdir(model_dir)
+        write_large_hf_model(model_dir, hf_dir(a))
+        out = os.path.join(workdir, "out.llmrt")
+        previous = b"an earlier output that must survive\n"
+        with open(out, "wb") as f:
+            f.write(previous)
+        proc = subprocess.Popen([a.tool, "quantize", "-m", model_dir, "-o", out, "--weight-dtype", "int4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = proc.stderr.readline().decode("utf-8", errors="replace")
+        proc.send_signal(signal.SIGINT)
+        stdout, rest = proc.communicate(timeout=600)
+        err = first + rest.decode("utf-8", errors="replace")
+        expect(first.startswith("quantize "), f"no progress line before the interrupt:\n{err}")
+        expect(proc.returncode == 130, f"quantize interrupted: exit {proc.returncode}, want 130\n{err}")
+        expect("interrupted" in err, f"quantize interrupted: stderr says nothing:\n{err}")
+        with open(out, "rb") as f:
+            expect(f.read() == previous, "an interrupted quantize modified the existing output")
+        expect(sorted(os.listdir(workdir)) == ["model", "out.llmrt"],
+               f"an interrupted quantize left {os.listdir(workdir)}")
+        print(f"interrupted after: {first.strip()}")
 
 
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -118,8 +118,8 @@ _PROTOTYPES = {
     "llmrt_version_string": (c_char_p, []),
     "llmrt_set_log_callback": (None, [LOG_CALLBACK, c_void_p]),
     "llmrt_set_log_level": (None, [c_int32]),
-    # The *_params_init functions take a scratch buffer: see new_params().
-    "llmrt_model_params_init": (None, [c_void_p]),
+    # The *_params_init_sized functions fill a struct of the size they are given: see new_params().
+    "llmrt_model_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_model_load": (_status, [c_char_p, POINTER(ModelParams), _p_handle]),
     "llmrt_model_create_synthetic": (_status, [c_char_p, c_uint64, POINTER(ModelParams), _p_handle]),
     "llmrt_model_free": (None, [_handle]),
@@ -136,7 +136,7 @@ _PROTOTYPES = {
     "llmrt_tokenize": (_status, [_handle, c_char_p, c_int32, _p_int32, c_int32, _p_int32]),
     "llmrt_token_to_piece": (_status, [_handle, c_int32, POINTER(c_char), c_int32, _p_int32]),
     "llmrt_detokenize": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_int32, _p_int32]),
-    "llmrt_context_params_init": (None, [c_void_p]),
+    "llmrt_context_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_context_create": (_status, [_handle, POINTER(ContextParams), _p_handle]),
     "llmrt_context_free": (None, [_handle]),
     "llmrt_context_n_ctx": (c_int32, [_handle]),
@@ -146,12 +146,12 @@ _PROTOTYPES = {
     "llmrt_get_logits_ith": (_p_float, [_handle, c_int32]),
     "llmrt_context_reset": (None, [_handle]),
     "llmrt_context_cancel": (None, [_handle]),
-    "llmrt_sampler_params_init": (None, [c_void_p]),
+    "llmrt_sampler_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_sampler_create": (_status, [POINTER(SamplerParams), _p_handle]),
     "llmrt_sampler_free": (None, [_handle]),
     "llmrt_sampler_sample": (_status, [_handle, _p_float, c_int32, _p_int32]),
     "llmrt_sampler_reset": (None, [_handle]),
-    "llmrt_generate_params_init": (None, [c_void_p]),
+    "llmrt_generate_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_generate": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams), TOKEN_CALLBACK, c_void_p]),
     "llmrt_generate_begin": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams)]),
     "llmrt_generate_next": (_status, [_handle, POINTER(POINTER(c_char)), POINTER(c_size_t), _p_int32]),
@@ -161,7 +161,7 @@ _PROTOTYPES = {
 # Declared in llmrt.h but implemented later than the rest (issue 3): the package works without
 # them, and Quantizer reports UnsupportedError until the library has them.
 _OPTIONAL_PROTOTYPES = {
-    "llmrt_quant_params_init": (None, [c_void_p]),
+    "llmrt_quant_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_quantizer_create": (_status, [POINTER(QuantParams), _p_handle]),
     "llmrt_quantizer_free": (None, [_handle]),
     "llmrt_quantize": (_status, [_handle, c_char_p, c_char_p]),
@@ -211,17 +211,13 @@ _S = TypeVar("_S", bound=Structure)
 
 
 def new_params(struct_type: Type[_S], init_name: str) -> _S:
-    """A params struct filled with the library's defaults by its *_params_init function.
+    """A params struct filled with the library's defaults by its *_params_init_sized function.
 
-    The library may be newer than this package, and init writes the library's own struct, which
-    may have grown at the end: let it write into a scratch buffer large enough for any future
-    version, keep the fields this package knows, and say so in struct_size (the library then reads
-    only those).
+    The library writes only the fields a struct of this package's size holds, and records that
+    size in struct_size, so a newer library with larger structs reads only those fields.
     """
-    scratch = ctypes.create_string_buffer(max(1024, ctypes.sizeof(struct_type)))
-    getattr(lib, init_name)(scratch)
-    params = struct_type.from_buffer_copy(scratch.raw[:ctypes.sizeof(struct_type)])
-    params.struct_size = min(params.struct_size, ctypes.sizeof(struct_type))
+    params = struct_type()
+    getattr(lib, init_name + "_sized")(ctypes.byref(params), ctypes.sizeof(struct_type))
     return params
 
 

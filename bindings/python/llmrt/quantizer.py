@@ -18,8 +18,8 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
                  compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None) -> n.QuantParams:
     """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
     keeps the encoded strings alive itself.)"""
-    if not n.has_function("llmrt_quant_params_init"):
-        raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quant_params_init)")
+    if not n.has_function("llmrt_quant_params_init_sized"):
+        raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quant_params_init_sized)")
     params = n.new_params(n.QuantParams, "llmrt_quant_params_init")
     strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, scale_dtype=scale_dtype,
                    compute_dtype=compute_dtype, tensor_overrides=tensor_overrides)
