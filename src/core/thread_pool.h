@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace llmrt {
@@ -28,8 +29,9 @@ public:
     // fn must not throw on worker threads.
     template <class F>
     void run(F &&fn) {
-        auto trampoline = [](void *ctx, int ith, int nth) { (*static_cast<F *>(ctx))(ith, nth); };
-        run_raw(trampoline, static_cast<void *>(&fn));
+        using Fn = std::remove_reference_t<F>;
+        auto trampoline = [](void *ctx, int ith, int nth) { (*static_cast<Fn *>(ctx))(ith, nth); };
+        run_raw(trampoline, const_cast<void *>(static_cast<const void *>(&fn)));
     }
 
     // Splits [0, n) into contiguous chunks, one per thread: fn(begin, end).

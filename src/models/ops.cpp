@@ -145,7 +145,7 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
     const int64_t q_stride = shape.n_head * shape.head_dim;
     const int64_t per_thread = pos0 + n + shape.head_dim;
     const int64_t n_items = n * shape.n_head;
-    pool.run([&](int ith, int nth) {
+    auto work = [&](int ith, int nth) {
         float *scores = scratch + static_cast<int64_t>(ith) * per_thread;
         float *q16 = scores + pos0 + n;
         for (int64_t item = ith; item < n_items; item += nth) {
@@ -162,7 +162,13 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
                            shape.head_dim, shape.scale, scores, q16);
             }
         }
-    });
+    };
+    // Small attention (short contexts, small models) is cheaper than waking the other threads.
+    if (n_items * (pos0 + n) * shape.head_dim < (int64_t{1} << 16)) {
+        work(0, 1);
+    } else {
+        pool.run(work);
+    }
 }
 
 }  // namespace llmrt
