@@ -1,16 +1,21 @@
 // llmrt bench: prompt-processing and generation speed, like llama-bench, plus how close decode
 // comes to the memory bandwidth measured in the same run (decode reads every weight once per
-// token, so weight bytes x tokens/s is the bandwidth it achieves).
+// token, so weight bytes x tokens/s is the bandwidth it achieves). --weight-dtype f32,int8,int4
+// quantizes the model in memory once per type and compares each type's speed with f32's.
 #include "args.h"
 #include "bandwidth.h"
 #include "interrupt.h"
 #include "library.h"
 #include "output.h"
+#include "quant_flags.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <sys/resource.h>
@@ -32,6 +37,7 @@ struct BenchOptions {
     std::vector<int32_t> threads;
     uint64_t seed = 42;
     bool skip_bandwidth = false;
+    QuantFlags quant;
     bool json = false;
 };
 
@@ -66,6 +72,11 @@ MeanSd mean_sd(const std::vector<double> &values) {
 }
 
 struct Row {
+    std::string weight_dtype; // the --weight-dtype entry; "" when none was given
+    std::string weight_type;  // as the library names the loaded model's weights
+    std::string architecture;
+    uint64_t weight_bytes = 0;
+    uint64_t n_params = 0;
     int32_t n_threads = 0;
     MeanSd prompt_tps;
     MeanSd gen_tps;
@@ -74,6 +85,9 @@ struct Row {
     double achieved_gbps = 0.0;
     double bandwidth_gbps = 0.0; // 0 when the probe was skipped
     uint64_t peak_rss_bytes = 0;
+    // Speed relative to the f32 row with the same thread count; 0 when there is none.
+    double prompt_vs_f32 = 0.0;
+    double gen_vs_f32 = 0.0;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -129,13 +143,33 @@ RepTimes run_rep(llmrt_context *ctx, int32_t n_vocab, const std::vector<llmrt_to
     return times;
 }
 
+// The peak resident set since the last reset_peak_rss() (VmHWM), else since the process started.
 uint64_t peak_rss_bytes() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.compare(0, 6, "VmHWM:") == 0) {
+            return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024; // "VmHWM:   1234 kB"
+        }
+    }
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
     return static_cast<uint64_t>(usage.ru_maxrss) * 1024; // Linux reports KiB
 }
 
-Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads) {
+// Restarts the peak (Linux >= 4.0; ignored elsewhere), so the rows of each weight type report the
+// memory of that type's model and its quantization, not the largest model before it.
+void reset_peak_rss() {
+    std::ofstream clear_refs("/proc/self/clear_refs");
+    clear_refs << "5";
+}
+
+// The probe result per thread count: it describes the machine, not the model, so one
+// measurement serves every weight type.
+using BandwidthCache = std::map<int32_t, double>;
+
+Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
+                  BandwidthCache *bandwidth) {
     ContextOptions context_options;
     context_options.n_ctx = o.n_prompt + o.n_gen;
     context_options.n_batch = o.n_prompt; // the whole prompt in one evaluation step
@@ -165,35 +199,58 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads) 
     }
 
     Row row;
+    row.weight_type = llmrt_model_weight_type(model);
+    row.architecture = llmrt_model_architecture(model);
+    row.weight_bytes = llmrt_model_weight_bytes(model);
+    row.n_params = llmrt_model_n_params(model);
     row.n_threads = n_threads;
     row.prompt_tps = mean_sd(prompt_tps);
     row.first_token_ms = mean_sd(first_token_ms);
     row.gen_tps = mean_sd(gen_tps);
     row.per_token_ms = mean_sd(per_token_ms);
     row.achieved_gbps =
-        static_cast<double>(llmrt_model_weight_bytes(model)) * row.gen_tps.mean / 1e9;
+        static_cast<double>(row.weight_bytes) * row.gen_tps.mean / 1e9;
     row.peak_rss_bytes = peak_rss_bytes();
     if (!o.skip_bandwidth) {
-        BandwidthOptions probe;
-        probe.n_threads = n_threads;
-        row.bandwidth_gbps = measure_read_bandwidth_gbps(probe);
+        auto cached = bandwidth->find(n_threads);
+        if (cached == bandwidth->end()) {
+            BandwidthOptions probe;
+            probe.n_threads = n_threads;
+            cached = bandwidth->emplace(n_threads, measure_read_bandwidth_gbps(probe)).first;
+        }
+        row.bandwidth_gbps = cached->second;
     }
     return row;
+}
+
+// Fills the "vs f32" ratios from the rows of the f32 entry, matched by thread count.
+void compare_with_f32(std::vector<Row> *rows) {
+    for (Row &r : *rows) {
+        for (const Row &base : *rows) {
+            if (base.weight_dtype != "f32" || base.n_threads != r.n_threads) {
+                continue;
+            }
+            r.prompt_vs_f32 = r.prompt_tps.mean / base.prompt_tps.mean;
+            if (base.gen_tps.mean > 0.0) {
+                r.gen_vs_f32 = r.gen_tps.mean / base.gen_tps.mean;
+            }
+        }
+    }
 }
 
 // null where a figure was not measured (no generated tokens, probe skipped).
 json maybe(bool measured, double value) { return measured ? json(value) : json(nullptr); }
 
-json row_json(const llmrt_model *model, const std::string &source, const BenchOptions &o,
-              const Row &r) {
+json row_json(const std::string &source, const BenchOptions &o, const Row &r) {
     const bool has_gen = o.n_gen > 0;
     const bool has_bw = r.bandwidth_gbps > 0.0;
     return {
         {"model", source},
-        {"architecture", llmrt_model_architecture(model)},
-        {"weight_type", llmrt_model_weight_type(model)},
-        {"n_params", llmrt_model_n_params(model)},
-        {"weight_bytes", llmrt_model_weight_bytes(model)},
+        {"architecture", r.architecture},
+        {"weight_dtype", r.weight_dtype.empty() ? json(nullptr) : json(r.weight_dtype)},
+        {"weight_type", r.weight_type},
+        {"n_params", r.n_params},
+        {"weight_bytes", r.weight_bytes},
         {"n_threads", r.n_threads},
         {"n_prompt", o.n_prompt},
         {"n_gen", o.n_gen},
@@ -210,23 +267,30 @@ json row_json(const llmrt_model *model, const std::string &source, const BenchOp
         {"bandwidth_gbps", maybe(has_bw, r.bandwidth_gbps)},
         {"bandwidth_ratio", maybe(has_gen && has_bw, r.achieved_gbps / r.bandwidth_gbps)},
         {"peak_rss_bytes", r.peak_rss_bytes},
+        {"prompt_vs_f32", maybe(r.prompt_vs_f32 > 0.0, r.prompt_vs_f32)},
+        {"gen_vs_f32", maybe(r.gen_vs_f32 > 0.0, r.gen_vs_f32)},
     };
 }
 
-void print_table(const llmrt_model *model, const std::string &source, const BenchOptions &o,
-                 const std::vector<Row> &rows) {
-    Table table({"model", "type", "size", "params", "threads", "pp" + std::to_string(o.n_prompt) + " t/s",
-                 "tg" + std::to_string(o.n_gen) + " t/s", "first token ms", "ms/token", "GB/s",
-                 "mem GB/s", "ratio", "peak RSS"});
-    const double weight_bytes = static_cast<double>(llmrt_model_weight_bytes(model));
-    const double n_params = static_cast<double>(llmrt_model_n_params(model));
+// with_vs_f32: add the "vs f32" columns (when --weight-dtype was given).
+void print_table(const std::string &source, const BenchOptions &o, const std::vector<Row> &rows,
+                 bool with_vs_f32) {
+    std::vector<std::string> header = {"model", "type", "size", "params", "threads",
+                                       "pp" + std::to_string(o.n_prompt) + " t/s",
+                                       "tg" + std::to_string(o.n_gen) + " t/s", "first token ms",
+                                       "ms/token", "GB/s", "mem GB/s", "ratio", "peak RSS"};
+    if (with_vs_f32) {
+        header.insert(header.begin() + 7, {"pp vs f32", "tg vs f32"});
+    }
+    Table table(header);
     for (const Row &r : rows) {
         const bool has_gen = o.n_gen > 0;
         const bool has_bw = r.bandwidth_gbps > 0.0;
-        table.add_row({
+        const double n_params = static_cast<double>(r.n_params);
+        std::vector<std::string> cells = {
             source,
-            llmrt_model_weight_type(model),
-            human_bytes(weight_bytes),
+            r.weight_type,
+            human_bytes(static_cast<double>(r.weight_bytes)),
             n_params >= 1e9 ? format("%.2f B", n_params / 1e9) : format("%.2f M", n_params / 1e6),
             std::to_string(r.n_threads),
             mean_pm(r.prompt_tps.mean, r.prompt_tps.stddev, 2),
@@ -237,7 +301,13 @@ void print_table(const llmrt_model *model, const std::string &source, const Benc
             has_bw ? format("%.2f", r.bandwidth_gbps) : "-",
             has_gen && has_bw ? format("%.3f", r.achieved_gbps / r.bandwidth_gbps) : "-",
             human_bytes(static_cast<double>(r.peak_rss_bytes)),
-        });
+        };
+        if (with_vs_f32) {
+            cells.insert(cells.begin() + 7,
+                         {r.prompt_vs_f32 > 0.0 ? format("%.2fx", r.prompt_vs_f32) : "-",
+                          r.gen_vs_f32 > 0.0 ? format("%.2fx", r.gen_vs_f32) : "-"});
+        }
+        table.add_row(cells);
     }
     std::fputs(table.markdown().c_str(), stdout);
 }
@@ -260,10 +330,12 @@ int run_bench(int argc, char **argv) {
     BenchOptions o;
     const int32_t n_cores = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     o.threads = {n_cores};
-    ArgParser args("bench", "-m PATH | --synthetic NAME [-p 128] [-n 64] [-t 1,2] [-r 5] [--json]",
+    ArgParser args("bench", "-m PATH | --synthetic NAME [-p 128] [-n 64] [-t 1,2] [-r 5] [--weight-dtype f32,int8,int4 ...] [--json]",
                    "Measures prompt processing (one decode of -p random tokens) and generation "
                    "(-n single-token greedy decodes), mean ± stddev over -r repetitions, one row "
-                   "per thread count, with the machine's read bandwidth measured in the same run.");
+                   "per thread count, with the machine's read bandwidth measured in the same run. "
+                   "With --weight-dtype, one row per type and thread count, each type's speed "
+                   "compared with the f32 row of the same thread count (\"vs f32\").");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
     args.string(nullptr, "--synthetic", "NAME",
@@ -275,6 +347,7 @@ int run_bench(int argc, char **argv) {
     args.integer("-r", "--repetitions", "N", "repetitions per row", &o.reps, 1, 1 << 20);
     args.uint64(nullptr, "--seed", "S", "seed for the random prompts and synthetic weights", &o.seed);
     args.flag(nullptr, "--no-bandwidth", "skip the memory bandwidth probe", &o.skip_bandwidth);
+    add_quant_flags(args, &o.quant, QuantFlagUse::LoadList);
     args.flag(nullptr, "--json", "print a JSON list, one object per row", &o.json);
     if (!args.parse(argc, argv)) {
         return 0;
@@ -282,22 +355,33 @@ int run_bench(int argc, char **argv) {
     if (args.given("--model") == args.given("--synthetic")) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
+    const std::vector<QuantSettings> types = quant_settings(args, o.quant, QuantFlagUse::LoadList);
 
-    ModelPtr model = open_model(o.model_path, o.synthetic, o.seed);
     const std::string source = model_name(o);
     std::vector<Row> rows;
-    for (int32_t n_threads : o.threads) {
-        rows.push_back(bench_threads(model.get(), o, n_threads));
+    BandwidthCache bandwidth;
+    for (const QuantSettings &quant : types) {
+        // One model at a time: the next type is built from the file (or seed) again, so memory
+        // holds a single copy of the weights.
+        if (types.size() > 1) {
+            reset_peak_rss();
+        }
+        ModelPtr model = open_model(o.model_path, o.synthetic, o.seed, quant);
+        for (int32_t n_threads : o.threads) {
+            rows.push_back(bench_threads(model.get(), o, n_threads, &bandwidth));
+            rows.back().weight_dtype = quant.weight_dtype;
+        }
     }
+    compare_with_f32(&rows);
 
     if (o.json) {
         json list = json::array();
         for (const Row &r : rows) {
-            list.push_back(row_json(model.get(), source, o, r));
+            list.push_back(row_json(source, o, r));
         }
         print_json(list);
     } else {
-        print_table(model.get(), source, o, rows);
+        print_table(source, o, rows, args.given("--weight-dtype"));
     }
     return 0;
 }

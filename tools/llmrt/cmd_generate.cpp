@@ -4,6 +4,7 @@
 #include "interrupt.h"
 #include "library.h"
 #include "output.h"
+#include "quant_flags.h"
 
 #include <cstdio>
 #include <string>
@@ -21,6 +22,7 @@ struct GenerateOptions {
     int32_t n_threads = 0;
     int32_t n_ctx = 0;
     bool ignore_eos = false;
+    QuantFlags quant;
     bool json = false;
     llmrt_sampler_params sampling{};
 };
@@ -141,7 +143,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
 int run_generate(int argc, char **argv) {
     GenerateOptions o;
     llmrt_sampler_params_init(&o.sampling);
-    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--json]",
+    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--weight-dtype T ...] [--json]",
                    "Continues TEXT and streams the generated text (not the prompt) to stdout. "
                    "Ctrl-C stops cleanly. --temp 0 is greedy.");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
@@ -164,6 +166,7 @@ int run_generate(int argc, char **argv) {
     args.integer("-c", "--ctx-size", "N", "context window; 0 = the model's (capped)", &o.n_ctx, 0,
                  1 << 24);
     args.flag(nullptr, "--ignore-eos", "keep generating after end-of-sequence", &o.ignore_eos);
+    add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print one JSON object at the end instead of streaming", &o.json);
     if (!args.parse(argc, argv)) {
         return 0;
@@ -172,8 +175,9 @@ int run_generate(int argc, char **argv) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
     args.require("--prompt");
+    const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
-    ModelPtr model = open_model(o.model_path, o.synthetic, 42);
+    ModelPtr model = open_model(o.model_path, o.synthetic, 42, quant);
     ContextOptions context_options;
     context_options.n_ctx = o.n_ctx;
     context_options.n_threads = o.n_threads;

@@ -2,6 +2,7 @@
 #include "args.h"
 #include "library.h"
 #include "output.h"
+#include "quant_flags.h"
 
 #include <string>
 
@@ -13,6 +14,7 @@ struct InfoOptions {
     std::string model_path;
     std::string synthetic;
     uint64_t seed = 42;
+    QuantFlags quant;
     bool json = false;
 };
 
@@ -54,14 +56,16 @@ void print_text(const std::string &source, const json &d) {
 
 int run_info(int argc, char **argv) {
     InfoOptions o;
-    ArgParser args("info", "-m PATH | --synthetic NAME [--json]",
-                   "Shows a model's architecture, weight type, sizes and special tokens.");
+    ArgParser args("info", "-m PATH | --synthetic NAME [--weight-dtype T ...] [--json]",
+                   "Shows a model's architecture, weight type, sizes and special tokens (after quantizing "
+                   "it in memory with --weight-dtype).");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
     args.string(nullptr, "--synthetic", "NAME",
                 "random-weight model of a known shape (tinyllama-1.1b, llama-7b, stories260k)",
                 &o.synthetic);
     args.uint64(nullptr, "--seed", "S", "weight seed for --synthetic", &o.seed);
+    add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print JSON", &o.json);
     if (!args.parse(argc, argv)) {
         return 0;
@@ -69,8 +73,9 @@ int run_info(int argc, char **argv) {
     if (args.given("--model") == args.given("--synthetic")) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
+    const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
-    const ModelPtr model = open_model(o.model_path, o.synthetic, o.seed);
+    const ModelPtr model = open_model(o.model_path, o.synthetic, o.seed, quant);
     json d = describe(model.get());
     const std::string source = args.given("--model") ? o.model_path : "synthetic:" + o.synthetic;
     if (o.json) {

@@ -6,6 +6,7 @@
 #include "interrupt.h"
 #include "library.h"
 #include "output.h"
+#include "quant_flags.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +28,7 @@ struct PerplexityOptions {
     int32_t n_chunks = -1; // -1: as many as the file holds
     int32_t n_threads = 0;
     int32_t n_batch = 0; // 0: the whole chunk in one step
+    QuantFlags quant;
     bool json = false;
 };
 
@@ -116,7 +118,7 @@ double score_chunk(llmrt_context *ctx, const llmrt_model *model, std::vector<llm
 
 int run_perplexity(int argc, char **argv) {
     PerplexityOptions o;
-    ArgParser args("perplexity", "-m PATH -f FILE [-c 512] [--chunks N] [-t THREADS] [-b BATCH] [--json]",
+    ArgParser args("perplexity", "-m PATH -f FILE [-c 512] [--chunks N] [-t THREADS] [-b BATCH] [--weight-dtype T ...] [--json]",
                    "Perplexity of a text file, computed exactly as llama.cpp's llama-perplexity "
                    "does (chunks of CTX tokens starting with BOS, second half of each scored).");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
@@ -127,15 +129,17 @@ int run_perplexity(int argc, char **argv) {
     args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, 4096);
     args.integer("-b", "--batch-size", "N", "tokens per evaluation step; 0 = the chunk size",
                  &o.n_batch, 0, 1 << 20);
+    add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print JSON", &o.json);
     if (!args.parse(argc, argv)) {
         return 0;
     }
     args.require("--model");
     args.require("--file");
+    const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
     const std::string text = read_file(o.file);
-    ModelPtr model = load_model(o.model_path);
+    ModelPtr model = load_model(o.model_path, quant);
     const std::vector<llmrt_token> tokens = tokenize(model.get(), text, true);
 
     const int64_t n_available = static_cast<int64_t>(tokens.size()) / o.n_ctx;
@@ -184,6 +188,7 @@ int run_perplexity(int argc, char **argv) {
             {"n_tokens", tokens.size()},
             {"n_scored", stats.count},
             {"tokens_per_second", tokens_per_second},
+            {"weight_type", llmrt_model_weight_type(model.get())},
         });
     } else {
         std::printf("\nFinal estimate: PPL = %.4f +/- %.5f\n", stats.ppl(), stats.ppl_stderr());

@@ -15,6 +15,7 @@ namespace {
 
 std::mutex g_mutex;                 // guards g_context against being freed while cancelled
 llmrt_context *g_context = nullptr; // the context Ctrl-C cancels, if any
+int g_pollers = 0;                  // live StopOnInterrupt objects
 std::atomic<bool> g_interrupted{false};
 
 void watch_for_sigint(sigset_t set) {
@@ -25,12 +26,14 @@ void watch_for_sigint(sigset_t set) {
         }
         std::lock_guard<std::mutex> lock(g_mutex);
         // A second Ctrl-C means "stop now", as does one when there is nothing to cancel cleanly.
-        if (g_interrupted.exchange(true) || g_context == nullptr) {
+        if (g_interrupted.exchange(true) || (g_context == nullptr && g_pollers == 0)) {
             static const char message[] = "\ninterrupted\n";
             (void)!write(STDERR_FILENO, message, sizeof message - 1);
             _exit(130);
         }
-        llmrt_context_cancel(g_context);
+        if (g_context != nullptr) {
+            llmrt_context_cancel(g_context);
+        }
     }
 }
 
@@ -60,6 +63,16 @@ CancelOnInterrupt::CancelOnInterrupt(llmrt_context *ctx) {
 CancelOnInterrupt::~CancelOnInterrupt() {
     std::lock_guard<std::mutex> lock(g_mutex);
     g_context = nullptr;
+}
+
+StopOnInterrupt::StopOnInterrupt() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    ++g_pollers;
+}
+
+StopOnInterrupt::~StopOnInterrupt() {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    --g_pollers;
 }
 
 } // namespace cli

@@ -1,6 +1,7 @@
 // Ctrl-C handling. llmrt_context_cancel is not documented as async-signal-safe, so it is never
 // called from a signal handler: SIGINT is blocked in every thread and one watcher thread receives
-// it with sigwait() and cancels the registered context from ordinary thread context.
+// it with sigwait() and cancels the registered context from ordinary thread context, or raises a
+// flag that a polling operation (quantization) checks.
 #pragma once
 
 #include "llmrt.h"
@@ -25,6 +26,17 @@ public:
     ~CancelOnInterrupt();
     CancelOnInterrupt(const CancelOnInterrupt &) = delete;
     CancelOnInterrupt &operator=(const CancelOnInterrupt &) = delete;
+};
+
+// While alive, Ctrl-C only sets the flag interrupt_requested() reports, for work that polls it
+// (the quantization progress callback returns non-zero once it is set). A second Ctrl-C still
+// exits at once with status 130.
+class StopOnInterrupt {
+public:
+    StopOnInterrupt();
+    ~StopOnInterrupt();
+    StopOnInterrupt(const StopOnInterrupt &) = delete;
+    StopOnInterrupt &operator=(const StopOnInterrupt &) = delete;
 };
 
 } // namespace cli

@@ -1,5 +1,8 @@
 #include "library.h"
 
+#include "interrupt.h"
+#include "progress.h"
+
 namespace cli {
 
 void check(llmrt_status status, const std::string &what) {
@@ -18,26 +21,82 @@ void check(llmrt_status status, const std::string &what) {
     throw LibraryError(status, message);
 }
 
-ModelPtr load_model(const std::string &path) {
+llmrt_quant_params quant_params(const QuantSettings &s) {
+    llmrt_quant_params params;
+    llmrt_quant_params_init(&params);
+    params.weight_dtype = s.weight_dtype.c_str();
+    params.algorithm = s.algorithm.c_str();
+    params.group_size = s.group_size;
+    params.asym = s.asym ? 1 : 0;
+    params.scale_dtype = s.scale_dtype.c_str();
+    if (!s.compute_dtype.empty()) {
+        params.compute_dtype = s.compute_dtype.c_str();
+    }
+    params.tensor_overrides = s.has_overrides ? s.overrides.c_str() : nullptr;
+    return params;
+}
+
+QuantizerPtr create_quantizer(const llmrt_quant_params &params) {
+    llmrt_quantizer *quantizer = nullptr;
+    check(llmrt_quantizer_create(&params, &quantizer), "invalid quantization settings");
+    return QuantizerPtr(quantizer);
+}
+
+namespace {
+
+// Runs load(params) with params filled from quant: in-memory quantization with a progress bar
+// that Ctrl-C stops, or just the compute type for weights stored quantized.
+template <typename Load>
+ModelPtr load_with(const QuantSettings &quant, const std::string &what, Load load) {
     llmrt_model_params params;
     llmrt_model_params_init(&params);
     llmrt_model *model = nullptr;
+    if (!quant.quantizes()) {
+        if (!quant.compute_dtype.empty()) {
+            params.compute_dtype = quant.compute_dtype.c_str();
+        }
+        check(load(params, &model), what);
+        return ModelPtr(model);
+    }
+    llmrt_quant_params qparams = quant_params(quant);
+    ProgressBar bar("quantizing to " + quant.weight_dtype, ProgressBar::Mode::TerminalOnly);
+    bar.attach(&qparams);
+    params.quantize = &qparams;
+    llmrt_status status;
+    {
+        StopOnInterrupt stop_on_ctrl_c;
+        status = load(params, &model);
+    }
+    bar.finish();
+    ModelPtr owned(model);
+    if (interrupt_requested()) {
+        throw Interrupted(); // cancelled, or Ctrl-C came after the last tensor: stop either way
+    }
+    check(status, what);
+    return owned;
+}
+
+} // namespace
+
+ModelPtr load_model(const std::string &path, const QuantSettings &quant) {
     // The path is in the message because the library's own text may not mention it.
-    check(llmrt_model_load(path.c_str(), &params, &model), "cannot load model '" + path + "'");
-    return ModelPtr(model);
+    return load_with(quant, "cannot load model '" + path + "'",
+                     [&](const llmrt_model_params &params, llmrt_model **out) {
+                         return llmrt_model_load(path.c_str(), &params, out);
+                     });
 }
 
-ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed) {
-    llmrt_model_params params;
-    llmrt_model_params_init(&params);
-    llmrt_model *model = nullptr;
-    check(llmrt_model_create_synthetic(shape_name.c_str(), seed, &params, &model),
-          "cannot create synthetic model '" + shape_name + "'");
-    return ModelPtr(model);
+ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed,
+                                const QuantSettings &quant) {
+    return load_with(quant, "cannot create synthetic model '" + shape_name + "'",
+                     [&](const llmrt_model_params &params, llmrt_model **out) {
+                         return llmrt_model_create_synthetic(shape_name.c_str(), seed, &params, out);
+                     });
 }
 
-ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed) {
-    return synthetic.empty() ? load_model(path) : create_synthetic_model(synthetic, seed);
+ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed,
+                    const QuantSettings &quant) {
+    return synthetic.empty() ? load_model(path, quant) : create_synthetic_model(synthetic, seed, quant);
 }
 
 ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {

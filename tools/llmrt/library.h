@@ -41,10 +41,39 @@ using ModelPtr = std::unique_ptr<llmrt_model, ModelDeleter>;
 using ContextPtr = std::unique_ptr<llmrt_context, ContextDeleter>;
 using SamplerPtr = std::unique_ptr<llmrt_sampler, SamplerDeleter>;
 
-ModelPtr load_model(const std::string &path);
-ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed);
+struct QuantizerDeleter {
+    void operator()(llmrt_quantizer *q) const { llmrt_quantizer_free(q); }
+};
+using QuantizerPtr = std::unique_ptr<llmrt_quantizer, QuantizerDeleter>;
+
+// A choice of weight quantization (llmrt_quant_params) in owned strings, and the compute type for
+// weights a file already stores quantized. Default-constructed: keep the file's types.
+struct QuantSettings {
+    std::string weight_dtype;  // "" or "f32": no quantization
+    std::string algorithm = "rtn";
+    int32_t group_size = 32;
+    bool asym = false;
+    std::string scale_dtype = "fp32";
+    std::string compute_dtype; // "": the library's default ("auto")
+    bool has_overrides = false; // false: the library's defaults (embeddings and head in int8)
+    std::string overrides;
+
+    bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
+};
+
+// llmrt_quant_params pointing into s's strings, so valid while s lives. No progress callback.
+llmrt_quant_params quant_params(const QuantSettings &s);
+QuantizerPtr create_quantizer(const llmrt_quant_params &params);
+
+// With quant.quantizes(), the weights are quantized in memory while loading (progress drawn on a
+// terminal; Ctrl-C stops it and throws Interrupted); otherwise quant.compute_dtype, if set,
+// applies to weights the file stores quantized.
+ModelPtr load_model(const std::string &path, const QuantSettings &quant = QuantSettings());
+ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed,
+                                const QuantSettings &quant = QuantSettings());
 // The synthetic shape if one is named, else the model at path.
-ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed);
+ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed,
+                    const QuantSettings &quant = QuantSettings());
 
 struct ContextOptions {
     int32_t n_ctx = 0;     // 0: the library's default

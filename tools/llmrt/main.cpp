@@ -23,6 +23,7 @@ int run_tokenize(int argc, char **argv);
 int run_info(int argc, char **argv);
 int run_perplexity(int argc, char **argv);
 int run_bench(int argc, char **argv);
+int run_quantize(int argc, char **argv);
 
 namespace {
 
@@ -38,6 +39,7 @@ const Command kCommands[] = {
     {"info", "describe a model", run_info},
     {"perplexity", "perplexity of a text file (llama.cpp's method)", run_perplexity},
     {"bench", "prompt and generation speed, bandwidth use", run_bench},
+    {"quantize", "quantize a checkpoint into an llmrt file", run_quantize},
 };
 
 void print_usage(FILE *out) {

@@ -1,0 +1,142 @@
+#include "quant_flags.h"
+
+namespace cli {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string &text) {
+    std::vector<std::string> items;
+    size_t start = 0;
+    while (true) {
+        const size_t comma = text.find(',', start);
+        items.push_back(text.substr(start, comma - start));
+        if (comma == std::string::npos) {
+            return items;
+        }
+        start = comma + 1;
+    }
+}
+
+// llmrt_quantizer_create validates every field and names the bad one. It only looks at the
+// settings, so a rejection there (an unknown name, or one this build lacks such as an algorithm
+// not implemented) is a command-line mistake (exit 2); any other failure is the library's.
+void validate(const QuantSettings &settings) {
+    llmrt_quantizer *quantizer = nullptr;
+    const llmrt_quant_params params = quant_params(settings);
+    const llmrt_status status = llmrt_quantizer_create(&params, &quantizer);
+    llmrt_quantizer_free(quantizer);
+    if (status == LLMRT_ERR_INVALID_ARGUMENT || status == LLMRT_ERR_UNSUPPORTED) {
+        throw UsageError(llmrt_last_error());
+    }
+    check(status, "cannot check the quantization settings");
+}
+
+} // namespace
+
+void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
+    switch (use) {
+    case QuantFlagUse::Quantize:
+        flags->weight_dtype = "int4";
+        args.string(nullptr, "--weight-dtype", "T", "weight type: int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
+                    &flags->weight_dtype);
+        args.string(nullptr, "--algorithm", "A", "quantization algorithm (rtn: round to nearest)",
+                    &flags->algorithm);
+        break;
+    case QuantFlagUse::Load:
+        args.string(nullptr, "--weight-dtype", "T",
+                    "quantize the weights in memory while loading: int8, int4, nf4, fp4, fp8_e4m3, "
+                    "fp8_e5m2; f32 = keep the file's types (the default)",
+                    &flags->weight_dtype);
+        break;
+    case QuantFlagUse::LoadList:
+        args.string(nullptr, "--weight-dtype", "T[,T...]",
+                    "quantize the weights in memory while loading, one set of rows per type: f32 "
+                    "(the file's types), int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
+                    &flags->weight_dtype);
+        break;
+    }
+    const bool quantize = use == QuantFlagUse::Quantize;
+    args.integer(nullptr, "--group-size", "G",
+                 quantize ? "values per scale: 32, 64, 128, or -1 for one group per output channel"
+                          : "with --weight-dtype: values per scale (32, 64, 128, -1 = per channel)",
+                 &flags->group_size, -1, 1 << 30);
+    args.string(nullptr, "--alg", "sym|asym",
+                quantize ? "int8/int4: scale only (sym) or scale and minimum (asym) per group"
+                         : "with --weight-dtype: int8/int4 symmetric or asymmetric groups",
+                &flags->alg);
+    args.string(nullptr, "--scale-dtype", "S",
+                quantize ? "type of the group scales: fp32 or bf16"
+                         : "with --weight-dtype: type of the group scales (fp32, bf16)",
+                &flags->scale_dtype);
+    args.string(nullptr, "--compute-dtype", "C",
+                quantize ? "type the dot products run in: auto (fastest on this CPU), int8, bf16, fp32"
+                         : "dot products of quantized weights in auto (fastest on this CPU), int8, "
+                           "bf16 or fp32; alone, for a file already quantized",
+                &flags->compute_dtype);
+    args.string(nullptr, "--overrides", "\"PAT=T;...\"",
+                "tensors kept in another type: name substring or glob = weight type or f32; \"\" "
+                "quantizes everything (default: embeddings and output head in int8)",
+                &flags->overrides);
+}
+
+std::vector<QuantSettings> quant_settings(const ArgParser &args, const QuantFlags &flags,
+                                          QuantFlagUse use) {
+    if (flags.alg != "sym" && flags.alg != "asym") {
+        throw UsageError("--alg: '" + flags.alg + "' is neither sym nor asym");
+    }
+    QuantSettings base;
+    base.algorithm = flags.algorithm;
+    base.group_size = flags.group_size;
+    base.asym = flags.alg == "asym";
+    base.scale_dtype = flags.scale_dtype;
+    base.compute_dtype = args.given("--compute-dtype") ? flags.compute_dtype : "";
+    base.has_overrides = args.given("--overrides");
+    base.overrides = flags.overrides;
+
+    std::vector<std::string> dtypes;
+    if (use == QuantFlagUse::Quantize) {
+        dtypes = {flags.weight_dtype};
+    } else if (!args.given("--weight-dtype")) {
+        // Only the compute type may be chosen for a file's own types; the other flags describe
+        // a quantization, so without one they would be silently ignored.
+        for (const char *name : {"--group-size", "--alg", "--scale-dtype", "--overrides"}) {
+            if (args.given(name)) {
+                throw UsageError(std::string(name) + " needs --weight-dtype");
+            }
+        }
+        dtypes = {""};
+    } else {
+        dtypes = use == QuantFlagUse::LoadList ? split_list(flags.weight_dtype)
+                                                : std::vector<std::string>{flags.weight_dtype};
+    }
+
+    std::vector<QuantSettings> settings;
+    for (const std::string &dtype : dtypes) {
+        if (args.given("--weight-dtype") && dtype.empty()) {
+            throw UsageError("--weight-dtype: '" + flags.weight_dtype + "' names an empty type");
+        }
+        QuantSettings s = base;
+        s.weight_dtype = dtype;
+        if (use == QuantFlagUse::Quantize && dtype == "f32") {
+            throw UsageError("--weight-dtype: f32 is not a quantized type");
+        }
+        if (s.quantizes()) {
+            validate(s);
+        } else if (!s.compute_dtype.empty()) {
+            // No quantization to validate; check the compute type alone, as int8 would use it.
+            QuantSettings probe;
+            probe.weight_dtype = "int8";
+            probe.compute_dtype = s.compute_dtype;
+            validate(probe);
+        }
+        for (const QuantSettings &earlier : settings) {
+            if (earlier.weight_dtype == s.weight_dtype) {
+                throw UsageError("--weight-dtype lists '" + dtype + "' twice");
+            }
+        }
+        settings.push_back(s);
+    }
+    return settings;
+}
+
+} // namespace cli
