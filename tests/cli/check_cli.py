@@ -421,6 +421,27 @@ def case_quant_interrupt(a):
         print(f"interrupted after: {first.strip()}")
 
 
+def case_quant_memory(a):
+    # Issue 3: peak memory while quantizing stays below 1.5x the output plus one layer of f32.
+    with tempfile.TemporaryDirectory() as workdir:
+        model_dir = os.path.join(workdir, "model")
+        os.mkdir(model_dir)
+        hidden, intermediate = 1024, 2816
+        write_large_hf_model(model_dir, hf_dir(a), hidden=hidden, intermediate=intermediate)
+        out = os.path.join(workdir, "out.llmrt")
+        proc = subprocess.Popen([a.tool, "quantize", "-m", model_dir, "-o", out, "--weight-dtype", "int4"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode("utf-8", errors="replace")
+        expect(proc.returncode == 0, f"quantize failed ({proc.returncode}):\n{err}")
+        peak = usage.ru_maxrss * 1024
+        layer_f32 = 4 * (4 * hidden * hidden + 3 * hidden * intermediate)
+        bound = 1.5 * os.path.getsize(out) + layer_f32
+        print(f"peak RSS {peak / 1e6:.1f} MB, output {os.path.getsize(out) / 1e6:.1f} MB, bound {bound / 1e6:.1f} MB")
+        expect(peak < bound, f"peak RSS {peak} bytes exceeds {bound:.0f}")
+
+
 CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
