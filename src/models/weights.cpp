@@ -122,6 +122,8 @@ Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) 
     m.cols = cols;
     if (t.dtype == DType::Packed) {
         // Already in a kernel layout (an llmrt file): use it in place.
+        require(!plan_, LLMRT_ERR_UNSUPPORTED,
+                ckpt_.path + " is already quantized: quantize the original checkpoint instead");
         m.type = find_weight_type(t.packed_type, options_.compute);
         require(m.type != nullptr, LLMRT_ERR_UNSUPPORTED,
                 ckpt_.path + ": tensor '" + name + "' has unknown weight type '" + t.packed_type + "'");

@@ -48,10 +48,9 @@ void quantize_to_file(const std::string &input_path, const std::string &output_p
             return options.progress(fraction * kQuantizeShare, tensor);
         };
     }
+    // An input that is already quantized is refused by the loader (WeightStore).
     const std::unique_ptr<Model> model = load_model(input_path, load);
     const Checkpoint &ckpt = model->checkpoint;
-    require(!ckpt.packed_file, LLMRT_ERR_UNSUPPORTED,
-            input_path + " is already quantized: quantize the original checkpoint instead");
 
     LlmrtFileContents contents = llmrt_file_contents_of(ckpt);
     contents.tensors.clear();
