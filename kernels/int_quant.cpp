@@ -33,7 +33,6 @@ IntGeom int_geom(const QuantFormat &format, int64_t cols) {
     return g;
 }
 
-
 BlockParams block_params(const IntGeom &g, const uint8_t *row, int64_t b) {
     const SbLayout l = sb_layout(g, b / kSbBlocks);
     const int64_t j = g.row_scale ? 0 : b % kSbBlocks;

@@ -25,11 +25,10 @@
 // one code path and vpdpbusd can multiply unsigned codes by signed int8 activations.
 #pragma once
 
-#include "core/float16.h"
-
 #include <cstdint>
 #include <cstring>
 
+#include "core/float16.h"
 #include "kernels/matrix.h"
 #include "kernels/quant_format.h"
 
