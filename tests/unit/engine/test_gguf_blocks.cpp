@@ -14,6 +14,10 @@
 #include "runtime/context.h"
 
 namespace llmrt {
+
+// Found by gtest through argument-dependent lookup, so it lives in DType's namespace.
+void PrintTo(DType t, std::ostream *os) { *os << dtype_name(t); }
+
 namespace {
 
 const std::string kStories = std::string(LLMRT_SOURCE_DIR) + "/models/stories260K/stories260K.gguf";
@@ -139,8 +143,6 @@ TEST_P(GgufBlocks, RunNativelyAsTheirDequantizedValues) {
     std::remove(dequant_path.c_str());
     rmdir(dir);
 }
-
-void PrintTo(DType t, std::ostream *os) { *os << dtype_name(t); }
 
 INSTANTIATE_TEST_SUITE_P(LlamaCppTypes, GgufBlocks, ::testing::Values(DType::Q8_0, DType::Q4_0, DType::Q4_1),
                          [](const auto &info) { return std::string(dtype_name(info.param)); });
