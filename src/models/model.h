@@ -15,7 +15,7 @@ namespace llmrt {
 
 struct Model {
     Checkpoint checkpoint;                          // owns the mapped files the weights point into
-    std::vector<AlignedBuffer<float>> owned_data;   // tensors built in memory (synthetic models)
+    std::vector<AlignedBuffer<uint16_t>> owned_data;  // bf16 tensors built in memory (synthetic models)
     std::unique_ptr<WeightStore> weights;           // what the architecture's matrices point into
     std::unique_ptr<Architecture> arch;
     std::unique_ptr<Tokenizer> tokenizer;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/float16.h"
 #include "core/thread_pool.h"
 #include "models/model.h"
 #include "models/registry.h"
@@ -68,11 +69,11 @@ uint64_t mix(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-void fill_uniform(float *dst, int64_t n, float scale, uint64_t seed, ThreadPool &pool) {
+void fill_uniform(uint16_t *dst, int64_t n, float scale, uint64_t seed, ThreadPool &pool) {
     pool.parallel_for(n, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
             const uint64_t r = mix(seed ^ static_cast<uint64_t>(i));
-            dst[i] = (static_cast<float>(r >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * scale;
+            dst[i] = f32_to_bf16((static_cast<float>(r >> 40) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * scale);
         }
     });
 }
@@ -85,18 +86,18 @@ public:
         int64_t n = 1;
         for (int64_t d : shape) n *= d;
         model_.owned_data.emplace_back(static_cast<size_t>(n));
-        float *data = model_.owned_data.back().data();
+        uint16_t *data = model_.owned_data.back().data();
         if (ones) {
-            for (int64_t i = 0; i < n; ++i) data[i] = 1.0f;
+            for (int64_t i = 0; i < n; ++i) data[i] = f32_to_bf16(1.0f);
         } else {
             fill_uniform(data, n, scale, mix(seed_ + counter_++), pool_);
         }
         TensorView t;
         t.name = name;
-        t.dtype = DType::F32;
+        t.dtype = DType::BF16;
         t.shape = std::move(shape);
         t.data = reinterpret_cast<const uint8_t *>(data);
-        t.nbytes = static_cast<size_t>(n) * sizeof(float);
+        t.nbytes = static_cast<size_t>(n) * sizeof(uint16_t);
         model_.checkpoint.tensors[name] = t;
     }
 
@@ -116,21 +117,24 @@ const Shape &find_shape(const std::string &name) {
     fail(LLMRT_ERR_INVALID_ARGUMENT, "unknown synthetic model '" + name + "' (known: " + known + ")");
 }
 
-void check_memory(const Shape &s) {
+// The weights are generated in bf16 (like most published checkpoints), then converted to f32 or
+// quantized by the loader, after which the bf16 copy is dropped.
+void check_memory(const Shape &s, bool quantized) {
     const double per_layer = 2.0 * s.embd * s.embd + 2.0 * s.embd * (s.embd / s.heads * s.kv_heads) +
                              3.0 * s.embd * s.ff;
-    const double bytes = 4.0 * (s.layers * per_layer + (s.tied ? 1.0 : 2.0) * s.vocab * s.embd);
+    const double params = s.layers * per_layer + (s.tied ? 1.0 : 2.0) * s.vocab * s.embd;
+    const double bytes = params * (2.0 + (quantized ? 1.0 : 4.0));
     const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     require(bytes < 0.8 * physical, LLMRT_ERR_OUT_OF_MEMORY,
             std::string("synthetic model '") + s.name + "' needs " + std::to_string(bytes / 1e9) +
-                " GB of f32 weights; this machine has " + std::to_string(physical / 1e9) + " GB");
+                " GB to build; this machine has " + std::to_string(physical / 1e9) + " GB");
 }
 
 }  // namespace
 
 std::unique_ptr<Model> create_synthetic_model(const std::string &shape_name, uint64_t seed, const LoadOptions &options) {
     const Shape &s = find_shape(shape_name);
-    check_memory(s);
+    check_memory(s, options.quantize.has_value());
     auto model = std::make_unique<Model>();
     Checkpoint &ck = model->checkpoint;
     ck.source = Checkpoint::Source::HuggingFace;
@@ -166,6 +170,9 @@ std::unique_ptr<Model> create_synthetic_model(const std::string &shape_name, uin
     if (!s.tied) b.add("lm_head.weight", {s.vocab, s.embd}, w_embd);
 
     build_architecture(*model, options);
+    // Every tensor was converted or quantized: the bf16 source, and the views of it, are spent.
+    model->checkpoint.tensors.clear();
+    model->owned_data.clear();
     model->tokenizer = std::make_unique<ByteTokenizer>(static_cast<int32_t>(s.vocab));
     return model;
 }
