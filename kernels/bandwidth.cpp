@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/aligned_buffer.h"
+#include "core/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 #include "kernels/vec.h"
 

@@ -19,7 +19,7 @@
 #include <dnnl.hpp>
 
 #include "core/log.h"
-#include "kernels/aligned_buffer.h"
+#include "core/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 
 namespace llmrt {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/aligned_buffer.h"
+#include "core/aligned_buffer.h"
 #include "kernels/int_quant.h"
 #include "kernels/weight_types.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/aligned_buffer.h"
+#include "core/aligned_buffer.h"
 #include "kernels/lut_quant.h"
 #include "kernels/matrix.h"
 

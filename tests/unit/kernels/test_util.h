@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "kernels/aligned_buffer.h"
+#include "core/aligned_buffer.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matrix.h"
 
