@@ -91,7 +91,7 @@ typedef struct llmrt_quant_params {
     const char *algorithm;      /* "rtn" (default) */
     int32_t group_size;         /* 32 (default), 64, 128, or -1 for one group per output channel */
     int32_t asym;               /* int8/int4: 1 = scale and minimum per group, 0 = scale only (default) */
-    const char *scale_dtype;    /* "fp32" (default) or "bf16" */
+    const char *scale_dtype;    /* "fp32" (default), "bf16" or "fp16" */
     const char *compute_dtype;  /* "auto" (default: fastest this CPU has), "fp32", "bf16", "int8" */
     /* Tensors kept in another type, as "pattern=dtype" pairs separated by ';'. A pattern is a
      * substring of the tensor name or a glob with '*'; dtype is a weight_dtype or "f32".

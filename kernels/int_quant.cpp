@@ -12,7 +12,7 @@ IntGeom int_geom(const QuantFormat &format, int64_t cols) {
     IntGeom g;
     g.int4 = format.kind == QuantKind::Int4;
     g.asym = format.asym;
-    g.bf16 = format.scale == ScaleDtype::BF16;
+    g.scale = format.scale;
     g.cols = cols;
     g.row_scale = format.group_size < 0 || format.group_size >= cols;
     g.block = g.row_scale ? kRowBlock32 : format.group_size;
@@ -20,30 +20,30 @@ IntGeom int_geom(const QuantFormat &format, int64_t cols) {
     g.nblocks = (cols + g.block - 1) / g.block;
     g.nsb = (g.nblocks + kSbBlocks - 1) / kSbBlocks;
     g.tail = g.nblocks - (g.nsb > 0 ? (g.nsb - 1) * kSbBlocks : 0);
-    g.param_bytes = g.bf16 ? 2 : 4;
+    g.param_bytes = scale_dtype_bytes(g.scale);
     g.nparams = g.asym ? 2 : 1;
     g.block_qbytes = g.int4 ? 2 : 4;
     g.zero = g.int4 ? 8 : 128;
     g.qmax = g.int4 ? 15 : 255;
-    const int64_t block_params = g.row_scale ? 0 : g.param_bytes * g.nparams;
-    g.sb_bytes = kSbBlocks * block_params + g.quads * kSbBlocks * g.block_qbytes;
-    const int64_t tail_bytes = g.tail * block_params + g.quads * g.tail * g.block_qbytes;
-    g.row_bytes = (g.nsb > 0 ? (g.nsb - 1) * g.sb_bytes + tail_bytes : 0) +
-                  (g.row_scale ? g.param_bytes * g.nparams : 0);
+    g.sb_code_bytes = g.quads * kSbBlocks * g.block_qbytes;
+    g.code_bytes = g.nsb > 0 ? (g.nsb - 1) * g.sb_code_bytes + g.quads * g.tail * g.block_qbytes : 0;
+    g.n_row_params = g.row_scale ? 1 : g.nblocks;
+    g.sb_bytes = g.sb_code_bytes + (g.row_scale ? 0 : kSbBlocks * g.param_bytes * g.nparams);
+    g.row_bytes = g.code_bytes + g.n_row_params * g.param_bytes * g.nparams;
     return g;
 }
 
 BlockParams block_params(const IntGeom &g, const uint8_t *row, int64_t b) {
     const SbLayout l = sb_layout(g, b / kSbBlocks);
     const int64_t j = g.row_scale ? 0 : b % kSbBlocks;
-    return {load_param(row + l.scales, j, g.bf16), g.asym ? load_param(row + l.mins, j, g.bf16) : 0.0f};
+    return {load_param(row + l.scales, j, g.scale), g.asym ? load_param(row + l.mins, j, g.scale) : 0.0f};
 }
 
 void put_block_params(const IntGeom &g, uint8_t *row, int64_t b, float scale, float min) {
     const SbLayout l = sb_layout(g, b / kSbBlocks);
     const int64_t j = g.row_scale ? 0 : b % kSbBlocks;
-    store_param(row + l.scales, j, g.bf16, scale);
-    if (g.asym) store_param(row + l.mins, j, g.bf16, min);
+    store_param(row + l.scales, j, g.scale, scale);
+    if (g.asym) store_param(row + l.mins, j, g.scale, min);
 }
 
 void put_block_codes(const IntGeom &g, uint8_t *row, int64_t b, const uint8_t *codes) {
@@ -85,7 +85,7 @@ struct GroupQuant {
     float scale, min, inv;
 };
 
-float stored(const IntGeom &g, float v) { return g.bf16 ? round_to_bf16(v) : v; }
+float stored(const IntGeom &g, float v) { return round_to_scale(g.scale, v); }
 
 GroupQuant choose_group_quant(const IntGeom &g, const float *x, int64_t n) {
     GroupQuant p{0.0f, 0.0f, 0.0f};

@@ -6,18 +6,18 @@
 // ROW LAYOUT. A row of `cols` values is cut into blocks of `block` codes: the quantization
 // groups, or, when one group covers the whole row (group size -1, or >= cols), blocks of 32 that
 // share the row's scale. Every 16 consecutive blocks form a superblock (the last may hold fewer,
-// n <= 16), stored as
-//     [n scales][n mins (asym only)][block / 4 quad-rows of codes]
-// Quad-row q holds codes 4q..4q+3 of each of the n blocks: block j's four codes are bytes
-// 4j..4j+3 (int8), or bytes 2j, 2j+1 (int4: byte 2j+h holds code 4q+2h in its low nibble and
-// code 4q+2h+1 in its high nibble). So one 64-byte (int8) or 32-byte (int4) load holds the same
-// four positions of 16 blocks: vpdpbusd sums every block in its own 32-bit lane, and per-block
-// scales are applied once per superblock with a vector multiply instead of once per block.
-// A partial last superblock is packed just as densely (n blocks per quad-row), so no storage is
-// wasted on it; codes past `cols` in the last block are zero and never affect results (the
-// prepared activations are zero there). Whole-row layouts store the scale (and min) after the
-// last superblock. Rows are the concatenation of their superblocks, with no padding.
-//
+// n <= 16). A row is
+//     [the superblocks' codes][scales: one per block, or one for the row][mins: likewise, asym only]
+// A superblock's codes are block / 4 quad-rows; quad-row q holds codes 4q..4q+3 of each of its n
+// blocks: block j's four codes are bytes 4j..4j+3 (int8), or bytes 2j, 2j+1 (int4: byte 2j+h
+// holds code 4q+2h in its low nibble and code 4q+2h+1 in its high nibble). So one 64-byte (int8)
+// or 32-byte (int4) load holds the same four positions of 16 blocks: vpdpbusd sums every block in
+// its own 32-bit lane, and per-block scales are applied once per superblock with a vector multiply
+// instead of once per block. Keeping the scales out of the superblocks keeps every superblock's
+// codes on the alignment of the row (2-byte scales between them would split each 64-byte load
+// across two cache lines). A partial last superblock is packed just as densely (n blocks per
+// quad-row), so no storage is wasted on it; codes past `cols` in the last block are zero and never
+// affect results (the prepared activations are zero there). Rows follow each other with no padding.
 // VALUES. Codes are unsigned: value = scale * code + min (asym, code in [0, 15] or [0, 255]),
 // value = scale * (code - zero) (sym, zero = 8 for int4, 128 for int8), which holds llama.cpp's
 // Q4_0 ((q - 8) * d), Q4_1 (q * d + m) and Q8_0 (q * d) exactly. Kernels compute every group as
@@ -43,7 +43,8 @@ constexpr int64_t kMaxIntGroup = 16384;
 constexpr int64_t kRowBlock32 = 32;
 
 struct IntGeom {
-    bool int4 = true, asym = false, bf16 = false;
+    bool int4 = true, asym = false;
+    ScaleDtype scale = ScaleDtype::F32;  // how scales and mins are stored
     bool row_scale = false;   // one scale (and min) for the whole row, stored after the codes
     int64_t cols = 0;
     int64_t block = 32;       // codes per block
@@ -54,7 +55,10 @@ struct IntGeom {
     int64_t param_bytes = 4;  // bytes of one scale or min
     int64_t nparams = 1;      // 1 (scale) or 2 (scale, min)
     int64_t block_qbytes = 2; // bytes of one block in one quad-row: 2 (int4) or 4 (int8)
-    int64_t sb_bytes = 0;     // a full superblock
+    int64_t sb_code_bytes = 0; // the codes of a full superblock
+    int64_t code_bytes = 0;   // the codes of the whole row (where its scales start)
+    int64_t n_row_params = 0; // scales in the row: nblocks, or 1 for row_scale
+    int64_t sb_bytes = 0;     // a full superblock's share of the row: codes and its params
     int64_t row_bytes = 0;
     int zero = 8;             // sym: the code of value 0
     int qmax = 15;            // largest code
@@ -81,18 +85,12 @@ struct SbLayout {
 
 inline SbLayout sb_layout(const IntGeom &g, int64_t s) {
     SbLayout l;
-    const int64_t start = s * g.sb_bytes;
     l.n = g.sb_blocks(s);
     l.qrow_bytes = l.n * g.block_qbytes;
-    if (g.row_scale) {
-        l.scales = g.row_bytes - g.nparams * g.param_bytes;
-        l.mins = l.scales + g.param_bytes;
-        l.codes = start;
-    } else {
-        l.scales = start;
-        l.mins = start + l.n * g.param_bytes;
-        l.codes = start + l.n * g.param_bytes * g.nparams;
-    }
+    l.codes = s * g.sb_code_bytes;
+    const int64_t first = g.row_scale ? 0 : s * kSbBlocks;  // index of this superblock's first param
+    l.scales = g.code_bytes + first * g.param_bytes;
+    l.mins = l.scales + g.n_row_params * g.param_bytes;
     return l;
 }
 
@@ -110,24 +108,8 @@ inline uint32_t f32_bits(float f) {
 }
 inline float round_to_bf16(float f) { return bf16_to_f32(f32_to_bf16(f)); }
 
-inline float load_param(const uint8_t *p, int64_t i, bool bf16) {
-    if (bf16) {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, sizeof h);
-        return bf16_to_f32(h);
-    }
-    float f;
-    std::memcpy(&f, p + 4 * i, sizeof f);
-    return f;
-}
-inline void store_param(uint8_t *p, int64_t i, bool bf16, float v) {
-    if (bf16) {
-        const uint16_t h = f32_to_bf16(v);
-        std::memcpy(p + 2 * i, &h, sizeof h);
-    } else {
-        std::memcpy(p + 4 * i, &v, sizeof v);
-    }
-}
+inline float load_param(const uint8_t *p, int64_t i, ScaleDtype scale) { return load_scale(p, i, scale); }
+inline void store_param(uint8_t *p, int64_t i, ScaleDtype scale, float v) { store_scale(p, i, scale, v); }
 
 // Scale and min of block b (the row's when row_scale). Min is 0 for sym formats.
 struct BlockParams {

@@ -158,14 +158,8 @@ uint8_t encode(float v) {
 
 int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
 
-void store_scale(const LutLayout &l, uint8_t *row, int64_t g, float scale) {
-    uint8_t *at = row + l.code_bytes;
-    if (l.bf16_scales) {
-        const uint16_t h = lut_bf16_round(scale);
-        std::memcpy(at + g * 2, &h, 2);
-    } else {
-        std::memcpy(at + g * 4, &scale, 4);
-    }
+void store_group_scale(const LutLayout &l, uint8_t *row, int64_t g, float scale) {
+    store_scale(row + l.code_bytes, g, l.scale, scale);
 }
 
 void store_code(const LutLayout &l, uint8_t *row, int64_t c, uint8_t code) {
@@ -196,13 +190,13 @@ bool lut_is_4bit(QuantKind kind) { return kind == QuantKind::NF4 || kind == Quan
 LutLayout lut_layout(const QuantFormat &format, int64_t cols) {
     LutLayout l;
     l.kind = format.kind;
-    l.bf16_scales = format.scale == ScaleDtype::BF16;
+    l.scale = format.scale;
     l.cols = cols;
     l.padded_cols = round_up(cols, kLutColAlign);
     l.group = format.group_size > 0 ? format.group_size : std::max<int64_t>(cols, 1);
     l.n_groups = (cols + l.group - 1) / l.group;
     l.code_bytes = static_cast<size_t>(lut_is_4bit(l.kind) ? l.padded_cols / 2 : l.padded_cols);
-    const size_t scale_bytes = static_cast<size_t>(l.n_groups) * (l.bf16_scales ? 2 : 4);
+    const size_t scale_bytes = static_cast<size_t>(l.n_groups) * scale_dtype_bytes(l.scale);
     l.row_bytes = static_cast<size_t>(round_up(static_cast<int64_t>(l.code_bytes + scale_bytes), kLutRowAlign));
     return l;
 }
@@ -243,8 +237,8 @@ void lut_pack_row(const LutLayout &l, const float *src, uint8_t *dst) {
         const int64_t c0 = g * l.group, c1 = std::min(l.cols, c0 + l.group);
         float amax = 0.0f;
         for (int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(src[c]));
-        store_scale(l, dst, g, amax / max_value);
-        // Codes are chosen against the scale as stored (bf16 may have rounded it).
+        store_group_scale(l, dst, g, amax / max_value);
+        // Codes are chosen against the scale as stored (bf16 or fp16 may have rounded it).
         const float scale = lut_scale_at(l, dst, g);
         switch (l.kind) {
             case QuantKind::NF4: encode_range<QuantKind::NF4>(l, src, c0, c1, scale, dst); break;

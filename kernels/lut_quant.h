@@ -28,7 +28,7 @@ constexpr int64_t kLutRowAlign = 32;
 
 struct LutLayout {
     QuantKind kind = QuantKind::NF4;
-    bool bf16_scales = false;
+    ScaleDtype scale = ScaleDtype::F32;  // how the row's scales are stored
     int64_t cols = 0;
     int64_t padded_cols = 0;  // cols rounded up to kLutColAlign: what kernels read of x and codes
     int64_t group = 1;        // values per scale (the whole row for group_size -1)
@@ -71,18 +71,7 @@ float lut_bf16_to_f32(uint16_t h);
 namespace {
 
 inline float lut_scale_at(const LutLayout &l, const uint8_t *row, int64_t group) {
-    const uint8_t *at = row + l.code_bytes;
-    uint32_t bits = 0;
-    if (l.bf16_scales) {
-        uint16_t h;
-        std::memcpy(&h, at + group * 2, 2);
-        bits = static_cast<uint32_t>(h) << 16;
-    } else {
-        std::memcpy(&bits, at + group * 4, 4);
-    }
-    float s;
-    std::memcpy(&s, &bits, 4);
-    return s;
+    return load_scale(row + l.code_bytes, group, l.scale);
 }
 
 inline int64_t lut_group_of(const LutLayout &l, int64_t col) {  // clamped to the last group

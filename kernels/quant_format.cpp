@@ -1,6 +1,9 @@
 #include "kernels/quant_format.h"
 
 #include <cstdlib>
+#include <cstring>
+
+#include "core/float16.h"
 
 namespace llmrt {
 namespace {
@@ -45,7 +48,51 @@ std::optional<QuantKind> parse_quant_kind(std::string_view name) {
 std::optional<ScaleDtype> parse_scale_dtype(std::string_view name) {
     if (name == "fp32" || name == "f32") return ScaleDtype::F32;
     if (name == "bf16") return ScaleDtype::BF16;
+    if (name == "fp16" || name == "f16") return ScaleDtype::F16;
     return std::nullopt;
+}
+
+const char *scale_dtype_name(ScaleDtype scale) {
+    switch (scale) {
+        case ScaleDtype::BF16: return "bf16";
+        case ScaleDtype::F16: return "fp16";
+        default: return "fp32";
+    }
+}
+
+int64_t scale_dtype_bytes(ScaleDtype scale) { return scale == ScaleDtype::F32 ? 4 : 2; }
+
+float load_scale(const uint8_t *p, int64_t i, ScaleDtype scale) {
+    if (scale == ScaleDtype::F32) {
+        float f;
+        std::memcpy(&f, p + 4 * i, sizeof f);
+        return f;
+    }
+    uint16_t h;
+    std::memcpy(&h, p + 2 * i, sizeof h);
+    return scale == ScaleDtype::BF16 ? bf16_to_f32(h) : f16_to_f32(h);
+}
+
+namespace {
+// fp16 tops out at 65504: a larger scale saturates there (its group's values clip) rather than
+// becoming infinity and every value of the group NaN.
+constexpr float kF16Max = 65504.0f;
+float saturate_f16(float v) { return v > kF16Max ? kF16Max : v < -kF16Max ? -kF16Max : v; }
+}  // namespace
+
+void store_scale(uint8_t *p, int64_t i, ScaleDtype scale, float v) {
+    if (scale == ScaleDtype::F32) {
+        std::memcpy(p + 4 * i, &v, sizeof v);
+        return;
+    }
+    const uint16_t h = scale == ScaleDtype::BF16 ? f32_to_bf16(v) : f32_to_f16(saturate_f16(v));
+    std::memcpy(p + 2 * i, &h, sizeof h);
+}
+
+float round_to_scale(ScaleDtype scale, float v) {
+    if (scale == ScaleDtype::BF16) return bf16_to_f32(f32_to_bf16(v));
+    if (scale == ScaleDtype::F16) return f16_to_f32(f32_to_f16(saturate_f16(v)));
+    return v;
 }
 
 std::optional<ComputeDtype> parse_compute_dtype(std::string_view name) {
@@ -68,7 +115,7 @@ const char *compute_dtype_name(ComputeDtype compute) {
 std::string quant_format_name(const QuantFormat &f) {
     const std::string group = f.group_size < 0 ? "grow" : "g" + std::to_string(f.group_size);
     return std::string(quant_kind_name(f.kind)) + "_" + group + (f.asym ? "_asym_" : "_sym_") +
-           (f.scale == ScaleDtype::BF16 ? "bf16" : "fp32");
+           scale_dtype_name(f.scale);
 }
 
 std::optional<QuantFormat> parse_quant_format(std::string_view name) {

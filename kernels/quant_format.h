@@ -11,7 +11,9 @@
 namespace llmrt {
 
 enum class QuantKind { Int8, Int4, NF4, FP4, FP8_E4M3, FP8_E5M2 };
-enum class ScaleDtype { F32, BF16 };
+// How a block's scale (and min) is stored. F16 is what llama.cpp's blocks hold: GGUF files load
+// without growing.
+enum class ScaleDtype { F32, BF16, F16 };
 // What the dot products run in. Auto = the fastest this CPU supports for the format.
 enum class ComputeDtype { Auto, F32, BF16, Int8 };
 
@@ -35,6 +37,12 @@ std::optional<QuantFormat> parse_quant_format(std::string_view name);
 std::optional<QuantKind> parse_quant_kind(std::string_view name);
 const char *quant_kind_name(QuantKind kind);
 std::optional<ScaleDtype> parse_scale_dtype(std::string_view name);
+const char *scale_dtype_name(ScaleDtype scale);  // "fp32", "bf16", "fp16"
+int64_t scale_dtype_bytes(ScaleDtype scale);
+// Stored scales: value i of an array at p, and its inverse; round_to_scale is what storing keeps.
+float load_scale(const uint8_t *p, int64_t i, ScaleDtype scale);
+void store_scale(uint8_t *p, int64_t i, ScaleDtype scale, float v);
+float round_to_scale(ScaleDtype scale, float v);
 std::optional<ComputeDtype> parse_compute_dtype(std::string_view name);
 const char *compute_dtype_name(ComputeDtype compute);
 

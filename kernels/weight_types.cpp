@@ -64,7 +64,7 @@ const WeightType *find_weight_type(const std::string &name, ComputeDtype compute
 QuantFormat gguf_block_format(GgufBlockType type) {
     QuantFormat f;
     f.group_size = 32;
-    f.scale = ScaleDtype::F32;
+    f.scale = ScaleDtype::F16;  // the blocks' own scales: no growth, no rounding
     f.kind = type == GgufBlockType::Q8_0 ? QuantKind::Int8 : QuantKind::Int4;
     f.asym = type == GgufBlockType::Q4_1;
     return f;

@@ -20,8 +20,8 @@ const WeightType *find_weight_type(const std::string &name, ComputeDtype compute
 
 // llama.cpp's block types, which GGUF files hold.
 enum class GgufBlockType { Q8_0, Q4_0, Q4_1 };
-// Our format holding exactly the same values: Q8_0 -> int8_g32_sym_fp32, Q4_0 -> int4_g32_sym_fp32,
-// Q4_1 -> int4_g32_asym_fp32 (fp16 scales widen to fp32 without loss).
+// Our format holding exactly the same values in as many bytes: Q8_0 -> int8_g32_sym_fp16,
+// Q4_0 -> int4_g32_sym_fp16, Q4_1 -> int4_g32_asym_fp16 (the blocks' fp16 scales kept as they are).
 QuantFormat gguf_block_format(GgufBlockType type);
 // Converts rows of GGUF blocks (cols a multiple of 32) into dst_type's row layout without
 // re-rounding. dst_type->format() must equal gguf_block_format(type).

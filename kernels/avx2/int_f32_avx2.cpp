@@ -21,35 +21,36 @@ struct SbScales {
 };
 
 // 16 parameters (scales or mins) at p, of which the first n exist.
-void load_params16(const uint8_t *p, int64_t n, bool bf16, __m256 (&out)[2]) {
+void load_params16(const uint8_t *p, int64_t n, ScaleDtype scale, __m256 (&out)[2]) {
     alignas(32) uint8_t padded[64];
     if (n < kSbBlocks) {
         std::memset(padded, 0, sizeof padded);
-        std::memcpy(padded, p, static_cast<size_t>(n * (bf16 ? 2 : 4)));
+        std::memcpy(padded, p, static_cast<size_t>(n * scale_dtype_bytes(scale)));
         p = padded;
     }
     for (int h = 0; h < 2; ++h) {
-        if (bf16) {
-            const __m128i words = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16 * h));
-            out[h] = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(words), 16));
-        } else {
+        if (scale == ScaleDtype::F32) {
             out[h] = _mm256_loadu_ps(reinterpret_cast<const float *>(p) + 8 * h);
+            continue;
         }
+        const __m128i words = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 16 * h));
+        out[h] = scale == ScaleDtype::F16 ? _mm256_cvtph_ps(words)
+                                          : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(words), 16));
     }
 }
 
 SbScales load_sb_scales(const IntGeom &g, const uint8_t *row, const SbLayout &l) {
     SbScales sc;
     if (g.row_scale) {
-        const float s = load_param(row + l.scales, 0, g.bf16);
-        const float o = g.asym ? load_param(row + l.mins, 0, g.bf16) : -static_cast<float>(g.zero) * s;
+        const float s = load_param(row + l.scales, 0, g.scale);
+        const float o = g.asym ? load_param(row + l.mins, 0, g.scale) : -static_cast<float>(g.zero) * s;
         sc.scale[0] = sc.scale[1] = _mm256_set1_ps(s);
         sc.offset[0] = sc.offset[1] = _mm256_set1_ps(o);
         return sc;
     }
-    load_params16(row + l.scales, l.n, g.bf16, sc.scale);
+    load_params16(row + l.scales, l.n, g.scale, sc.scale);
     if (g.asym) {
-        load_params16(row + l.mins, l.n, g.bf16, sc.offset);
+        load_params16(row + l.mins, l.n, g.scale, sc.offset);
     } else {
         for (int h = 0; h < 2; ++h) sc.offset[h] = _mm256_mul_ps(sc.scale[h], _mm256_set1_ps(-static_cast<float>(g.zero)));
     }

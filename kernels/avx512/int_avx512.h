@@ -49,13 +49,12 @@ inline __mmask16 byte_mask16(int64_t n) {
 
 // One scale or min per block of a superblock of n blocks as 16 floats (lanes >= n are 0).
 template <bool Full>
-inline __m512 load_params(const uint8_t *p, int64_t n, bool bf16) {
-    if (bf16) {
-        const __m256i h = Full ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))
-                               : _mm256_maskz_loadu_epi16(lane_mask(n), p);
-        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    }
-    return Full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lane_mask(n), p);
+inline __m512 load_params(const uint8_t *p, int64_t n, ScaleDtype scale) {
+    if (scale == ScaleDtype::F32) return Full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(lane_mask(n), p);
+    const __m256i h = Full ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))
+                           : _mm256_maskz_loadu_epi16(lane_mask(n), p);
+    if (scale == ScaleDtype::F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
 // Per-block scale and offset (value = scale * code + offset) of superblock s of one W row.
@@ -66,13 +65,13 @@ template <bool Full>
 inline SbParams sb_params(const IntGeom &g, const uint8_t *row, const SbLayout &l) {
     SbParams p;
     if (g.row_scale) {
-        const float s = load_param(row + l.scales, 0, g.bf16);
+        const float s = load_param(row + l.scales, 0, g.scale);
         p.scale = _mm512_set1_ps(s);
-        p.offset = _mm512_set1_ps(g.asym ? load_param(row + l.mins, 0, g.bf16) : -static_cast<float>(g.zero) * s);
+        p.offset = _mm512_set1_ps(g.asym ? load_param(row + l.mins, 0, g.scale) : -static_cast<float>(g.zero) * s);
         return p;
     }
-    p.scale = load_params<Full>(row + l.scales, l.n, g.bf16);
-    p.offset = g.asym ? load_params<Full>(row + l.mins, l.n, g.bf16)
+    p.scale = load_params<Full>(row + l.scales, l.n, g.scale);
+    p.offset = g.asym ? load_params<Full>(row + l.mins, l.n, g.scale)
                       : _mm512_mul_ps(p.scale, _mm512_set1_ps(-static_cast<float>(g.zero)));
     return p;
 }

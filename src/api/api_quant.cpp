@@ -28,7 +28,7 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     o.format.asym = p.asym != 0;
     const std::string scale = text_or(p.scale_dtype, "fp32");
     const auto scale_dtype = parse_scale_dtype(scale);
-    require_arg(scale_dtype.has_value(), ("unknown scale_dtype '" + scale + "' (fp32, bf16)").c_str());
+    require_arg(scale_dtype.has_value(), ("unknown scale_dtype '" + scale + "' (fp32, bf16, fp16)").c_str());
     o.format.scale = *scale_dtype;
     const std::string compute = text_or(p.compute_dtype, "auto");
     const auto compute_dtype = parse_compute_dtype(compute);

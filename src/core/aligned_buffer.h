@@ -1,5 +1,10 @@
 // Owned, 64-byte aligned storage for weights and scratch (cache-line and AVX512 friendly).
+// Large buffers are aligned to 2 MiB and asked to be backed by transparent huge pages: decode
+// streams every weight once per token, and with 4 KiB pages each page costs a TLB walk and stops
+// the hardware prefetcher at its boundary.
 #pragma once
+
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -12,14 +17,19 @@ struct AlignedFree {
     void operator()(void *p) const { std::free(p); }
 };
 
+constexpr size_t kHugePageBytes = size_t{2} << 20;
+
 template <class T>
 class AlignedBuffer {
 public:
     AlignedBuffer() = default;
     explicit AlignedBuffer(size_t count) : count_(count) {
-        size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
-        void *p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+        const bool huge = count * sizeof(T) >= kHugePageBytes;
+        const size_t align = huge ? kHugePageBytes : 64;
+        size_t bytes = (count * sizeof(T) + align - 1) / align * align;
+        void *p = std::aligned_alloc(align, bytes == 0 ? align : bytes);
         if (!p) throw std::bad_alloc();
+        if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages still work
         data_.reset(p);
     }
     T *data() { return static_cast<T *>(data_.get()); }

@@ -37,7 +37,7 @@ namespace llmrt {
 
 constexpr const char *kLlmrtFileMagic = "LLMRTQF1";
 constexpr size_t kLlmrtFileMagicSize = 8;
-constexpr uint32_t kLlmrtFileVersion = 1;
+constexpr uint32_t kLlmrtFileVersion = 2;  // 2: int8/int4 rows keep their scales after the codes
 constexpr uint64_t kLlmrtFileAlignment = 64;
 
 struct LlmrtFileTensor {

@@ -33,7 +33,7 @@ nlohmann::json describe(const QuantOptions &o) {
             {"weight_dtype", quant_kind_name(o.format.kind)},
             {"group_size", o.format.group_size},
             {"asym", o.format.asym},
-            {"scale_dtype", o.format.scale == ScaleDtype::BF16 ? "bf16" : "fp32"},
+            {"scale_dtype", scale_dtype_name(o.format.scale)},
             {"compute_dtype", compute_dtype_name(o.compute)},
             {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
 }

@@ -209,7 +209,7 @@ TEST(Quantize, InvalidParamsAreRejectedUpFront) {
     qp = params("nf4", 32, 1);
     EXPECT_EQ(llmrt_quantizer_create(&qp, &q), LLMRT_ERR_INVALID_ARGUMENT);
     qp = params("int4");
-    qp.scale_dtype = "fp16";
+    qp.scale_dtype = "fp64";
     EXPECT_EQ(llmrt_quantizer_create(&qp, &q), LLMRT_ERR_INVALID_ARGUMENT);
     qp = params("int4");
     qp.tensor_overrides = "no-equals-sign";

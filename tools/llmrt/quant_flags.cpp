@@ -65,8 +65,8 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
                          : "with --weight-dtype: int8/int4 symmetric or asymmetric groups",
                 &flags->alg);
     args.string(nullptr, "--scale-dtype", "S",
-                quantize ? "type of the group scales: fp32 or bf16"
-                         : "with --weight-dtype: type of the group scales (fp32, bf16)",
+                quantize ? "type of the group scales: fp32, bf16 or fp16"
+                         : "with --weight-dtype: type of the group scales (fp32, bf16, fp16)",
                 &flags->scale_dtype);
     args.string(nullptr, "--compute-dtype", "C",
                 quantize ? "type the dot products run in: auto (fastest on this CPU), int8, bf16, fp32"

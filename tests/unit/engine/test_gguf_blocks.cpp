@@ -119,9 +119,9 @@ TEST_P(GgufBlocks, RunNativelyAsTheirDequantizedValues) {
     exact.compute = ComputeDtype::F32;  // f32 dot products: the comparison is then exact up to summation order
     const auto blocks = load_model(blocks_path, exact);
     const auto dequant = load_model(dequant_path);
-    const char *expected = GetParam() == DType::Q8_0   ? "int8_g32_sym_fp32"
-                           : GetParam() == DType::Q4_0 ? "int4_g32_sym_fp32"
-                                                       : "int4_g32_asym_fp32";
+    const char *expected = GetParam() == DType::Q8_0   ? "int8_g32_sym_fp16"
+                           : GetParam() == DType::Q4_0 ? "int4_g32_sym_fp16"
+                                                       : "int4_g32_asym_fp16";
     EXPECT_EQ(blocks->weights->main_type(), expected);
     EXPECT_LT(blocks->weights->weight_bytes(), dequant->weights->weight_bytes() / 2);
     const std::vector<float> a = last_logits(*blocks), b = last_logits(*dequant);

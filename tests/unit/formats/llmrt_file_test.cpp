@@ -246,12 +246,12 @@ TEST(LlmrtFile, LayoutIsAsDocumented) {
     write_llmrt_file(path, sample.contents);
     const Bytes bytes = test::read_bytes(path);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "LLMRTQF1");
-    EXPECT_EQ(test::get_le(bytes, 8, 4), 1u);
+    EXPECT_EQ(test::get_le(bytes, 8, 4), kLlmrtFileVersion);
     EXPECT_EQ(test::get_le(bytes, 12, 4), 0u);
     const uint64_t header_len = test::get_le(bytes, 16, 8);
     const json header = json::parse(bytes.begin() + kHeaderAt, bytes.begin() + kHeaderAt + header_len);
     EXPECT_EQ(header["format"], "llmrt");
-    EXPECT_EQ(header["version"], 1);
+    EXPECT_EQ(header["version"], kLlmrtFileVersion);
     EXPECT_EQ(header["source"], "hf");
     EXPECT_EQ(header["gguf_metadata"]["k.u64_max"]["type"], "uint");
     EXPECT_EQ(header["gguf_metadata"]["k.strings"]["element_type"], "string");
@@ -476,7 +476,7 @@ TEST(LlmrtFile, AnEmptyCheckpointRoundTrips) {
 // A file from a header and a data section, laid out as the writer does.
 Bytes make_file(const std::string &header_text, const Bytes &data) {
     Bytes bytes(kLlmrtFileMagic, kLlmrtFileMagic + 8);
-    test::append_le(bytes, 1, 4);
+    test::append_le(bytes, kLlmrtFileVersion, 4);
     test::append_le(bytes, 0, 4);
     test::append_le(bytes, header_text.size(), 8);
     bytes.insert(bytes.end(), header_text.begin(), header_text.end());
@@ -551,8 +551,11 @@ TEST_F(LlmrtFileMalformed, Preamble) {
     bad[3] = 'X';
     EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "not an llmrt file"));
     bad = good_;
-    test::put_le(bad, 8, 2, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version 2"));
+    test::put_le(bad, 8, kLlmrtFileVersion + 1, 4);
+    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version " + std::to_string(kLlmrtFileVersion + 1)));
+    bad = good_;
+    test::put_le(bad, 8, 1, 4);  // version 1 kept int8/int4 scales inside the superblocks
+    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version 1"));
     bad = good_;
     test::put_le(bad, 12, 1, 4);
     EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "reserved"));
@@ -585,7 +588,7 @@ TEST_F(LlmrtFileMalformed, HeaderJson) {
     h["format"] = "gguf";
     EXPECT_TRUE(rejects_header(h, "format"));
     h = header_;
-    h["version"] = 2;
+    h["version"] = kLlmrtFileVersion + 1;
     EXPECT_TRUE(rejects_header(h, "version"));
     h = header_;
     h["source"] = "onnx";

@@ -100,7 +100,8 @@ TEST(IntFormat, ZeroAndConstantRows) {
         t.pack_row(twos.data(), cols, packed.data());
         t.unpack_row(packed.data(), cols, out.data());
         if (f.kind == QuantKind::Int8 && !f.asym) {
-            const float tol = f.scale == ScaleDtype::BF16 ? 1e-3f : 2e-6f;  // scale rounded to bf16
+            // the scale rounded to bf16 or fp16
+            const float tol = f.scale == ScaleDtype::BF16 ? 1e-3f : f.scale == ScaleDtype::F16 ? 2e-3f : 2e-6f;
             for (float v : out) EXPECT_NEAR(v, -2.0f, tol) << quant_format_name(f);
         } else {
             EXPECT_EQ(out, twos) << quant_format_name(f);
@@ -216,9 +217,18 @@ TEST(IntGguf, RepackReproducesLlamaCppValuesExactly) {
 }
 
 TEST(IntGguf, BlockFormatsAndErrors) {
-    EXPECT_EQ(quant_format_name(gguf_block_format(GgufBlockType::Q8_0)), "int8_g32_sym_fp32");
-    EXPECT_EQ(quant_format_name(gguf_block_format(GgufBlockType::Q4_0)), "int4_g32_sym_fp32");
-    EXPECT_EQ(quant_format_name(gguf_block_format(GgufBlockType::Q4_1)), "int4_g32_asym_fp32");
+    EXPECT_EQ(quant_format_name(gguf_block_format(GgufBlockType::Q8_0)), "int8_g32_sym_fp16");
+    EXPECT_EQ(quant_format_name(gguf_block_format(GgufBlockType::Q4_0)), "int4_g32_sym_fp16");
+    EXPECT_EQ(quant_format_name(gguf_block_format(GgufBlockType::Q4_1)), "int4_g32_asym_fp16");
+    // Repacked rows take exactly the file's bytes: 34, 18 and 20 per block of 32.
+    const struct {
+        GgufBlockType type;
+        size_t block_bytes;
+    } sizes[] = {{GgufBlockType::Q8_0, 34}, {GgufBlockType::Q4_0, 18}, {GgufBlockType::Q4_1, 20}};
+    for (const auto &s : sizes)
+        for (int64_t cols : {32, 2048, 5632})
+            EXPECT_EQ(weight_type_for(gguf_block_format(s.type), ComputeDtype::Auto).row_bytes(cols),
+                      static_cast<size_t>(cols / 32) * s.block_bytes);
     const std::vector<uint8_t> src(18 * 4);
     std::vector<uint8_t> dst(1024);
     const WeightType &q40 = weight_type_for(gguf_block_format(GgufBlockType::Q4_0), ComputeDtype::F32);
@@ -248,7 +258,7 @@ TEST(IntWeightType, ComputeFallsBackToWhatTheCpuRuns) {
     const bool avx512 = selected_isa() == Isa::Avx512;
     const bool vnni = avx512 && cpu_features().avx512vnni;
     const bool bf16 = avx512 && cpu_features().avx512bf16;
-    const QuantFormat f = fmt("int4_g32_sym_fp32");
+    const QuantFormat f = fmt("int4_g32_sym_fp16");
     EXPECT_EQ(weight_type_for(f, ComputeDtype::F32).compute(), ComputeDtype::F32);
     EXPECT_EQ(weight_type_for(f, ComputeDtype::Int8).compute(), vnni ? ComputeDtype::Int8 : ComputeDtype::F32);
     EXPECT_EQ(weight_type_for(f, ComputeDtype::BF16).compute(), bf16 ? ComputeDtype::BF16 : ComputeDtype::F32);
@@ -259,7 +269,7 @@ TEST(IntWeightType, ComputeFallsBackToWhatTheCpuRuns) {
 }
 
 TEST(IntWeightType, RejectsGroupsTheKernelsCannotSum) {
-    QuantFormat f = fmt("int8_g32_sym_fp32");
+    QuantFormat f = fmt("int8_g32_sym_fp16");
     f.group_size = 32768;
     EXPECT_THROW(make_int_weight_type(f, ComputeDtype::F32), Error);
     f.kind = QuantKind::NF4;

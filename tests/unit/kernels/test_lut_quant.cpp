@@ -229,20 +229,40 @@ TEST(LutPack, ZeroGroupsAndExtremes) {
     for (const QuantFormat &f : test::all_lut_formats()) {
         if (f.group_size != 32) continue;
         SCOPED_TRACE(quant_format_name(f));
+        // The extremes each scale type represents: fp16 scales span far less than fp32/bf16.
+        const bool f16 = f.scale == ScaleDtype::F16;
+        // (tiny: 16 * tiny / 57344, e5m2's largest value, is still a normal fp16 number)
+        const float huge = f16 ? 1e4f : 1e30f, tiny = f16 ? 0.25f : 1e-30f;
         const LutLayout l = lut_layout(f, 96);
         std::vector<float> src(96, 0.0f);  // group 0 stays zero
         for (int c = 32; c < 64; ++c) src[c] = (c % 2 ? 1e-3f : -1e-3f) * c;
-        src[40] = 1e30f;  // a huge outlier: saturates nothing, the scale follows it
-        for (int c = 64; c < 96; ++c) src[c] = 1e-30f * (c - 80);  // tiny values
+        src[40] = huge;  // a huge outlier: saturates nothing, the scale follows it
+        for (int c = 64; c < 96; ++c) src[c] = tiny * (c - 80);  // tiny values
         std::vector<uint8_t> row(l.row_bytes);
         lut_pack_row(l, src.data(), row.data());
         std::vector<float> back(96);
         lut_unpack_range(l, row.data(), 0, 96, back.data());
         for (int c = 0; c < 32; ++c) EXPECT_EQ(back[c], 0.0f) << c;
-        const float tol = f.scale == ScaleDtype::BF16 ? 1.0f / 128 : 1e-6f;
-        EXPECT_NEAR(back[40], 1e30f, tol * 1e30f);  // the group maximum is represented (nearly) exactly
+        const float tol = f.scale == ScaleDtype::BF16 ? 1.0f / 128 : f16 ? 1.0f / 1024 : 1e-6f;
+        EXPECT_NEAR(back[40], huge, tol * huge);  // the group maximum is represented (nearly) exactly
         for (float v : back) EXPECT_TRUE(std::isfinite(v));
-        EXPECT_NEAR(back[64], -16e-30f, tol * 16e-30f);
+        EXPECT_NEAR(back[64], -16 * tiny, tol * 16 * tiny);
+    }
+}
+
+TEST(LutPack, Fp16ScalesSaturateInsteadOfOverflowing) {
+    for (const QuantFormat &f : test::all_lut_formats()) {
+        if (f.scale != ScaleDtype::F16 || f.group_size != 32) continue;
+        SCOPED_TRACE(quant_format_name(f));
+        const LutLayout l = lut_layout(f, 32);
+        std::vector<float> src(32, 1.0f);
+        src[3] = 1e30f;
+        std::vector<uint8_t> row(l.row_bytes);
+        lut_pack_row(l, src.data(), row.data());
+        std::vector<float> back(32);
+        lut_unpack_range(l, row.data(), 0, 32, back.data());
+        for (float v : back) EXPECT_TRUE(std::isfinite(v));
+        EXPECT_GT(back[3], 1e4f);  // clipped to the largest value the fp16 scale reaches
     }
 }
 

@@ -16,7 +16,7 @@ namespace llmrt::test {
 
 inline const QuantKind kLutKinds[] = {QuantKind::NF4, QuantKind::FP4, QuantKind::FP8_E4M3, QuantKind::FP8_E5M2};
 inline const int32_t kLutGroups[] = {32, 64, 128, -1};
-inline const ScaleDtype kLutScales[] = {ScaleDtype::F32, ScaleDtype::BF16};
+inline const ScaleDtype kLutScales[] = {ScaleDtype::F32, ScaleDtype::BF16, ScaleDtype::F16};
 
 inline QuantFormat lut_format(QuantKind kind, int32_t group, ScaleDtype scale) {
     QuantFormat f;
