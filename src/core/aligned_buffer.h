@@ -24,12 +24,15 @@ class AlignedBuffer {
 public:
     AlignedBuffer() = default;
     explicit AlignedBuffer(size_t count) : count_(count) {
-        const bool huge = count * sizeof(T) >= kHugePageBytes;
+        const size_t used = count * sizeof(T);
+        const bool huge = used >= kHugePageBytes;
         const size_t align = huge ? kHugePageBytes : 64;
-        size_t bytes = (count * sizeof(T) + align - 1) / align * align;
+        const size_t bytes = (used + align - 1) / align * align;
         void *p = std::aligned_alloc(align, bytes == 0 ? align : bytes);
         if (!p) throw std::bad_alloc();
-        if (huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: 4 KiB pages still work
+        // Only the whole huge pages: a huge page is faulted in whole, so a partly used last one
+        // would hold up to 2 MiB of nothing per buffer. Advice only: 4 KiB pages still work.
+        if (huge) madvise(p, used / kHugePageBytes * kHugePageBytes, MADV_HUGEPAGE);
         data_.reset(p);
     }
     T *data() { return static_cast<T *>(data_.get()); }

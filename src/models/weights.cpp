@@ -99,17 +99,22 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
     owned_.emplace_back(row_bytes * static_cast<size_t>(rows));
     uint8_t *dst = owned_.back().data();
     if (is_gguf_block(t.dtype) && type.format() && *type.format() == gguf_block_format(gguf_block(t.dtype))) {
-        repack_gguf_rows(gguf_block(t.dtype), t.data, rows, cols, type, dst);  // exact, no re-rounding
-        return dst;
+        const size_t src_row = t.nbytes / static_cast<size_t>(rows);
+        pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {  // exact, no re-rounding
+            repack_gguf_rows(gguf_block(t.dtype), t.data + static_cast<size_t>(r0) * src_row, r1 - r0, cols, type,
+                             dst + static_cast<size_t>(r0) * row_bytes);
+        });
+    } else {
+        // One f32 copy of this tensor at a time: peak memory stays one matrix above the output.
+        AlignedBuffer<float> f32(static_cast<size_t>(rows * cols));
+        tensor_to_f32(t, f32.data());
+        pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r)
+                type.pack_row(f32.data() + r * cols, cols, dst + static_cast<size_t>(r) * row_bytes);
+        });
     }
-    // One f32 copy of this tensor at a time: peak memory stays one matrix above the output.
-    AlignedBuffer<float> f32(static_cast<size_t>(rows * cols));
-    tensor_to_f32(t, f32.data());
-    pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r)
-            type.pack_row(f32.data() + r * cols, cols, dst + static_cast<size_t>(r) * row_bytes);
-    });
-    // The source is no longer needed: keep only the packed copy resident.
+    // The source is no longer needed: keep only the packed copy resident (the peak stays one
+    // copy of the weights plus one tensor).
     for (const auto &file : ckpt_.files)
         if (file->contains(t.data)) file->release(t.data, t.nbytes);
     return dst;
