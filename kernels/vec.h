@@ -19,7 +19,19 @@ struct VecKernels {
                         int64_t head_dim, float scale, float *out);
     // sum of a[i]
     float (*sum)(const float *a, int64_t n);
+    // x[i] = exp(x[i] - shift) in place; returns the sum of the results (softmax's numerators and
+    // denominator in one pass). Arguments below kExpMinArg give 0.
+    float (*exp_shift_sum)(float *x, int64_t n, float shift);
+    // out[d] = sum over t in [0, n_keys) of p[t] * v[t * v_stride + d], d in [0, head_dim): one
+    // head's attention output from its probabilities and a strided V cache, accumulated in
+    // registers rather than through memory once per key.
+    void (*attn_values)(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
+                        float *out);
 };
+
+// Below this, exp underflows float's normal range: the vector kernels return 0 there, as the
+// scalar exp (nearly) does, and softmax weights that small change nothing.
+constexpr float kExpMinArg = -87.0f;
 
 const VecKernels &vec_kernels_scalar();
 const VecKernels &vec_kernels_avx2();
@@ -38,5 +50,10 @@ inline void attn_scores_f32(const float *q, const float *k, int64_t n_keys, int6
     vec_kernels().attn_scores(q, k, n_keys, k_stride, head_dim, scale, out);
 }
 inline float sum_f32(const float *a, int64_t n) { return vec_kernels().sum(a, n); }
+inline float exp_shift_sum_f32(float *x, int64_t n, float shift) { return vec_kernels().exp_shift_sum(x, n, shift); }
+inline void attn_values_f32(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
+                            float *out) {
+    vec_kernels().attn_values(p, v, n_keys, v_stride, head_dim, out);
+}
 
 }  // namespace llmrt

@@ -85,10 +85,85 @@ float sum(const float *a, int64_t n) {
     return hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 }
 
+// exp(a) for a <= 0, as the AVX512 version computes it; 2^n is built in the exponent bits
+// (n >= -126 above kExpMinArg, so the result stays a normal float).
+__m256 exp_nonpositive(__m256 a) {
+    const __m256 live = _mm256_cmp_ps(a, _mm256_set1_ps(kExpMinArg), _CMP_GE_OQ);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(a, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), a);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 poly = _mm256_set1_ps(1.0f / 720);
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+    const __m256i n_int = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-126));
+    const __m256 pow2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n_int, _mm256_set1_epi32(127)), 23));
+    return _mm256_and_ps(_mm256_mul_ps(poly, pow2), live);
+}
+
+float exp_shift_sum(float *x, int64_t n, float shift) {
+    const __m256 vs = _mm256_set1_ps(shift);
+    __m256 acc = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), vs));
+        _mm256_storeu_ps(x + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    float total = hsum(acc);
+    for (; i < n; ++i) {
+        alignas(32) float lane[8] = {x[i] - shift, 0, 0, 0, 0, 0, 0, 0};
+        _mm256_store_ps(lane, exp_nonpositive(_mm256_load_ps(lane)));
+        x[i] = lane[0];
+        total += lane[0];
+    }
+    return total;
+}
+
+// Output dims [d, d + 8 * NV) over every key, two keys per step (see the AVX512 version).
+template <int NV>
+void values_block(const float *p, const float *v, int64_t n_keys, int64_t v_stride, float *out) {
+    __m256 a[NV], b[NV];
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) a[c] = b[c] = _mm256_setzero_ps();
+    int64_t t = 0;
+    for (; t + 2 <= n_keys; t += 2) {
+        const __m256 p0 = _mm256_set1_ps(p[t]), p1 = _mm256_set1_ps(p[t + 1]);
+        const float *v0 = v + t * v_stride, *v1 = v0 + v_stride;
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c) {
+            a[c] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + 8 * c), a[c]);
+            b[c] = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + 8 * c), b[c]);
+        }
+    }
+    if (t < n_keys) {
+        const __m256 p0 = _mm256_set1_ps(p[t]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c) a[c] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v + t * v_stride + 8 * c), a[c]);
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) _mm256_storeu_ps(out + 8 * c, _mm256_add_ps(a[c], b[c]));
+}
+
+void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim, float *out) {
+    int64_t d = 0;
+    for (; d + 32 <= head_dim; d += 32) values_block<4>(p, v + d, n_keys, v_stride, out + d);
+    for (; d + 8 <= head_dim; d += 8) values_block<1>(p, v + d, n_keys, v_stride, out + d);
+    for (; d < head_dim; ++d) {  // a ragged head size: rare, plain
+        float acc = 0.0f;
+        for (int64_t t = 0; t < n_keys; ++t) acc += p[t] * v[t * v_stride + d];
+        out[d] = acc;
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_avx2() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values};
     return table;
 }
 

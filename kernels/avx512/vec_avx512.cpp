@@ -89,10 +89,87 @@ float sum(const float *a, int64_t n) {
     return hsum(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
+// exp(a) for a <= 0 (softmax arguments): a = n ln2 + r with |r| <= ln2 / 2, exp(r) by its
+// degree-6 Taylor polynomial (relative error < 2e-7 there), scaled by 2^n with vscalefps.
+// Arguments below kExpMinArg give 0.
+__m512 exp_nonpositive(__m512 a) {
+    const __mmask16 live = _mm512_cmp_ps_mask(a, _mm512_set1_ps(kExpMinArg), _CMP_GE_OQ);
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(a, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);  // ln2, split in two
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+    __m512 poly = _mm512_set1_ps(1.0f / 720);
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 120));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 24));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 6));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(0.5f));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+    return _mm512_maskz_scalef_ps(live, poly, n);
+}
+
+float exp_shift_sum(float *x, int64_t n, float shift) {
+    const __m512 vs = _mm512_set1_ps(shift);
+    __m512 acc = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(x + i), vs));
+        _mm512_storeu_ps(x + i, e);
+        acc = _mm512_add_ps(acc, e);
+    }
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        const __m512 e = _mm512_maskz_mov_ps(m, exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vs)));
+        _mm512_mask_storeu_ps(x + i, m, e);
+        acc = _mm512_add_ps(acc, e);
+    }
+    return hsum(acc);
+}
+
+// Output dims [d, d + 16 * NV) over every key; two keys per step into separate accumulators, so
+// 2 * NV independent FMA chains hide the latency.
+template <int NV>
+void values_block(const float *p, const float *v, int64_t n_keys, int64_t v_stride, __mmask16 last,
+                  float *out) {
+    __m512 a[NV], b[NV];
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) a[c] = b[c] = _mm512_setzero_ps();
+    const __mmask16 full = static_cast<__mmask16>(0xffff);
+    int64_t t = 0;
+    for (; t + 2 <= n_keys; t += 2) {
+        const __m512 p0 = _mm512_set1_ps(p[t]), p1 = _mm512_set1_ps(p[t + 1]);
+        const float *v0 = v + t * v_stride, *v1 = v0 + v_stride;
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c) {
+            const __mmask16 m = c == NV - 1 ? last : full;
+            a[c] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(m, v0 + 16 * c), a[c]);
+            b[c] = _mm512_fmadd_ps(p1, _mm512_maskz_loadu_ps(m, v1 + 16 * c), b[c]);
+        }
+    }
+    if (t < n_keys) {
+        const __m512 p0 = _mm512_set1_ps(p[t]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NV; ++c)
+            a[c] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(c == NV - 1 ? last : full, v + t * v_stride + 16 * c), a[c]);
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < NV; ++c) _mm512_mask_storeu_ps(out + 16 * c, c == NV - 1 ? last : full, _mm512_add_ps(a[c], b[c]));
+}
+
+void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim, float *out) {
+    int64_t d = 0;
+    for (; d + 64 <= head_dim; d += 64) values_block<4>(p, v + d, n_keys, v_stride, 0xffff, out + d);
+    for (; d < head_dim; d += 16) {
+        const int64_t left = head_dim - d;
+        values_block<1>(p, v + d, n_keys, v_stride, left >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(left),
+                        out + d);
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_avx512() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values};
     return table;
 }
 

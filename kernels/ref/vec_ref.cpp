@@ -1,4 +1,6 @@
 // Scalar vector kernels; accumulate in double so they double as the tests' reference.
+#include <cmath>
+
 #include "kernels/vec.h"
 
 namespace llmrt {
@@ -25,10 +27,28 @@ float sum(const float *a, int64_t n) {
     return static_cast<float>(acc);
 }
 
+float exp_shift_sum(float *x, int64_t n, float shift) {
+    double acc = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float a = x[i] - shift;
+        x[i] = a < kExpMinArg ? 0.0f : std::exp(a);
+        acc += x[i];
+    }
+    return static_cast<float>(acc);
+}
+
+void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim, float *out) {
+    for (int64_t d = 0; d < head_dim; ++d) {
+        double acc = 0.0;
+        for (int64_t t = 0; t < n_keys; ++t) acc += static_cast<double>(p[t]) * v[t * v_stride + d];
+        out[d] = static_cast<float>(acc);
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_scalar() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values};
     return table;
 }
 

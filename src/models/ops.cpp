@@ -97,16 +97,11 @@ namespace {
 
 float round_f16(float x) { return f16_to_f32(f32_to_f16(x)); }
 
-// softmax over scores[0, n) in place; returns nothing, leaves probabilities.
+// softmax over scores[0, n) in place.
 void softmax_inplace(float *scores, int64_t n) {
     float max_score = -INFINITY;
     for (int64_t j = 0; j < n; ++j) max_score = std::max(max_score, scores[j]);
-    double sum = 0.0;
-    for (int64_t j = 0; j < n; ++j) {
-        scores[j] = std::exp(scores[j] - max_score);
-        sum += scores[j];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
+    const float inv = 1.0f / exp_shift_sum_f32(scores, n, max_score);
     for (int64_t j = 0; j < n; ++j) scores[j] *= inv;
 }
 
@@ -115,8 +110,7 @@ void attend_f32(const float *q, const float *keys, const float *values, float *o
                 int64_t stride, int64_t head_dim, float scale, float *scores) {
     attn_scores_f32(q, keys, n_keys, stride, head_dim, scale, scores);
     softmax_inplace(scores, n_keys);
-    std::fill(out, out + head_dim, 0.0f);
-    for (int64_t j = 0; j < n_keys; ++j) axpy_f32(scores[j], values + j * stride, out, head_dim);
+    attn_values_f32(scores, values, n_keys, stride, head_dim, out);
 }
 
 void attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, float *out, int64_t n_keys,

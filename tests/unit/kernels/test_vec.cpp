@@ -1,7 +1,10 @@
 // Vector kernels of every ISA against the scalar (double-accumulating) versions.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
 #include "kernels/vec.h"
 #include "test_util.h"
@@ -63,6 +66,46 @@ TEST_P(VecKernel, AttentionScores) {
                 EXPECT_NEAR(out[static_cast<size_t>(t)], expected[static_cast<size_t>(t)],
                             0.125 * test::tolerance(q.data(), k.data() + t * stride, head_dim))
                     << "head_dim=" << head_dim << " t=" << t;
+        }
+}
+
+TEST_P(VecKernel, ExpShiftSum) {
+    for (int64_t n : kLengths) {
+        auto x = test::random_floats(static_cast<size_t>(n), 8);
+        for (size_t i = 0; i < x.size(); ++i) x[i] *= 30.0f;  // arguments down to about -60
+        if (n > 3) x[3] = -1000.0f;                           // underflows to 0
+        auto expected = x;
+        const float shift = n > 0 ? *std::max_element(x.begin(), x.end()) : 0.0f;
+        const float total = kernels().exp_shift_sum(x.data(), n, shift);
+        const float want = ref().exp_shift_sum(expected.data(), n, shift);
+        for (int64_t i = 0; i < n; ++i) {
+            const size_t k = static_cast<size_t>(i);
+            EXPECT_NEAR(x[k], expected[k], 1e-6f * expected[k] + 1e-37f) << "n=" << n << " i=" << i;
+        }
+        if (n > 3) {
+            EXPECT_EQ(x[3], 0.0f);
+        }
+        EXPECT_NEAR(total, want, 1e-5f * want) << "n=" << n;
+    }
+}
+
+TEST_P(VecKernel, AttentionValues) {
+    for (int64_t head_dim : {1, 7, 8, 16, 20, 64, 80, 128, 256})
+        for (int64_t n_keys : {1, 2, 3, 9, 100}) {
+            SCOPED_TRACE("head_dim=" + std::to_string(head_dim) + " n_keys=" + std::to_string(n_keys));
+            const int64_t stride = head_dim + 5;
+            auto p = test::random_floats(static_cast<size_t>(n_keys), 9);
+            for (float &w : p) w = std::fabs(w);
+            const auto v = test::random_floats(static_cast<size_t>(n_keys * stride), 10);
+            std::vector<float> out(static_cast<size_t>(head_dim)), expected(static_cast<size_t>(head_dim));
+            kernels().attn_values(p.data(), v.data(), n_keys, stride, head_dim, out.data());
+            ref().attn_values(p.data(), v.data(), n_keys, stride, head_dim, expected.data());
+            for (int64_t d = 0; d < head_dim; ++d) {
+                double bound = 0.0;  // |p| . |v| column d, times a few float roundings per term
+                for (int64_t t = 0; t < n_keys; ++t) bound += p[static_cast<size_t>(t)] * std::fabs(v[static_cast<size_t>(t * stride + d)]);
+                EXPECT_NEAR(out[static_cast<size_t>(d)], expected[static_cast<size_t>(d)],
+                            4e-7 * bound * static_cast<double>(n_keys) + 1e-7);
+            }
         }
 }
 
