@@ -1,5 +1,6 @@
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/dnnl_f32.h"
@@ -8,15 +9,34 @@
 namespace llmrt {
 namespace {
 
-// Prepared activations (e.g. int8-quantized x) for the matmul in flight on this thread. It
-// grows to the largest size seen and is then reused: no allocation in the token loop.
 // Below this many multiply-adds, waking the other threads costs more than it saves (and on a
 // busy machine a descheduled worker can stall the whole call): run on the calling thread.
 constexpr int64_t kMinParallelWork = int64_t{1} << 18;
 
+// Prepared activations (e.g. int8-quantized x) for the matmul in flight on this thread. It
+// grows to the largest size seen and is then reused: no allocation in the token loop.
 std::vector<uint8_t> &prepared_buffer() {
     thread_local std::vector<uint8_t> buffer;
     return buffer;
+}
+
+// The prepared activations of x for `type`, in the thread's buffer; nullptr when the type needs none.
+const uint8_t *prepare_activations(const WeightType &type, const float *x, int64_t m, int64_t cols) {
+    const size_t bytes = type.prepared_bytes(m, cols);
+    if (bytes == 0) return nullptr;
+    std::vector<uint8_t> &buffer = prepared_buffer();
+    if (buffer.size() < bytes) buffer.resize(bytes);
+    type.prepare(x, m, cols, buffer.data());
+    return buffer.data();
+}
+
+bool shares_kernels(const MatmulOutput *outputs, int count, int64_t m) {
+    for (int i = 0; i < count; ++i) {
+        const Matrix &w = *outputs[i].w;
+        if (w.type != outputs[0].w->type || w.cols != outputs[0].w->cols) return false;
+        if (w.type == &weight_type_f32() && m >= kDnnlMinRows && dnnl_f32_available()) return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -28,13 +48,7 @@ void matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &po
         return;
     }
     const WeightType &type = *w.type;
-    const uint8_t *prepared = nullptr;
-    if (const size_t bytes = type.prepared_bytes(m, w.cols)) {
-        std::vector<uint8_t> &buffer = prepared_buffer();
-        if (buffer.size() < bytes) buffer.resize(bytes);
-        type.prepare(x, m, w.cols, buffer.data());
-        prepared = buffer.data();
-    }
+    const uint8_t *prepared = prepare_activations(type, x, m, w.cols);
     if (m * w.rows * w.cols < kMinParallelWork) {
         type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, 0, w.rows);
         return;
@@ -42,6 +56,36 @@ void matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &po
     pool.run([&](int ith, int nth) {
         const RowRange r = split_rows(w.rows, ith, nth);
         if (r.begin < r.end) type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, r.begin, r.end);
+    });
+}
+
+void matmul_group(const MatmulOutput *outputs, int count, const float *x, int64_t m, ThreadPool &pool) {
+    if (m <= 0 || count <= 0) return;
+    if (count == 1 || !shares_kernels(outputs, count, m)) {
+        for (int i = 0; i < count; ++i) matmul(*outputs[i].w, x, m, outputs[i].y, pool);
+        return;
+    }
+    const WeightType &type = *outputs[0].w->type;
+    const int64_t cols = outputs[0].w->cols;
+    const uint8_t *prepared = prepare_activations(type, x, m, cols);
+    int64_t total_rows = 0;
+    for (int i = 0; i < count; ++i) total_rows += outputs[i].w->rows;
+    // Rows [begin, end) of the group's concatenated outputs.
+    auto run_rows = [&](int64_t begin, int64_t end) {
+        int64_t first = 0;
+        for (int i = 0; i < count && first < end; first += outputs[i].w->rows, ++i) {
+            const Matrix &w = *outputs[i].w;
+            const int64_t r0 = std::max<int64_t>(begin - first, 0), r1 = std::min<int64_t>(end - first, w.rows);
+            if (r0 < r1) type.matmul_rows(w, x, prepared, m, cols, outputs[i].y, w.rows, r0, r1);
+        }
+    };
+    if (m * total_rows * cols < kMinParallelWork) {
+        run_rows(0, total_rows);
+        return;
+    }
+    pool.run([&](int ith, int nth) {
+        const RowRange r = split_rows(total_rows, ith, nth);
+        if (r.begin < r.end) run_rows(r.begin, r.end);
     });
 }
 

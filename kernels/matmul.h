@@ -12,4 +12,15 @@ namespace llmrt {
 // x: m rows of w.cols floats (contiguous); y: m rows of w.rows floats (contiguous).
 void matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &pool);
 
+// One product of a group applied to the same x.
+struct MatmulOutput {
+    const Matrix *w;
+    float *y;  // m rows of w->rows floats
+};
+// y_i = x . W_i^T for matrices sharing their input (q/k/v, gate/up). When their weight types and
+// widths agree, x is prepared once and one parallel section covers the rows of all of them, so a
+// decode step waits at one barrier instead of one per matrix and the small k/v products do not
+// each pay the wake-up. Otherwise the same as calling matmul() for each.
+void matmul_group(const MatmulOutput *outputs, int count, const float *x, int64_t m, ThreadPool &pool);
+
 }  // namespace llmrt

@@ -3,10 +3,12 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "kernels/dnnl_f32.h"
 #include "kernels/f32_kernels.h"
 #include "kernels/matmul.h"
+#include "int_test_util.h"
 #include "test_util.h"
 
 namespace llmrt {
@@ -58,6 +60,34 @@ TEST_P(MatmulThreads, MatchesReference) {
 TEST_P(MatmulThreads, RepeatedCallsReuseCachedPrimitives) {
     ThreadPool pool(GetParam());
     for (int i = 0; i < 3; ++i) EXPECT_EQ(mismatches(pool, 48, 64, kDnnlMinRows, 77), 0);
+}
+
+// A group gives what separate matmul() calls give: mixed sizes (one below the parallel
+// threshold), a mixed-type group (falls back to separate calls), decode and prefill batches.
+TEST_P(MatmulThreads, GroupEqualsSeparateProducts) {
+    ThreadPool pool(GetParam());
+    const int64_t cols = 512;
+    QuantFormat int4;
+    int4.kind = QuantKind::Int4;
+    const test::IntWeights a(int4, 300, cols, 1), b(int4, 17, cols, 2), c(int4, 1000, cols, 3);
+    const test::F32Weights f(40, cols, 4);
+    for (int64_t m : {1, 5, 64}) {
+        SCOPED_TRACE("m=" + std::to_string(m));
+        const std::vector<float> x = test::random_floats(static_cast<size_t>(m * cols), 5);
+        for (const bool mixed : {false, true}) {
+            const Matrix *ws[] = {&a.matrix, &b.matrix, mixed ? &f.matrix : &c.matrix};
+            std::vector<std::vector<float>> got(3), want(3);
+            MatmulOutput outs[3];
+            for (int i = 0; i < 3; ++i) {
+                got[i].assign(static_cast<size_t>(m * ws[i]->rows), -1.0f);
+                want[i].assign(got[i].size(), -2.0f);
+                outs[i] = {ws[i], got[i].data()};
+                matmul(*ws[i], x.data(), m, want[i].data(), pool);
+            }
+            matmul_group(outs, 3, x.data(), m, pool);
+            for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i], want[i]) << "matrix " << i << (mixed ? " (mixed)" : "");
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Pool, MatmulThreads, ::testing::Values(1, 2, 3));
