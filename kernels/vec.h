@@ -27,6 +27,8 @@ struct VecKernels {
     // registers rather than through memory once per key.
     void (*attn_values)(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
                         float *out);
+    // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)) (SwiGLU; out may alias gate)
+    void (*silu_mul)(const float *gate, const float *up, float *out, int64_t n);
 };
 
 // Below this, exp underflows float's normal range: the vector kernels return 0 there, as the
@@ -51,6 +53,9 @@ inline void attn_scores_f32(const float *q, const float *k, int64_t n_keys, int6
 }
 inline float sum_f32(const float *a, int64_t n) { return vec_kernels().sum(a, n); }
 inline float exp_shift_sum_f32(float *x, int64_t n, float shift) { return vec_kernels().exp_shift_sum(x, n, shift); }
+inline void silu_mul_f32(const float *gate, const float *up, float *out, int64_t n) {
+    vec_kernels().silu_mul(gate, up, out, n);
+}
 inline void attn_values_f32(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
                             float *out) {
     vec_kernels().attn_values(p, v, n_keys, v_stride, head_dim, out);

@@ -160,10 +160,30 @@ void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_strid
     }
 }
 
+// g * sigmoid(g), as the AVX512 version computes it.
+__m256 silu(__m256 g) {
+    const __m256 abs_g = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), g);
+    const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_setzero_ps(), abs_g));
+    const __m256 neg = _mm256_cmp_ps(g, _mm256_setzero_ps(), _CMP_LT_OQ);
+    const __m256 num = _mm256_blendv_ps(_mm256_set1_ps(1.0f), e, neg);
+    return _mm256_mul_ps(g, _mm256_div_ps(num, _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+}
+
+void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(silu(_mm256_loadu_ps(gate + i)), _mm256_loadu_ps(up + i)));
+    for (; i < n; ++i) {
+        alignas(32) float lane[8] = {gate[i], 0, 0, 0, 0, 0, 0, 0};
+        _mm256_store_ps(lane, silu(_mm256_load_ps(lane)));
+        out[i] = lane[0] * up[i];
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_avx2() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values, &silu_mul};
     return table;
 }
 

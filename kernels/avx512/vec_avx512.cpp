@@ -166,10 +166,30 @@ void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_strid
     }
 }
 
+// g * sigmoid(g) with e = exp(-|g|) <= 1: sigmoid is 1 / (1 + e) for g >= 0 and e / (1 + e)
+// below, so exp never overflows.
+__m512 silu(__m512 g) {
+    const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(g)));
+    const __mmask16 neg = _mm512_cmp_ps_mask(g, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 num = _mm512_mask_mov_ps(_mm512_set1_ps(1.0f), neg, e);
+    return _mm512_mul_ps(g, _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
+}
+
+void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(silu(_mm512_loadu_ps(gate + i)), _mm512_loadu_ps(up + i)));
+    if (i < n) {
+        const __mmask16 m = tail_mask(n - i);
+        const __m512 r = _mm512_mul_ps(silu(_mm512_maskz_loadu_ps(m, gate + i)), _mm512_maskz_loadu_ps(m, up + i));
+        _mm512_mask_storeu_ps(out + i, m, r);
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_avx512() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values, &silu_mul};
     return table;
 }
 

@@ -45,10 +45,17 @@ void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_strid
     }
 }
 
+void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const double g = gate[i];
+        out[i] = static_cast<float>(g / (1.0 + std::exp(-g)) * up[i]);
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_scalar() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values, &silu_mul};
     return table;
 }
 

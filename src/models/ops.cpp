@@ -13,8 +13,7 @@ void rms_norm(const float *x, const float *weight, float *out, int64_t n, int64_
     for (int64_t r = 0; r < n; ++r) {
         const float *xr = x + r * width;
         float *o = out + r * width;
-        double sum = 0.0;
-        for (int64_t i = 0; i < width; ++i) sum += static_cast<double>(xr[i]) * xr[i];
+        const double sum = dot_f32(xr, xr, width);
         const float inv = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(width) + eps));
         for (int64_t i = 0; i < width; ++i) o[i] = xr[i] * inv * (weight[i] + weight_offset);
     }
@@ -28,12 +27,7 @@ void add_bias(float *x, const float *bias, int64_t n, int64_t width) {
     for (int64_t r = 0; r < n; ++r) add_inplace(x + r * width, bias, width);
 }
 
-void silu_mul(const float *gate, const float *up, float *out, int64_t count) {
-    for (int64_t i = 0; i < count; ++i) {
-        const float g = gate[i];
-        out[i] = g / (1.0f + std::exp(-g)) * up[i];
-    }
-}
+void silu_mul(const float *gate, const float *up, float *out, int64_t count) { silu_mul_f32(gate, up, out, count); }
 
 std::vector<double> rope_inverse_frequencies(double theta, int64_t rot_dims, const RopeScaling &scaling) {
     std::vector<double> inv(static_cast<size_t>(rot_dims / 2));

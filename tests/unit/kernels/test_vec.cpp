@@ -109,6 +109,22 @@ TEST_P(VecKernel, AttentionValues) {
         }
 }
 
+TEST_P(VecKernel, SiluMul) {
+    for (int64_t n : kLengths) {
+        auto gate = test::random_floats(static_cast<size_t>(n), 11);
+        for (size_t i = 0; i < gate.size(); ++i) gate[i] *= i % 7 == 0 ? 100.0f : 8.0f;  // both tails
+        const auto up = test::random_floats(static_cast<size_t>(n), 12);
+        std::vector<float> out(static_cast<size_t>(n)), expected(static_cast<size_t>(n));
+        kernels().silu_mul(gate.data(), up.data(), out.data(), n);
+        ref().silu_mul(gate.data(), up.data(), expected.data(), n);
+        for (size_t i = 0; i < out.size(); ++i)
+            EXPECT_NEAR(out[i], expected[i], 1e-6f * std::fabs(expected[i]) + 1e-30f) << "n=" << n << " i=" << i;
+        auto in_place = gate;  // out may alias gate
+        kernels().silu_mul(in_place.data(), up.data(), in_place.data(), n);
+        EXPECT_EQ(in_place, out);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, VecKernel, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),
                          [](const ::testing::TestParamInfo<Isa> &info) {
                              return std::string(isa_name(info.param));
