@@ -234,6 +234,27 @@ LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
 /* Asks the running (or next) decode/generate on ctx to stop with LLMRT_CANCELLED. Any thread. */
 LLMRT_API void llmrt_context_cancel(llmrt_context *ctx);
 
+/* Per-op timing of ctx's forward passes, to see where the time goes; off by default (then it
+ * costs nothing measurable). enabled != 0 turns it on and zeroes the counters, also when it was
+ * already on; 0 turns it off and drops them. llmrt_context_reset keeps them. */
+LLMRT_API llmrt_status llmrt_context_set_profiling(llmrt_context *ctx, int32_t enabled);
+/* The counters since profiling was enabled, as JSON text: *out_json is owned by ctx and valid
+ * until the next call on ctx (NULL on failure). LLMRT_ERR_INVALID_ARGUMENT if profiling is off.
+ *   {"decode": PHASE, "prefill": PHASE}: decode counts forward passes of one token, prefill those
+ *   of more (a prompt is evaluated in steps of at most n_batch tokens).
+ *   PHASE = {"steps": forward passes, "tokens": tokens in them, "seconds": their wall time,
+ *            "ops": [{"op": NAME, "calls": N, "seconds": S, "bytes": B}, ...] (the ops that ran),
+ *            "barrier_wait_seconds": time the calling thread waited for the worker threads
+ *                                    (part of the ops' seconds),
+ *            "pool_runs": parallel sections run}
+ *   NAME: "embedding", "norm", "matmul.attn_q", "matmul.attn_k", "matmul.attn_v",
+ *   "matmul.attn_output", "matmul.ffn_gate", "matmul.ffn_up", "matmul.ffn_down",
+ *   "matmul.output", "attention", "rope", "elementwise" (bias and residual adds, SiLU),
+ *   "kv_store". B is the weight bytes one call reads (for a matmul the matrix size; a mean over
+ *   calls), so B * calls / S is the achieved read bandwidth. The ops' seconds add up to at most
+ *   the phase's seconds. */
+LLMRT_API llmrt_status llmrt_context_profile_json(llmrt_context *ctx, const char **out_json);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Sampler                                                                                        */
 /* ---------------------------------------------------------------------------------------------- */

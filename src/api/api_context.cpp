@@ -1,10 +1,34 @@
 // Contexts and samplers.
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "api/handles.h"
 
 using llmrt::guarded;
 using llmrt::require_arg;
+
+namespace {
+
+// ordered_json: keys in the order the header documents them.
+nlohmann::ordered_json phase_json(const llmrt::PhaseTotals &phase) {
+    nlohmann::ordered_json ops = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < llmrt::kProfileOpCount; ++i) {
+        const llmrt::OpTotals &op = phase.ops[i];
+        if (op.calls == 0) continue;  // an op this architecture or phase does not run
+        ops.push_back({{"op", llmrt::profile_op_name(static_cast<llmrt::ProfileOp>(i))},
+                       {"calls", op.calls},
+                       {"seconds", op.seconds},
+                       {"bytes", op.bytes / op.calls}});
+    }
+    return {{"steps", phase.steps},
+            {"tokens", phase.tokens},
+            {"seconds", phase.seconds},
+            {"ops", std::move(ops)},
+            {"barrier_wait_seconds", phase.barrier_wait_seconds},
+            {"pool_runs", phase.pool_runs}};
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -66,6 +90,27 @@ void llmrt_context_reset(llmrt_context *ctx) {
 
 void llmrt_context_cancel(llmrt_context *ctx) {
     if (ctx) ctx->impl->cancel();
+}
+
+llmrt_status llmrt_context_set_profiling(llmrt_context *ctx, int32_t enabled) {
+    return guarded([&] {
+        require_arg(ctx != nullptr, "ctx is NULL");
+        ctx->impl->set_profiling(enabled != 0);
+    });
+}
+
+llmrt_status llmrt_context_profile_json(llmrt_context *ctx, const char **out_json) {
+    return guarded([&] {
+        require_arg(out_json != nullptr, "out_json is NULL");
+        *out_json = nullptr;
+        require_arg(ctx != nullptr, "ctx is NULL");
+        const llmrt::Profiler *profiler = ctx->impl->profiler();
+        require_arg(profiler != nullptr, "profiling is not enabled on this context (llmrt_context_set_profiling)");
+        const nlohmann::ordered_json profile = {{"decode", phase_json(profiler->decode())},
+                                                {"prefill", phase_json(profiler->prefill())}};
+        ctx->profile_json = profile.dump();
+        *out_json = ctx->profile_json.c_str();
+    });
 }
 
 void llmrt_sampler_params_init_sized(llmrt_sampler_params *given, uint32_t struct_size) {

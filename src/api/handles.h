@@ -24,6 +24,7 @@ struct llmrt_context {
     std::unique_ptr<llmrt::Generation> generation;  // the pull-style generation, if any
     std::string piece;                              // the last piece llmrt_generate_next returned
     const char *stop_reason = "";                   // why the last generation ended
+    std::string profile_json;                       // the text llmrt_context_profile_json last returned
 };
 
 struct llmrt_sampler {

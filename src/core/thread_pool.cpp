@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include <chrono>
 #include <exception>
 
 namespace llmrt {
@@ -32,7 +33,19 @@ ThreadPool::~ThreadPool() {
     for (auto &t : workers_) t.join();
 }
 
+void ThreadPool::set_profiling(bool enabled) {
+    profiling_ = enabled;
+    stats_ = PoolStats();
+}
+
+PoolStats ThreadPool::take_stats() {
+    const PoolStats taken = stats_;
+    stats_ = PoolStats();
+    return taken;
+}
+
 void ThreadPool::run_raw(Task task, void *ctx) {
+    if (profiling_) ++stats_.runs;
     if (n_threads_ == 1) {
         task(ctx, 0, 1);
         return;
@@ -57,6 +70,10 @@ void ThreadPool::run_raw(Task task, void *ctx) {
 }
 
 void ThreadPool::wait_for_workers() {
+    // The clock is read only when profiling: off, the barrier costs what it always did.
+    using Clock = std::chrono::steady_clock;
+    const bool timed = profiling_;
+    const Clock::time_point start = timed ? Clock::now() : Clock::time_point();
     // Spin first (the usual wait is microseconds), then yield so that a core shared with other
     // processes is not burnt while a descheduled worker finishes.
     for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
@@ -66,6 +83,7 @@ void ThreadPool::wait_for_workers() {
             std::this_thread::yield();
         }
     }
+    if (timed) stats_.barrier_wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 void ThreadPool::worker_loop(int ith) {

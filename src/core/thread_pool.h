@@ -13,6 +13,14 @@
 
 namespace llmrt {
 
+// What a pool counts while profiling (set_profiling): the parallel sections it ran, and the time
+// the calling thread spent waiting for workers after finishing its own share (load imbalance,
+// wake-up latency, a descheduled worker).
+struct PoolStats {
+    double barrier_wait_seconds = 0.0;
+    uint64_t runs = 0;
+};
+
 class ThreadPool {
 public:
     // n_threads <= 0 means one per hardware core.
@@ -47,6 +55,11 @@ public:
 
     static int default_thread_count();
 
+    // Off by default: then run() reads no clock. Switching either way zeroes the counts.
+    void set_profiling(bool enabled);
+    // The counts since the last call (or since profiling was switched), zeroing them.
+    PoolStats take_stats();
+
 private:
     using Task = void (*)(void *, int, int);
     void run_raw(Task task, void *ctx);
@@ -62,6 +75,9 @@ private:
     std::atomic<bool> stop_{false};
     Task task_ = nullptr;
     void *task_ctx_ = nullptr;
+    // Touched only by the calling thread, like the rest of run()'s caller side.
+    bool profiling_ = false;
+    PoolStats stats_;
 };
 
 }  // namespace llmrt

@@ -120,42 +120,81 @@ public:
         float *sin = cos + n * half;
         float *scratch = sin + n * half;
 
-        for (int64_t t = 0; t < n; ++t)
-            tok_embd_.type->unpack_row(tok_embd_.row(batch.tokens[t]), d, x + t * d);
-        rope_angles(inv_freq_, batch.pos, n, cos, sin);
+        Profiler *prof = batch.profiler;
+        {
+            // Sizes are computed only when profiling: off, an op costs one pointer test.
+            const uint64_t rows_bytes = prof ? static_cast<uint64_t>(n) * tok_embd_.type->row_bytes(d) : 0;
+            ProfileScope scope(prof, ProfileOp::Embedding, rows_bytes);
+            for (int64_t t = 0; t < n; ++t)
+                tok_embd_.type->unpack_row(tok_embd_.row(batch.tokens[t]), d, x + t * d);
+        }
+        {
+            ProfileScope scope(prof, ProfileOp::Rope);
+            rope_angles(inv_freq_, batch.pos, n, cos, sin);
+        }
         const AttentionShape shape{hp_.n_head, hp_.n_head_kv, hp_.head_dim,
                                    1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
 
         for (int64_t il = 0; il < hp_.n_layer; ++il) {
             const LlamaLayer &L = layers_[static_cast<size_t>(il)];
-            rms_norm(x, L.attn_norm, h, n, d, eps_);
-            matmul(L.wq, h, n, q, pool);
-            matmul(L.wk, h, n, k, pool);
-            matmul(L.wv, h, n, v, pool);
-            if (L.bq) add_bias(q, L.bq, n, q_dim);
-            if (L.bk) add_bias(k, L.bk, n, kv);
-            if (L.bv) add_bias(v, L.bv, n, kv);
-            apply_rope(q, n, hp_.n_head, hp_.head_dim, rot_dims_, pairing_, cos, sin);
-            apply_rope(k, n, hp_.n_head_kv, hp_.head_dim, rot_dims_, pairing_, cos, sin);
-            cache.store(il, batch.pos, n, k, v);
-            causal_attention(q, cache.layer(il), att, n, batch.pos, shape, scratch, pool);
-            matmul(L.wo, att, n, h, pool);
-            add_inplace(x, h, n * d);
+            norm(x, L.attn_norm, h, n, prof);
+            profiled_matmul(L.wq, h, n, q, pool, prof, ProfileOp::MatmulAttnQ);
+            profiled_matmul(L.wk, h, n, k, pool, prof, ProfileOp::MatmulAttnK);
+            profiled_matmul(L.wv, h, n, v, pool, prof, ProfileOp::MatmulAttnV);
+            if (L.bq || L.bk || L.bv) {
+                ProfileScope scope(prof, ProfileOp::Elementwise);
+                if (L.bq) add_bias(q, L.bq, n, q_dim);
+                if (L.bk) add_bias(k, L.bk, n, kv);
+                if (L.bv) add_bias(v, L.bv, n, kv);
+            }
+            {
+                ProfileScope scope(prof, ProfileOp::Rope);
+                apply_rope(q, n, hp_.n_head, hp_.head_dim, rot_dims_, pairing_, cos, sin);
+                apply_rope(k, n, hp_.n_head_kv, hp_.head_dim, rot_dims_, pairing_, cos, sin);
+            }
+            {
+                ProfileScope scope(prof, ProfileOp::KvStore);
+                cache.store(il, batch.pos, n, k, v);
+            }
+            {
+                ProfileScope scope(prof, ProfileOp::Attention);
+                causal_attention(q, cache.layer(il), att, n, batch.pos, shape, scratch, pool);
+            }
+            profiled_matmul(L.wo, att, n, h, pool, prof, ProfileOp::MatmulAttnOutput);
+            residual_add(x, h, n * d, prof);
 
-            rms_norm(x, L.ffn_norm, h, n, d, eps_);
-            matmul(L.gate, h, n, gate, pool);
-            matmul(L.up, h, n, up, pool);
-            silu_mul(gate, up, gate, n * hp_.n_ff);
-            matmul(L.down, gate, n, h, pool);
-            add_inplace(x, h, n * d);
+            norm(x, L.ffn_norm, h, n, prof);
+            profiled_matmul(L.gate, h, n, gate, pool, prof, ProfileOp::MatmulFfnGate);
+            profiled_matmul(L.up, h, n, up, pool, prof, ProfileOp::MatmulFfnUp);
+            {
+                ProfileScope scope(prof, ProfileOp::Elementwise);
+                silu_mul(gate, up, gate, n * hp_.n_ff);
+            }
+            profiled_matmul(L.down, gate, n, h, pool, prof, ProfileOp::MatmulFfnDown);
+            residual_add(x, h, n * d, prof);
         }
 
         const int64_t first = batch.all_logits ? 0 : n - 1;
-        rms_norm(x + first * d, out_norm_, h, n - first, d, eps_);
-        matmul(output_, h, n - first, logits, pool);
+        norm(x + first * d, out_norm_, h, n - first, prof);
+        profiled_matmul(output_, h, n - first, logits, pool, prof, ProfileOp::MatmulOutput);
     }
 
 private:
+    // The ops the forward pass times, each as one call; prof may be nullptr (not profiling).
+    static void profiled_matmul(const Matrix &w, const float *in, int64_t m, float *out, ThreadPool &pool,
+                                Profiler *prof, ProfileOp role) {
+        ProfileScope scope(prof, role, prof ? w.nbytes() : 0);
+        matmul(w, in, m, out, pool);
+    }
+    void norm(const float *in, const float *weight, float *out, int64_t n, Profiler *prof) const {
+        ProfileScope scope(prof, ProfileOp::Norm);
+        rms_norm(in, weight, out, n, hp_.n_embd, eps_);
+    }
+    static void residual_add(float *x, const float *y, int64_t count, Profiler *prof) {
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        add_inplace(x, y, count);
+    }
+
     void load_weights(const Checkpoint &ckpt, const Names &names) {
         const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim();
         tok_embd_ = store_.matrix(names.gguf ? "token_embd.weight" : "model.embed_tokens.weight", hp_.n_vocab, d);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/profiler.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "models/weights.h"
@@ -58,6 +59,7 @@ struct ForwardBatch {
     int64_t n = 0;
     int64_t pos = 0;                  // position of tokens[0]; cache holds [0, pos)
     bool all_logits = false;          // logits for every token, else only for the last
+    Profiler *profiler = nullptr;     // times each op when set (a step begun by the caller)
 };
 
 class Architecture {

@@ -1,6 +1,7 @@
 #include "runtime/context.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "core/error.h"
@@ -54,7 +55,8 @@ void Context::decode(const int32_t *tokens, int64_t n) {
         batch.n = step;
         batch.pos = n_past_;
         batch.all_logits = logits_all_;
-        model_.arch->forward(batch, cache_, workspace_.data(), pool_, logits_.data());
+        batch.profiler = profiler_.get();
+        forward_step(batch);
         if (logits_all_)
             std::memcpy(all_logits_.data() + done * n_vocab, logits_.data(),
                         static_cast<size_t>(step * n_vocab) * sizeof(float));
@@ -63,6 +65,18 @@ void Context::decode(const int32_t *tokens, int64_t n) {
     }
     last_n_ = n;
     has_logits_ = true;
+}
+
+void Context::forward_step(const ForwardBatch &batch) {
+    if (!profiler_) {
+        model_.arch->forward(batch, cache_, workspace_.data(), pool_, logits_.data());
+        return;
+    }
+    using Clock = std::chrono::steady_clock;
+    profiler_->begin_step(batch.n);
+    const Clock::time_point start = Clock::now();
+    model_.arch->forward(batch, cache_, workspace_.data(), pool_, logits_.data());
+    profiler_->end_step(std::chrono::duration<double>(Clock::now() - start).count(), pool_.take_stats());
 }
 
 const float *Context::logits(int64_t i) const {
@@ -76,6 +90,11 @@ void Context::reset() {
     last_n_ = 0;
     has_logits_ = false;
     clear_cancel();
+}
+
+void Context::set_profiling(bool enabled) {
+    profiler_ = enabled ? std::make_unique<Profiler>() : nullptr;
+    pool_.set_profiling(enabled);
 }
 
 }  // namespace llmrt

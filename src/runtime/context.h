@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/profiler.h"
 #include "core/thread_pool.h"
 #include "models/model.h"
 
@@ -32,6 +33,12 @@ public:
     const float *last_logits() const { return logits(last_n_ - 1); }
 
     void reset();
+
+    // Per-op timing of the forward passes. Enabling starts from zero counts (also when already
+    // enabled); reset() keeps them, so a profile may span several sequences.
+    void set_profiling(bool enabled);
+    const Profiler *profiler() const { return profiler_.get(); }  // nullptr when off
+
     void cancel() { cancel_.store(true, std::memory_order_relaxed); }
     bool cancel_requested() const { return cancel_.load(std::memory_order_relaxed); }
     void clear_cancel() { cancel_.store(false, std::memory_order_relaxed); }
@@ -42,6 +49,9 @@ public:
     int n_threads() const { return pool_.size(); }
 
 private:
+    // One forward pass, timed as a step when profiling.
+    void forward_step(const ForwardBatch &batch);
+
     const Model &model_;
     int64_t n_ctx_;
     int64_t n_batch_;
@@ -55,6 +65,7 @@ private:
     int64_t last_n_ = 0;
     bool has_logits_ = false;
     std::atomic<bool> cancel_{false};
+    std::unique_ptr<Profiler> profiler_;  // nullptr while profiling is off
 };
 
 }  // namespace llmrt

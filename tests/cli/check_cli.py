@@ -145,6 +145,41 @@ def case_bench(a):
            f"bench: no markdown table:\n{out}")
 
 
+MATMUL_ROLES = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+
+
+def case_bench_profile(a):
+    # --profile: one profiled repetition per row, reported per op; speed is never asserted.
+    n_layer = run_json(a.tool, ["info", "-m", a.model])["n_layer"]
+    rows = run_json(a.tool, ["bench", "-m", a.model, "-p", "8", "-n", "4", "-r", "1", "-t", "1,2",
+                             "--no-bandwidth", "--profile"])
+    expect(len(rows) == 2, f"bench --profile: want 2 rows for -t 1,2, got {len(rows)}")
+    for r in rows:
+        profile = r.get("profile")
+        expect(isinstance(profile, dict), f"bench --profile: row without a profile: {r}")
+        decode, prefill = profile["decode"], profile["prefill"]
+        expect(decode["steps"] == 4 and decode["tokens"] == 4, f"bench --profile decode: {decode}")
+        expect(prefill["steps"] == 1 and prefill["tokens"] == 8, f"bench --profile prefill: {prefill}")
+        for phase in (decode, prefill):
+            ops = {op["op"]: op for op in phase["ops"]}
+            for role in MATMUL_ROLES:
+                op = ops.get("matmul." + role)
+                expect(op is not None and op["calls"] == n_layer * phase["steps"] and op["bytes"] > 0,
+                       f"bench --profile: matmul.{role} is {op}")
+            total = sum(op["seconds"] for op in phase["ops"])
+            expect(total <= phase["seconds"], f"bench --profile: ops take {total} s of {phase['seconds']} s")
+    plain = run_json(a.tool, ["bench", "-m", a.model, "-p", "8", "-n", "2", "-r", "1", "-t", "1",
+                              "--no-bandwidth"])
+    expect("profile" not in plain[0], f"bench without --profile has a profile: {plain[0]}")
+
+    out, _ = run(a.tool, ["bench", "-m", a.model, "-p", "8", "-n", "4", "-r", "1", "-t", "1",
+                          "--no-bandwidth", "--profile"])
+    for text in ["(steps: 4, tokens/step: 1)", "(steps: 1, tokens/step: 8)", "| matmul.ffn_up",
+                 "calls/step", "GB/s", "barrier wait:", "pool runs:"]:
+        expect(text in out, f"bench --profile: {text!r} not in the output:\n{out}")
+    expect(out.count("barrier wait:") == 2, f"bench --profile: want a decode and a prefill table:\n{out}")
+
+
 def case_missing_model(a):
     path = "/nonexistent/dir/no-such-model.gguf"
     _, err = run(a.tool, ["info", "-m", path], expect_code=None)

@@ -2,6 +2,7 @@
 // comes to the memory bandwidth measured in the same run (decode reads every weight once per
 // token, so weight bytes x tokens/s is the bandwidth it achieves). --weight-dtype f32,int8,int4
 // quantizes the model in memory once per type and compares each type's speed with f32's.
+// --profile adds, per row, where the time of a decode and a prefill step goes, op by op.
 #include "args.h"
 #include "bandwidth.h"
 #include "interrupt.h"
@@ -39,6 +40,7 @@ struct BenchOptions {
     bool skip_bandwidth = false;
     QuantFlags quant;
     bool json = false;
+    bool profile = false;
 };
 
 // What one repetition measured.
@@ -88,6 +90,7 @@ struct Row {
     // Speed relative to the f32 row with the same thread count; 0 when there is none.
     double prompt_vs_f32 = 0.0;
     double gen_vs_f32 = 0.0;
+    json profile; // llmrt_context_profile_json of the profiled repetition; null without --profile
 };
 
 double seconds_since(Clock::time_point start) {
@@ -141,6 +144,19 @@ RepTimes run_rep(llmrt_context *ctx, int32_t n_vocab, const std::vector<llmrt_to
         next = argmax(llmrt_get_logits(ctx), n_vocab);
     }
     return times;
+}
+
+// One more repetition with per-op profiling on. It runs after the measured ones, so the clock
+// reads around every op never reach the headline figures. Returns the library's profile.
+json profiled_rep(llmrt_context *ctx, int32_t n_vocab, const std::vector<llmrt_token> &prompt,
+                  int32_t n_gen) {
+    check(llmrt_context_set_profiling(ctx, 1), "enabling profiling failed");
+    run_rep(ctx, n_vocab, prompt, n_gen);
+    const char *text = nullptr;
+    check(llmrt_context_profile_json(ctx, &text), "reading the profile failed");
+    json profile = json::parse(text);
+    check(llmrt_context_set_profiling(ctx, 0), "disabling profiling failed");
+    return profile;
 }
 
 // The peak resident set since the last reset_peak_rss() (VmHWM), else since the process started.
@@ -197,6 +213,10 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
             per_token_ms.push_back(t.gen_seconds * 1e3 / o.n_gen);
         }
     }
+    json profile;
+    if (o.profile) {
+        profile = profiled_rep(ctx.get(), n_vocab, random_prompt(rng, o.n_prompt, n_vocab), o.n_gen);
+    }
 
     Row row;
     row.weight_type = llmrt_model_weight_type(model);
@@ -211,6 +231,7 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
     row.achieved_gbps =
         static_cast<double>(row.weight_bytes) * row.gen_tps.mean / 1e9;
     row.peak_rss_bytes = peak_rss_bytes();
+    row.profile = std::move(profile);
     if (!o.skip_bandwidth) {
         auto cached = bandwidth->find(n_threads);
         if (cached == bandwidth->end()) {
@@ -244,7 +265,7 @@ json maybe(bool measured, double value) { return measured ? json(value) : json(n
 json row_json(const std::string &source, const BenchOptions &o, const Row &r) {
     const bool has_gen = o.n_gen > 0;
     const bool has_bw = r.bandwidth_gbps > 0.0;
-    return {
+    json row = {
         {"model", source},
         {"architecture", r.architecture},
         {"weight_dtype", r.weight_dtype.empty() ? json(nullptr) : json(r.weight_dtype)},
@@ -270,6 +291,10 @@ json row_json(const std::string &source, const BenchOptions &o, const Row &r) {
         {"prompt_vs_f32", maybe(r.prompt_vs_f32 > 0.0, r.prompt_vs_f32)},
         {"gen_vs_f32", maybe(r.gen_vs_f32 > 0.0, r.gen_vs_f32)},
     };
+    if (o.profile) {
+        row["profile"] = r.profile;
+    }
+    return row;
 }
 
 // with_vs_f32: add the "vs f32" columns (when --weight-dtype was given).
@@ -312,6 +337,58 @@ void print_table(const std::string &source, const BenchOptions &o, const std::ve
     std::fputs(table.markdown().c_str(), stdout);
 }
 
+// One phase of a profile ("decode" or "prefill") as a table of ops, the slowest first: calls,
+// milliseconds and share of a step, and for matmuls the bandwidth at which they read weights.
+void print_profile_phase(const std::string &title, const json &phase) {
+    const double steps = phase.at("steps").get<double>();
+    if (steps == 0.0) {
+        std::printf("\n%s: no steps\n", title.c_str());
+        return;
+    }
+    const double tokens = phase.at("tokens").get<double>();
+    const double step_seconds = phase.at("seconds").get<double>() / steps;
+    std::printf("\n%s: %.4f ms/step (steps: %.0f, tokens/step: %.4g)\n\n", title.c_str(),
+                step_seconds * 1e3, steps, tokens / steps);
+
+    std::vector<json> ops(phase.at("ops").begin(), phase.at("ops").end());
+    std::stable_sort(ops.begin(), ops.end(), [](const json &a, const json &b) {
+        return a.at("seconds").get<double>() > b.at("seconds").get<double>();
+    });
+    Table table({"op", "calls/step", "ms/step", "share", "GB/s"});
+    double timed_seconds = 0.0;
+    for (const json &op : ops) {
+        const std::string name = op.at("op").get<std::string>();
+        const double seconds = op.at("seconds").get<double>();
+        const double calls = op.at("calls").get<double>();
+        const double bytes = op.at("bytes").get<double>();
+        const bool is_matmul = name.compare(0, 7, "matmul.") == 0;
+        timed_seconds += seconds;
+        table.add_row({name, format("%.4g", calls / steps), format("%.4f", seconds / steps * 1e3),
+                       format("%.1f%%", 100.0 * seconds / steps / step_seconds),
+                       is_matmul && seconds > 0.0 ? format("%.2f", bytes * calls / seconds / 1e9) : "-"});
+    }
+    // The rest of the step: the forward pass's own bookkeeping between the timed ops.
+    const double other = std::max(0.0, step_seconds - timed_seconds / steps);
+    table.add_row({"(other)", "-", format("%.4f", other * 1e3), format("%.1f%%", 100.0 * other / step_seconds),
+                   "-"});
+    std::fputs(table.markdown().c_str(), stdout);
+    const double wait = phase.at("barrier_wait_seconds").get<double>() / steps;
+    std::printf("\nbarrier wait: %.4f ms/step (%.1f%% of the step), pool runs: %.4g/step\n", wait * 1e3,
+                100.0 * wait / step_seconds, phase.at("pool_runs").get<double>() / steps);
+}
+
+void print_profiles(const std::string &source, const std::vector<Row> &rows) {
+    for (const Row &r : rows) {
+        if (r.profile.is_null()) {
+            continue;
+        }
+        const std::string row_name = source + " " + r.weight_type + ", " + std::to_string(r.n_threads) +
+                                     (r.n_threads == 1 ? " thread" : " threads");
+        print_profile_phase(row_name + ", decode", r.profile.at("decode"));
+        print_profile_phase(row_name + ", prefill", r.profile.at("prefill"));
+    }
+}
+
 std::string model_name(const BenchOptions &o) {
     if (!o.synthetic.empty()) {
         return "synthetic:" + o.synthetic;
@@ -330,7 +407,7 @@ int run_bench(int argc, char **argv) {
     BenchOptions o;
     const int32_t n_cores = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     o.threads = {n_cores};
-    ArgParser args("bench", "-m PATH | --synthetic NAME [-p 128] [-n 64] [-t 1,2] [-r 5] [--weight-dtype f32,int8,int4 ...] [--json]",
+    ArgParser args("bench", "-m PATH | --synthetic NAME [-p 128] [-n 64] [-t 1,2] [-r 5] [--weight-dtype f32,int8,int4 ...] [--profile] [--json]",
                    "Measures prompt processing (one decode of -p random tokens) and generation "
                    "(-n single-token greedy decodes), mean ± stddev over -r repetitions, one row "
                    "per thread count, with the machine's read bandwidth measured in the same run. "
@@ -348,6 +425,10 @@ int run_bench(int argc, char **argv) {
     args.uint64(nullptr, "--seed", "S", "seed for the random prompts and synthetic weights", &o.seed);
     args.flag(nullptr, "--no-bandwidth", "skip the memory bandwidth probe", &o.skip_bandwidth);
     add_quant_flags(args, &o.quant, QuantFlagUse::LoadList);
+    args.flag(nullptr, "--profile",
+              "after the measured repetitions, one more with per-op timing: tables of where a "
+              "decode and a prefill step spend their time (\"profile\" with --json)",
+              &o.profile);
     args.flag(nullptr, "--json", "print a JSON list, one object per row", &o.json);
     if (!args.parse(argc, argv)) {
         return 0;
@@ -382,6 +463,7 @@ int run_bench(int argc, char **argv) {
         print_json(list);
     } else {
         print_table(source, o, rows, args.given("--weight-dtype"));
+        print_profiles(source, rows);
     }
     return 0;
 }
