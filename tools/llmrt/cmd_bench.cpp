@@ -337,18 +337,30 @@ void print_table(const std::string &source, const BenchOptions &o, const std::ve
     std::fputs(table.markdown().c_str(), stdout);
 }
 
-// One phase of a profile ("decode" or "prefill") as a table of ops, the slowest first: calls,
-// milliseconds and share of a step, and for matmuls the bandwidth at which they read weights.
+// One op's cells: calls, milliseconds and share of a step, and for a matmul the bandwidth at
+// which it read its weights (bytes is what one call reads).
+std::vector<std::string> profile_op_cells(const json &op, double steps, double step_seconds) {
+    const std::string name = op.at("op").get<std::string>();
+    const double seconds = op.at("seconds").get<double>();
+    const double calls = op.at("calls").get<double>();
+    const double bytes = op.at("bytes").get<double>();
+    const bool is_matmul = name.compare(0, 7, "matmul.") == 0;
+    return {name, format("%.4g", calls / steps), format("%.4f", seconds / steps * 1e3),
+            format("%.1f%%", 100.0 * seconds / steps / step_seconds),
+            is_matmul && seconds > 0.0 ? format("%.2f", bytes * calls / seconds / 1e9) : "-"};
+}
+
+// One phase of a profile ("decode" or "prefill"): a table of its ops, the slowest first, then
+// the time spent waiting at the thread pool's barriers.
 void print_profile_phase(const std::string &title, const json &phase) {
     const double steps = phase.at("steps").get<double>();
     if (steps == 0.0) {
         std::printf("\n%s: no steps\n", title.c_str());
         return;
     }
-    const double tokens = phase.at("tokens").get<double>();
     const double step_seconds = phase.at("seconds").get<double>() / steps;
     std::printf("\n%s: %.4f ms/step (steps: %.0f, tokens/step: %.4g)\n\n", title.c_str(),
-                step_seconds * 1e3, steps, tokens / steps);
+                step_seconds * 1e3, steps, phase.at("tokens").get<double>() / steps);
 
     std::vector<json> ops(phase.at("ops").begin(), phase.at("ops").end());
     std::stable_sort(ops.begin(), ops.end(), [](const json &a, const json &b) {
@@ -357,24 +369,18 @@ void print_profile_phase(const std::string &title, const json &phase) {
     Table table({"op", "calls/step", "ms/step", "share", "GB/s"});
     double timed_seconds = 0.0;
     for (const json &op : ops) {
-        const std::string name = op.at("op").get<std::string>();
-        const double seconds = op.at("seconds").get<double>();
-        const double calls = op.at("calls").get<double>();
-        const double bytes = op.at("bytes").get<double>();
-        const bool is_matmul = name.compare(0, 7, "matmul.") == 0;
-        timed_seconds += seconds;
-        table.add_row({name, format("%.4g", calls / steps), format("%.4f", seconds / steps * 1e3),
-                       format("%.1f%%", 100.0 * seconds / steps / step_seconds),
-                       is_matmul && seconds > 0.0 ? format("%.2f", bytes * calls / seconds / 1e9) : "-"});
+        table.add_row(profile_op_cells(op, steps, step_seconds));
+        timed_seconds += op.at("seconds").get<double>();
     }
-    // The rest of the step: the forward pass's own bookkeeping between the timed ops.
+    // The rest of the step: the forward pass's own work between the timed ops.
     const double other = std::max(0.0, step_seconds - timed_seconds / steps);
-    table.add_row({"(other)", "-", format("%.4f", other * 1e3), format("%.1f%%", 100.0 * other / step_seconds),
-                   "-"});
+    table.add_row({"(other)", "-", format("%.4f", other * 1e3),
+                   format("%.1f%%", 100.0 * other / step_seconds), "-"});
     std::fputs(table.markdown().c_str(), stdout);
+
     const double wait = phase.at("barrier_wait_seconds").get<double>() / steps;
-    std::printf("\nbarrier wait: %.4f ms/step (%.1f%% of the step), pool runs: %.4g/step\n", wait * 1e3,
-                100.0 * wait / step_seconds, phase.at("pool_runs").get<double>() / steps);
+    std::printf("\nbarrier wait: %.4f ms/step (%.1f%% of the step), pool runs: %.4g/step\n",
+                wait * 1e3, 100.0 * wait / step_seconds, phase.at("pool_runs").get<double>() / steps);
 }
 
 void print_profiles(const std::string &source, const std::vector<Row> &rows) {
