@@ -205,4 +205,14 @@ void int_prepare_ref(const IntGeom &g, ComputeDtype compute, const float *x, int
     }
 }
 
+void int_prepare_ref_f32(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared) {
+    int_prepare_ref(g, ComputeDtype::F32, x, m, prepared);
+}
+void int_prepare_ref_bf16(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared) {
+    int_prepare_ref(g, ComputeDtype::BF16, x, m, prepared);
+}
+void int_prepare_ref_int8(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared) {
+    int_prepare_ref(g, ComputeDtype::Int8, x, m, prepared);
+}
+
 }  // namespace llmrt

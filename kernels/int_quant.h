@@ -170,6 +170,13 @@ using IntMatmulFn = void (*)(const IntGeom &g, const Matrix &w, const float *x, 
                              int64_t ldx, float *y, int64_t ldy, int64_t r0, int64_t r1);
 using IntPrepareFn = void (*)(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared);
 
+// int_prepare_ref for one compute type, as an IntPrepareFn: what a kernel without a SIMD prepare
+// of its own is registered with (kernel_table.cpp), and what tests feed the SIMD kernels to check
+// that their layouts agree with the reference's.
+void int_prepare_ref_f32(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared);
+void int_prepare_ref_bf16(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared);
+void int_prepare_ref_int8(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared);
+
 // Scalar references, accumulating in double over the dequantized weights and x as the compute
 // type sees it: x (F32), bf16(x) (BF16), dx * xq quantized per block like prepare (Int8).
 void int_matmul_ref_f32(const IntGeom &g, const Matrix &w, const float *x, const uint8_t *prepared, int64_t m,

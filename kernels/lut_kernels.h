@@ -1,6 +1,6 @@
 // The matmul kernels of the nf4/fp4/fp8 weight types (layout: lut_quant.h), one per ISA and
-// compute type, exposed so tests and benchmarks can call every variant directly.
-// weight_lut.cpp picks one at start-up.
+// compute type, exposed so tests and benchmarks can call every variant directly. Each is a row
+// of the kernel table (kernel_table.h), which weight_lut.cpp picks one from at start-up.
 //
 // Contract (WeightType::matmul_rows): y[i * ldy + r] = dot(x[i * ldx ...], W row r) for i in
 // [0, m), r in [r0, r1), where prepared is what the matching *_prepare wrote for these x (x
@@ -21,6 +21,8 @@ namespace llmrt {
 
 using LutMatmulFn = void (*)(const LutLayout &layout, const Matrix &w, const float *x, const uint8_t *prepared,
                              int64_t m, int64_t ldx, float *y, int64_t ldy, int64_t r0, int64_t r1);
+using LutPreparedBytesFn = size_t (*)(const LutLayout &layout, int64_t m);
+using LutPrepareFn = void (*)(const LutLayout &layout, const float *x, int64_t m, uint8_t *prepared);
 
 // F32: kernels read x up to padded_cols, so x is copied into zero-padded rows unless cols is
 // already a multiple of kLutColAlign (then 0 bytes: the kernels read x in place).

@@ -1,22 +1,11 @@
 // The F32 weight type: rows are plain little-endian floats.
 #include <cstring>
 
-#include "kernels/cpu_features.h"
-#include "kernels/f32_kernels.h"
+#include "kernels/kernel_table.h"
 #include "kernels/matrix.h"
 
 namespace llmrt {
 namespace {
-
-using MatmulRowsFn = void (*)(const Matrix &, const float *, int64_t, int64_t, float *, int64_t, int64_t, int64_t);
-
-MatmulRowsFn f32_best_matmul_rows() {
-    switch (selected_isa()) {
-        case Isa::Avx512: return &f32_matmul_rows_avx512;
-        case Isa::Avx2: return &f32_matmul_rows_avx2;
-        default: return &f32_matmul_rows_scalar;
-    }
-}
 
 class F32Type final : public WeightType {
 public:
@@ -36,7 +25,7 @@ public:
 
 private:
     std::string name_ = "f32";
-    MatmulRowsFn kernel_ = f32_best_matmul_rows();
+    F32MatmulFn kernel_ = best_kernel(KernelFamily::F32, ComputeDtype::F32).f32.matmul;
 };
 
 }  // namespace

@@ -5,47 +5,13 @@
 #include <string>
 
 #include "core/error.h"
-#include "kernels/cpu_features.h"
 #include "kernels/int_quant.h"
+#include "kernels/kernel_table.h"
 #include "kernels/quant_families.h"
 #include "kernels/weight_types.h"
 
 namespace llmrt {
 namespace {
-
-// What runs a compute type on this CPU: the kernel, the activation prepare (nullptr: the kernel
-// reads x itself), and the compute type actually used.
-struct IntKernels {
-    ComputeDtype compute;
-    IntMatmulFn matmul;
-    IntPrepareFn prepare;
-};
-
-void prepare_f32_ref(const IntGeom &g, const float *x, int64_t m, uint8_t *p) {
-    int_prepare_ref(g, ComputeDtype::F32, x, m, p);
-}
-
-IntKernels f32_kernels(Isa isa) {
-    switch (isa) {
-        case Isa::Avx512: return {ComputeDtype::F32, &int_matmul_f32_avx512, &int_prepare_f32_avx512};
-        case Isa::Avx2: return {ComputeDtype::F32, &int_matmul_f32_avx2, &prepare_f32_ref};
-        default: return {ComputeDtype::F32, &int_matmul_ref_f32, nullptr};
-    }
-}
-
-// Int8 needs VNNI and BF16 needs AVX512-BF16 (at the AVX512 level LLMRT_ISA allows); otherwise
-// F32, which every CPU runs.
-IntKernels choose_kernels(ComputeDtype wanted) {
-    const Isa isa = selected_isa();
-    const CpuFeatures &f = cpu_features();
-    const bool avx512 = isa == Isa::Avx512;
-    if (wanted == ComputeDtype::Auto) wanted = avx512 && f.avx512vnni ? ComputeDtype::Int8 : ComputeDtype::F32;
-    if (wanted == ComputeDtype::Int8 && avx512 && f.avx512vnni)
-        return {ComputeDtype::Int8, &int_matmul_int8_vnni, &int_prepare_int8_avx512};
-    if (wanted == ComputeDtype::BF16 && avx512 && f.avx512bf16)
-        return {ComputeDtype::BF16, &int_matmul_bf16_avx512bf16, &int_prepare_bf16_avx512};
-    return f32_kernels(isa);
-}
 
 // The kernels load prepared x in 64-byte vectors: keep them on cache-line boundaries whatever
 // the caller's buffer alignment (a misaligned buffer splits every load and cost up to 30% in
@@ -59,12 +25,13 @@ uint8_t *align_prepared(uint8_t *p) { return const_cast<uint8_t *>(align_prepare
 
 class IntWeightType final : public WeightType {
 public:
-    IntWeightType(const QuantFormat &format, const IntKernels &kernels)
-        : format_(format), name_(quant_format_name(format)), kernels_(kernels) {}
+    // kernel: a row of the int family (kernel_table.h).
+    IntWeightType(const QuantFormat &format, const KernelRow &kernel)
+        : format_(format), name_(quant_format_name(format)), compute_(kernel.compute), kernels_(kernel.integer) {}
 
     const std::string &name() const override { return name_; }
     const QuantFormat *format() const override { return &format_; }
-    ComputeDtype compute() const override { return kernels_.compute; }
+    ComputeDtype compute() const override { return compute_; }
 
     size_t row_bytes(int64_t cols) const override { return static_cast<size_t>(geom(cols).row_bytes); }
     void pack_row(const float *src, int64_t cols, uint8_t *dst) const override {
@@ -76,7 +43,7 @@ public:
 
     size_t prepared_bytes(int64_t m, int64_t cols) const override {
         if (!kernels_.prepare) return 0;
-        return static_cast<size_t>(m * prep_row_bytes(geom(cols), kernels_.compute)) + kPreparedAlign;
+        return static_cast<size_t>(m * prep_row_bytes(geom(cols), compute_)) + kPreparedAlign;
     }
     void prepare(const float *x, int64_t m, int64_t cols, uint8_t *prepared) const override {
         if (kernels_.prepare) kernels_.prepare(geom(cols), x, m, align_prepared(prepared));
@@ -91,7 +58,8 @@ private:
 
     QuantFormat format_;
     std::string name_;
-    IntKernels kernels_;
+    ComputeDtype compute_;
+    IntKernelFns kernels_;
 };
 
 // llama.cpp block layouts: 32 values each.
@@ -140,7 +108,8 @@ std::unique_ptr<WeightType> make_int_weight_type(const QuantFormat &format, Comp
     require(format.group_size <= kMaxIntGroup, LLMRT_ERR_UNSUPPORTED,
             quant_format_name(format) + ": groups larger than " + std::to_string(kMaxIntGroup) +
                 " are not supported (use group size -1 for one scale per row)");
-    return std::make_unique<IntWeightType>(format, choose_kernels(compute));
+    return std::make_unique<IntWeightType>(format,
+                                           best_kernel(KernelFamily::Int, resolve_compute(KernelFamily::Int, compute)));
 }
 
 void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int64_t cols, const WeightType &dst_type,

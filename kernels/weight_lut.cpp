@@ -1,38 +1,18 @@
 // The nf4 / fp4 / fp8_e4m3 / fp8_e5m2 weight types: codes looked up in a table of values, one
 // scale per group (layout and packing: lut_quant.h; kernels: lut_kernels.h).
 #include "core/error.h"
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/lut_kernels.h"
 #include "kernels/quant_families.h"
 
 namespace llmrt {
 namespace {
 
-bool has_bf16_kernels() { return selected_isa() == Isa::Avx512 && cpu_features().avx512bf16; }
-
-// BF16 needs AVX512-BF16. Int8 has no kernels in this family (its codes are not integers): BF16
-// does the same job (2 products per lane) where available. Everything else runs in fp32.
-ComputeDtype choose_compute(ComputeDtype wanted) {
-    if ((wanted == ComputeDtype::BF16 || wanted == ComputeDtype::Int8) && has_bf16_kernels()) return ComputeDtype::BF16;
-    return ComputeDtype::F32;
-}
-
-LutMatmulFn choose_kernel(ComputeDtype compute) {
-    if (compute == ComputeDtype::BF16) return &lut_bf16_matmul_rows_avx512bf16;
-    switch (selected_isa()) {
-        case Isa::Avx512: return &lut_f32_matmul_rows_avx512;
-        case Isa::Avx2: return &lut_f32_matmul_rows_avx2;
-        default: return &lut_f32_matmul_rows_scalar;
-    }
-}
-
 class LutType final : public WeightType {
 public:
-    LutType(const QuantFormat &format, ComputeDtype compute)
-        : format_(format),
-          name_(quant_format_name(format)),
-          compute_(choose_compute(compute)),
-          kernel_(choose_kernel(compute_)) {}
+    // kernel: a row of the lut family (kernel_table.h).
+    LutType(const QuantFormat &format, const KernelRow &kernel)
+        : format_(format), name_(quant_format_name(format)), compute_(kernel.compute), kernel_(kernel.lut) {}
 
     const std::string &name() const override { return name_; }
     const QuantFormat *format() const override { return &format_; }
@@ -47,27 +27,21 @@ public:
     }
 
     size_t prepared_bytes(int64_t m, int64_t cols) const override {
-        const LutLayout l = lut_layout(format_, cols);
-        return compute_ == ComputeDtype::BF16 ? lut_bf16_prepared_bytes(l, m) : lut_f32_prepared_bytes(l, m);
+        return kernel_.prepared_bytes ? kernel_.prepared_bytes(lut_layout(format_, cols), m) : 0;
     }
     void prepare(const float *x, int64_t m, int64_t cols, uint8_t *prepared) const override {
-        const LutLayout l = lut_layout(format_, cols);
-        if (compute_ == ComputeDtype::BF16) {
-            lut_bf16_prepare_avx512bf16(l, x, m, prepared);
-        } else if (lut_f32_prepared_bytes(l, m) > 0) {
-            lut_f32_prepare(l, x, m, prepared);
-        }
+        if (prepared_bytes(m, cols) > 0) kernel_.prepare(lut_layout(format_, cols), x, m, prepared);
     }
     void matmul_rows(const Matrix &w, const float *x, const uint8_t *prepared, int64_t m, int64_t ldx, float *y,
                      int64_t ldy, int64_t r0, int64_t r1) const override {
-        kernel_(lut_layout(format_, w.cols), w, x, prepared, m, ldx, y, ldy, r0, r1);
+        kernel_.matmul(lut_layout(format_, w.cols), w, x, prepared, m, ldx, y, ldy, r0, r1);
     }
 
 private:
     QuantFormat format_;
     std::string name_;
     ComputeDtype compute_;
-    LutMatmulFn kernel_;
+    LutKernelFns kernel_;
 };
 
 }  // namespace
@@ -77,7 +51,8 @@ std::unique_ptr<WeightType> make_lut_weight_type(const QuantFormat &format, Comp
         fail(LLMRT_ERR_INVALID_ARGUMENT, quant_format_name(format) + " is not an nf4/fp4/fp8 weight type");
     const std::string invalid = validate_quant_format(format);
     if (!invalid.empty()) fail(LLMRT_ERR_INVALID_ARGUMENT, invalid);
-    return std::make_unique<LutType>(format, compute);
+    return std::make_unique<LutType>(format,
+                                     best_kernel(KernelFamily::Lut, resolve_compute(KernelFamily::Lut, compute)));
 }
 
 }  // namespace llmrt

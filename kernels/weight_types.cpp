@@ -5,21 +5,11 @@
 #include <mutex>
 #include <utility>
 
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/quant_families.h"
 
 namespace llmrt {
 namespace {
-
-// Auto means: int8 dot products where the CPU has VNNI, else bf16 where it has AVX512-BF16,
-// else f32. Families that cannot do the choice fall back themselves.
-ComputeDtype resolve(ComputeDtype compute) {
-    if (compute != ComputeDtype::Auto) return compute;
-    const CpuFeatures &f = cpu_features();
-    if (selected_isa() == Isa::Avx512 && f.avx512vnni) return ComputeDtype::Int8;
-    if (selected_isa() == Isa::Avx512 && f.avx512bf16) return ComputeDtype::BF16;
-    return ComputeDtype::F32;
-}
 
 bool is_integer(QuantKind k) { return k == QuantKind::Int8 || k == QuantKind::Int4; }
 
@@ -27,13 +17,14 @@ bool is_integer(QuantKind k) { return k == QuantKind::Int8 || k == QuantKind::In
 class Registry {
 public:
     const WeightType &get(const QuantFormat &format, ComputeDtype compute) {
-        const ComputeDtype resolved = resolve(compute);
+        const bool integer = is_integer(format.kind);
+        // Keyed by what the type will run, so every request that ends on the same kernel shares one type.
+        const ComputeDtype resolved = resolve_compute(integer ? KernelFamily::Int : KernelFamily::Lut, compute);
         const auto key = std::make_pair(quant_format_name(format), static_cast<int>(resolved));
         std::lock_guard<std::mutex> lock(mutex_);
         auto it = types_.find(key);
         if (it == types_.end()) {
-            auto made = is_integer(format.kind) ? make_int_weight_type(format, resolved)
-                                                : make_lut_weight_type(format, resolved);
+            auto made = integer ? make_int_weight_type(format, resolved) : make_lut_weight_type(format, resolved);
             it = types_.emplace(key, std::move(made)).first;
         }
         return *it->second;

@@ -12,7 +12,8 @@ namespace llmrt {
 
 // The descriptor storing `format` whose matmul computes in `compute` (Auto: the fastest this CPU
 // supports for the format; a compute type the CPU or format cannot do falls back to the next
-// best). Created once per combination, thread-safe, lives for the process.
+// best: resolve_compute in kernel_table.h). Created once per resulting compute type, thread-safe,
+// lives for the process.
 const WeightType &weight_type_for(const QuantFormat &format, ComputeDtype compute);
 
 // "f32" or a quant_format_name(); nullptr when the name is not a known type.

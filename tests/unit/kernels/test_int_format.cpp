@@ -10,6 +10,7 @@
 #include "core/thread_pool.h"
 #include "int_test_util.h"
 #include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/quant_families.h"
 #include "test_util.h"
@@ -300,10 +301,8 @@ TEST(IntWeightType, MatmulThroughThePool) {
                     const std::vector<float> x = test::random_floats(static_cast<size_t>(s.m * s.cols), seed++);
                     std::vector<float> y(static_cast<size_t>(s.m * s.rows)), ref(y);
                     matmul(w.matrix, x.data(), s.m, y.data(), pool);
-                    const IntMatmulFn r = t.compute() == ComputeDtype::Int8   ? &int_matmul_ref_int8
-                                          : t.compute() == ComputeDtype::BF16 ? &int_matmul_ref_bf16
-                                                                              : &int_matmul_ref_f32;
-                    r(w.g, w.matrix, x.data(), nullptr, s.m, s.cols, ref.data(), s.rows, 0, s.rows);
+                    reference_kernel(KernelFamily::Int, t.compute())
+                        ->integer.matmul(w.g, w.matrix, x.data(), nullptr, s.m, s.cols, ref.data(), s.rows, 0, s.rows);
                     for (size_t k = 0; k < y.size(); ++k) ASSERT_NEAR(y[k], ref[k], 1e-4 * (1.0 + std::fabs(ref[k])));
                 }
     }

@@ -1,5 +1,5 @@
-// Every ISA variant of the int8/int4 kernels, for every format and compute type, against the
-// scalar reference of the same compute type, on ragged shapes.
+// Every kernel row of the kernel table's int family (int8/int4), for every format, against the
+// family's scalar reference of the same compute type, on ragged shapes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,60 +7,60 @@
 #include <cstring>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "int_test_util.h"
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "test_util.h"
 
 namespace llmrt {
 namespace {
 
-void prepare_f32_ref(const IntGeom &g, const float *x, int64_t m, uint8_t *p) { int_prepare_ref(g, ComputeDtype::F32, x, m, p); }
-void prepare_bf16_ref(const IntGeom &g, const float *x, int64_t m, uint8_t *p) { int_prepare_ref(g, ComputeDtype::BF16, x, m, p); }
-void prepare_int8_ref(const IntGeom &g, const float *x, int64_t m, uint8_t *p) { int_prepare_ref(g, ComputeDtype::Int8, x, m, p); }
-
-bool has_avx2() { return best_supported_isa() >= Isa::Avx2; }
-bool has_avx512() { return best_supported_isa() >= Isa::Avx512; }
-bool has_vnni() { return has_avx512() && cpu_features().avx512vnni; }
-bool has_avx512bf16() { return has_avx512() && cpu_features().avx512bf16; }
+IntPrepareFn reference_prepare(ComputeDtype c) {
+    switch (c) {
+        case ComputeDtype::Int8: return &int_prepare_ref_int8;
+        case ComputeDtype::BF16: return &int_prepare_ref_bf16;
+        default: return &int_prepare_ref_f32;
+    }
+}
 
 struct Variant {
-    const char *name;
-    bool (*supported)();
-    ComputeDtype compute;
-    IntMatmulFn matmul;
-    IntPrepareFn prepare;
-    bool scalar_prepare;  // a SIMD kernel on the scalar prepare's output: the layouts agree
-};
-
-const Variant kVariants[] = {
-    {"avx2_f32", &has_avx2, ComputeDtype::F32, &int_matmul_f32_avx2, &prepare_f32_ref, false},
-    {"avx512_f32", &has_avx512, ComputeDtype::F32, &int_matmul_f32_avx512, &int_prepare_f32_avx512, false},
-    {"avx512_f32_refprep", &has_avx512, ComputeDtype::F32, &int_matmul_f32_avx512, &prepare_f32_ref, true},
-    {"vnni_int8", &has_vnni, ComputeDtype::Int8, &int_matmul_int8_vnni, &int_prepare_int8_avx512, false},
-    {"vnni_int8_refprep", &has_vnni, ComputeDtype::Int8, &int_matmul_int8_vnni, &prepare_int8_ref, true},
-    {"avx512bf16_bf16", &has_avx512bf16, ComputeDtype::BF16, &int_matmul_bf16_avx512bf16, &int_prepare_bf16_avx512,
-     false},
-    {"avx512bf16_bf16_refprep", &has_avx512bf16, ComputeDtype::BF16, &int_matmul_bf16_avx512bf16, &prepare_bf16_ref,
-     true},
+    KernelRow row;
+    IntPrepareFn prepare;  // nullptr: the kernel reads x itself
+    bool scalar_prepare;   // a SIMD kernel on the scalar prepare's output: the layouts agree
+    std::string name;
 };
 
 void PrintTo(const Variant &v, std::ostream *os) { *os << v.name; }
 
-IntMatmulFn reference(ComputeDtype c) {
-    switch (c) {
-        case ComputeDtype::Int8: return &int_matmul_ref_int8;
-        case ComputeDtype::BF16: return &int_matmul_ref_bf16;
-        default: return &int_matmul_ref_f32;
+// Each kernel row with its own prepare, and again with the scalar prepare where that differs.
+// The reference rows are what the others are compared against.
+std::vector<Variant> int_variants() {
+    std::vector<Variant> out;
+    for (const KernelRow &row : test::kernel_rows(KernelFamily::Int)) {
+        if (row.role != KernelRole::Kernel) continue;
+        out.push_back({row, row.integer.prepare, false, row.name});
+        const IntPrepareFn scalar = reference_prepare(row.compute);
+        if (row.integer.prepare != nullptr && row.integer.prepare != scalar)
+            out.push_back({row, scalar, true, std::string(row.name) + "_refprep"});
     }
+    return out;
 }
 
 class IntKernel : public ::testing::TestWithParam<Variant> {
 protected:
     void SetUp() override {
-        if (!GetParam().supported()) GTEST_SKIP() << "CPU lacks " << GetParam().name;
+        if (!kernel_runs_on_cpu(GetParam().row)) GTEST_SKIP() << "CPU lacks " << GetParam().name;
     }
 };
+
+// What the variant's prepare writes for x (nullptr when the kernel reads x itself).
+const uint8_t *prepare_for(const Variant &v, const IntGeom &g, const std::vector<float> &x, int64_t m,
+                           AlignedBuffer<uint8_t> &buffer) {
+    if (v.prepare == nullptr) return nullptr;
+    v.prepare(g, x.data(), m, buffer.data());
+    return buffer.data();
+}
 
 // Rows [r0, r1) of x W^T by the variant and by the reference; y is strided and everything outside
 // the rows must stay untouched. The tolerance is relative to sum |w x| (float accumulation).
@@ -70,14 +70,15 @@ void check(const Variant &v, const QuantFormat &f, int64_t rows, int64_t cols, i
                  " m=" + std::to_string(m) + " r0=" + std::to_string(r0) + " r1=" + std::to_string(r1));
     const test::IntWeights w(f, rows, cols, seed);
     const std::vector<float> x = test::random_floats(static_cast<size_t>(m * cols), seed + 7);
-    AlignedBuffer<uint8_t> prepared(static_cast<size_t>(m * prep_row_bytes(w.g, v.compute)) + 1);
-    v.prepare(w.g, x.data(), m, prepared.data());
+    AlignedBuffer<uint8_t> buffer(static_cast<size_t>(m * prep_row_bytes(w.g, v.row.compute)) + 1);
+    const uint8_t *prepared = prepare_for(v, w.g, x, m, buffer);
 
     const int64_t ldy = rows + 3;
     constexpr float kSentinel = 12345.0f;
     std::vector<float> y(static_cast<size_t>(m * ldy), kSentinel), ref(y);
-    v.matmul(w.g, w.matrix, x.data(), prepared.data(), m, cols, y.data(), ldy, r0, r1);
-    reference(v.compute)(w.g, w.matrix, x.data(), nullptr, m, cols, ref.data(), ldy, r0, r1);
+    v.row.integer.matmul(w.g, w.matrix, x.data(), prepared, m, cols, y.data(), ldy, r0, r1);
+    reference_kernel(KernelFamily::Int, v.row.compute)
+        ->integer.matmul(w.g, w.matrix, x.data(), nullptr, m, cols, ref.data(), ldy, r0, r1);
 
     for (int64_t r = 0; r < ldy; ++r) {
         std::vector<float> wr;
@@ -143,10 +144,10 @@ TEST_P(IntKernel, PaddingCodesAreIgnored) {
             test::IntWeights w(f, 5, cols, 9);
             const int64_t m = 3;
             const std::vector<float> x = test::random_floats(static_cast<size_t>(m * cols), 10);
-            AlignedBuffer<uint8_t> prepared(static_cast<size_t>(m * prep_row_bytes(w.g, v.compute)) + 1);
-            v.prepare(w.g, x.data(), m, prepared.data());
+            AlignedBuffer<uint8_t> buffer(static_cast<size_t>(m * prep_row_bytes(w.g, v.row.compute)) + 1);
+            const uint8_t *prepared = prepare_for(v, w.g, x, m, buffer);
             std::vector<float> before(static_cast<size_t>(m * 5)), after(before);
-            v.matmul(w.g, w.matrix, x.data(), prepared.data(), m, cols, before.data(), 5, 0, 5);
+            v.row.integer.matmul(w.g, w.matrix, x.data(), prepared, m, cols, before.data(), 5, 0, 5);
             const int64_t last = w.g.nblocks - 1;
             std::vector<uint8_t> codes(static_cast<size_t>(w.g.block));
             for (int64_t r = 0; r < 5; ++r) {
@@ -155,32 +156,46 @@ TEST_P(IntKernel, PaddingCodesAreIgnored) {
                 for (int64_t k = w.g.block_len(last); k < w.g.block; ++k) codes[k] = static_cast<uint8_t>(w.g.qmax);
                 put_block_codes(w.g, row, last, codes.data());
             }
-            v.matmul(w.g, w.matrix, x.data(), prepared.data(), m, cols, after.data(), 5, 0, 5);
+            v.row.integer.matmul(w.g, w.matrix, x.data(), prepared, m, cols, after.data(), 5, 0, 5);
             EXPECT_EQ(before, after);
         }
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllIsas, IntKernel, ::testing::ValuesIn(kVariants),
-                         [](const ::testing::TestParamInfo<Variant> &info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Table, IntKernel, ::testing::ValuesIn(int_variants()),
+                         [](const ::testing::TestParamInfo<Variant> &info) { return info.param.name; });
 
-// The SIMD int8 prepare must quantize exactly like the scalar one (the reference relies on it).
-TEST(IntPrepare, Int8Avx512IsByteIdenticalToScalar) {
-    if (!has_avx512()) GTEST_SKIP() << "CPU lacks AVX512";
-    uint32_t seed = 40;
-    for (const QuantFormat &f : test::all_int_formats())
-        for (int64_t cols : {1, 31, 172, 4097})
-            for (int64_t m : {1, 3}) {
-                SCOPED_TRACE(quant_format_name(f) + " cols=" + std::to_string(cols));
-                const IntGeom g = int_geom(f, cols);
-                std::vector<float> x = test::gaussian_floats(static_cast<size_t>(m * cols), seed++);
-                x[0] = 0.0f;
-                const size_t n = static_cast<size_t>(m * prep_row_bytes(g, ComputeDtype::Int8));
-                std::vector<uint8_t> a(n, 0xaa), b(n, 0x55);
-                int_prepare_ref(g, ComputeDtype::Int8, x.data(), m, a.data());
-                int_prepare_int8_avx512(g, x.data(), m, b.data());
-                ASSERT_EQ(a, b);
-            }
+// The int8 rows this CPU runs, other than the reference.
+std::vector<KernelRow> int8_kernels_here() {
+    std::vector<KernelRow> out;
+    for (const KernelRow &row : test::kernel_rows(KernelFamily::Int))
+        if (row.compute == ComputeDtype::Int8 && row.role == KernelRole::Kernel && kernel_runs_on_cpu(row))
+            out.push_back(row);
+    return out;
+}
+
+// Every SIMD int8 prepare must quantize exactly like the scalar one (the reference relies on it).
+TEST(IntPrepare, Int8SimdIsByteIdenticalToScalar) {
+    std::vector<KernelRow> rows;
+    for (const KernelRow &row : int8_kernels_here())
+        if (row.integer.prepare != nullptr && row.integer.prepare != &int_prepare_ref_int8) rows.push_back(row);
+    if (rows.empty()) GTEST_SKIP() << "CPU runs no SIMD int8 prepare";
+    for (const KernelRow &row : rows) {
+        uint32_t seed = 40;
+        for (const QuantFormat &f : test::all_int_formats())
+            for (int64_t cols : {1, 31, 172, 4097})
+                for (int64_t m : {1, 3}) {
+                    SCOPED_TRACE(std::string(row.name) + " " + quant_format_name(f) + " cols=" + std::to_string(cols));
+                    const IntGeom g = int_geom(f, cols);
+                    std::vector<float> x = test::gaussian_floats(static_cast<size_t>(m * cols), seed++);
+                    x[0] = 0.0f;
+                    const size_t n = static_cast<size_t>(m * prep_row_bytes(g, ComputeDtype::Int8));
+                    std::vector<uint8_t> a(n, 0xaa), b(n, 0x55);
+                    int_prepare_ref(g, ComputeDtype::Int8, x.data(), m, a.data());
+                    row.integer.prepare(g, x.data(), m, b.data());
+                    ASSERT_EQ(a, b);
+                }
+    }
 }
 
 // An all-zero block of x (amax 0) quantizes to zeros with dx 0, not NaN.
@@ -192,11 +207,14 @@ TEST(IntPrepare, ZeroActivationsGiveZero) {
     std::vector<uint8_t> prepared(static_cast<size_t>(prep_row_bytes(w.g, ComputeDtype::Int8)));
     int_prepare_ref(w.g, ComputeDtype::Int8, x.data(), 1, prepared.data());
     float y[4] = {1, 1, 1, 1};
-    int_matmul_ref_int8(w.g, w.matrix, x.data(), prepared.data(), 1, 64, y, 4, 0, 4);
+    reference_kernel(KernelFamily::Int, ComputeDtype::Int8)
+        ->integer.matmul(w.g, w.matrix, x.data(), prepared.data(), 1, 64, y, 4, 0, 4);
     for (float v : y) EXPECT_EQ(v, 0.0f);
-    if (!has_vnni()) return;
-    int_matmul_int8_vnni(w.g, w.matrix, x.data(), prepared.data(), 1, 64, y, 4, 0, 4);
-    for (float v : y) EXPECT_EQ(v, 0.0f);
+    for (const KernelRow &row : int8_kernels_here()) {
+        std::fill(y, y + 4, 1.0f);
+        row.integer.matmul(w.g, w.matrix, x.data(), prepared.data(), 1, 64, y, 4, 0, 4);
+        for (float v : y) EXPECT_EQ(v, 0.0f) << row.name;
+    }
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
-// Every nf4/fp4/fp8 matmul kernel (per ISA and compute type) against a double-precision dot of
-// the unpacked weights, for every format, on ragged shapes.
+// Every row of the kernel table's lut family (nf4/fp4/fp8) that this CPU runs against a
+// double-precision dot of the unpacked weights, for every format, on ragged shapes. That dot is
+// what the family's scalar references compute; they are rows too and held to it like the rest,
+// so no row's check depends on the reference being right.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
+#include "kernels/kernel_table.h"
 #include "kernels/lut_kernels.h"
 #include "kernels/matmul.h"
 #include "kernels/weight_types.h"
@@ -14,26 +17,6 @@
 namespace llmrt {
 namespace {
 
-struct Variant {
-    const char *name;
-    Isa isa;
-    bool needs_bf16;
-    bool bf16;  // BF16 compute semantics
-    LutMatmulFn fn;
-};
-
-const Variant kVariants[] = {
-    {"f32_scalar", Isa::Scalar, false, false, &lut_f32_matmul_rows_scalar},
-    {"f32_avx2", Isa::Avx2, false, false, &lut_f32_matmul_rows_avx2},
-    {"f32_avx512", Isa::Avx512, false, false, &lut_f32_matmul_rows_avx512},
-    {"bf16_scalar", Isa::Scalar, false, true, &lut_bf16_matmul_rows_scalar},
-    {"bf16_avx512bf16", Isa::Avx512, true, true, &lut_bf16_matmul_rows_avx512bf16},
-};
-
-bool variant_supported(const Variant &v) {
-    return test::isa_supported(v.isa) && (!v.needs_bf16 || cpu_features().avx512bf16);
-}
-
 std::string format_name(const ::testing::TestParamInfo<QuantFormat> &info) {
     std::string name = quant_format_name(info.param);
     std::replace(name.begin(), name.end(), '-', 'm');
@@ -41,7 +24,7 @@ std::string format_name(const ::testing::TestParamInfo<QuantFormat> &info) {
 }
 
 // One shape: a packed matrix, x rows ldx apart, and the expected outputs of both compute types,
-// shared by all kernel variants (packing dominates the cost of these tests).
+// shared by all kernel rows (packing dominates the cost of these tests).
 struct Problem {
     test::LutWeights w;
     int64_t m, ldx;
@@ -64,24 +47,22 @@ struct Problem {
     }
 };
 
-// Runs the variant as matmul() does (prepare, then rows [r0, r1)) writing y rows ldy apart, and
+// Runs the row as matmul() does (prepare, then rows [r0, r1)) writing y rows ldy apart, and
 // checks every output and that nothing outside the rows was written.
-void check_variant(const Variant &v, const Problem &p, int64_t r0, int64_t r1, int64_t ldy) {
-    SCOPED_TRACE(std::string(v.name) + " rows=" + std::to_string(p.w.matrix.rows) + " cols=" +
+void check_row(const KernelRow &row, const Problem &p, int64_t r0, int64_t r1, int64_t ldy) {
+    SCOPED_TRACE(std::string(row.name) + " rows=" + std::to_string(p.w.matrix.rows) + " cols=" +
                  std::to_string(p.w.matrix.cols) + " m=" + std::to_string(p.m) + " r0=" + std::to_string(r0) +
                  " r1=" + std::to_string(r1));
+    ASSERT_TRUE(row.compute == ComputeDtype::F32 || row.compute == ComputeDtype::BF16) << "no expectation for it";
+    const int bf16 = row.compute == ComputeDtype::BF16;  // BF16 compute semantics
     const LutLayout &l = p.w.layout;
-    const size_t prepared_bytes = v.bf16 ? lut_bf16_prepared_bytes(l, p.m) : lut_f32_prepared_bytes(l, p.m);
+    const size_t prepared_bytes = row.lut.prepared_bytes ? row.lut.prepared_bytes(l, p.m) : 0;
     std::vector<uint8_t> prepared(prepared_bytes);
-    if (prepared_bytes > 0) {
-        if (!v.bf16) lut_f32_prepare(l, p.x_dense.data(), p.m, prepared.data());
-        else if (v.needs_bf16) lut_bf16_prepare_avx512bf16(l, p.x_dense.data(), p.m, prepared.data());
-        else lut_bf16_prepare_scalar(l, p.x_dense.data(), p.m, prepared.data());
-    }
+    if (prepared_bytes > 0) row.lut.prepare(l, p.x_dense.data(), p.m, prepared.data());
     constexpr float kSentinel = 12345.0f;
     std::vector<float> y(static_cast<size_t>(p.m * ldy), kSentinel);
-    v.fn(l, p.w.matrix, p.x.data(), prepared_bytes > 0 ? prepared.data() : nullptr, p.m, p.ldx, y.data(), ldy, r0,
-         r1);
+    row.lut.matmul(l, p.w.matrix, p.x.data(), prepared_bytes > 0 ? prepared.data() : nullptr, p.m, p.ldx, y.data(),
+                   ldy, r0, r1);
     const int64_t rows = p.w.matrix.rows;
     for (int64_t i = 0; i < p.m; ++i)
         for (int64_t r = 0; r < ldy; ++r) {
@@ -91,18 +72,18 @@ void check_variant(const Variant &v, const Problem &p, int64_t r0, int64_t r1, i
                 continue;
             }
             const size_t at = static_cast<size_t>(i * rows + r);
-            ASSERT_NEAR(got, p.want[v.bf16][at], p.tol[v.bf16][at]) << "i=" << i << " r=" << r;
+            ASSERT_NEAR(got, p.want[bf16][at], p.tol[bf16][at]) << "i=" << i << " r=" << r;
         }
 }
 
 void check_shape(const QuantFormat &f, int64_t rows, int64_t cols, int64_t m, int64_t r0, int64_t r1, int64_t ldx,
                  int64_t ldy, uint32_t seed) {
     const Problem p(f, rows, cols, m, ldx, seed);
-    for (const Variant &v : kVariants)
-        if (variant_supported(v)) check_variant(v, p, r0, r1, ldy);
+    for (const KernelRow &row : kernel_table())
+        if (row.family == KernelFamily::Lut && kernel_runs_on_cpu(row)) check_row(row, p, r0, r1, ldy);
 }
 
-// Every format, every variant this CPU can run.
+// Every format, every row this CPU can run.
 class LutKernel : public ::testing::TestWithParam<QuantFormat> {};
 
 const int64_t kCols[] = {1, 7, 31, 33, 64, 172, 200, 4097};
@@ -141,19 +122,25 @@ TEST(LutKernelOddGroups, SplitBlocksMatchReference) {
                 for (int64_t m : {1, 4}) check_shape(test::lut_format(k, g, ScaleDtype::F32), 11, cols, m, 0, 11, cols, 11, seed++);
 }
 
+// Every bf16 row's prepare rounds and orders x like the scalar one.
 TEST(LutPrepare, Bf16SimdMatchesScalar) {
-    if (!test::isa_supported(Isa::Avx512) || !cpu_features().avx512bf16) GTEST_SKIP() << "CPU lacks AVX512-BF16";
-    for (int64_t cols : {1, 17, 64, 100}) {
-        const LutLayout l = lut_layout(test::lut_format(QuantKind::NF4, 32, ScaleDtype::F32), cols);
-        std::vector<float> x = test::random_floats(static_cast<size_t>(3 * cols), 5);
-        // Ties, denormals and extremes, where rounding rules differ.
-        const float special[] = {1.0f + 1.0f / 256, 1.0f + 3.0f / 256, 1e-39f, -1e-39f, 3.4e38f, -0.0f, 1e-45f};
-        for (size_t i = 0; i < std::size(special) && i < x.size(); ++i) x[i] = special[i];
-        std::vector<uint8_t> a(lut_bf16_prepared_bytes(l, 3)), b(a.size());
-        lut_bf16_prepare_scalar(l, x.data(), 3, a.data());
-        lut_bf16_prepare_avx512bf16(l, x.data(), 3, b.data());
-        EXPECT_EQ(a, b) << "cols=" << cols;
-    }
+    std::vector<KernelRow> rows;
+    for (const KernelRow &row : test::kernel_rows(KernelFamily::Lut))
+        if (row.compute == ComputeDtype::BF16 && row.lut.prepare != nullptr && kernel_runs_on_cpu(row))
+            rows.push_back(row);
+    if (rows.empty()) GTEST_SKIP() << "CPU runs no bf16 prepare";
+    for (const KernelRow &row : rows)
+        for (int64_t cols : {1, 17, 64, 100}) {
+            const LutLayout l = lut_layout(test::lut_format(QuantKind::NF4, 32, ScaleDtype::F32), cols);
+            std::vector<float> x = test::random_floats(static_cast<size_t>(3 * cols), 5);
+            // Ties, denormals and extremes, where rounding rules differ.
+            const float special[] = {1.0f + 1.0f / 256, 1.0f + 3.0f / 256, 1e-39f, -1e-39f, 3.4e38f, -0.0f, 1e-45f};
+            for (size_t i = 0; i < std::size(special) && i < x.size(); ++i) x[i] = special[i];
+            std::vector<uint8_t> a(lut_bf16_prepared_bytes(l, 3)), b(row.lut.prepared_bytes(l, 3));
+            lut_bf16_prepare_scalar(l, x.data(), 3, a.data());
+            row.lut.prepare(l, x.data(), 3, b.data());
+            EXPECT_EQ(a, b) << row.name << " cols=" << cols;
+        }
 }
 
 // matmul() through the pool with the registered types, which pick their kernels from the CPU.

@@ -5,14 +5,35 @@
 
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/aligned_buffer.h"
 #include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/matrix.h"
 
+namespace llmrt {
+
+// gtest prints a failing parameter by its row name (found by argument-dependent lookup).
+inline void PrintTo(const KernelRow &row, std::ostream *os) { *os << row.name; }
+
+}  // namespace llmrt
+
 namespace llmrt::test {
+
+// The kernel table's rows of one family: the kernel tests' parameters, so a kernel is tested by
+// being registered.
+inline std::vector<KernelRow> kernel_rows(KernelFamily family) {
+    std::vector<KernelRow> rows;
+    for (const KernelRow &row : kernel_table())
+        if (row.family == family) rows.push_back(row);
+    return rows;
+}
+
+inline std::string kernel_row_name(const ::testing::TestParamInfo<KernelRow> &info) { return info.param.name; }
 
 inline std::vector<float> random_floats(size_t n, uint32_t seed) {
     std::mt19937 rng(seed);
