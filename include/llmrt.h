@@ -247,8 +247,8 @@ LLMRT_API llmrt_status llmrt_context_set_profiling(llmrt_context *ctx, int32_t e
  *            "barrier_wait_seconds": time the calling thread waited for the worker threads
  *                                    (part of the ops' seconds),
  *            "pool_runs": parallel sections run}
- *   NAME: "embedding", "norm", "matmul.attn_q", "matmul.attn_k", "matmul.attn_v",
- *   "matmul.attn_output", "matmul.ffn_gate", "matmul.ffn_up", "matmul.ffn_down",
+ *   NAME: "embedding", "norm", "matmul.attn_qkv" (q, k and v: they share their input and run as
+ *   one parallel section), "matmul.attn_output", "matmul.ffn_gate_up" (likewise), "matmul.ffn_down",
  *   "matmul.output", "attention", "rope", "elementwise" (bias and residual adds, SiLU),
  *   "kv_store". B is the weight bytes one call reads (for a matmul the matrix size; a mean over
  *   calls), so B * calls / S is the achieved read bandwidth. The ops' seconds add up to at most

@@ -6,12 +6,9 @@ const char *profile_op_name(ProfileOp op) {
     switch (op) {
         case ProfileOp::Embedding: return "embedding";
         case ProfileOp::Norm: return "norm";
-        case ProfileOp::MatmulAttnQ: return "matmul.attn_q";
-        case ProfileOp::MatmulAttnK: return "matmul.attn_k";
-        case ProfileOp::MatmulAttnV: return "matmul.attn_v";
+        case ProfileOp::MatmulAttnQkv: return "matmul.attn_qkv";
         case ProfileOp::MatmulAttnOutput: return "matmul.attn_output";
-        case ProfileOp::MatmulFfnGate: return "matmul.ffn_gate";
-        case ProfileOp::MatmulFfnUp: return "matmul.ffn_up";
+        case ProfileOp::MatmulFfnGateUp: return "matmul.ffn_gate_up";
         case ProfileOp::MatmulFfnDown: return "matmul.ffn_down";
         case ProfileOp::MatmulOutput: return "matmul.output";
         case ProfileOp::Attention: return "attention";

@@ -15,16 +15,14 @@
 namespace llmrt {
 
 // The ops a forward pass times. Matmuls are told apart by the role of their weight because each
-// role has its own size, and decode time is mostly the time to read weights.
+// role has its own size, and decode time is mostly the time to read weights. Matrices that share
+// their input run as one group (q/k/v, gate/up: one barrier), so they are timed as one.
 enum class ProfileOp {
     Embedding,
     Norm,
-    MatmulAttnQ,
-    MatmulAttnK,
-    MatmulAttnV,
+    MatmulAttnQkv,
     MatmulAttnOutput,
-    MatmulFfnGate,
-    MatmulFfnUp,
+    MatmulFfnGateUp,
     MatmulFfnDown,
     MatmulOutput,
     Attention,
@@ -35,7 +33,7 @@ enum class ProfileOp {
 };
 constexpr size_t kProfileOpCount = static_cast<size_t>(ProfileOp::Count);
 
-// "matmul.attn_q", "attention", ...: the names the C API reports.
+// "matmul.attn_qkv", "attention", ...: the names the C API reports.
 const char *profile_op_name(ProfileOp op);
 
 struct OpTotals {

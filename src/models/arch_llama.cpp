@@ -138,9 +138,8 @@ public:
         for (int64_t il = 0; il < hp_.n_layer; ++il) {
             const LlamaLayer &L = layers_[static_cast<size_t>(il)];
             norm(x, L.attn_norm, h, n, prof);
-            profiled_matmul(L.wq, h, n, q, pool, prof, ProfileOp::MatmulAttnQ);
-            profiled_matmul(L.wk, h, n, k, pool, prof, ProfileOp::MatmulAttnK);
-            profiled_matmul(L.wv, h, n, v, pool, prof, ProfileOp::MatmulAttnV);
+            const MatmulOutput qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
+            profiled_group(qkv, 3, h, n, pool, prof, ProfileOp::MatmulAttnQkv);
             if (L.bq || L.bk || L.bv) {
                 ProfileScope scope(prof, ProfileOp::Elementwise);
                 if (L.bq) add_bias(q, L.bq, n, q_dim);
@@ -164,8 +163,8 @@ public:
             residual_add(x, h, n * d, prof);
 
             norm(x, L.ffn_norm, h, n, prof);
-            profiled_matmul(L.gate, h, n, gate, pool, prof, ProfileOp::MatmulFfnGate);
-            profiled_matmul(L.up, h, n, up, pool, prof, ProfileOp::MatmulFfnUp);
+            const MatmulOutput gate_up[] = {{&L.gate, gate}, {&L.up, up}};
+            profiled_group(gate_up, 2, h, n, pool, prof, ProfileOp::MatmulFfnGateUp);
             {
                 ProfileScope scope(prof, ProfileOp::Elementwise);
                 silu_mul(gate, up, gate, n * hp_.n_ff);
@@ -185,6 +184,13 @@ private:
                                 Profiler *prof, ProfileOp role) {
         ProfileScope scope(prof, role, prof ? w.nbytes() : 0);
         matmul(w, in, m, out, pool);
+    }
+    static void profiled_group(const MatmulOutput *outputs, int count, const float *in, int64_t m, ThreadPool &pool,
+                               Profiler *prof, ProfileOp role) {
+        uint64_t bytes = 0;
+        for (int i = 0; prof && i < count; ++i) bytes += outputs[i].w->nbytes();
+        ProfileScope scope(prof, role, bytes);
+        matmul_group(outputs, count, in, m, pool);
     }
     void norm(const float *in, const float *weight, float *out, int64_t n, Profiler *prof) const {
         ProfileScope scope(prof, ProfileOp::Norm);

@@ -10,8 +10,7 @@ namespace {
 
 const std::string kModel = test::source_path("models/stories260K/stories260K.gguf");
 
-const char *const kLlamaMatmuls[] = {"matmul.attn_q",    "matmul.attn_k",  "matmul.attn_v",
-                                     "matmul.attn_output", "matmul.ffn_gate", "matmul.ffn_up",
+const char *const kLlamaMatmuls[] = {"matmul.attn_qkv", "matmul.attn_output", "matmul.ffn_gate_up",
                                      "matmul.ffn_down"};
 
 nlohmann::json profile(llmrt_context *ctx) {
@@ -83,9 +82,9 @@ TEST(Profile, CountsDecodeAndPrefillStepsPerOp) {
     check_phase(prefill, n_layer, "prefill");
     EXPECT_GT(prefill.at("pool_runs").get<int64_t>(), 0);
 
-    // A matmul reads its whole matrix: for stories260K (f32) ffn_up is n_ff x n_embd floats.
+    // A matmul reads its whole matrices: for stories260K (f32) gate and up are n_ff x n_embd floats each.
     const auto ops = ops_by_name(decode);
-    EXPECT_EQ(ops.at("matmul.ffn_up").at("bytes").get<int64_t>(), 4 * 172 * llmrt_model_n_embd(m.get()));
+    EXPECT_EQ(ops.at("matmul.ffn_gate_up").at("bytes").get<int64_t>(), 2 * 4 * 172 * llmrt_model_n_embd(m.get()));
 }
 
 TEST(Profile, ReEnablingClearsAndDisablingIsAnError) {

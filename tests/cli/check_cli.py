@@ -145,7 +145,7 @@ def case_bench(a):
            f"bench: no markdown table:\n{out}")
 
 
-MATMUL_ROLES = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
+MATMUL_ROLES = ["attn_qkv", "attn_output", "ffn_gate_up", "ffn_down"]
 
 
 def case_bench_profile(a):
@@ -174,7 +174,7 @@ def case_bench_profile(a):
 
     out, _ = run(a.tool, ["bench", "-m", a.model, "-p", "8", "-n", "4", "-r", "1", "-t", "1",
                           "--no-bandwidth", "--profile"])
-    for text in ["(steps: 4, tokens/step: 1)", "(steps: 1, tokens/step: 8)", "| matmul.ffn_up",
+    for text in ["(steps: 4, tokens/step: 1)", "(steps: 1, tokens/step: 8)", "| matmul.ffn_gate_up",
                  "calls/step", "GB/s", "barrier wait:", "pool runs:"]:
         expect(text in out, f"bench --profile: {text!r} not in the output:\n{out}")
     expect(out.count("barrier wait:") == 2, f"bench --profile: want a decode and a prefill table:\n{out}")

@@ -13,8 +13,8 @@ namespace {
 TEST(Profiler, StepsOfOneTokenAreDecodeAndLargerOnesPrefill) {
     Profiler p;
     p.begin_step(1);
-    p.add(ProfileOp::MatmulFfnUp, 0.25, 100);
-    p.add(ProfileOp::MatmulFfnUp, 0.25, 100);
+    p.add(ProfileOp::MatmulFfnGateUp, 0.25, 100);
+    p.add(ProfileOp::MatmulFfnGateUp, 0.25, 100);
     p.end_step(1.0, PoolStats{0.125, 3});
     p.begin_step(8);
     p.add(ProfileOp::Attention, 0.5, 0);
@@ -24,9 +24,9 @@ TEST(Profiler, StepsOfOneTokenAreDecodeAndLargerOnesPrefill) {
     EXPECT_EQ(d.steps, 1u);
     EXPECT_EQ(d.tokens, 1u);
     EXPECT_DOUBLE_EQ(d.seconds, 1.0);
-    EXPECT_EQ(d.ops[static_cast<size_t>(ProfileOp::MatmulFfnUp)].calls, 2u);
-    EXPECT_DOUBLE_EQ(d.ops[static_cast<size_t>(ProfileOp::MatmulFfnUp)].seconds, 0.5);
-    EXPECT_EQ(d.ops[static_cast<size_t>(ProfileOp::MatmulFfnUp)].bytes, 200u);
+    EXPECT_EQ(d.ops[static_cast<size_t>(ProfileOp::MatmulFfnGateUp)].calls, 2u);
+    EXPECT_DOUBLE_EQ(d.ops[static_cast<size_t>(ProfileOp::MatmulFfnGateUp)].seconds, 0.5);
+    EXPECT_EQ(d.ops[static_cast<size_t>(ProfileOp::MatmulFfnGateUp)].bytes, 200u);
     EXPECT_EQ(d.ops[static_cast<size_t>(ProfileOp::Attention)].calls, 0u);
     EXPECT_DOUBLE_EQ(d.barrier_wait_seconds, 0.125);
     EXPECT_EQ(d.pool_runs, 3u);
@@ -35,7 +35,7 @@ TEST(Profiler, StepsOfOneTokenAreDecodeAndLargerOnesPrefill) {
     EXPECT_EQ(f.steps, 1u);
     EXPECT_EQ(f.tokens, 8u);
     EXPECT_EQ(f.ops[static_cast<size_t>(ProfileOp::Attention)].calls, 1u);
-    EXPECT_EQ(f.ops[static_cast<size_t>(ProfileOp::MatmulFfnUp)].calls, 0u);
+    EXPECT_EQ(f.ops[static_cast<size_t>(ProfileOp::MatmulFfnGateUp)].calls, 0u);
     EXPECT_EQ(f.pool_runs, 1u);
 }
 
