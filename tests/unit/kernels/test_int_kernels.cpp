@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "int_test_util.h"
+#include "kernels/int_gemm.h"
 #include "kernels/kernel_table.h"
 #include "test_util.h"
 
@@ -124,6 +125,14 @@ TEST_P(IntKernel, LargeShapesUseEveryLoopLevel) {
         const bool row_bf16 = f.group_size == -1 && f.scale == ScaleDtype::BF16;
         if (!g32_fp32 && !row_bf16 && !(f.group_size == 128 && f.asym)) continue;
         check(GetParam(), f, 150, 5000, 9, 5, 147, seed++);
+        if (HasFatalFailure()) return;
+        // More x rows than one block of kIntMBlockRows, the last block partial and ragged.
+        check(GetParam(), f, 40, 700, kIntMBlockRows + 7, 3, 37, seed++);
+        if (HasFatalFailure()) return;
+        // fp16 scales (GGUF's blocks) through the same loops.
+        QuantFormat f16 = f;
+        f16.scale = ScaleDtype::F16;
+        check(GetParam(), f16, 40, 700, kIntMBlockRows + 7, 3, 37, seed++);
         if (HasFatalFailure()) return;
     }
 }
