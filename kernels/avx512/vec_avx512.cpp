@@ -67,9 +67,42 @@ void scores_block(const float *q, const float *k, int64_t k_stride, int64_t head
     for (int j = 0; j < NK; ++j) out[j] = scale * hsum(acc[j]);
 }
 
+// Sixteen vectors to the vector of their sums (lane j = sum of v[j]) by pairwise unpacks and
+// lane shuffles: about 3 instructions per vector instead of a 10-instruction reduction each.
+__m512 transpose_sum16(const __m512 (&v)[16]) {
+    __m512 p[8], x[4];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)  // per 128-bit lane: [a0+a2, b0+b2, a1+a3, b1+b3]
+        p[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {  // per 128-bit lane: the partial sums of four vectors, in order
+        const __m512d a = _mm512_castps_pd(p[2 * i]), b = _mm512_castps_pd(p[2 * i + 1]);
+        x[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+    // Then add the four 128-bit lanes of each group of four vectors.
+    const __m512 z0 = _mm512_add_ps(_mm512_shuffle_f32x4(x[0], x[1], 0x88), _mm512_shuffle_f32x4(x[0], x[1], 0xdd));
+    const __m512 z1 = _mm512_add_ps(_mm512_shuffle_f32x4(x[2], x[3], 0x88), _mm512_shuffle_f32x4(x[2], x[3], 0xdd));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(z0, z1, 0x88), _mm512_shuffle_f32x4(z0, z1, 0xdd));
+}
+
+// Scores for 16 keys at once, one accumulator per key, reduced together.
+void scores_block16(const float *q, const float *k, int64_t k_stride, int64_t head_dim, float scale, float *out) {
+    __m512 acc[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
+    for (int64_t d = 0; d < head_dim; d += kLanes) {
+        const __mmask16 m = head_dim - d >= kLanes ? static_cast<__mmask16>(0xffff) : tail_mask(head_dim - d);
+        const __m512 qv = _mm512_maskz_loadu_ps(m, q + d);
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k + j * k_stride + d), acc[j]);
+    }
+    _mm512_storeu_ps(out, _mm512_mul_ps(transpose_sum16(acc), _mm512_set1_ps(scale)));
+}
+
 void attn_scores(const float *q, const float *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
                  float scale, float *out) {
     int64_t t = 0;
+    for (; t + 16 <= n_keys; t += 16) scores_block16(q, k + t * k_stride, k_stride, head_dim, scale, out + t);
     for (; t + 4 <= n_keys; t += 4) scores_block<4>(q, k + t * k_stride, k_stride, head_dim, scale, out + t);
     for (; t < n_keys; ++t) scores_block<1>(q, k + t * k_stride, k_stride, head_dim, scale, out + t);
 }

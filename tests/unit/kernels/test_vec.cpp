@@ -55,7 +55,7 @@ TEST_P(VecKernel, Axpy) {
 
 TEST_P(VecKernel, AttentionScores) {
     for (int64_t head_dim : {1, 7, 64, 80, 128})
-        for (int64_t n_keys : {1, 3, 4, 5, 9}) {
+        for (int64_t n_keys : {1, 3, 4, 5, 9, 16, 17, 37, 100}) {
             const int64_t stride = head_dim + 3;
             const auto q = test::random_floats(static_cast<size_t>(head_dim), 6);
             const auto k = test::random_floats(static_cast<size_t>(n_keys * stride), 7);
