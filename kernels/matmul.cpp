@@ -53,9 +53,10 @@ void matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &po
         type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, 0, w.rows);
         return;
     }
-    pool.run([&](int ith, int nth) {
-        const RowRange r = split_rows(w.rows, ith, nth);
-        if (r.begin < r.end) type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, r.begin, r.end);
+    RowChunks chunks(w.rows, pool.size());
+    pool.run([&](int ith, int) {
+        for (RowRange r = chunks.next(ith); r.begin < r.end; r = chunks.next(ith))
+            type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, r.begin, r.end);
     });
 }
 
@@ -83,9 +84,9 @@ void matmul_group(const MatmulOutput *outputs, int count, const float *x, int64_
         run_rows(0, total_rows);
         return;
     }
-    pool.run([&](int ith, int nth) {
-        const RowRange r = split_rows(total_rows, ith, nth);
-        if (r.begin < r.end) run_rows(r.begin, r.end);
+    RowChunks chunks(total_rows, pool.size());
+    pool.run([&](int ith, int) {
+        for (RowRange r = chunks.next(ith); r.begin < r.end; r = chunks.next(ith)) run_rows(r.begin, r.end);
     });
 }
 

@@ -1,13 +1,17 @@
 // matmul() through the thread pool, with and without oneDNN, against the scalar reference.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <string>
 #include <vector>
 
 #include "kernels/dnnl_f32.h"
 #include "kernels/f32_kernels.h"
 #include "kernels/matmul.h"
+#include "kernels/row_split.h"
 #include "int_test_util.h"
 #include "test_util.h"
 
@@ -87,6 +91,23 @@ TEST_P(MatmulThreads, GroupEqualsSeparateProducts) {
             matmul_group(outs, 3, x.data(), m, pool);
             for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i], want[i]) << "matrix " << i << (mixed ? " (mixed)" : "");
         }
+    }
+}
+
+// Every row is handed out exactly once, in whole 16-row blocks, whatever the threads' speeds.
+TEST_P(MatmulThreads, RowChunksCoverEveryRowOnce) {
+    ThreadPool pool(GetParam());
+    for (int64_t rows : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{256}, int64_t{1000}, int64_t{5632}}) {
+        std::vector<std::atomic<int>> seen(static_cast<size_t>(rows));
+        RowChunks chunks(rows, pool.size());
+        pool.run([&](int ith, int) {
+            for (RowRange r = chunks.next(ith); r.begin < r.end; r = chunks.next(ith)) {
+                EXPECT_EQ(r.begin % kRowBlock, 0);
+                for (int64_t i = r.begin; i < r.end; ++i) seen[static_cast<size_t>(i)].fetch_add(1);
+                if (ith == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));  // a slow thread
+            }
+        });
+        for (int64_t i = 0; i < rows; ++i) EXPECT_EQ(seen[static_cast<size_t>(i)].load(), 1) << "rows=" << rows << " i=" << i;
     }
 }
 
