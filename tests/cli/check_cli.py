@@ -362,7 +362,7 @@ def case_quant_errors(a):
         _, err = run(a.tool, ["quantize", "-m", a.model, "-o", out, "--weight-dtype", "int5"], expect_code=2)
         expect("int5" in err, f"unknown --weight-dtype: stderr does not name it:\n{err}")
         expect(os.listdir(workdir) == [], f"a usage error left {os.listdir(workdir)}")
-        for args in (["--alg", "skew"], ["--scale-dtype", "fp16"], ["--compute-dtype", "int7"],
+        for args in (["--alg", "skew"], ["--scale-dtype", "fp64"], ["--compute-dtype", "int7"],
                      ["--group-size", "x"], ["--algorithm", "magic"], ["--weight-dtype", "f32"]):
             run(a.tool, ["quantize", "-m", a.model, "-o", out] + args, expect_code=2)
         run(a.tool, ["quantize", "-m", a.model], expect_code=2)                 # -o missing
