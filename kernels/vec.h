@@ -27,6 +27,11 @@ struct VecKernels {
     // registers rather than through memory once per key.
     void (*attn_values)(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
                         float *out);
+    // attn_scores and attn_values over an f16 cache (K and V rows of IEEE half floats).
+    void (*attn_scores_f16)(const float *q, const uint16_t *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
+                            float scale, float *out);
+    void (*attn_values_f16)(const float *p, const uint16_t *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
+                            float *out);
     // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)) (SwiGLU; out may alias gate)
     void (*silu_mul)(const float *gate, const float *up, float *out, int64_t n);
 };
@@ -34,6 +39,13 @@ struct VecKernels {
 // Below this, exp underflows float's normal range: the vector kernels return 0 there, as the
 // scalar exp (nearly) does, and softmax weights that small change nothing.
 constexpr float kExpMinArg = -87.0f;
+// The vector exp of every ISA: a = n ln2 + r, |r| <= ln2 / 2 (ln2 split in two so n ln2 is exact
+// to float precision), exp(r) by its Taylor polynomial of degree 6, highest coefficient first
+// (relative error < 2e-7), times 2^n.
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693145751953125f;
+constexpr float kLn2Lo = 1.428606765330187045e-06f;
+constexpr float kExpPoly[] = {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
 
 const VecKernels &vec_kernels_scalar();
 const VecKernels &vec_kernels_avx2();

@@ -85,21 +85,17 @@ float sum(const float *a, int64_t n) {
     return hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 }
 
-// exp(a) for a <= 0, as the AVX512 version computes it; 2^n is built in the exponent bits
+// exp(a) for a <= 0, as vec.h describes; 2^n is built in the exponent bits
 // (n >= -126 above kExpMinArg, so the result stays a normal float).
 __m256 exp_nonpositive(__m256 a) {
     const __m256 live = _mm256_cmp_ps(a, _mm256_set1_ps(kExpMinArg), _CMP_GE_OQ);
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(a, _mm256_set1_ps(1.44269504088896341f)),
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(a, _mm256_set1_ps(kLog2e)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), a);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
-    __m256 poly = _mm256_set1_ps(1.0f / 720);
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 120));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 24));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f / 6));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(0.5f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
-    poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(1.0f));
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), a);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+    __m256 poly = _mm256_set1_ps(kExpPoly[0]);
+    for (size_t i = 1; i < sizeof kExpPoly / sizeof kExpPoly[0]; ++i)
+        poly = _mm256_fmadd_ps(poly, r, _mm256_set1_ps(kExpPoly[i]));
     const __m256i n_int = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-126));
     const __m256 pow2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n_int, _mm256_set1_epi32(127)), 23));
     return _mm256_and_ps(_mm256_mul_ps(poly, pow2), live);
@@ -180,10 +176,45 @@ void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
     }
 }
 
+// An f16 cache without AVX512: 8 values widened with F16C per step.
+void attn_scores_f16(const float *q, const uint16_t *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
+                     float scale, float *out) {
+    for (int64_t t = 0; t < n_keys; ++t) {
+        const uint16_t *row = k + t * k_stride;
+        __m256 acc = _mm256_setzero_ps();
+        int64_t d = 0;
+        for (; d + kLanes <= head_dim; d += kLanes)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d),
+                                  _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(row + d))), acc);
+        float s = hsum(acc);
+        for (; d < head_dim; ++d) s += q[d] * _cvtsh_ss(row[d]);
+        out[t] = scale * s;
+    }
+}
+
+void attn_values_f16(const float *p, const uint16_t *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
+                     float *out) {
+    int64_t d = 0;
+    for (; d + kLanes <= head_dim; d += kLanes) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t t = 0; t < n_keys; ++t)
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(p[t]),
+                                  _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(v + t * v_stride + d))),
+                                  acc);
+        _mm256_storeu_ps(out + d, acc);
+    }
+    for (; d < head_dim; ++d) {
+        float acc = 0.0f;
+        for (int64_t t = 0; t < n_keys; ++t) acc += p[t] * _cvtsh_ss(v[t * v_stride + d]);
+        out[d] = acc;
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_avx2() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values, &silu_mul};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values,
+                                      &attn_scores_f16, &attn_values_f16, &silu_mul};
     return table;
 }
 

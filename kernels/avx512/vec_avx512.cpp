@@ -85,8 +85,13 @@ __m512 transpose_sum16(const __m512 (&v)[16]) {
     return _mm512_add_ps(_mm512_shuffle_f32x4(z0, z1, 0x88), _mm512_shuffle_f32x4(z0, z1, 0xdd));
 }
 
+// n (<= 16) cache values from p as floats: f32 as they are, f16 widened.
+inline __m512 load_cache(const float *p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512 load_cache(const uint16_t *p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
+
 // Scores for 16 keys at once, one accumulator per key, reduced together.
-void scores_block16(const float *q, const float *k, int64_t k_stride, int64_t head_dim, float scale, float *out) {
+template <class T>
+void scores_block16(const float *q, const T *k, int64_t k_stride, int64_t head_dim, float scale, float *out) {
     __m512 acc[16];
 #pragma GCC unroll 16
     for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
@@ -94,7 +99,7 @@ void scores_block16(const float *q, const float *k, int64_t k_stride, int64_t he
         const __mmask16 m = head_dim - d >= kLanes ? static_cast<__mmask16>(0xffff) : tail_mask(head_dim - d);
         const __m512 qv = _mm512_maskz_loadu_ps(m, q + d);
 #pragma GCC unroll 16
-        for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(qv, _mm512_maskz_loadu_ps(m, k + j * k_stride + d), acc[j]);
+        for (int j = 0; j < 16; ++j) acc[j] = _mm512_fmadd_ps(qv, load_cache(k + j * k_stride + d, m), acc[j]);
     }
     _mm512_storeu_ps(out, _mm512_mul_ps(transpose_sum16(acc), _mm512_set1_ps(scale)));
 }
@@ -122,22 +127,17 @@ float sum(const float *a, int64_t n) {
     return hsum(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
-// exp(a) for a <= 0 (softmax arguments): a = n ln2 + r with |r| <= ln2 / 2, exp(r) by its
-// degree-6 Taylor polynomial (relative error < 2e-7 there), scaled by 2^n with vscalefps.
+// exp(a) for a <= 0 (softmax arguments), as vec.h describes, scaled by 2^n with vscalefps.
 // Arguments below kExpMinArg give 0.
 __m512 exp_nonpositive(__m512 a) {
     const __mmask16 live = _mm512_cmp_ps_mask(a, _mm512_set1_ps(kExpMinArg), _CMP_GE_OQ);
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(a, _mm512_set1_ps(1.44269504088896341f)),
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(a, _mm512_set1_ps(kLog2e)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), a);  // ln2, split in two
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
-    __m512 poly = _mm512_set1_ps(1.0f / 720);
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 120));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 24));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f / 6));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(0.5f));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
-    poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(1.0f));
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), a);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+    __m512 poly = _mm512_set1_ps(kExpPoly[0]);
+    for (size_t i = 1; i < sizeof kExpPoly / sizeof kExpPoly[0]; ++i)
+        poly = _mm512_fmadd_ps(poly, r, _mm512_set1_ps(kExpPoly[i]));
     return _mm512_maskz_scalef_ps(live, poly, n);
 }
 
@@ -161,8 +161,8 @@ float exp_shift_sum(float *x, int64_t n, float shift) {
 
 // Output dims [d, d + 16 * NV) over every key; two keys per step into separate accumulators, so
 // 2 * NV independent FMA chains hide the latency.
-template <int NV>
-void values_block(const float *p, const float *v, int64_t n_keys, int64_t v_stride, __mmask16 last,
+template <int NV, class T>
+void values_block(const float *p, const T *v, int64_t n_keys, int64_t v_stride, __mmask16 last,
                   float *out) {
     __m512 a[NV], b[NV];
 #pragma GCC unroll 4
@@ -171,30 +171,31 @@ void values_block(const float *p, const float *v, int64_t n_keys, int64_t v_stri
     int64_t t = 0;
     for (; t + 2 <= n_keys; t += 2) {
         const __m512 p0 = _mm512_set1_ps(p[t]), p1 = _mm512_set1_ps(p[t + 1]);
-        const float *v0 = v + t * v_stride, *v1 = v0 + v_stride;
+        const T *v0 = v + t * v_stride, *v1 = v0 + v_stride;
 #pragma GCC unroll 4
         for (int c = 0; c < NV; ++c) {
             const __mmask16 m = c == NV - 1 ? last : full;
-            a[c] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(m, v0 + 16 * c), a[c]);
-            b[c] = _mm512_fmadd_ps(p1, _mm512_maskz_loadu_ps(m, v1 + 16 * c), b[c]);
+            a[c] = _mm512_fmadd_ps(p0, load_cache(v0 + 16 * c, m), a[c]);
+            b[c] = _mm512_fmadd_ps(p1, load_cache(v1 + 16 * c, m), b[c]);
         }
     }
     if (t < n_keys) {
         const __m512 p0 = _mm512_set1_ps(p[t]);
 #pragma GCC unroll 4
         for (int c = 0; c < NV; ++c)
-            a[c] = _mm512_fmadd_ps(p0, _mm512_maskz_loadu_ps(c == NV - 1 ? last : full, v + t * v_stride + 16 * c), a[c]);
+            a[c] = _mm512_fmadd_ps(p0, load_cache(v + t * v_stride + 16 * c, c == NV - 1 ? last : full), a[c]);
     }
 #pragma GCC unroll 4
     for (int c = 0; c < NV; ++c) _mm512_mask_storeu_ps(out + 16 * c, c == NV - 1 ? last : full, _mm512_add_ps(a[c], b[c]));
 }
 
-void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim, float *out) {
+template <class T>
+void values(const float *p, const T *v, int64_t n_keys, int64_t v_stride, int64_t head_dim, float *out) {
     int64_t d = 0;
-    for (; d + 64 <= head_dim; d += 64) values_block<4>(p, v + d, n_keys, v_stride, 0xffff, out + d);
+    for (; d + 64 <= head_dim; d += 64) values_block<4, T>(p, v + d, n_keys, v_stride, 0xffff, out + d);
     for (; d < head_dim; d += 16) {
         const int64_t left = head_dim - d;
-        values_block<1>(p, v + d, n_keys, v_stride, left >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(left),
+        values_block<1, T>(p, v + d, n_keys, v_stride, left >= 16 ? static_cast<__mmask16>(0xffff) : tail_mask(left),
                         out + d);
     }
 }
@@ -219,10 +220,38 @@ void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
     }
 }
 
+void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_stride, int64_t head_dim, float *out) {
+    values(p, v, n_keys, v_stride, head_dim, out);
+}
+void attn_values_f16(const float *p, const uint16_t *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
+                     float *out) {
+    values(p, v, n_keys, v_stride, head_dim, out);
+}
+
+void attn_scores_f16(const float *q, const uint16_t *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
+                     float scale, float *out) {
+    int64_t t = 0;
+    for (; t + 16 <= n_keys; t += 16) scores_block16(q, k + t * k_stride, k_stride, head_dim, scale, out + t);
+    alignas(64) float partial[16];
+    if (t < n_keys) {  // the last keys: a block of 16 whose missing rows are never read
+        __m512 acc[16];
+        for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
+        for (int64_t d = 0; d < head_dim; d += kLanes) {
+            const __mmask16 m = head_dim - d >= kLanes ? static_cast<__mmask16>(0xffff) : tail_mask(head_dim - d);
+            const __m512 qv = _mm512_maskz_loadu_ps(m, q + d);
+            for (int64_t j = 0; j < n_keys - t; ++j)
+                acc[j] = _mm512_fmadd_ps(qv, load_cache(k + (t + j) * k_stride + d, m), acc[j]);
+        }
+        _mm512_store_ps(partial, _mm512_mul_ps(transpose_sum16(acc), _mm512_set1_ps(scale)));
+        for (int64_t j = 0; j < n_keys - t; ++j) out[t + j] = partial[j];
+    }
+}
+
 }  // namespace
 
 const VecKernels &vec_kernels_avx512() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values, &silu_mul};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values,
+                                      &attn_scores_f16, &attn_values_f16, &silu_mul};
     return table;
 }
 

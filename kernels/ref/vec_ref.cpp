@@ -1,6 +1,7 @@
 // Scalar vector kernels; accumulate in double so they double as the tests' reference.
 #include <cmath>
 
+#include "core/float16.h"
 #include "kernels/vec.h"
 
 namespace llmrt {
@@ -45,6 +46,24 @@ void attn_values(const float *p, const float *v, int64_t n_keys, int64_t v_strid
     }
 }
 
+void attn_scores_f16(const float *q, const uint16_t *k, int64_t n_keys, int64_t k_stride, int64_t head_dim,
+                     float scale, float *out) {
+    for (int64_t t = 0; t < n_keys; ++t) {
+        double acc = 0.0;
+        for (int64_t d = 0; d < head_dim; ++d) acc += static_cast<double>(q[d]) * f16_to_f32(k[t * k_stride + d]);
+        out[t] = scale * static_cast<float>(acc);
+    }
+}
+
+void attn_values_f16(const float *p, const uint16_t *v, int64_t n_keys, int64_t v_stride, int64_t head_dim,
+                     float *out) {
+    for (int64_t d = 0; d < head_dim; ++d) {
+        double acc = 0.0;
+        for (int64_t t = 0; t < n_keys; ++t) acc += static_cast<double>(p[t]) * f16_to_f32(v[t * v_stride + d]);
+        out[d] = static_cast<float>(acc);
+    }
+}
+
 void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
     for (int64_t i = 0; i < n; ++i) {
         const double g = gate[i];
@@ -55,7 +74,8 @@ void silu_mul(const float *gate, const float *up, float *out, int64_t n) {
 }  // namespace
 
 const VecKernels &vec_kernels_scalar() {
-    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values, &silu_mul};
+    static constexpr VecKernels table{&dot, &axpy, &attn_scores, &sum, &exp_shift_sum, &attn_values,
+                                      &attn_scores_f16, &attn_values_f16, &silu_mul};
     return table;
 }
 

@@ -107,22 +107,14 @@ void attend_f32(const float *q, const float *keys, const float *values, float *o
     attn_values_f32(scores, values, n_keys, stride, head_dim, out);
 }
 
+// As an f16 dot product computes it: q and the attention weights rounded to f16 too.
 void attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, float *out, int64_t n_keys,
                 int64_t stride, int64_t head_dim, float scale, float *scores, float *q16) {
     for (int64_t d = 0; d < head_dim; ++d) q16[d] = round_f16(q[d]);
-    for (int64_t j = 0; j < n_keys; ++j) {
-        const uint16_t *k = keys + j * stride;
-        float s = 0.0f;
-        for (int64_t d = 0; d < head_dim; ++d) s += q16[d] * f16_to_f32(k[d]);
-        scores[j] = s * scale;
-    }
+    vec_kernels().attn_scores_f16(q16, keys, n_keys, stride, head_dim, scale, scores);
     softmax_inplace(scores, n_keys);
-    std::fill(out, out + head_dim, 0.0f);
-    for (int64_t j = 0; j < n_keys; ++j) {
-        const float w = round_f16(scores[j]);
-        const uint16_t *v = values + j * stride;
-        for (int64_t d = 0; d < head_dim; ++d) out[d] += w * f16_to_f32(v[d]);
-    }
+    for (int64_t j = 0; j < n_keys; ++j) scores[j] = round_f16(scores[j]);
+    vec_kernels().attn_values_f16(scores, values, n_keys, stride, head_dim, out);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/float16.h"
 #include "kernels/vec.h"
 #include "test_util.h"
 
@@ -106,6 +107,30 @@ TEST_P(VecKernel, AttentionValues) {
                 EXPECT_NEAR(out[static_cast<size_t>(d)], expected[static_cast<size_t>(d)],
                             4e-7 * bound * static_cast<double>(n_keys) + 1e-7);
             }
+        }
+}
+
+// An f16 cache: the same products over K/V rows of half floats.
+TEST_P(VecKernel, AttentionOverF16Cache) {
+    for (int64_t head_dim : {7, 16, 64, 80, 128})
+        for (int64_t n_keys : {1, 5, 16, 17, 40}) {
+            SCOPED_TRACE("head_dim=" + std::to_string(head_dim) + " n_keys=" + std::to_string(n_keys));
+            const int64_t stride = head_dim + 3;
+            const auto q = test::random_floats(static_cast<size_t>(head_dim), 13);
+            const auto kv = test::random_floats(static_cast<size_t>(n_keys * stride), 14);
+            std::vector<uint16_t> kv16(kv.size());
+            for (size_t i = 0; i < kv.size(); ++i) kv16[i] = f32_to_f16(kv[i]);
+            std::vector<float> got(static_cast<size_t>(n_keys)), want(got.size());
+            kernels().attn_scores_f16(q.data(), kv16.data(), n_keys, stride, head_dim, 0.125f, got.data());
+            ref().attn_scores_f16(q.data(), kv16.data(), n_keys, stride, head_dim, 0.125f, want.data());
+            for (size_t t = 0; t < got.size(); ++t)
+                EXPECT_NEAR(got[t], want[t], 0.125 * test::tolerance(q.data(), kv.data() + t * stride, head_dim));
+            auto p = test::random_floats(static_cast<size_t>(n_keys), 15);
+            for (float &w : p) w = std::fabs(w);
+            std::vector<float> out(static_cast<size_t>(head_dim)), expected(out.size());
+            kernels().attn_values_f16(p.data(), kv16.data(), n_keys, stride, head_dim, out.data());
+            ref().attn_values_f16(p.data(), kv16.data(), n_keys, stride, head_dim, expected.data());
+            for (size_t d = 0; d < out.size(); ++d) EXPECT_NEAR(out[d], expected[d], 1e-5 * static_cast<double>(n_keys));
         }
 }
 
