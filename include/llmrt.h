@@ -142,6 +142,10 @@ LLMRT_API const char *llmrt_model_architecture(const llmrt_model *model); /* e.g
 LLMRT_API const char *llmrt_model_weight_type(const llmrt_model *model);  /* e.g. "f32" */
 LLMRT_API uint64_t llmrt_model_n_params(const llmrt_model *model);
 LLMRT_API uint64_t llmrt_model_weight_bytes(const llmrt_model *model);
+/* Weight bytes one decoded token reads: all weights but the token embedding table, of which one
+ * row (the whole table when the output head shares it). Decode tokens/s is at most the memory
+ * bandwidth divided by this. */
+LLMRT_API uint64_t llmrt_model_decode_read_bytes(const llmrt_model *model);
 LLMRT_API int32_t llmrt_model_n_vocab(const llmrt_model *model);
 LLMRT_API int32_t llmrt_model_n_ctx_train(const llmrt_model *model);
 LLMRT_API int32_t llmrt_model_n_embd(const llmrt_model *model);

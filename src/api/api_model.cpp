@@ -71,6 +71,9 @@ const char *llmrt_model_weight_type(const llmrt_model *model) {
 }
 uint64_t llmrt_model_n_params(const llmrt_model *model) { return model ? model->impl->weights->n_params() : 0; }
 uint64_t llmrt_model_weight_bytes(const llmrt_model *model) { return model ? model->impl->weights->weight_bytes() : 0; }
+uint64_t llmrt_model_decode_read_bytes(const llmrt_model *model) {
+    return model ? model->impl->arch->decode_read_bytes() : 0;
+}
 int32_t llmrt_model_n_vocab(const llmrt_model *model) {
     return model ? static_cast<int32_t>(model->impl->hparams().n_vocab) : 0;
 }

@@ -104,6 +104,19 @@ public:
         return static_cast<size_t>(n_batch * per_token + n_threads * (n_ctx + hp_.head_dim) + 64);
     }
 
+    uint64_t decode_read_bytes() const override {
+        const uint64_t d = static_cast<uint64_t>(hp_.n_embd), vec = sizeof(float);
+        uint64_t bytes = output_.nbytes() + d * vec;  // output head and norm
+        if (output_.data != tok_embd_.data) bytes += tok_embd_.type->row_bytes(hp_.n_embd);
+        for (const LlamaLayer &L : layers_) {
+            for (const Matrix *w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) bytes += w->nbytes();
+            bytes += 2 * d * vec;  // the two norms
+            for (const float *b : {L.bq, L.bk, L.bv})
+                if (b) bytes += static_cast<uint64_t>(b == L.bq ? L.wq.rows : L.wk.rows) * vec;
+        }
+        return bytes;
+    }
+
     void forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool,
                  float *logits) const override {
         const int64_t n = batch.n, d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim;

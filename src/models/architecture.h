@@ -70,6 +70,10 @@ public:
     int64_t kv_dim() const { return hp_.n_head_kv * hp_.head_dim; }
     // Floats of scratch a forward pass of up to n_batch tokens needs with a cache of n_ctx.
     virtual size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const = 0;
+    // Weight bytes one decoded token reads: every matrix and vector once, but one row of the
+    // token embedding table (unless the output head is the same matrix). Decode speed is bounded
+    // by this over the memory bandwidth.
+    virtual uint64_t decode_read_bytes() const = 0;
     // Writes n_vocab logits per returned token (n of them when all_logits, else 1) to logits.
     virtual void forward(const ForwardBatch &batch, KvCache &cache, float *workspace, ThreadPool &pool,
                          float *logits) const = 0;

@@ -85,6 +85,16 @@ TEST(Profile, CountsDecodeAndPrefillStepsPerOp) {
     // A matmul reads its whole matrices: for stories260K (f32) gate and up are n_ff x n_embd floats each.
     const auto ops = ops_by_name(decode);
     EXPECT_EQ(ops.at("matmul.ffn_gate_up").at("bytes").get<int64_t>(), 2 * 4 * 172 * llmrt_model_n_embd(m.get()));
+
+    // What a decoded token reads, as the model reports it: the matrices the profile saw read in
+    // one step and the embedding row, plus the norm vectors (n_layer * 2 + 1 of n_embd floats).
+    uint64_t per_step = 0;
+    for (const auto &[name, op] : ops)
+        per_step += op.at("bytes").get<uint64_t>() * op.at("calls").get<uint64_t>() / static_cast<uint64_t>(n_gen);
+    const uint64_t norms = static_cast<uint64_t>((2 * n_layer + 1) * llmrt_model_n_embd(m.get())) * sizeof(float);
+    EXPECT_EQ(llmrt_model_decode_read_bytes(m.get()), per_step + norms);
+    EXPECT_LT(llmrt_model_decode_read_bytes(m.get()), llmrt_model_weight_bytes(m.get()));
+    EXPECT_EQ(llmrt_model_decode_read_bytes(nullptr), 0u);
 }
 
 TEST(Profile, ReEnablingClearsAndDisablingIsAnError) {

@@ -1,6 +1,7 @@
 // llmrt bench: prompt-processing and generation speed, like llama-bench, plus how close decode
 // comes to the memory bandwidth measured in the same run (decode reads every weight once per
-// token, so weight bytes x tokens/s is the bandwidth it achieves). --weight-dtype f32,int8,int4
+// token, so the bytes a token reads (llmrt_model_decode_read_bytes: every weight but the
+// embedding table) x tokens/s is the bandwidth it achieves). --weight-dtype f32,int8,int4
 // quantizes the model in memory once per type and compares each type's speed with f32's.
 // --profile adds, per row, where the time of a decode and a prefill step goes, op by op.
 #include "args.h"
@@ -78,6 +79,7 @@ struct Row {
     std::string weight_type;  // as the library names the loaded model's weights
     std::string architecture;
     uint64_t weight_bytes = 0;
+    uint64_t decode_read_bytes = 0; // what one decoded token reads (not the embedding table)
     uint64_t n_params = 0;
     int32_t n_threads = 0;
     MeanSd prompt_tps;
@@ -222,6 +224,7 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
     row.weight_type = llmrt_model_weight_type(model);
     row.architecture = llmrt_model_architecture(model);
     row.weight_bytes = llmrt_model_weight_bytes(model);
+    row.decode_read_bytes = llmrt_model_decode_read_bytes(model);
     row.n_params = llmrt_model_n_params(model);
     row.n_threads = n_threads;
     row.prompt_tps = mean_sd(prompt_tps);
@@ -229,7 +232,7 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
     row.gen_tps = mean_sd(gen_tps);
     row.per_token_ms = mean_sd(per_token_ms);
     row.achieved_gbps =
-        static_cast<double>(row.weight_bytes) * row.gen_tps.mean / 1e9;
+        static_cast<double>(row.decode_read_bytes) * row.gen_tps.mean / 1e9;
     row.peak_rss_bytes = peak_rss_bytes();
     row.profile = std::move(profile);
     if (!o.skip_bandwidth) {
@@ -272,6 +275,7 @@ json row_json(const std::string &source, const BenchOptions &o, const Row &r) {
         {"weight_type", r.weight_type},
         {"n_params", r.n_params},
         {"weight_bytes", r.weight_bytes},
+        {"decode_read_bytes", r.decode_read_bytes},
         {"n_threads", r.n_threads},
         {"n_prompt", o.n_prompt},
         {"n_gen", o.n_gen},
