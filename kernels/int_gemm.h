@@ -46,6 +46,50 @@ constexpr std::array<IntTileFn, MR * NR> int_tile_table() {
     return int_tile_table_of<Tile, NR>(std::make_integer_sequence<int, MR * NR>());
 }
 
+// The register tile of the int kernels over superblocks [a.s0, a.s1): MR x NR accumulators that
+// S adds each superblock into, then their sums stored to y. S, a struct in the kernel file's
+// anonymous namespace:
+//   using Acc; static Acc zero(); static float sum(Acc); kMaxMr, kMaxNr (the largest tile);
+//   template <int MR, int NR, bool Full> void accumulate(const IntTileArgs &, int64_t s,
+//       Acc (&tot)[MR][NR]) const;  // Full: superblock s has all kSbBlocks blocks
+// An S object is made once per tile call, so constants it holds are set up once per tile.
+template <class S>
+struct IntSbTiles {
+    template <int MR, int NR>
+    struct Tile {
+        static void run(const IntTileArgs &a) {
+            const S sb{};
+            typename S::Acc tot[MR][NR];
+#pragma GCC unroll 4
+            for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+                for (int j = 0; j < NR; ++j) tot[i][j] = S::zero();
+            for (int64_t s = a.s0; s < a.s1; ++s) {
+                if (a.g->sb_blocks(s) == kSbBlocks) {
+                    sb.template accumulate<MR, NR, true>(a, s, tot);
+                } else {
+                    sb.template accumulate<MR, NR, false>(a, s, tot);
+                }
+            }
+            for (int i = 0; i < MR; ++i)
+                for (int j = 0; j < NR; ++j) {
+                    float *out = a.y + i * a.ldy + j;
+                    const float v = S::sum(tot[i][j]);
+                    *out = a.accumulate ? *out + v : v;
+                }
+        }
+    };
+};
+
+// The tiles of IntSbTiles<S> for int_matmul_drive (a function template of S, so the tables are
+// local to S's translation unit).
+template <class S>
+const IntTileSet &int_sb_tile_set() {
+    static constexpr auto gemm = int_tile_table<IntSbTiles<S>::template Tile, S::kMaxMr, S::kMaxNr>();
+    static const IntTileSet set{S::kMaxMr, S::kMaxNr, gemm.data()};
+    return set;
+}
+
 // Sizes measured best for int4/int8 with m = 128 on Zen 5 (48 KB L1, 1 MB L2).
 constexpr int64_t kIntXTileBytes = 40 * 1024;   // prepared x of one tile, per K chunk (L1)
 constexpr int64_t kIntWBlockBytes = 512 * 1024;  // W rows of one block, per K chunk (L2)
