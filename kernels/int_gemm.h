@@ -1,7 +1,7 @@
 // The prefill (m > 1) loop nest shared by the int8/int4 SIMD kernels (ISA-neutral: each ISA file
-// supplies its register tiles; decode has its own one-row loops). It blocks the K dimension so a
-// tile's prepared x rows stay in L1, and the rows of W so a block of them stays in L2 while every
-// x tile passes over it.
+// supplies what its register tile adds per superblock; decode has its own one-row loops). It
+// blocks the K dimension so a tile's prepared x rows stay in L1, and the rows of W so a block of
+// them stays in L2 while every x tile passes over it.
 #pragma once
 
 #include <algorithm>
@@ -34,9 +34,10 @@ struct IntTileSet {
 };
 
 // The table of Tile<mr, nr>::run for mr <= MR, nr <= NR, in IntTileSet's order, so edge tiles get
-// fully unrolled code too. Call it only in constant expressions (constexpr locals): Tile lives in
-// each kernel file's anonymous namespace, and GCC 12 gives a template's static data member for
-// such a type a process-wide (STB_GNU_UNIQUE) symbol, so tables of different files would merge.
+// fully unrolled code too. Call it only in constant expressions (constexpr locals): Tile belongs
+// to a type of a kernel file's anonymous namespace (IntSbTiles<S>::Tile), and GCC 12 gives a
+// template's static data member for such a type a process-wide (STB_GNU_UNIQUE) symbol, so
+// tables of different files would merge.
 template <template <int, int> class Tile, int NR, int... I>
 constexpr std::array<IntTileFn, sizeof...(I)> int_tile_table_of(std::integer_sequence<int, I...>) {
     return {{&Tile<I / NR + 1, I % NR + 1>::run...}};
