@@ -1,7 +1,7 @@
 // The prefill (m > 1) loop nest shared by the int8/int4 SIMD kernels (ISA-neutral: each ISA file
-// supplies its register tiles; decode has its own one-row loops). It blocks the K dimension so a
-// tile's prepared x rows stay in L1, and the rows of W so a block of them stays in L2 while every
-// x tile passes over it.
+// supplies what its register tile adds per superblock; decode has its own one-row loops). It
+// blocks the K dimension so a tile's prepared x rows stay in L1, and the rows of W so a block of
+// them stays in L2 while every x tile passes over it.
 #pragma once
 
 #include <algorithm>
@@ -34,9 +34,10 @@ struct IntTileSet {
 };
 
 // The table of Tile<mr, nr>::run for mr <= MR, nr <= NR, in IntTileSet's order, so edge tiles get
-// fully unrolled code too. Call it only in constant expressions (constexpr locals): Tile lives in
-// each kernel file's anonymous namespace, and GCC 12 gives a template's static data member for
-// such a type a process-wide (STB_GNU_UNIQUE) symbol, so tables of different files would merge.
+// fully unrolled code too. Call it only in constant expressions (constexpr locals): Tile belongs
+// to a type of a kernel file's anonymous namespace (IntSbTiles<S>::Tile), and GCC 12 gives a
+// template's static data member for such a type a process-wide (STB_GNU_UNIQUE) symbol, so
+// tables of different files would merge.
 template <template <int, int> class Tile, int NR, int... I>
 constexpr std::array<IntTileFn, sizeof...(I)> int_tile_table_of(std::integer_sequence<int, I...>) {
     return {{&Tile<I / NR + 1, I % NR + 1>::run...}};
@@ -44,6 +45,50 @@ constexpr std::array<IntTileFn, sizeof...(I)> int_tile_table_of(std::integer_seq
 template <template <int, int> class Tile, int MR, int NR>
 constexpr std::array<IntTileFn, MR * NR> int_tile_table() {
     return int_tile_table_of<Tile, NR>(std::make_integer_sequence<int, MR * NR>());
+}
+
+// The register tile of the int kernels over superblocks [a.s0, a.s1): MR x NR accumulators that
+// S adds each superblock into, then their sums stored to y. S, a struct in the kernel file's
+// anonymous namespace:
+//   using Acc; static Acc zero(); static float sum(Acc); kMaxMr, kMaxNr (the largest tile);
+//   template <int MR, int NR, bool Full> void accumulate(const IntTileArgs &, int64_t s,
+//       Acc (&tot)[MR][NR]) const;  // Full: superblock s has all kSbBlocks blocks
+// An S object is made once per tile call, so constants it holds are set up once per tile.
+template <class S>
+struct IntSbTiles {
+    template <int MR, int NR>
+    struct Tile {
+        static void run(const IntTileArgs &a) {
+            const S sb{};
+            typename S::Acc tot[MR][NR];
+#pragma GCC unroll 4
+            for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+                for (int j = 0; j < NR; ++j) tot[i][j] = S::zero();
+            for (int64_t s = a.s0; s < a.s1; ++s) {
+                if (a.g->sb_blocks(s) == kSbBlocks) {
+                    sb.template accumulate<MR, NR, true>(a, s, tot);
+                } else {
+                    sb.template accumulate<MR, NR, false>(a, s, tot);
+                }
+            }
+            for (int i = 0; i < MR; ++i)
+                for (int j = 0; j < NR; ++j) {
+                    float *out = a.y + i * a.ldy + j;
+                    const float v = S::sum(tot[i][j]);
+                    *out = a.accumulate ? *out + v : v;
+                }
+        }
+    };
+};
+
+// The tiles of IntSbTiles<S> for int_matmul_drive (a function template of S, so the tables are
+// local to S's translation unit).
+template <class S>
+const IntTileSet &int_sb_tile_set() {
+    static constexpr auto gemm = int_tile_table<IntSbTiles<S>::template Tile, S::kMaxMr, S::kMaxNr>();
+    static const IntTileSet set{S::kMaxMr, S::kMaxNr, gemm.data()};
+    return set;
 }
 
 // Sizes measured best for int4/int8 with m = 128 on Zen 5 (48 KB L1, 1 MB L2).

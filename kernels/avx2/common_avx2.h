@@ -20,4 +20,17 @@ inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// The fp32 FMA operations of a register tile (the V of dot_gemm.h), for a kernel's struct to
+// derive from and add its W loads and sizes.
+struct F32Fma {
+    using Elem = float;
+    using Vec = __m256;
+    using Acc = __m256;
+    static constexpr int kStep = 8;
+    static __m256 zero() { return _mm256_setzero_ps(); }
+    static __m256 load_x(const float *p) { return _mm256_loadu_ps(p); }
+    static __m256 fma(__m256 acc, __m256 x, __m256 w) { return _mm256_fmadd_ps(x, w, acc); }
+    static float sum(__m256 v) { return hsum(v); }
+};
+
 }  // namespace llmrt::avx2

@@ -22,4 +22,17 @@ inline __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) 
 
 inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
 
+// The fp32 FMA operations of a register tile (the V of dot_gemm.h), for a kernel's struct to
+// derive from and add its W loads and sizes.
+struct F32Fma {
+    using Elem = float;
+    using Vec = __m512;
+    using Acc = __m512;
+    static constexpr int kStep = 16;
+    static __m512 zero() { return _mm512_setzero_ps(); }
+    static __m512 load_x(const float *p) { return _mm512_loadu_ps(p); }
+    static __m512 fma(__m512 acc, __m512 x, __m512 w) { return _mm512_fmadd_ps(x, w, acc); }
+    static float sum(__m512 v) { return hsum(v); }
+};
+
 }  // namespace llmrt::avx512

@@ -39,6 +39,14 @@ inline void prefetch_next_tile(const uint8_t *p, int64_t distance, int64_t bytes
     return acc;
 }
 
+// The fp32 accumulators of the prefill tiles (IntSbTiles in int_gemm.h), for a kernel's
+// superblock accumulator to derive from.
+struct SbTileAcc {
+    using Acc = __m512;
+    static __m512 zero() { return _mm512_setzero_ps(); }
+    static float sum(__m512 v) { return hsum(v); }
+};
+
 // The first n (<= 16) 32-bit lanes / n (<= 32) bytes.
 inline __mmask16 lane_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 inline __mmask32 byte_mask32(int64_t n) { return static_cast<__mmask32>((uint64_t{1} << n) - 1u); }

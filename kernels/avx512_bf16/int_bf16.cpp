@@ -157,35 +157,13 @@ void gemv(const IntGeom &g, const uint8_t *w_data, const uint8_t *x, float *y, i
 }
 
 template <bool Int4>
-struct Kernel {
-    template <int MR, int NR>
-    struct Tile {
-        static void run(const IntTileArgs &a) {
-            const __m512i table = bf16_nibble_table();
-            __m512 tot[MR][NR];
-#pragma GCC unroll 4
-            for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-                for (int j = 0; j < NR; ++j) tot[i][j] = _mm512_setzero_ps();
-            for (int64_t s = a.s0; s < a.s1; ++s) {
-                if (a.g->sb_blocks(s) == kSbBlocks) {
-                    sb_accumulate<MR, NR, Int4, true>(a, s, table, tot);
-                } else {
-                    sb_accumulate<MR, NR, Int4, false>(a, s, table, tot);
-                }
-            }
-            for (int i = 0; i < MR; ++i)
-                for (int j = 0; j < NR; ++j) {
-                    float *out = a.y + i * a.ldy + j;
-                    const float v = hsum(tot[i][j]);
-                    *out = a.accumulate ? *out + v : v;
-                }
-        }
-    };
-    static const IntTileSet &tiles() {
-        static constexpr auto gemm = int_tile_table<Tile, kMr, kNr>();
-        static const IntTileSet set{kMr, kNr, gemm.data()};
-        return set;
+struct Sb : avx512::SbTileAcc {
+    static constexpr int kMaxMr = kMr;
+    static constexpr int kMaxNr = kNr;
+    const __m512i table = bf16_nibble_table();
+    template <int MR, int NR, bool Full>
+    [[gnu::always_inline]] void accumulate(const IntTileArgs &a, int64_t s, __m512 (&tot)[MR][NR]) const {
+        sb_accumulate<MR, NR, Int4, Full>(a, s, table, tot);
     }
 };
 
@@ -201,7 +179,7 @@ void int_matmul_bf16_avx512bf16(const IntGeom &g, const Matrix &w, const float *
         }
         return;
     }
-    const IntTileSet &t = g.int4 ? Kernel<true>::tiles() : Kernel<false>::tiles();
+    const IntTileSet &t = g.int4 ? int_sb_tile_set<Sb<true>>() : int_sb_tile_set<Sb<false>>();
     int_matmul_drive(t, g, w.data, prepared, prep_sb_bytes(g, ComputeDtype::BF16), m, y, ldy, r0, r1);
 }
 

@@ -10,28 +10,21 @@
 // which is why prepare() stores x in that order for the 4-bit kinds.
 // fp8 decoding: via fp16 as in the fp32 kernels, scaled in fp32, rounded to bf16.
 //
-// GEMV and GEMM are organised as in lut_f32_avx512.cpp. Measured there (W 5632 x 2048, 1
-// thread): GEMV nf4_g64 31 GB/s, fp4_g32 33, fp8_e4m3_g128 27 (L2-resident: nf4_g128 44); GEMM
-// m=128 330-350 GFLOP/s, 2.0-2.1x the fp32 kernels; 2 threads ~650-690.
+// GEMV and GEMM: lut_gemm.h, with the panel decoded into bf16. Measured as in
+// lut_f32_avx512.cpp (W 5632 x 2048, 1 thread): GEMV nf4_g64 31 GB/s, fp4_g32 33,
+// fp8_e4m3_g128 27 (L2-resident: nf4_g128 44); GEMM m=128 330-350 GFLOP/s, 2.0-2.1x the fp32
+// kernels; 2 threads ~650-690.
 #include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
 
 #include <algorithm>
-#include <array>
-#include <utility>
 
+#include "kernels/lut_gemm.h"
 #include "kernels/lut_kernels.h"
 
 namespace llmrt {
 namespace {
 
 using avx512::hsum;
-
-constexpr int kGemvRows = 8;
-constexpr int kMr = 4;
-constexpr int kNr = 6;
-// Panel: 12 rows x 2048 bf16 = 48 KB of stack.
-constexpr int64_t kNc = 12;
-constexpr int64_t kKcMax = 2048;
 
 __m512bh as_bh(__m512i v) { return reinterpret_cast<__m512bh>(v); }
 
@@ -114,29 +107,42 @@ __m512i fp8_block(const uint8_t *block, __m512 s_lo, __m512 s_hi) {
     return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
 }
 
-// ---- GEMV ----
+// bf16 x and panel rows, two products per fp32 lane.
+struct Kernel {
+    using Elem = uint16_t;
+    using Vec = __m512i;
+    using Acc = __m512;
+    static constexpr int kStep = 32;
+    static constexpr bool kMaskedTail = false;
+    static constexpr int kGemvRows = 8;
+    static constexpr int kMr = 4;
+    static constexpr int kNr = 6;
+    // Panel: 12 rows x 2048 bf16 = 48 KB of stack.
+    static constexpr int64_t kNc = 12;
+    static constexpr int64_t kKcMax = 2048;
 
-// Prefetches the next group of rows while the current one is processed (see lut_f32_avx512.cpp).
-class NextRows {
-public:
-    NextRows(const uint8_t *next, size_t bytes, int64_t steps)
-        : p_(next), end_(next + bytes), step_(((bytes + 63) / 64 + steps - 1) / steps * 64) {}
-    void step() {
-        const uint8_t *stop = std::min(p_ + step_, end_);
-        for (; p_ < stop; p_ += 64) _mm_prefetch(reinterpret_cast<const char *>(p_), _MM_HINT_T0);
-    }
+    static __m512 zero() { return _mm512_setzero_ps(); }
+    static __m512i load_x(const uint16_t *p) { return _mm512_loadu_si512(p); }
+    // The panel is 64-byte aligned and kc a multiple of 64.
+    static __m512i load_w(const uint16_t *p) { return _mm512_load_si512(p); }
+    static __m512 fma(__m512 acc, __m512i x, __m512i w) { return _mm512_dpbf16_ps(acc, as_bh(x), as_bh(w)); }
+    static float sum(__m512 v) { return hsum(v); }
 
-private:
-    const uint8_t *p_, *end_;
-    size_t step_;
+    template <int R>
+    static void gemv_lut4(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, float *y);
+    template <QuantKind K, int R>
+    static void gemv_fp8(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, float *y);
+    static void decode_lut4_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t b1, uint16_t *out);
+    template <QuantKind K>
+    static void decode_fp8_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t b1, uint16_t *out);
 };
 
-using GemvFn = void (*)(const LutLayout &, const uint8_t *, size_t, const uint16_t *, float *);
+// ---- GEMV ----
 
 // The units of one run for R rows.
 template <UnitGroups G, int R>
 void lut4_units(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, const LutUnitRun &run,
-                int64_t u, __m512 levels, __m512 *acc, NextRows &next) {
+                int64_t u, __m512 levels, __m512 *acc, LutNextRows<Kernel> &next) {
     __m512i t02[R], t13[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) unit_tables<G>(l, w + r * stride, run, levels, t02[r], t13[r]);
@@ -155,10 +161,10 @@ void lut4_units(const LutLayout &l, const uint8_t *w, size_t stride, const uint1
 }
 
 template <int R>
-void gemv_lut4(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, float *y) {
+void Kernel::gemv_lut4(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, float *y) {
     const __m512 levels = _mm512_load_ps(lut_code_values(l.kind));
     const int64_t nu = l.padded_cols / 64;
-    NextRows next(w + R * stride, R * stride, nu);
+    LutNextRows<Kernel> next(w + R * stride, R * stride, nu);
     __m512 acc[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
@@ -181,9 +187,9 @@ void gemv_lut4(const LutLayout &l, const uint8_t *w, size_t stride, const uint16
 }
 
 template <QuantKind K, int R>
-void gemv_fp8(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, float *y) {
+void Kernel::gemv_fp8(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_t *x, float *y) {
     const int64_t nb = l.padded_cols / 32;
-    NextRows next(w + R * stride, R * stride, nb);
+    LutNextRows<Kernel> next(w + R * stride, R * stride, nb);
     __m512 acc[R];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
@@ -208,37 +214,7 @@ void gemv_fp8(const LutLayout &l, const uint8_t *w, size_t stride, const uint16_
     for (int r = 0; r < R; ++r) y[r] = hsum(acc[r]);
 }
 
-template <int... I>
-constexpr std::array<GemvFn, sizeof...(I)> lut4_gemvs(std::integer_sequence<int, I...>) {
-    return {{&gemv_lut4<I + 1>...}};
-}
-template <QuantKind K, int... I>
-constexpr std::array<GemvFn, sizeof...(I)> fp8_gemvs(std::integer_sequence<int, I...>) {
-    return {{&gemv_fp8<K, I + 1>...}};
-}
-constexpr auto kLut4Gemv = lut4_gemvs(std::make_integer_sequence<int, kGemvRows>());
-constexpr auto kE4m3Gemv = fp8_gemvs<QuantKind::FP8_E4M3>(std::make_integer_sequence<int, kGemvRows>());
-constexpr auto kE5m2Gemv = fp8_gemvs<QuantKind::FP8_E5M2>(std::make_integer_sequence<int, kGemvRows>());
-
-const std::array<GemvFn, kGemvRows> &gemv_fns(QuantKind kind) {
-    if (kind == QuantKind::FP8_E4M3) return kE4m3Gemv;
-    if (kind == QuantKind::FP8_E5M2) return kE5m2Gemv;
-    return kLut4Gemv;
-}
-
-void gemv(const LutLayout &l, const Matrix &w, const uint16_t *x, float *y, int64_t r0, int64_t r1) {
-    const auto &fns = gemv_fns(l.kind);
-    const uint8_t *rows = w.data + static_cast<size_t>(r0) * l.row_bytes;
-    int64_t r = r0;
-    for (; r + kGemvRows <= r1; r += kGemvRows, rows += kGemvRows * l.row_bytes)
-        fns[kGemvRows - 1](l, rows, l.row_bytes, x, y + r);
-    if (r < r1) fns[r1 - r - 1](l, rows, l.row_bytes, x, y + r);
-}
-
 // ---- GEMM ----
-
-// Blocks [b0, b1) of one row as bf16 weights (32 per block) at out.
-using DecodeRowFn = void (*)(const LutLayout &, const uint8_t *, int64_t, int64_t, uint16_t *);
 
 template <UnitGroups G>
 uint16_t *decode_lut4_units(const LutLayout &l, const uint8_t *row, const LutUnitRun &run, int64_t u, __m512 levels,
@@ -254,7 +230,7 @@ uint16_t *decode_lut4_units(const LutLayout &l, const uint8_t *row, const LutUni
     return out;
 }
 
-void decode_lut4_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t b1, uint16_t *out) {
+void Kernel::decode_lut4_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t b1, uint16_t *out) {
     const __m512 levels = _mm512_load_ps(lut_code_values(l.kind));
     const int64_t u_end = b1 / 2;
     LutRuns runs(l, b0 * 32);
@@ -270,91 +246,13 @@ void decode_lut4_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t
 }
 
 template <QuantKind K>
-void decode_fp8_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t b1, uint16_t *out) {
+void Kernel::decode_fp8_row(const LutLayout &l, const uint8_t *row, int64_t b0, int64_t b1, uint16_t *out) {
     LutRuns runs(l, b0 * 32);
     for (int64_t b = b0; b < b1;) {
         const LutBlockRun run = runs.block_run(b, b1);
         const __m512 lo = _mm512_set1_ps(lut_scale_at(l, row, run.g_lo) * kFp8Fix<K>);
         const __m512 hi = _mm512_set1_ps(lut_scale_at(l, row, run.g_hi) * kFp8Fix<K>);
         for (; b < run.b1; ++b, out += 32) _mm512_storeu_si512(out, fp8_block<K>(row + b * 32, lo, hi));
-    }
-}
-
-DecodeRowFn decode_fn(QuantKind kind) {
-    if (kind == QuantKind::FP8_E4M3) return &decode_fp8_row<QuantKind::FP8_E4M3>;
-    if (kind == QuantKind::FP8_E5M2) return &decode_fp8_row<QuantKind::FP8_E5M2>;
-    return &decode_lut4_row;
-}
-
-// y[i * ldy + j] (+)= dot(x_i[0, kc), w_j[0, kc)) for i < MR, j < NR; bf16 rows, kc a multiple of 32.
-template <int MR, int NR>
-void tile(const uint16_t *x, int64_t ldx, const uint16_t *w, int64_t ldw, int64_t kc, float *y, int64_t ldy,
-          bool accumulate) {
-    __m512 acc[MR][NR];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < kc; k += 32) {
-        __m512i xv[MR];
-#pragma GCC unroll 8
-        for (int i = 0; i < MR; ++i) xv[i] = _mm512_loadu_si512(x + i * ldx + k);
-#pragma GCC unroll 8
-        for (int j = 0; j < NR; ++j) {
-            const __m512i wv = _mm512_load_si512(w + j * ldw + k);
-#pragma GCC unroll 8
-            for (int i = 0; i < MR; ++i) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], as_bh(xv[i]), as_bh(wv));
-        }
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < NR; ++j) {
-            const float s = hsum(acc[i][j]);
-            float *out = y + i * ldy + j;
-            *out = accumulate ? *out + s : s;
-        }
-}
-
-using TileFn = void (*)(const uint16_t *, int64_t, const uint16_t *, int64_t, int64_t, float *, int64_t, bool);
-
-template <int MR, int... J>
-constexpr std::array<TileFn, sizeof...(J)> tiles_with_rows(std::integer_sequence<int, J...>) {
-    return {{&tile<MR, J + 1>...}};
-}
-template <int... I>
-constexpr std::array<std::array<TileFn, kNr>, sizeof...(I)> all_tiles(std::integer_sequence<int, I...>) {
-    return {{tiles_with_rows<I + 1>(std::make_integer_sequence<int, kNr>())...}};
-}
-constexpr auto kTiles = all_tiles(std::make_integer_sequence<int, kMr>());
-
-int64_t k_block(int64_t padded_cols) {
-    const int64_t n_blocks = (padded_cols + kKcMax - 1) / kKcMax;
-    const int64_t kc = (padded_cols + n_blocks - 1) / n_blocks;
-    return (kc + kLutColAlign - 1) / kLutColAlign * kLutColAlign;
-}
-
-void gemm(const LutLayout &l, const Matrix &w, const uint16_t *x, int64_t m, float *y, int64_t ldy, int64_t r0,
-          int64_t r1) {
-    alignas(64) uint16_t panel[kNc * kKcMax];
-    const DecodeRowFn decode = decode_fn(l.kind);
-    const int64_t ldx = l.padded_cols;
-    const int64_t kc_max = k_block(l.padded_cols);
-    for (int64_t k0 = 0; k0 < l.padded_cols; k0 += kc_max) {
-        const int64_t kc = std::min(kc_max, l.padded_cols - k0);
-        for (int64_t n0 = r0; n0 < r1; n0 += kNc) {
-            const int64_t nc = std::min(kNc, r1 - n0);
-            for (int64_t j = 0; j < nc; ++j)
-                decode(l, w.data + static_cast<size_t>(n0 + j) * l.row_bytes, k0 / 32, (k0 + kc) / 32, panel + j * kc);
-            for (int64_t i0 = 0; i0 < m; i0 += kMr) {
-                const int64_t mr = std::min<int64_t>(kMr, m - i0);
-                for (int64_t j0 = 0; j0 < nc; j0 += kNr) {
-                    const int64_t nr = std::min<int64_t>(kNr, nc - j0);
-                    kTiles[mr - 1][nr - 1](x + i0 * ldx + k0, ldx, panel + j0 * kc, kc, kc, y + i0 * ldy + n0 + j0,
-                                           ldy, k0 > 0);
-                }
-            }
-        }
     }
 }
 
@@ -383,17 +281,7 @@ void lut_bf16_prepare_avx512bf16(const LutLayout &l, const float *x, int64_t m, 
 
 void lut_bf16_matmul_rows_avx512bf16(const LutLayout &l, const Matrix &w, const float *, const uint8_t *prepared,
                                      int64_t m, int64_t, float *y, int64_t ldy, int64_t r0, int64_t r1) {
-    if (m <= 0 || r0 >= r1) return;
-    if (l.cols == 0) {
-        for (int64_t i = 0; i < m; ++i) std::fill(y + i * ldy + r0, y + i * ldy + r1, 0.0f);
-        return;
-    }
-    const uint16_t *xb = reinterpret_cast<const uint16_t *>(prepared);
-    if (m == 1) {
-        gemv(l, w, xb, y, r0, r1);
-    } else {
-        gemm(l, w, xb, m, y, ldy, r0, r1);
-    }
+    lut_matmul_drive<Kernel>(l, w, reinterpret_cast<const uint16_t *>(prepared), m, l.padded_cols, y, ldy, r0, r1);
 }
 
 }  // namespace llmrt

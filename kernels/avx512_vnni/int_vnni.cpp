@@ -135,34 +135,12 @@ template <int MR, int NR, bool Int4, bool Full>
 }
 
 template <bool Int4>
-struct Kernel {
-    template <int MR, int NR>
-    struct Tile {
-        static void run(const IntTileArgs &a) {
-            __m512 tot[MR][NR];
-#pragma GCC unroll 4
-            for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-                for (int j = 0; j < NR; ++j) tot[i][j] = _mm512_setzero_ps();
-            for (int64_t s = a.s0; s < a.s1; ++s) {
-                if (a.g->sb_blocks(s) == kSbBlocks) {
-                    sb_accumulate<MR, NR, Int4, true>(a, s, tot);
-                } else {
-                    sb_accumulate<MR, NR, Int4, false>(a, s, tot);
-                }
-            }
-            for (int i = 0; i < MR; ++i)
-                for (int j = 0; j < NR; ++j) {
-                    float *out = a.y + i * a.ldy + j;
-                    const float v = hsum(tot[i][j]);
-                    *out = a.accumulate ? *out + v : v;
-                }
-        }
-    };
-    static const IntTileSet &tiles() {
-        static constexpr auto gemm = int_tile_table<Tile, kMr, kNr>();
-        static const IntTileSet set{kMr, kNr, gemm.data()};
-        return set;
+struct Sb : avx512::SbTileAcc {
+    static constexpr int kMaxMr = kMr;
+    static constexpr int kMaxNr = kNr;
+    template <int MR, int NR, bool Full>
+    [[gnu::always_inline]] void accumulate(const IntTileArgs &a, int64_t s, __m512 (&tot)[MR][NR]) const {
+        sb_accumulate<MR, NR, Int4, Full>(a, s, tot);
     }
 };
 
@@ -178,7 +156,7 @@ void int_matmul_int8_vnni(const IntGeom &g, const Matrix &w, const float *, cons
         }
         return;
     }
-    const IntTileSet &t = g.int4 ? Kernel<true>::tiles() : Kernel<false>::tiles();
+    const IntTileSet &t = g.int4 ? int_sb_tile_set<Sb<true>>() : int_sb_tile_set<Sb<false>>();
     int_matmul_drive(t, g, w.data, prepared, prep_sb_bytes(g, ComputeDtype::Int8), m, y, ldy, r0, r1);
 }
 
