@@ -100,9 +100,15 @@ constexpr int64_t kIntWBlockBytes = 512 * 1024;  // W rows of one block, per K c
 // `llmrt bench -p 512 --profile`. W is then read once per block of rows instead of once.
 constexpr int64_t kIntMBlockRows = 64;
 
+// The drivers are compiled into kernel files built with different ISA flags: the unnamed
+// namespace gives each its own copy (an inline function would be merged into one, built with
+// whichever file's flags the linker happened to keep).
+namespace {
+
 // One block of x rows against W rows [r0, r1) (m > 0, r0 < r1, g.nsb > 0).
-inline void int_matmul_drive_rows(const IntTileSet &t, const IntGeom &g, const uint8_t *w_data, const uint8_t *prepared,
-                             int64_t psb, int64_t m, float *y, int64_t ldy, int64_t r0, int64_t r1) {
+inline void int_matmul_drive_rows(const IntTileSet &t, const IntGeom &g, const uint8_t *w_data,
+                                  const uint8_t *prepared, int64_t psb, int64_t m, float *y, int64_t ldy, int64_t r0,
+                                  int64_t r1) {
     IntTileArgs a;
     a.g = &g;
     a.x_stride = g.nsb * psb;
@@ -142,7 +148,9 @@ inline void int_matmul_drive(const IntTileSet &t, const IntGeom &g, const uint8_
     const int64_t x_stride = g.nsb * psb;
     const int64_t mb = kIntMBlockRows;
     for (int64_t ib = 0; ib < m; ib += mb)
-        int_matmul_drive_rows(t, g, w_data, prepared + ib * x_stride, psb, std::min(mb, m - ib), y + ib * ldy, ldy, r0, r1);
+        int_matmul_drive_rows(t, g, w_data, prepared + ib * x_stride, psb, std::min(mb, m - ib), y + ib * ldy, ldy,
+                              r0, r1);
 }
 
+}  // namespace
 }  // namespace llmrt
