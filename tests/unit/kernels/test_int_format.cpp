@@ -205,8 +205,10 @@ TEST(IntGguf, RepackReproducesLlamaCppValuesExactly) {
             const int64_t rows = 3, per_row = cols / 32;
             const std::vector<uint8_t> src = random_blocks(c, rows * per_row, static_cast<uint32_t>(cols));
             const WeightType &t = weight_type_for(gguf_block_format(c.type), ComputeDtype::Auto);
-            std::vector<uint8_t> dst(t.row_bytes(cols) * rows);
+            std::vector<uint8_t> dst(t.row_bytes(cols) * rows), over_garbage(dst.size(), 0xab);
             repack_gguf_rows(c.type, src.data(), rows, cols, t, dst.data());
+            repack_gguf_rows(c.type, src.data(), rows, cols, t, over_garbage.data());
+            EXPECT_EQ(over_garbage, dst);  // every byte is written: no stale memory in a row
             for (int64_t r = 0; r < rows; ++r) {
                 std::vector<float> got(cols), want(cols);
                 t.unpack_row(dst.data() + r * t.row_bytes(cols), cols, got.data());
