@@ -124,27 +124,33 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
     const int64_t group = shape.n_head / shape.n_head_kv;
     const int64_t q_stride = shape.n_head * shape.head_dim;
     const int64_t per_thread = pos0 + n + shape.head_dim;
-    const int64_t n_items = n * shape.n_head;
+    // A work item is one token's query heads that share a KV head, so a thread reads each K/V
+    // row once per group (from its cache after the first head) rather than every thread reading
+    // all of them; with too few items for the threads (one KV head, one token), one query head.
+    const int64_t heads_per_item = n * shape.n_head_kv >= 2 * pool.size() ? group : 1;
+    const int64_t items_per_token = shape.n_head / heads_per_item;
+    const int64_t n_items = n * items_per_token;
     auto work = [&](int ith, int nth) {
         float *scores = scratch + static_cast<int64_t>(ith) * per_thread;
         float *q16 = scores + pos0 + n;
         for (int64_t item = ith; item < n_items; item += nth) {
-            const int64_t t = item / shape.n_head;
-            const int64_t h = item % shape.n_head;
-            const int64_t kv_offset = (h / group) * shape.head_dim;
-            const float *qh = q + t * q_stride + h * shape.head_dim;
-            float *oh = out + t * q_stride + h * shape.head_dim;
-            if (kv.k32) {
-                attend_f32(qh, kv.k32 + kv_offset, kv.v32 + kv_offset, oh, pos0 + t + 1, kv.stride,
-                           shape.head_dim, shape.scale, scores);
-            } else {
-                attend_f16(qh, kv.k16 + kv_offset, kv.v16 + kv_offset, oh, pos0 + t + 1, kv.stride,
-                           shape.head_dim, shape.scale, scores, q16);
+            const int64_t t = item / items_per_token;
+            for (int64_t h = (item % items_per_token) * heads_per_item, last = h + heads_per_item; h < last; ++h) {
+                const int64_t kv_offset = (h / group) * shape.head_dim;
+                const float *qh = q + t * q_stride + h * shape.head_dim;
+                float *oh = out + t * q_stride + h * shape.head_dim;
+                if (kv.k32) {
+                    attend_f32(qh, kv.k32 + kv_offset, kv.v32 + kv_offset, oh, pos0 + t + 1, kv.stride,
+                               shape.head_dim, shape.scale, scores);
+                } else {
+                    attend_f16(qh, kv.k16 + kv_offset, kv.v16 + kv_offset, oh, pos0 + t + 1, kv.stride,
+                               shape.head_dim, shape.scale, scores, q16);
+                }
             }
         }
     };
     // Small attention (short contexts, small models) is cheaper than waking the other threads.
-    if (n_items * (pos0 + n) * shape.head_dim < (int64_t{1} << 16)) {
+    if (n * shape.n_head * (pos0 + n) * shape.head_dim < (int64_t{1} << 16)) {
         work(0, 1);
     } else {
         pool.run(work);

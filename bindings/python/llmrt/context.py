@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import array
-from ctypes import byref, c_int32, c_void_p, string_at
+import json
+from ctypes import byref, c_char_p, c_int32, c_void_p, string_at
 from typing import Optional, Sequence
 
 from . import _native as n
@@ -86,6 +87,17 @@ class Context(Handle):
     def reset(self) -> None:
         """Empties the KV cache (a fresh sequence) and clears a pending cancel."""
         n.lib.llmrt_context_reset(self._h())
+
+    def set_profiling(self, enabled: bool) -> None:
+        """Times every op of the following forward passes (enabling clears earlier counts)."""
+        check(n.lib.llmrt_context_set_profiling(self._h(), 1 if enabled else 0))
+
+    def profile(self) -> dict:
+        """What profiling counted: {"decode": {...}, "prefill": {...}}, each with steps, tokens,
+        seconds, ops (op, calls, seconds, bytes), barrier_wait_seconds and pool_runs."""
+        text = c_char_p()
+        check(n.lib.llmrt_context_profile_json(self._h(), byref(text)))
+        return json.loads(text.value.decode())
 
     def cancel(self) -> None:
         """Asks the running (or next) decode or generation to stop with CancelledError. May be

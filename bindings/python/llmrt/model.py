@@ -128,6 +128,12 @@ class Model(Handle):
         return int(n.lib.llmrt_model_weight_bytes(self._h()))
 
     @property
+    def decode_read_bytes(self) -> int:
+        """Weight bytes one decoded token reads (all but the embedding table): decode tokens/s is
+        at most the memory bandwidth over this."""
+        return int(n.lib.llmrt_model_decode_read_bytes(self._h()))
+
+    @property
     def n_vocab(self) -> int:
         return int(n.lib.llmrt_model_n_vocab(self._h()))
 

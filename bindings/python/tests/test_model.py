@@ -74,3 +74,20 @@ def test_context_full(model):
     with llmrt.Context(model, n_ctx=8) as ctx:
         with pytest.raises(llmrt.ContextFullError):
             ctx.decode(list(range(1, 20)))
+
+
+def test_profiling_counts_decode_steps_per_op(model, reference):
+    with llmrt.Context(model, n_ctx=64) as ctx:
+        with pytest.raises(llmrt.InvalidArgumentError, match="profiling"):
+            ctx.profile()
+        ctx.set_profiling(True)
+        ctx.decode(reference["prompt_token_ids"])
+        for token in reference["greedy_token_ids"][:3]:
+            ctx.decode([token])
+        p = ctx.profile()
+        assert p["decode"]["steps"] == 3 and p["decode"]["tokens"] == 3
+        assert p["prefill"]["tokens"] == len(reference["prompt_token_ids"])
+        ops = {op["op"]: op for op in p["decode"]["ops"]}
+        assert ops["matmul.ffn_down"]["calls"] == 3 * model.n_layer
+        per_token = sum(op["bytes"] * op["calls"] for op in ops.values()) / 3
+        assert per_token < model.decode_read_bytes < model.weight_bytes
