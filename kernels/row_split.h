@@ -31,22 +31,22 @@ inline RowRange split_rows(int64_t rows, int ith, int nth) {
 class RowChunks {
 public:
     static constexpr int kChunksPerThread = 8;
-    static constexpr int kMaxThreads = 64;  // more threads share statically (split_rows)
+    static constexpr int kMaxShares = 64;  // threads beyond this share shares (ith % kMaxShares)
 
-    RowChunks(int64_t rows, int n_threads) : rows_(rows), n_threads_(std::max(1, n_threads)) {
+    RowChunks(int64_t rows, int n_threads) : rows_(rows), n_shares_(std::min(std::max(1, n_threads), kMaxShares)) {
         const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
-        const int64_t chunks = int64_t{n_threads_} * kChunksPerThread;
+        const int64_t chunks = int64_t{std::max(1, n_threads)} * kChunksPerThread;
         chunk_ = std::max<int64_t>(1, (blocks + chunks - 1) / chunks) * kRowBlock;
         const int64_t n_chunks = (rows + chunk_ - 1) / chunk_;
-        for (int i = 0; i < n_threads_ && i < kMaxThreads; ++i)
-            shares_[i].store(pack(n_chunks * i / n_threads_, n_chunks * (i + 1) / n_threads_), std::memory_order_relaxed);
+        for (int i = 0; i < n_shares_; ++i)
+            shares_[i].store(pack(n_chunks * i / n_shares_, n_chunks * (i + 1) / n_shares_), std::memory_order_relaxed);
     }
 
     // The next rows for thread ith; empty (begin == end) when all are taken.
     RowRange next(int ith) {
-        if (n_threads_ > kMaxThreads) return static_share(ith);
-        int64_t c = take(shares_[ith], true);
-        for (int k = 1; c < 0 && k < n_threads_; ++k) c = take(shares_[(ith + k) % n_threads_], false);
+        const int own = ith % n_shares_;
+        int64_t c = take(shares_[own], true);
+        for (int k = 1; c < 0 && k < n_shares_; ++k) c = take(shares_[(own + k) % n_shares_], false);
         if (c < 0) return {rows_, rows_};
         return {c * chunk_, std::min(rows_, (c + 1) * chunk_)};
     }
@@ -65,16 +65,11 @@ private:
             if (share.compare_exchange_weak(v, next, std::memory_order_relaxed)) return front ? f : b - 1;
         }
     }
-    RowRange static_share(int ith) {
-        if (done_static_[ith % kMaxThreads].exchange(true)) return {rows_, rows_};
-        return split_rows(rows_, ith, n_threads_);
-    }
 
     int64_t rows_;
-    int n_threads_;
+    int n_shares_;
     int64_t chunk_ = kRowBlock;
-    std::atomic<uint64_t> shares_[kMaxThreads];
-    std::atomic<bool> done_static_[kMaxThreads] = {};
+    std::atomic<uint64_t> shares_[kMaxShares];
 };
 
 }  // namespace llmrt

@@ -113,6 +113,29 @@ TEST_P(MatmulThreads, RowChunksCoverEveryRowOnce) {
 
 INSTANTIATE_TEST_SUITE_P(Pool, MatmulThreads, ::testing::Values(1, 2, 3));
 
+// More threads than shares (they share them) and threads that finish at different times: every
+// row still comes out exactly once.
+TEST(RowChunks, ManyThreadsCoverEveryRowOnce) {
+    for (int n_threads : {1, 5, RowChunks::kMaxShares, RowChunks::kMaxShares + 7, 200})
+        for (int64_t rows : {int64_t{1}, int64_t{100}, int64_t{5632}, int64_t{32000}}) {
+            RowChunks chunks(rows, n_threads);
+            std::vector<int> seen(static_cast<size_t>(rows));
+            std::vector<bool> done(static_cast<size_t>(n_threads));
+            for (int left = n_threads, turn = 0; left > 0; ++turn) {
+                const int ith = (turn * 7) % n_threads;  // an uneven order of turns
+                if (done[static_cast<size_t>(ith)]) continue;
+                const RowRange r = chunks.next(ith);
+                if (r.begin >= r.end) {
+                    done[static_cast<size_t>(ith)] = true;
+                    --left;
+                }
+                for (int64_t i = r.begin; i < r.end; ++i) ++seen[static_cast<size_t>(i)];
+            }
+            for (int64_t i = 0; i < rows; ++i)
+                ASSERT_EQ(seen[static_cast<size_t>(i)], 1) << "threads=" << n_threads << " rows=" << rows << " i=" << i;
+        }
+}
+
 bool env_set(const char *name) {
     const char *v = std::getenv(name);
     return v != nullptr && *v != '\0';
