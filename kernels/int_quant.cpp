@@ -36,14 +36,14 @@ IntGeom int_geom(const QuantFormat &format, int64_t cols) {
 BlockParams block_params(const IntGeom &g, const uint8_t *row, int64_t b) {
     const SbLayout l = sb_layout(g, b / kSbBlocks);
     const int64_t j = g.row_scale ? 0 : b % kSbBlocks;
-    return {load_param(row + l.scales, j, g.scale), g.asym ? load_param(row + l.mins, j, g.scale) : 0.0f};
+    return {load_scale(row + l.scales, j, g.scale), g.asym ? load_scale(row + l.mins, j, g.scale) : 0.0f};
 }
 
 void put_block_params(const IntGeom &g, uint8_t *row, int64_t b, float scale, float min) {
     const SbLayout l = sb_layout(g, b / kSbBlocks);
     const int64_t j = g.row_scale ? 0 : b % kSbBlocks;
-    store_param(row + l.scales, j, g.scale, scale);
-    if (g.asym) store_param(row + l.mins, j, g.scale, min);
+    store_scale(row + l.scales, j, g.scale, scale);
+    if (g.asym) store_scale(row + l.mins, j, g.scale, min);
 }
 
 void put_block_codes(const IntGeom &g, uint8_t *row, int64_t b, const uint8_t *codes) {

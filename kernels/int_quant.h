@@ -108,9 +108,6 @@ inline uint32_t f32_bits(float f) {
 }
 inline float round_to_bf16(float f) { return bf16_to_f32(f32_to_bf16(f)); }
 
-inline float load_param(const uint8_t *p, int64_t i, ScaleDtype scale) { return load_scale(p, i, scale); }
-inline void store_param(uint8_t *p, int64_t i, ScaleDtype scale, float v) { store_scale(p, i, scale, v); }
-
 // Scale and min of block b (the row's when row_scale). Min is 0 for sym formats.
 struct BlockParams {
     float scale, min;

@@ -42,8 +42,8 @@ void load_params16(const uint8_t *p, int64_t n, ScaleDtype scale, __m256 (&out)[
 SbScales load_sb_scales(const IntGeom &g, const uint8_t *row, const SbLayout &l) {
     SbScales sc;
     if (g.row_scale) {
-        const float s = load_param(row + l.scales, 0, g.scale);
-        const float o = g.asym ? load_param(row + l.mins, 0, g.scale) : -static_cast<float>(g.zero) * s;
+        const float s = load_scale(row + l.scales, 0, g.scale);
+        const float o = g.asym ? load_scale(row + l.mins, 0, g.scale) : -static_cast<float>(g.zero) * s;
         sc.scale[0] = sc.scale[1] = _mm256_set1_ps(s);
         sc.offset[0] = sc.offset[1] = _mm256_set1_ps(o);
         return sc;

@@ -73,9 +73,9 @@ template <bool Full>
 inline SbParams sb_params(const IntGeom &g, const uint8_t *row, const SbLayout &l) {
     SbParams p;
     if (g.row_scale) {
-        const float s = load_param(row + l.scales, 0, g.scale);
+        const float s = load_scale(row + l.scales, 0, g.scale);
         p.scale = _mm512_set1_ps(s);
-        p.offset = _mm512_set1_ps(g.asym ? load_param(row + l.mins, 0, g.scale) : -static_cast<float>(g.zero) * s);
+        p.offset = _mm512_set1_ps(g.asym ? load_scale(row + l.mins, 0, g.scale) : -static_cast<float>(g.zero) * s);
         return p;
     }
     p.scale = load_params<Full>(row + l.scales, l.n, g.scale);
