@@ -30,47 +30,41 @@ const uint8_t *prepare_activations(const WeightType &type, const float *x, int64
     return buffer.data();
 }
 
-bool shares_kernels(const MatmulOutput *outputs, int count, int64_t m) {
-    for (int i = 0; i < count; ++i) {
-        const Matrix &w = *outputs[i].w;
-        if (w.type != outputs[0].w->type || w.cols != outputs[0].w->cols) return false;
-        if (w.type == &weight_type_f32() && m >= kDnnlMinRows && dnnl_f32_available()) return false;
-    }
+// The group's matrices can share one prepare and one parallel section.
+bool shares_kernels(const MatmulOutput *outputs, int count) {
+    for (int i = 1; i < count; ++i)
+        if (outputs[i].w->type != outputs[0].w->type || outputs[i].w->cols != outputs[0].w->cols) return false;
     return true;
+}
+
+bool uses_dnnl(const Matrix &w, int64_t m) {
+    return w.type == &weight_type_f32() && m >= kDnnlMinRows && dnnl_f32_available();
 }
 
 }  // namespace
 
 void matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &pool) {
-    if (m <= 0 || w.rows <= 0) return;
-    if (w.type == &weight_type_f32() && m >= kDnnlMinRows && dnnl_f32_available()) {
-        dnnl_f32_matmul(w, x, m, y, pool);
-        return;
-    }
-    const WeightType &type = *w.type;
-    const uint8_t *prepared = prepare_activations(type, x, m, w.cols);
-    if (m * w.rows * w.cols < kMinParallelWork) {
-        type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, 0, w.rows);
-        return;
-    }
-    RowChunks chunks(w.rows, pool.size());
-    pool.run([&](int ith, int) {
-        for (RowRange r = chunks.next(ith); r.begin < r.end; r = chunks.next(ith))
-            type.matmul_rows(w, x, prepared, m, w.cols, y, w.rows, r.begin, r.end);
-    });
+    const MatmulOutput one{&w, y};
+    matmul_group(&one, 1, x, m, pool);
 }
 
 void matmul_group(const MatmulOutput *outputs, int count, const float *x, int64_t m, ThreadPool &pool) {
     if (m <= 0 || count <= 0) return;
-    if (count == 1 || !shares_kernels(outputs, count, m)) {
-        for (int i = 0; i < count; ++i) matmul(*outputs[i].w, x, m, outputs[i].y, pool);
+    if (count > 1 && !shares_kernels(outputs, count)) {
+        for (int i = 0; i < count; ++i) matmul_group(&outputs[i], 1, x, m, pool);
+        return;
+    }
+    int64_t total_rows = 0;
+    for (int i = 0; i < count; ++i) total_rows += outputs[i].w->rows;
+    if (total_rows <= 0) return;
+    if (uses_dnnl(*outputs[0].w, m)) {
+        for (int i = 0; i < count; ++i)
+            if (outputs[i].w->rows > 0) dnnl_f32_matmul(*outputs[i].w, x, m, outputs[i].y, pool);
         return;
     }
     const WeightType &type = *outputs[0].w->type;
     const int64_t cols = outputs[0].w->cols;
     const uint8_t *prepared = prepare_activations(type, x, m, cols);
-    int64_t total_rows = 0;
-    for (int i = 0; i < count; ++i) total_rows += outputs[i].w->rows;
     // Rows [begin, end) of the group's concatenated outputs.
     auto run_rows = [&](int64_t begin, int64_t end) {
         int64_t first = 0;

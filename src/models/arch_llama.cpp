@@ -105,16 +105,10 @@ public:
     }
 
     uint64_t decode_read_bytes() const override {
-        const uint64_t d = static_cast<uint64_t>(hp_.n_embd), vec = sizeof(float);
-        uint64_t bytes = output_.nbytes() + d * vec;  // output head and norm
-        if (output_.data != tok_embd_.data) bytes += tok_embd_.type->row_bytes(hp_.n_embd);
-        for (const LlamaLayer &L : layers_) {
-            for (const Matrix *w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down}) bytes += w->nbytes();
-            bytes += 2 * d * vec;  // the two norms
-            for (const float *b : {L.bq, L.bk, L.bv})
-                if (b) bytes += static_cast<uint64_t>(b == L.bq ? L.wq.rows : L.wk.rows) * vec;
-        }
-        return bytes;
+        // Every weight once, but of the embedding table one row (all of it when the output head
+        // is the same matrix: then the store counted it once, as the head).
+        if (output_.data == tok_embd_.data) return store_.weight_bytes();
+        return store_.weight_bytes() - tok_embd_.nbytes() + tok_embd_.type->row_bytes(hp_.n_embd);
     }
 
     void forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool,
