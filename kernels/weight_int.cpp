@@ -78,23 +78,51 @@ uint16_t read_u16(const uint8_t *p) {
     return v;
 }
 
-// One block's codes in our convention (unsigned; Q8_0's int8 q is code - 128) and its scale/min.
-void decode_gguf_block(GgufBlockType type, const uint8_t *blk, uint8_t *codes, float &scale, float &min) {
-    scale = f16_to_f32(read_u16(blk));
-    min = 0.0f;
-    if (type == GgufBlockType::Q8_0) {
-        for (int k = 0; k < 32; ++k) codes[k] = static_cast<uint8_t>(blk[2 + k] ^ 0x80u);
-        return;
-    }
-    const uint8_t *qs = blk + 2;
-    if (type == GgufBlockType::Q4_1) {
-        min = f16_to_f32(read_u16(blk + 2));
-        qs = blk + 4;
-    }
-    // Byte k holds value k in its low nibble and value k + 16 in its high nibble.
-    for (int k = 0; k < 16; ++k) {
-        codes[k] = qs[k] & 0x0f;
-        codes[k + 16] = qs[k] >> 4;
+// A file scale (fp16) as our format stores it: the same bits when the format keeps fp16 scales,
+// except inf/NaN, which store_scale saturates as it does for every other source.
+void put_gguf_param(const IntGeom &g, uint8_t *params, int64_t j, const uint8_t *f16) {
+    const uint16_t bits = read_u16(f16);
+    if (g.scale == ScaleDtype::F16 && (bits & 0x7c00u) != 0x7c00u)
+        std::memcpy(params + j * 2, f16, 2);
+    else
+        store_scale(params, j, g.scale, f16_to_f32(bits));
+}
+
+// One row of GGUF blocks into our superblock layout (int_quant.h), written straight into place:
+// loading a Q8_0 file is mostly this loop, so it avoids per-block calls and staging.
+void repack_gguf_row(GgufBlockType type, const IntGeom &g, const uint8_t *in, uint8_t *out) {
+    const size_t bb = gguf_block_bytes(type);
+    const size_t qs_at = type == GgufBlockType::Q4_1 ? 4 : 2;
+    for (int64_t s = 0; s < g.nsb; ++s) {
+        const SbLayout l = sb_layout(g, s);
+        const uint8_t *sb_in = in + static_cast<size_t>(s * kSbBlocks) * bb;
+        for (int64_t j = 0; j < l.n; ++j) {
+            const uint8_t *blk = sb_in + static_cast<size_t>(j) * bb;
+            put_gguf_param(g, out + l.scales, j, blk);
+            if (type == GgufBlockType::Q4_1) put_gguf_param(g, out + l.mins, j, blk + 2);
+            const uint8_t *qs = blk + qs_at;
+            uint8_t *p = out + l.codes + j * g.block_qbytes;
+            for (int64_t q = 0; q < g.quads; ++q, p += l.qrow_bytes) {
+                if (type == GgufBlockType::Q8_0) {
+                    // Q8_0's int8 q is our unsigned code - 128.
+                    uint32_t v;
+                    std::memcpy(&v, qs + 4 * q, 4);
+                    v ^= 0x80808080u;
+                    std::memcpy(p, &v, 4);
+                } else {
+                    // GGUF byte k holds value k in its low nibble and value k + 16 in its high nibble;
+                    // ours holds codes 4q..4q+3 as two bytes of two nibbles each.
+                    const uint8_t *b = q < 4 ? qs + 4 * q : qs + 4 * q - 16;
+                    if (q < 4) {
+                        p[0] = static_cast<uint8_t>((b[0] & 0x0f) | (b[1] << 4));
+                        p[1] = static_cast<uint8_t>((b[2] & 0x0f) | (b[3] << 4));
+                    } else {
+                        p[0] = static_cast<uint8_t>((b[0] >> 4) | (b[1] & 0xf0));
+                        p[1] = static_cast<uint8_t>((b[2] >> 4) | (b[3] & 0xf0));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -120,19 +148,8 @@ void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int6
             "GGUF block rows must have a multiple of 32 values, got " + std::to_string(cols));
     const IntGeom g = int_geom(*dst_type.format(), cols);
     const size_t src_row = static_cast<size_t>(cols / kGgufBlock) * gguf_block_bytes(type);
-    uint8_t codes[kGgufBlock];
-    for (int64_t r = 0; r < rows; ++r) {
-        const uint8_t *in = src + static_cast<size_t>(r) * src_row;
-        uint8_t *out = dst + r * g.row_bytes;
-        std::memset(out, 0, static_cast<size_t>(g.row_bytes));
-        // Our blocks are also 32 long (group 32, or 32-blocks of a one-group row when cols == 32).
-        for (int64_t b = 0; b < cols / kGgufBlock; ++b, in += gguf_block_bytes(type)) {
-            float scale, min;
-            decode_gguf_block(type, in, codes, scale, min);
-            put_block_params(g, out, b, scale, min);
-            put_block_codes(g, out, b, codes);
-        }
-    }
+    for (int64_t r = 0; r < rows; ++r)
+        repack_gguf_row(type, g, src + static_cast<size_t>(r) * src_row, dst + r * g.row_bytes);
 }
 
 }  // namespace llmrt
