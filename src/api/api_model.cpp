@@ -22,6 +22,7 @@ namespace {
 
 llmrt::LoadOptions to_load_options(const llmrt_model_params &p) {
     llmrt::LoadOptions options;
+    llmrt::require_thread_count(p.n_threads);
     options.n_threads = p.n_threads;
     if (p.quantize) {
         const llmrt_quant_params q = llmrt::read_params(p.quantize, llmrt_quant_params_init_sized);
@@ -61,7 +62,7 @@ llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
     });
 }
 
-void llmrt_model_free(llmrt_model *model) { delete model; }
+void llmrt_model_free(llmrt_model *model) { llmrt::release(model); }
 
 const char *llmrt_model_architecture(const llmrt_model *model) {
     return model ? model->impl->hparams().family.c_str() : "";
