@@ -126,7 +126,7 @@ int run_perplexity(int argc, char **argv) {
     args.string("-f", "--file", "FILE", "text file (e.g. wikitext-2 wiki.test.raw)", &o.file);
     args.integer("-c", "--ctx-size", "N", "tokens per chunk", &o.n_ctx, 4, 1 << 20);
     args.integer(nullptr, "--chunks", "N", "most chunks to score; -1 = all", &o.n_chunks, -1, 1 << 30);
-    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, 4096);
+    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
     args.integer("-b", "--batch-size", "N", "tokens per evaluation step; 0 = the chunk size",
                  &o.n_batch, 0, 1 << 20);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
