@@ -188,11 +188,16 @@ LLMRT_API llmrt_status llmrt_quantize(llmrt_quantizer *quantizer, const char *in
 /* Tokenizer                                                                                      */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Converts text to token ids. add_special != 0 adds the model's BOS (and whatever else its
+/* Converts NUL-terminated text to token ids (llmrt_tokenize_n takes a length). add_special != 0 adds the model's BOS (and whatever else its
  * tokenizer adds). If capacity is too small, returns LLMRT_ERR_BUFFER_TOO_SMALL and still writes
  * the needed count to *n_tokens; tokens may be NULL when capacity is 0. */
 LLMRT_API llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t add_special,
                                       llmrt_token *tokens, int32_t capacity, int32_t *n_tokens);
+/* llmrt_tokenize for text of text_len bytes, which may hold NUL bytes (tokenized like any other
+ * byte); text may be NULL when text_len is 0. */
+LLMRT_API llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *text, size_t text_len,
+                                        int32_t add_special, llmrt_token *tokens, int32_t capacity,
+                                        int32_t *n_tokens);
 
 /* The bytes one token stands for (a piece may be part of a UTF-8 character). Writes up to
  * capacity bytes, no terminator; *length receives the needed size. LLMRT_ERR_BUFFER_TOO_SMALL if

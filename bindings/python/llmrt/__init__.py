@@ -48,7 +48,7 @@ def library_path() -> str:
 
 def set_log_level(level: int) -> None:
     """Drops library log messages below level (LOG_DEBUG ... LOG_ERROR; default LOG_WARN)."""
-    _native.lib.llmrt_set_log_level(level)
+    _native.lib.llmrt_set_log_level(_native.c_int(level, "level"))
 
 
 def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
