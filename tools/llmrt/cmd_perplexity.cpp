@@ -12,8 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -32,12 +30,8 @@ struct PerplexityOptions {
     bool json = false;
 };
 
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot open '" + path + "'");
-    }
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+std::string read_text(const std::string &path) {
+    std::string text = read_file(path);
     // llama.cpp's -f drops one trailing newline; do the same so token counts agree.
     if (!text.empty() && text.back() == '\n') {
         text.pop_back();
@@ -138,7 +132,7 @@ int run_perplexity(int argc, char **argv) {
     args.require("--file");
     const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
-    const std::string text = read_file(o.file);
+    const std::string text = read_text(o.file);
     ModelPtr model = load_model(o.model_path, quant);
     const std::vector<llmrt_token> tokens = tokenize(model.get(), text, true);
 
