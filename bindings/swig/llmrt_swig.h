@@ -324,9 +324,9 @@ struct ContextState {
     ContextState(const ContextState &) = delete;
     ContextState &operator=(const ContextState &) = delete;
 
-    // Ends the pull generation, if one is running, and lets its sampler go.
-    void end_pull() {
-        llmrt_generate_end(ctx);
+    // The pull generation, if one is running, is over: it was ended or replaced (llmrt_generate,
+    // llmrt_generate_begin and llmrt_context_reset end it, unless refused as busy).
+    void forget_pull() {
         pull_sampler.reset();
         ++pull_id;
     }
@@ -367,8 +367,8 @@ public:
 
     // Empties the sequence; a running stream on this context ends.
     void reset() {
-        state_->end_pull();
         llmrt_context_reset(state_->ctx);
+        state_->forget_pull();
     }
     // Any thread: asks the running (or next) decode or generation to stop with a cancellation.
     void cancel() { llmrt_context_cancel(state_->ctx); }
@@ -382,9 +382,10 @@ public:
         // call returns, and nothing below touches this object's members.
         const std::shared_ptr<ContextState> state = state_;
         const std::shared_ptr<llmrt_sampler> sampler_handle = sampler->handle_;
-        state->end_pull();
-        check(llmrt_generate(state->ctx, sampler_handle.get(), prompt, options ? options->c_params() : nullptr,
-                             callback, user_data));
+        const llmrt_status status = llmrt_generate(state->ctx, sampler_handle.get(), prompt,
+                                                   options ? options->c_params() : nullptr, callback, user_data);
+        if (status != LLMRT_ERR_BUSY) state->forget_pull();
+        check(status);
     }
 
 #ifndef SWIG
@@ -405,8 +406,10 @@ public:
         require(context != nullptr && sampler != nullptr && prompt != nullptr,
                 "context, sampler and prompt must not be null or closed");
         state_ = context->state_;
-        state_->end_pull();
-        check(llmrt_generate_begin(state_->ctx, sampler->handle_.get(), prompt, options ? options->c_params() : nullptr));
+        const llmrt_status status = llmrt_generate_begin(state_->ctx, sampler->handle_.get(), prompt,
+                                                         options ? options->c_params() : nullptr);
+        if (status != LLMRT_ERR_BUSY) state_->forget_pull();
+        check(status);
         state_->pull_sampler = sampler->handle_;
         id_ = state_->pull_id;
     }
@@ -431,7 +434,9 @@ public:
     int get_last_token() const { return last_token_; }
     // Ends the generation (unless another one has replaced it). Safe to call more than once.
     void end() {
-        if (running()) state_->end_pull();
+        if (!running()) return;
+        llmrt_generate_end(state_->ctx);
+        state_->forget_pull();
     }
 
 #ifndef SWIG

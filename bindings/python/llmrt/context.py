@@ -44,6 +44,9 @@ class Context(Handle):
             raise
         self.model = model
         self._n_vocab = model.n_vocab
+        # Which TokenStream's generation the context holds: starting a generation or resetting
+        # ends the one before (TokenStream._pull_id).
+        self._pull_id = 0
         self._set_handle(out.value)
 
     def __enter__(self) -> "Context":
@@ -86,8 +89,10 @@ class Context(Handle):
         return values
 
     def reset(self) -> None:
-        """Empties the KV cache (a fresh sequence) and clears a pending cancel."""
+        """Empties the KV cache (a fresh sequence) and clears a pending cancel. A stream running
+        on this context ends."""
         n.lib.llmrt_context_reset(self._h())
+        self._pull_id += 1
 
     def set_profiling(self, enabled: bool) -> None:
         """Times every op of the following forward passes (enabling clears earlier counts)."""

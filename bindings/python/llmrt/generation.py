@@ -8,7 +8,7 @@ from typing import Callable, Iterator, List, Optional, Sequence
 from . import _native as n
 from ._handle import Handle
 from .context import Context
-from .errors import check, error_for
+from .errors import InvalidArgumentError, check, error_for
 from .sampler import Sampler
 
 
@@ -50,13 +50,22 @@ class _Uses:
             handle._unuse()
 
 
+def _replaced_pull(context: Context, status: int) -> None:
+    """After llmrt_generate or llmrt_generate_begin: unless refused as busy, the call ended the
+    context's previous pull generation, so the stream that ran it has ended."""
+    if status != n.ERR_BUSY:
+        context._pull_id += 1
+
+
 class TokenStream(Iterator[str]):
     """An iterator over the text pieces of a running generation, produced one token at a time.
 
     The prompt is evaluated when the stream is created (so errors show up at once). Iterating runs
     the model; closing (or leaving a `with` block, or exhausting the iterator) ends the generation.
     `tokens` lists the token ids generated so far. The stream keeps its context and sampler alive:
-    closing them while the stream is open frees them only once the stream ends.
+    closing them while the stream is open frees them only once the stream ends. Resetting the
+    context or starting another generation on it ends the stream: iterating it then raises
+    InvalidArgumentError.
     """
 
     def __init__(self, context: Context, sampler: Sampler, prompt: str, params: GenerateParams,
@@ -70,7 +79,9 @@ class TokenStream(Iterator[str]):
             prompt_bytes = n.c_string(prompt, "prompt")
             uses = _Uses(context, sampler)
             try:
-                check(n.lib.llmrt_generate_begin(uses.context, uses.sampler, prompt_bytes, byref(params.struct)))
+                status = n.lib.llmrt_generate_begin(uses.context, uses.sampler, prompt_bytes, byref(params.struct))
+                _replaced_pull(context, status)
+                check(status)
             except BaseException:
                 uses.release()
                 raise
@@ -78,6 +89,7 @@ class TokenStream(Iterator[str]):
             self._close_owned()
             raise
         self._uses = uses
+        self._pull_id = context._pull_id
 
     def __iter__(self) -> "TokenStream":
         return self
@@ -86,6 +98,9 @@ class TokenStream(Iterator[str]):
         piece = POINTER(c_char)()
         length = c_size_t()
         token = c_int32()
+        if self._uses is not None and self.context._pull_id != self._pull_id:
+            self.close()
+            raise InvalidArgumentError("this stream has ended: its context was reset or started another generation")
         while self._uses is not None:
             status = n.lib.llmrt_generate_next(self._uses.context, byref(piece), byref(length), byref(token))
             if status == n.END_OF_GENERATION:
@@ -109,7 +124,9 @@ class TokenStream(Iterator[str]):
         """Ends the generation (and frees the context and sampler it created, if any)."""
         uses, self._uses = self._uses, None
         if uses is not None:
-            n.lib.llmrt_generate_end(uses.context)
+            if self.context._pull_id == self._pull_id:  # else another generation has replaced it
+                n.lib.llmrt_generate_end(uses.context)
+                self.context._pull_id += 1
             uses.release()
         self._close_owned()
 
@@ -157,6 +174,7 @@ def run_with_callback(context: Context, sampler: Sampler, prompt: str, params: G
         status = n.lib.llmrt_generate(uses.context, uses.sampler, prompt_bytes, byref(params.struct),
                                       native_callback, None)
         error = error_for(status) if status != n.OK else None  # before release(), which may call llmrt
+        _replaced_pull(context, status)
     finally:
         uses.release()
     if failure:

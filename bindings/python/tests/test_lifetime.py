@@ -72,3 +72,15 @@ def test_an_abandoned_stream_lets_its_handles_go(model, reference):
         stream.close()
         assert sampler._users == 0
     assert sampler._native is None
+
+
+def test_a_stream_replaced_by_another_generation_says_so(model, reference):
+    with llmrt.Context(model) as ctx, llmrt.Sampler(temperature=0) as sampler:
+        first = model.generate(reference["prompt"], stream=True, max_new_tokens=8, context=ctx, sampler=sampler)
+        next(first)
+        ctx.reset()
+        second = model.generate(reference["prompt"], stream=True, max_new_tokens=32, context=ctx, sampler=sampler)
+        with pytest.raises(llmrt.InvalidArgumentError, match="this stream has ended"):
+            next(first)
+        first.close()  # does not end the second stream
+        assert "".join(second) == reference["greedy_text"]
