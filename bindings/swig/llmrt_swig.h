@@ -10,8 +10,8 @@
 // C# can free memory that is still in use.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
