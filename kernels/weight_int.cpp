@@ -140,6 +140,23 @@ std::unique_ptr<WeightType> make_int_weight_type(const QuantFormat &format, Comp
                                            best_kernel(KernelFamily::Int, resolve_compute(KernelFamily::Int, compute)));
 }
 
+void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *codes, const float *scales,
+                        const float *mins, uint8_t *dst) {
+    require(type.format() != nullptr &&
+                (type.format()->kind == QuantKind::Int8 || type.format()->kind == QuantKind::Int4), LLMRT_ERR_INVALID_ARGUMENT,
+            "integer codes cannot be packed into weight type " + type.name());
+    const IntGeom g = int_geom(*type.format(), cols);
+    // Whole-row groups keep one scale: only a row of a single group maps onto them.
+    require(!g.row_scale || type.format()->group_size >= cols, LLMRT_ERR_INVALID_ARGUMENT,
+            "codes in groups cannot be packed into a one-scale-per-row type");
+    require(g.row_scale || g.block == type.format()->group_size, LLMRT_ERR_INTERNAL, "group and block differ");
+    for (int64_t b = 0; b < g.nblocks; ++b) {
+        const int64_t p = g.row_scale ? 0 : b;
+        put_block_params(g, dst, b, scales[p], g.asym ? mins[p] : 0.0f);
+        put_block_codes(g, dst, b, codes + b * g.block);
+    }
+}
+
 void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int64_t cols, const WeightType &dst_type,
                       uint8_t *dst) {
     require(dst_type.format() != nullptr && *dst_type.format() == gguf_block_format(type), LLMRT_ERR_INVALID_ARGUMENT,

@@ -19,7 +19,14 @@ const WeightType &weight_type_for(const QuantFormat &format, ComputeDtype comput
 // "f32" or a quant_format_name(); nullptr when the name is not a known type.
 const WeightType *find_weight_type(const std::string &name, ComputeDtype compute);
 
-// llama.cpp's block types, which GGUF files hold.
+// Packs one row held as integer codes with one scale (and min, asym) per group into int weight
+// type `type` (format().group_size values per group, codes in int_quant.h's convention), without
+// re-rounding: how llama.cpp's other block types (formats/gguf_blocks.h) are loaded.
+void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *codes, const float *scales,
+                        const float *mins, uint8_t *dst);
+
+// The three llama.cpp block types whose repack has a fast path of its own (loading a Q8_0 file is
+// mostly this copy).
 enum class GgufBlockType { Q8_0, Q4_0, Q4_1 };
 // Our format holding exactly the same values in as many bytes: Q8_0 -> int8_g32_sym_fp16,
 // Q4_0 -> int4_g32_sym_fp16, Q4_1 -> int4_g32_asym_fp16 (the blocks' fp16 scales kept as they are).

@@ -1,5 +1,7 @@
 #include "formats/gguf.h"
 
+#include "formats/gguf_blocks.h"
+
 #include "core/error.h"
 
 namespace llmrt {
@@ -48,12 +50,10 @@ uint32_t ggml_type_of(DType t) {
     switch (t) {
         case DType::F32: return 0;
         case DType::F16: return 1;
-        case DType::Q4_0: return 2;
-        case DType::Q4_1: return 3;
-        case DType::Q8_0: return 8;
         case DType::BF16: return 30;
-        case DType::Packed: break;
+        default: break;
     }
+    if (const GgufBlockLayout *l = gguf_block_layout(t)) return l->ggml_type;
     fail(LLMRT_ERR_INVALID_ARGUMENT, std::string("GGUF has no type for ") + dtype_name(t) + " tensors");
 }
 
@@ -61,12 +61,12 @@ bool dtype_from_ggml_type(uint32_t ggml_type, DType &out) {
     switch (ggml_type) {
         case 0: out = DType::F32; return true;
         case 1: out = DType::F16; return true;
-        case 2: out = DType::Q4_0; return true;
-        case 3: out = DType::Q4_1; return true;
-        case 8: out = DType::Q8_0; return true;
         case 30: out = DType::BF16; return true;
-        default: return false;
+        default: break;
     }
+    const GgufBlockLayout *l = gguf_block_layout_for_ggml_type(ggml_type);
+    if (l) out = l->dtype;
+    return l != nullptr;
 }
 
 const char *ggml_type_name(uint32_t ggml_type) {

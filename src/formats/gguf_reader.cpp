@@ -11,6 +11,7 @@
 #include "formats/byte_reader.h"
 #include "formats/checked_math.h"
 #include "formats/checkpoint.h"
+#include "formats/gguf_blocks.h"
 #include "formats/gguf.h"
 
 namespace llmrt {
@@ -172,7 +173,7 @@ private:
             fail(LLMRT_ERR_UNSUPPORTED,
                  r_.file() + ": " + what + " has ggml type " + std::to_string(ggml_type) + " (" +
                      ggml_type_name(ggml_type) +
-                     "), which is not supported (F32, F16, BF16, Q8_0, Q4_0, Q4_1 are)");
+                     "), which is not supported (F32, F16, BF16, " + gguf_block_type_names() + " are)");
         }
         info.offset = r_.u64();
         check_size(info, what);

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "formats/checked_math.h"
+#include "formats/gguf_blocks.h"
 
 namespace llmrt {
 namespace {
@@ -16,56 +17,21 @@ struct DTypeInfo {
     size_t block_bytes;  // bytes per block
 };
 
-// Block layouts are llama.cpp's, so GGUF tensors can be used in place:
-// Q8_0 = fp16 scale + 32 x int8; Q4_0 = fp16 scale + 16 bytes of nibbles;
-// Q4_1 = fp16 scale + fp16 min + 16 bytes of nibbles.
 DTypeInfo info(DType t) {
     switch (t) {
         case DType::F32: return {"F32", 1, 4};
         case DType::F16: return {"F16", 1, 2};
         case DType::BF16: return {"BF16", 1, 2};
-        case DType::Q8_0: return {"Q8_0", 32, 34};
-        case DType::Q4_0: return {"Q4_0", 32, 18};
-        case DType::Q4_1: return {"Q4_1", 32, 20};
         // block_bytes is never used: checked_dtype_bytes refuses Packed before it gets there.
         case DType::Packed: return {"packed", 1, 0};
+        default: break;
     }
-    fail(LLMRT_ERR_INTERNAL, "unknown DType " + std::to_string(static_cast<int>(t)));
+    const GgufBlockLayout *l = gguf_block_layout(t);
+    if (!l) fail(LLMRT_ERR_INTERNAL, "unknown DType " + std::to_string(static_cast<int>(t)));
+    return {l->name, l->values, l->bytes};
 }
 
 uint16_t load_u16(const uint8_t *p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-
-void dequantize_q8_0(const uint8_t *src, int64_t n_blocks, float *dst) {
-    for (int64_t b = 0; b < n_blocks; ++b, src += 34, dst += 32) {
-        const float d = f16_to_f32(load_u16(src));
-        for (int j = 0; j < 32; ++j) dst[j] = d * static_cast<float>(static_cast<int8_t>(src[2 + j]));
-    }
-}
-
-// Nibble j of a block holds element j (low half) and element j + 16 (high half).
-void dequantize_q4_0(const uint8_t *src, int64_t n_blocks, float *dst) {
-    for (int64_t b = 0; b < n_blocks; ++b, src += 18, dst += 32) {
-        const float d = f16_to_f32(load_u16(src));
-        for (int j = 0; j < 16; ++j) {
-            const uint8_t q = src[2 + j];
-            dst[j] = d * static_cast<float>((q & 0x0F) - 8);
-            dst[j + 16] = d * static_cast<float>((q >> 4) - 8);
-        }
-    }
-}
-
-void dequantize_q4_1(const uint8_t *src, int64_t n_blocks, float *dst) {
-    for (int64_t b = 0; b < n_blocks; ++b, src += 20, dst += 32) {
-        const float d = f16_to_f32(load_u16(src));
-        const float m = f16_to_f32(load_u16(src + 2));
-        for (int j = 0; j < 16; ++j) {
-            const uint8_t q = src[4 + j];
-            dst[j] = d * static_cast<float>(q & 0x0F) + m;
-            dst[j + 16] = d * static_cast<float>(q >> 4) + m;
-        }
-    }
-}
-
 
 }  // namespace
 
@@ -138,10 +104,12 @@ void tensor_to_f32(const TensorView &t, float *dst) {
         case DType::BF16:
             for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(load_u16(src + 2 * i));
             return;
-        case DType::Q8_0: dequantize_q8_0(src, n / 32, dst); return;
-        case DType::Q4_0: dequantize_q4_0(src, n / 32, dst); return;
-        case DType::Q4_1: dequantize_q4_1(src, n / 32, dst); return;
         case DType::Packed: return;  // refused above
+        default: {
+            const GgufBlockLayout &l = *gguf_block_layout(t.dtype);
+            dequantize_gguf_blocks(l, src, n / l.values, dst);
+            return;
+        }
     }
 }
 

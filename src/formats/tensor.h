@@ -10,10 +10,10 @@
 
 namespace llmrt {
 
-// Storage types a file may hold. Block types (Q8_0, Q4_0, Q4_1) pack 32 values per block.
-// Packed is a weight in a kernels-layer weight type (TensorView::packed_type names it); formats
+// Storage types a file may hold. Block types are llama.cpp's (formats/gguf_blocks.h: 32 or 256
+// values per block). Packed is a weight in a kernels-layer weight type (TensorView::packed_type names it); formats
 // never interprets its bytes, so only TensorView::nbytes says how large it is.
-enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Packed };
+enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, Packed };
 
 const char *dtype_name(DType t);
 // Bytes needed for n elements (n must be a multiple of the block size for block types).
@@ -38,7 +38,7 @@ struct TensorView {
 };
 
 // Converts any non-block dtype to float32 (dst holds n_elements floats).
-// Block types (Q8_0, Q4_0, Q4_1) are dequantized as llama.cpp does.
+// Block types are dequantized as llama.cpp does.
 // Throws Error(LLMRT_ERR_INVALID_ARGUMENT) when nbytes does not match dtype and shape, and
 // Error(LLMRT_ERR_UNSUPPORTED) for Packed, which only its weight type can unpack.
 void tensor_to_f32(const TensorView &t, float *dst);

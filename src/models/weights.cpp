@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <vector>
 
 #include "core/error.h"
+#include "formats/gguf_blocks.h"
 #include "kernels/weight_types.h"
 
 namespace llmrt {
@@ -16,10 +19,40 @@ std::string shape_string(const std::vector<int64_t> &shape) {
     return s + "]";
 }
 
-bool is_gguf_block(DType t) { return t == DType::Q8_0 || t == DType::Q4_0 || t == DType::Q4_1; }
+// Our int type holding a llama.cpp block type's values exactly (formats/gguf_blocks.h).
+QuantFormat exact_int_format(const GgufBlockLayout &l) {
+    QuantFormat f;
+    f.kind = l.code_bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
+    f.group_size = static_cast<int32_t>(l.group);
+    f.asym = l.asym;
+    f.scale = l.fp16_scales ? ScaleDtype::F16 : ScaleDtype::F32;
+    return f;
+}
 
-GgufBlockType gguf_block(DType t) {
-    return t == DType::Q8_0 ? GgufBlockType::Q8_0 : t == DType::Q4_0 ? GgufBlockType::Q4_0 : GgufBlockType::Q4_1;
+// The block types with a fast repack of their own (kernels/weight_types.h).
+std::optional<GgufBlockType> fast_repack_type(DType t) {
+    switch (t) {
+        case DType::Q8_0: return GgufBlockType::Q8_0;
+        case DType::Q4_0: return GgufBlockType::Q4_0;
+        case DType::Q4_1: return GgufBlockType::Q4_1;
+        default: return std::nullopt;
+    }
+}
+
+// Rows of llama.cpp blocks into `type` (exact_int_format of their layout), block by block.
+void repack_blocks(const GgufBlockLayout &l, const uint8_t *src, int64_t rows, int64_t cols, const WeightType &type,
+                   uint8_t *dst) {
+    const int64_t per_row = cols / l.values;
+    std::vector<uint8_t> codes(static_cast<size_t>(cols));
+    std::vector<float> scales(static_cast<size_t>(cols / l.group)), mins(scales.size());
+    for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t b = 0; b < per_row; ++b) {
+            const int64_t g0 = b * l.values / l.group;
+            decode_gguf_block(l, src + static_cast<size_t>(r * per_row + b) * l.bytes, codes.data() + b * l.values,
+                              scales.data() + g0, mins.data() + g0);
+        }
+        pack_int_codes_row(type, cols, codes.data(), scales.data(), mins.data(), dst + r * type.row_bytes(cols));
+    }
 }
 
 }  // namespace
@@ -98,11 +131,21 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
     const size_t row_bytes = type.row_bytes(cols);
     owned_.emplace_back(row_bytes * static_cast<size_t>(rows));
     uint8_t *dst = owned_.back().data();
-    if (is_gguf_block(t.dtype) && type.format() && *type.format() == gguf_block_format(gguf_block(t.dtype))) {
+    const GgufBlockLayout *blocks = gguf_block_layout(t.dtype);
+    if (blocks && type.format() && *type.format() == exact_int_format(*blocks)) {
+        // Exact, no re-rounding.
+        require(cols % blocks->values == 0, LLMRT_ERR_FORMAT,
+                ckpt_.path + ": tensor '" + t.name + "' has rows of " + std::to_string(cols) + " values, not whole " +
+                    blocks->name + " blocks of " + std::to_string(blocks->values));
         const size_t src_row = t.nbytes / static_cast<size_t>(rows);
-        pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {  // exact, no re-rounding
-            repack_gguf_rows(gguf_block(t.dtype), t.data + static_cast<size_t>(r0) * src_row, r1 - r0, cols, type,
-                             dst + static_cast<size_t>(r0) * row_bytes);
+        const std::optional<GgufBlockType> fast = fast_repack_type(t.dtype);
+        pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
+            const uint8_t *in = t.data + static_cast<size_t>(r0) * src_row;
+            uint8_t *out = dst + static_cast<size_t>(r0) * row_bytes;
+            if (fast)
+                repack_gguf_rows(*fast, in, r1 - r0, cols, type, out);
+            else
+                repack_blocks(*blocks, in, r1 - r0, cols, type, out);
         });
     } else {
         // One f32 copy of this tensor at a time: peak memory stays one matrix above the output.
@@ -145,8 +188,8 @@ Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) 
     if (plan_) {
         target = plan_->format_for(name);
         compute = plan_->options().compute;
-    } else if (is_gguf_block(t.dtype)) {
-        target = gguf_block_format(gguf_block(t.dtype));  // llama.cpp's blocks, repacked exactly
+    } else if (const GgufBlockLayout *blocks = gguf_block_layout(t.dtype)) {
+        target = exact_int_format(*blocks);  // llama.cpp's blocks, repacked exactly
     }
     if (!target) {
         m.type = &weight_type_f32();

@@ -196,8 +196,8 @@ TEST_F(GgufMalformed, MisalignedOffset) {
 TEST_F(GgufMalformed, UnknownGgmlType) {
     const InfoFields a = fields_of(good_, "tensor.aaaa", 2);
     Bytes bad = good_;
-    test::put_le(bad, a.type, 12, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "tensor 'tensor.aaaa' has ggml type 12 (Q4_K)"));
+    test::put_le(bad, a.type, 16, 4);
+    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "tensor 'tensor.aaaa' has ggml type 16 (IQ2_XXS)"));
     test::put_le(bad, a.type, 1000, 4);
     EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "ggml type 1000"));
 }

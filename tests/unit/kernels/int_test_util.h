@@ -12,12 +12,12 @@
 
 namespace llmrt::test {
 
-// int8/int4 x sym/asym x g32/g64/g128/row x fp32/bf16/fp16 scales.
+// int8/int4 x sym/asym x g16/g32/g64/g128/row x fp32/bf16/fp16 scales.
 inline std::vector<QuantFormat> all_int_formats() {
     std::vector<QuantFormat> out;
     for (QuantKind kind : {QuantKind::Int8, QuantKind::Int4})
         for (bool asym : {false, true})
-            for (int32_t group : {32, 64, 128, -1})
+            for (int32_t group : {16, 32, 64, 128, -1})
                 for (ScaleDtype scale : {ScaleDtype::F32, ScaleDtype::BF16, ScaleDtype::F16}) {
                     QuantFormat f;
                     f.kind = kind;
