@@ -19,6 +19,7 @@ static const char *llmrt_java_exception_class(int status) {
     case LLMRT_ERR_OUT_OF_MEMORY: return "org/llmrt/AllocationException";
     case LLMRT_ERR_CONTEXT_FULL: return "org/llmrt/ContextFullException";
     case LLMRT_CANCELLED: return "org/llmrt/CancelledException";
+    case LLMRT_ERR_BUSY: return "org/llmrt/BusyException";
     case LLMRT_ERR_INTERNAL: return "org/llmrt/InternalException";
     default: return "org/llmrt/LlmrtException";
   }

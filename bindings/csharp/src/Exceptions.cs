@@ -20,6 +20,7 @@ public class LlmrtException : Exception {
       case AllocationException.Code: return new AllocationException(message);
       case ContextFullException.Code: return new ContextFullException(message);
       case CancelledException.Code: return new CancelledException(message);
+      case BusyException.Code: return new BusyException(message);
       case InternalException.Code: return new InternalException(message);
       default: return new LlmrtException(status, message);
     }
@@ -66,6 +67,13 @@ public class ContextFullException : LlmrtException {
 public class CancelledException : LlmrtException {
   internal const int Code = 7;
   public CancelledException(string message) : base(Code, message) {}
+}
+
+/// <summary>LLMRT_ERR_BUSY: the context is in use by a running call (e.g. called from its own
+/// listener).</summary>
+public class BusyException : LlmrtException {
+  internal const int Code = 11;
+  public BusyException(string message) : base(Code, message) {}
 }
 
 /// <summary>LLMRT_ERR_INTERNAL: a bug in llmrt; please report it.</summary>

@@ -84,3 +84,23 @@ def test_a_stream_replaced_by_another_generation_says_so(model, reference):
             next(first)
         first.close()  # does not end the second stream
         assert "".join(second) == reference["greedy_text"]
+
+
+def test_a_callback_cannot_change_the_context_it_runs_in(model, reference, sampled_text):
+    # Once a segfault: reset() from the callback destroyed the generation the loop was using.
+    with llmrt.Context(model) as ctx, llmrt.Sampler(**SAMPLED) as sampler:
+        refused = []
+
+        def meddle(piece, token):
+            ctx.reset()  # ignored (the C call has no status): the generation goes on
+            try:
+                ctx.decode([1])
+            except llmrt.BusyError as e:
+                refused.append(str(e))
+
+        text = model.generate_with_callback(reference["prompt"], meddle, max_new_tokens=40, context=ctx,
+                                            sampler=sampler)
+        assert text == sampled_text
+        assert refused and all("in use" in m for m in refused)
+        ctx.reset()  # the call has returned: allowed again
+        assert ctx.n_past == 0
