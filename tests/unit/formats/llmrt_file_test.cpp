@@ -805,6 +805,14 @@ TEST(Crc32c, MatchesTheStandard) {
                 << "offset " << offset << " n " << n;
         }
     EXPECT_EQ(crc32c(data.data() + 100, 900, crc32c(data.data(), 100)), crc32c(data.data(), 1000));
+    // Large buffers run three streams and combine them: every length modulo 3 * 8 and the tails.
+    const Bytes big = pattern(200003, 9);
+    for (size_t n : {size_t{65535}, size_t{65536}, size_t{65537}, size_t{100000}, size_t{200003}})
+        for (size_t offset : {0, 1, 5}) {
+            EXPECT_EQ(crc32c(big.data() + offset, n - offset), crc32c_bitwise(big.data() + offset, n - offset))
+                << "offset " << offset << " n " << n;
+        }
+    EXPECT_EQ(crc32c(big.data() + 70000, 130003, crc32c(big.data(), 70000)), crc32c(big.data(), big.size()));
 }
 
 TEST_F(LlmrtFileMalformed, ChecksumEntries) {
