@@ -12,6 +12,14 @@
  *    grow at the end and code built against an older header keeps working with a newer library.
  *  - A model may be used by many threads at once; a context or a sampler by one thread at a time.
  *    llmrt_context_cancel may be called from any thread.
+ *  - Lifetimes: a context keeps its model alive and a generation keeps its sampler alive, so
+ *    llmrt_model_free / llmrt_sampler_free may be called while they are in use: the object goes
+ *    when its last user does. Handles must not be used after their *_free.
+ *  - Re-entry: while a call on a context runs (llmrt_decode, llmrt_generate*), calls that would
+ *    change that context (decode, generate*, reset, set_profiling, a second call from another
+ *    thread) are refused with LLMRT_ERR_BUSY, also from the running call's own callback. Reading
+ *    calls (n_past, logits, stop reason) and llmrt_context_cancel are allowed; llmrt_context_free
+ *    from the callback cancels the call and frees the context when it returns.
  *  - Strings passed in are UTF-8 and are not retained after the call returns unless stated.
  */
 #ifndef LLMRT_H
@@ -53,6 +61,10 @@ typedef int32_t llmrt_status;
 #define LLMRT_ERR_BUFFER_TOO_SMALL  8  /* an output buffer is too small; the needed size is reported */
 #define LLMRT_ERR_INTERNAL          9  /* a bug in llmrt: please report it */
 #define LLMRT_END_OF_GENERATION    10  /* llmrt_generate_next: the generation has finished */
+#define LLMRT_ERR_BUSY             11  /* the context is in use by a running call (see Re-entry) */
+
+/* Most threads a context or a model load may use (n_threads above it is an invalid argument). */
+#define LLMRT_MAX_THREADS 512
 
 /* The calling thread's last error message ("" if none). Owned by the library. */
 LLMRT_API const char *llmrt_last_error(void);
@@ -66,9 +78,12 @@ LLMRT_API const char *llmrt_version_string(void);
 #define LLMRT_LOG_INFO  1
 #define LLMRT_LOG_WARN  2
 #define LLMRT_LOG_ERROR 3
-/* Called from any thread; message is valid only during the call and has no trailing newline. */
+/* Called from any thread, with no lock held (it may call llmrt functions); message is valid only
+ * during the call and has no trailing newline. Messages logged on a thread while its callback
+ * runs go to stderr instead, so a callback that logs cannot recurse. */
 typedef void (*llmrt_log_callback)(int32_t level, const char *message, void *user_data);
-/* NULL restores the default (warnings and errors to stderr). Process-wide. */
+/* NULL restores the default (warnings and errors to stderr). Process-wide. A callback being
+ * replaced may still be running on other threads when this returns. */
 LLMRT_API void llmrt_set_log_callback(llmrt_log_callback callback, void *user_data);
 /* Messages below this level are dropped (default LLMRT_LOG_WARN). */
 LLMRT_API void llmrt_set_log_level(int32_t level);
@@ -110,7 +125,8 @@ static inline void llmrt_quant_params_init(llmrt_quant_params *params) {
 typedef struct llmrt_model_params {
     uint32_t struct_size;
     int32_t use_mmap;        /* 1 (default): map weights from the file where the layout allows */
-    int32_t n_threads;       /* threads for load-time work such as conversion; 0 = all cores */
+    int32_t n_threads;       /* threads for load-time work such as conversion; 0 = all cores,
+                                at most LLMRT_MAX_THREADS */
     /* Quantize the weights in memory while loading (like load_in_4bit elsewhere). NULL (default)
      * keeps the file's types. Not retained after llmrt_model_load returns. */
     const llmrt_quant_params *quantize;
@@ -186,11 +202,16 @@ LLMRT_API llmrt_status llmrt_quantize(llmrt_quantizer *quantizer, const char *in
 /* Tokenizer                                                                                      */
 /* ---------------------------------------------------------------------------------------------- */
 
-/* Converts text to token ids. add_special != 0 adds the model's BOS (and whatever else its
+/* Converts NUL-terminated text to token ids (llmrt_tokenize_n takes a length). add_special != 0 adds the model's BOS (and whatever else its
  * tokenizer adds). If capacity is too small, returns LLMRT_ERR_BUFFER_TOO_SMALL and still writes
  * the needed count to *n_tokens; tokens may be NULL when capacity is 0. */
 LLMRT_API llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t add_special,
                                       llmrt_token *tokens, int32_t capacity, int32_t *n_tokens);
+/* llmrt_tokenize for text of text_len bytes, which may hold NUL bytes (tokenized like any other
+ * byte); text may be NULL when text_len is 0. */
+LLMRT_API llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *text, size_t text_len,
+                                        int32_t add_special, llmrt_token *tokens, int32_t capacity,
+                                        int32_t *n_tokens);
 
 /* The bytes one token stands for (a piece may be part of a UTF-8 character). Writes up to
  * capacity bytes, no terminator; *length receives the needed size. LLMRT_ERR_BUFFER_TOO_SMALL if
@@ -216,7 +237,8 @@ typedef struct llmrt_context_params {
     int32_t n_ctx;     /* context window in tokens; 0 = the model's training length (default 0,
                           capped at 4096 to keep the cache small) */
     int32_t n_batch;   /* most tokens evaluated in one prefill step (default 512) */
-    int32_t n_threads; /* worker threads; 0 = all cores (default) */
+    int32_t n_threads; /* worker threads; 0 = all cores (default), at most LLMRT_MAX_THREADS;
+                          LLMRT_ERR_OUT_OF_MEMORY if the system cannot start them */
     int32_t logits_all; /* 1: keep logits for every token of the last llmrt_decode (perplexity);
                            0 (default): only the last */
     int32_t kv_type;    /* LLMRT_KV_F32 (default) or LLMRT_KV_F16: half the cache memory, and
@@ -230,7 +252,8 @@ LLMRT_API void llmrt_context_params_init_sized(llmrt_context_params *params, uin
 static inline void llmrt_context_params_init(llmrt_context_params *params) {
     llmrt_context_params_init_sized(params, (uint32_t)sizeof(*params));
 }
-/* The context keeps a reference to the model: free the context before the model. */
+/* The context keeps a reference to the model: the model stays alive until its last context is
+ * freed, even if llmrt_model_free was called first. */
 LLMRT_API llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params *params,
                                             llmrt_context **out);
 LLMRT_API void llmrt_context_free(llmrt_context *ctx);
@@ -247,9 +270,13 @@ LLMRT_API const float *llmrt_get_logits(const llmrt_context *ctx);
 /* Logits after token i of the last llmrt_decode call (0 <= i < its n_tokens); needs logits_all
  * unless i is the last. NULL when out of range. */
 LLMRT_API const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i);
-/* Empties the KV cache and clears a pending cancel. */
+/* Empties the KV cache, ends a pull-form generation and clears a pending cancel. While a call on
+ * ctx is running (from its callback) it does nothing but log a warning: the context is busy. */
 LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
-/* Asks the running (or next) decode/generate on ctx to stop with LLMRT_CANCELLED. Any thread. */
+/* Cancel: asks the call on ctx that is running (llmrt_decode, llmrt_generate, _begin, _next) to
+ * stop with LLMRT_CANCELLED, or, if none is running, the next such call. The request is cleared
+ * when that call returns, whatever it returns (a call that finished before it saw the request
+ * still clears it), and by llmrt_context_reset. Any thread; never blocks. */
 LLMRT_API void llmrt_context_cancel(llmrt_context *ctx);
 
 /* Per-op timing of ctx's forward passes, to see where the time goes; off by default (then it
@@ -298,7 +325,9 @@ static inline void llmrt_sampler_params_init(llmrt_sampler_params *params) {
 }
 LLMRT_API llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_sampler **out);
 LLMRT_API void llmrt_sampler_free(llmrt_sampler *sampler);
-/* Picks a token from n_vocab logits (not modified). Remembers it for the repetition penalty. */
+/* Picks a token from n_vocab logits (not modified). Remembers it for the repetition penalty.
+ * LLMRT_ERR_INVALID_ARGUMENT if a logit is NaN or +inf, or every logit is -inf (no token can be
+ * picked); the message names the first bad id. */
 LLMRT_API llmrt_status llmrt_sampler_sample(llmrt_sampler *sampler, const float *logits,
                                             int32_t n_vocab, llmrt_token *out);
 /* Forgets remembered tokens and reseeds with the seed it was created with. */
@@ -341,8 +370,8 @@ LLMRT_API llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler
 /* Pull form of llmrt_generate, for callers with their own event loop. begin evaluates the prompt;
  * each next call produces one piece: *piece (owned by ctx, valid until the next call on ctx, NUL
  * terminated, *len bytes, may be empty while a UTF-8 character is incomplete) and *token. next
- * returns LLMRT_END_OF_GENERATION once a stop condition is met. end releases the generation state;
- * the sampler must outlive it. */
+ * returns LLMRT_END_OF_GENERATION once a stop condition is met. end releases the generation state
+ * (and its reference to the sampler). */
 LLMRT_API llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler,
                                             const char *prompt, const llmrt_generate_params *params);
 LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t *len,

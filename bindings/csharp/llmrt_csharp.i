@@ -54,6 +54,66 @@ extern "C" SWIGEXPORT const char *SWIGSTDCALL llmrt_csharp_api_version_problem()
 %typemap(csconstruct, excode=SWIGEXCODE) SWIGTYPE %{: this(NativeLibrary.EnsureLoaded() ? $imcall : global::System.IntPtr.Zero, true) {$excode
   }%}
 
+// ---- strings: a NUL character would end the C string there and silently drop the rest, so
+// every string parameter is checked (ArgumentException naming it); text to tokenize crosses as
+// UTF-8 bytes with a length instead, so it may hold NUL characters (Model.Tokenize) ----
+%typemap(csin) const char * "CString.Check($csinput, \"$csinput\")"
+%typemap(ctype) const char *utf8 "const char *"
+%typemap(imtype) const char *utf8 "byte[]"
+%typemap(cstype) const char *utf8 "byte[]"
+%typemap(csin) const char *utf8 "$csinput"
+%typemap(in) const char *utf8 %{ $1 = ($1_ltype)$input; %}
+
+// ---- returned text (token pieces, detokenized text) may hold NUL bytes, which SWIG's own string
+// return (a NUL-terminated char *) would cut: the C++ side hands (bytes, length) to a C# delegate
+// that builds the string and returns a GCHandle to it, which the proxy method takes back ----
+%insert(runtime) %{
+typedef void *(SWIGSTDCALL *llmrt_csharp_string_callback)(const char *data, int length);
+static llmrt_csharp_string_callback llmrt_csharp_make_string = 0;
+
+extern "C" SWIGEXPORT void SWIGSTDCALL llmrt_csharp_register_string_callback(llmrt_csharp_string_callback callback) {
+  llmrt_csharp_make_string = callback;
+}
+%}
+
+%pragma(csharp) imclasscode=%{
+  internal class LlmrtStringHelper {
+    public delegate global::System.IntPtr StringDelegate(global::System.IntPtr data, int length);
+    static StringDelegate callback = new StringDelegate(Make);
+
+    [global::System.Runtime.InteropServices.DllImport("$dllimport", EntryPoint="llmrt_csharp_register_string_callback")]
+    public static extern void Register(StringDelegate callback);
+
+    static global::System.IntPtr Make(global::System.IntPtr data, int length) {
+      byte[] bytes = new byte[length];
+      global::System.Runtime.InteropServices.Marshal.Copy(data, bytes, 0, length);
+      string text = global::System.Text.Encoding.UTF8.GetString(bytes);
+      return global::System.Runtime.InteropServices.GCHandle.ToIntPtr(global::System.Runtime.InteropServices.GCHandle.Alloc(text));
+    }
+
+    internal static string Take(global::System.IntPtr handle) {
+      var h = global::System.Runtime.InteropServices.GCHandle.FromIntPtr(handle);
+      string text = (string)h.Target;
+      h.Free();
+      return text;
+    }
+
+    static LlmrtStringHelper() {
+      Register(callback);
+    }
+  }
+  static LlmrtStringHelper llmrtStringHelper = new LlmrtStringHelper();
+%}
+
+%typemap(ctype) std::string "void *"
+%typemap(imtype) std::string "global::System.IntPtr"
+%typemap(cstype) std::string "string"
+%typemap(out) std::string %{ $result = llmrt_csharp_make_string($1.data(), (int)$1.size()); %}
+%typemap(csout, excode=SWIGEXCODE) std::string {
+    global::System.IntPtr text = $imcall;$excode
+    return $imclassname.LlmrtStringHelper.Take(text);
+  }
+
 // ---- the token callback: C# passes a delegate, which P/Invoke turns into a function pointer ----
 %typemap(ctype) (llmrt_token_callback callback, void *user_data) "llmrt_token_callback"
 %typemap(imtype) (llmrt_token_callback callback, void *user_data) "NativeTokenCallback"
@@ -82,9 +142,16 @@ extern "C" SWIGEXPORT const char *SWIGSTDCALL llmrt_csharp_api_version_problem()
 
 %rename(GenerateNative) llmrt_swig::Context::generate;
 %csmethodmodifiers llmrt_swig::Context::generate "internal";
-%csmethodmodifiers llmrt_swig::Context::generate_begin "internal";
-%csmethodmodifiers llmrt_swig::Context::generate_next "internal";
-%csmethodmodifiers llmrt_swig::Context::generate_end "internal";
+%typemap(csclassmodifiers) llmrt_swig::PullGeneration "internal class"
+
+%csmethodmodifiers llmrt_swig::Model::tokenize_utf8 "internal";
+%typemap(cscode) llmrt_swig::Model %{
+  /// <summary>Token ids for text, with BOS (and whatever else the tokenizer adds) if addSpecial.</summary>
+  public TokenList Tokenize(string text, bool addSpecial = true) {
+    byte[] utf8 = text == null ? null : global::System.Text.Encoding.UTF8.GetBytes(text);
+    return TokenizeUtf8(utf8, utf8 == null ? 0 : utf8.Length, addSpecial);
+  }
+%}
 
 %rename(QuantizeNative) llmrt_swig::Quantizer::quantize;
 %csmethodmodifiers llmrt_swig::Quantizer::quantize "internal";
@@ -134,21 +201,21 @@ extern "C" SWIGEXPORT const char *SWIGSTDCALL llmrt_csharp_api_version_problem()
   /// <summary>
   /// Starts a generation and returns its pieces as they are produced. The prompt is evaluated
   /// here; each step of the enumeration runs the model. Disposing the enumerator (foreach does)
-  /// ends the generation.
+  /// ends the generation. It keeps this context and the sampler alive: disposing them meanwhile
+  /// frees them only once it ends.
   /// </summary>
   public global::System.Collections.Generic.IEnumerable<string> Stream(Sampler sampler, string prompt,
                                                                       GenerateOptions options = null) {
-    GenerateBegin(sampler, prompt, options);
-    return Pieces(sampler);
+    return Pieces(new PullGeneration(this, sampler, prompt, options));
   }
 
-  private global::System.Collections.Generic.IEnumerable<string> Pieces(Sampler sampler) {
+  private static global::System.Collections.Generic.IEnumerable<string> Pieces(PullGeneration generation) {
     try {
       string piece;
-      while ((piece = GenerateNext()) != null) yield return piece;
+      while ((piece = generation.Next()) != null) yield return piece;
     } finally {
-      GenerateEnd();
-      global::System.GC.KeepAlive(sampler);
+      generation.End();
+      generation.Dispose();
     }
   }
 %}

@@ -64,7 +64,9 @@ extern "C" JNIEXPORT jstring JNICALL Java_org_llmrt_LlmrtJNI_apiVersionProblem(J
 %typemap(jni) const char *, std::string "jbyteArray"
 %typemap(jtype) const char *, std::string "byte[]"
 %typemap(jstype) const char *, std::string "String"
-%typemap(javain) const char * "Utf8.encode($javainput)"
+// A NUL character would end the C string there and silently drop the rest: refused, naming the
+// parameter (IllegalArgumentException).
+%typemap(javain) const char * "Utf8.cString($javainput, \"$javainput\")"
 %typemap(javaout) const char *, std::string { return Utf8.decode($jnicall); }
 %typemap(in) const char * (std::string bytes) {
   $1 = 0;
@@ -84,6 +86,10 @@ extern "C" JNIEXPORT jstring JNICALL Java_org_llmrt_LlmrtJNI_apiVersionProblem(J
     if ($result && n > 0) jenv->SetByteArrayRegion($result, 0, n, (const jbyte *)$1);
   }
 }
+// Text to tokenize crosses with its length, so it may hold NUL characters: the caller passes
+// its UTF-8 bytes (Model.tokenize).
+%typemap(jstype) const char *utf8 "byte[]"
+%typemap(javain) const char *utf8 "$javainput"
 %typemap(out) std::string {
   jsize n = (jsize)$1.size();
   $result = jenv->NewByteArray(n);
@@ -191,14 +197,16 @@ static int32_t llmrt_java_on_progress(float fraction, const char *tensor_name, v
 %define LLMRT_JAVA_CLOSEABLE(CLASS)
 %typemap(javainterfaces) CLASS "AutoCloseable"
 %typemap(javacode) CLASS %{
-  /** Frees the native object now (the garbage collector would, eventually). Safe to call twice. */
+  /**
+   * Closes this object: later calls on it throw InvalidArgumentException. The native object is
+   * freed now, or once the last context or generation using it is done. Safe to call twice.
+   */
   @Override
   public void close() {
     delete();
   }
 %}
 %enddef
-LLMRT_JAVA_CLOSEABLE(llmrt_swig::Model)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::Sampler)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::GenerateOptions)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::ModelParams)
@@ -206,7 +214,10 @@ LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
 
 %typemap(javainterfaces) llmrt_swig::Quantizer "AutoCloseable"
 %typemap(javacode) llmrt_swig::Quantizer %{
-  /** Frees the native object now (the garbage collector would, eventually). Safe to call twice. */
+  /**
+   * Closes this object: later calls on it throw InvalidArgumentException. The native quantizer is
+   * freed now, or when a running quantize (whose listener closed it) returns. Safe to call twice.
+   */
   @Override
   public void close() {
     delete();
@@ -220,7 +231,10 @@ LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
 
 %typemap(javainterfaces) llmrt_swig::Context "AutoCloseable"
 %typemap(javacode) llmrt_swig::Context %{
-  /** Frees the native object now (the garbage collector would, eventually). Safe to call twice. */
+  /**
+   * Closes this object: later calls on it throw InvalidArgumentException. The native context is
+   * freed now, or once a generation still running on it (a stream) is closed. Safe to call twice.
+   */
   @Override
   public void close() {
     delete();
@@ -244,8 +258,31 @@ LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
     return text.toString();
   }
 %}
-%javamethodmodifiers llmrt_swig::Context::generate_begin "";
-%javamethodmodifiers llmrt_swig::Context::generate_next "";
-%javamethodmodifiers llmrt_swig::Context::generate_end "";
+%typemap(javainterfaces) llmrt_swig::Model "AutoCloseable"
+%typemap(javacode) llmrt_swig::Model %{
+  /**
+   * Frees the native object now, or once the last context using it is closed. Later calls on
+   * this object throw InvalidArgumentException. Safe to call twice.
+   */
+  @Override
+  public void close() {
+    delete();
+  }
+
+  /** Token ids for text, with BOS (and whatever else the tokenizer adds) if addSpecial. */
+  public TokenList tokenize(String text, boolean addSpecial) {
+    byte[] utf8 = Utf8.encode(text);
+    return tokenizeUtf8(utf8, utf8 == null ? 0 : utf8.length, addSpecial);
+  }
+
+  /** Token ids for text, with BOS. */
+  public TokenList tokenize(String text) {
+    return tokenize(text, true);
+  }
+%}
+%javamethodmodifiers llmrt_swig::Model::tokenize_utf8 "";
+
+// The pull primitives behind Generation, which is what users see.
+%typemap(javaclassmodifiers) llmrt_swig::PullGeneration "final class"
 
 %include "../swig/llmrt.i"

@@ -34,6 +34,7 @@ LLMRT_SWIG_NAMING
 // A closed object (close() / Dispose()) has a null pointer: refuse it with a clear message
 // instead of crashing.
 %typemap(check, canthrow=1) llmrt_swig::Model *self, llmrt_swig::Context *self, llmrt_swig::Sampler *self,
+                            llmrt_swig::PullGeneration *self,
                             llmrt_swig::GenerateOptions *self, llmrt_swig::ModelParams *self,
                             llmrt_swig::QuantizeOptions *self, llmrt_swig::Quantizer *self,
                             llmrt_context_params *self, llmrt_sampler_params *self %{
@@ -99,7 +100,6 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Model, int, eos_token, get_eos_token);
 %attribute(llmrt_swig::Context, int, context_length, get_context_length);
 %attribute(llmrt_swig::Context, int, past_length, get_past_length);
-%attribute(llmrt_swig::Context, int, last_token, get_last_token);
 %attribute(llmrt_swig::ModelParams, bool, use_mmap, get_use_mmap, set_use_mmap);
 %attribute(llmrt_swig::ModelParams, int, n_threads, get_n_threads, set_n_threads);
 %attribute(llmrt_swig::ModelParams, const char *, compute_dtype, get_compute_dtype, set_compute_dtype);
@@ -119,6 +119,8 @@ struct llmrt_sampler_params {
 %ignore llmrt_swig::Error;
 %ignore llmrt_swig::check;
 %ignore llmrt_swig::require;
+%ignore llmrt_swig::to_int32;
+%ignore llmrt_swig::ContextState;
 %ignore llmrt_swig::api_version_problem;
 %ignore llmrt_swig::init_params;
 %ignore llmrt_swig::OptionalString;

@@ -2,10 +2,15 @@
 //
 // Why classes here rather than %extend on the opaque C structs: a garbage-collected language
 // finalizes objects in any order, but a context must be freed before its model and a generation
-// needs its sampler. Holding the handles in shared_ptrs makes that order hold by construction, so
-// no close() order (or forgotten close()) in Java or C# can free a model under a live context.
+// needs its context and sampler. Holding the handles in shared_ptrs makes that order hold by
+// construction: an object in use stays alive. close() (Dispose()) ends an object for its owner
+// (later calls on it are refused), but what it wraps is freed only when its last user is done: a
+// context uses its model, a running generation its context and sampler, a running quantize its
+// quantizer. So no close() order, no close() from a listener and no forgotten close() in Java or
+// C# can free memory that is still in use.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -35,6 +40,13 @@ inline void check(llmrt_status status) {
 
 inline void require(bool ok, const char *message) {
     if (!ok) throw Error{LLMRT_ERR_INVALID_ARGUMENT, message};
+}
+
+// A size for an int32_t parameter of the C API: refused if it does not fit, where a cast would
+// wrap it to a wrong (or negative) count.
+inline int32_t to_int32(size_t n, const char *what) {
+    if (n > static_cast<size_t>(INT32_MAX)) throw Error{LLMRT_ERR_INVALID_ARGUMENT, std::string(what) + " is too large"};
+    return static_cast<int32_t>(n);
 }
 
 // Fills *params with the library's defaults. The library may be newer than the header these
@@ -203,7 +215,7 @@ public:
     int32_t sample(const std::vector<float> &logits) {
         require(!logits.empty(), "logits is empty");
         llmrt_token token = -1;
-        check(llmrt_sampler_sample(handle_.get(), logits.data(), static_cast<int32_t>(logits.size()), &token));
+        check(llmrt_sampler_sample(handle_.get(), logits.data(), to_int32(logits.size(), "logits"), &token));
         return token;
     }
     void reset() { llmrt_sampler_reset(handle_.get()); }
@@ -249,15 +261,19 @@ public:
     int get_bos_token() const { return llmrt_model_bos(handle_.get()); }  // -1 if none
     int get_eos_token() const { return llmrt_model_eos(handle_.get()); }  // -1 if none
 
-    std::vector<int32_t> tokenize(const char *text, bool add_special = true) const {
-        require(text != nullptr, "text is null");
-        std::vector<int32_t> tokens(std::char_traits<char>::length(text) + 8);
+    // Token ids for length bytes of UTF-8 text, NUL bytes included (each language's tokenize
+    // passes its string's bytes here).
+    std::vector<int32_t> tokenize_utf8(const char *utf8, int32_t length, bool add_special) const {
+        require(utf8 != nullptr || length == 0, "text is null");
+        require(length >= 0, "length is negative");
+        const size_t text_len = static_cast<size_t>(length);
+        std::vector<int32_t> tokens(std::min<size_t>(text_len + 8, INT32_MAX));
         int32_t count = 0;
-        llmrt_status status = llmrt_tokenize(handle_.get(), text, add_special, tokens.data(),
-                                             static_cast<int32_t>(tokens.size()), &count);
+        llmrt_status status = llmrt_tokenize_n(handle_.get(), utf8, text_len, add_special, tokens.data(),
+                                               static_cast<int32_t>(tokens.size()), &count);
         if (status == LLMRT_ERR_BUFFER_TOO_SMALL && count > static_cast<int32_t>(tokens.size())) {
             tokens.resize(count);
-            status = llmrt_tokenize(handle_.get(), text, add_special, tokens.data(), count, &count);
+            status = llmrt_tokenize_n(handle_.get(), utf8, text_len, add_special, tokens.data(), count, &count);
         }
         check(status);
         tokens.resize(count);
@@ -279,14 +295,15 @@ public:
     }
 
     std::string detokenize(const std::vector<int32_t> &tokens, bool skip_special = true) const {
-        std::string text(tokens.size() * 8 + 1, '\0');
+        const int32_t n_tokens = to_int32(tokens.size(), "tokens");
+        std::string text(std::min<size_t>(tokens.size() * 8 + 1, INT32_MAX), '\0');
         int32_t length = 0;
-        llmrt_status status = llmrt_detokenize(handle_.get(), tokens.data(), static_cast<int32_t>(tokens.size()),
-                                               skip_special, &text[0], static_cast<int32_t>(text.size()), &length);
+        llmrt_status status = llmrt_detokenize(handle_.get(), tokens.data(), n_tokens, skip_special, &text[0],
+                                               static_cast<int32_t>(text.size()), &length);
         if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length + 1 > static_cast<int32_t>(text.size())) {
             text.resize(length + 1);
-            status = llmrt_detokenize(handle_.get(), tokens.data(), static_cast<int32_t>(tokens.size()),
-                                      skip_special, &text[0], length + 1, &length);
+            status = llmrt_detokenize(handle_.get(), tokens.data(), n_tokens, skip_special, &text[0], length + 1,
+                                      &length);
         }
         check(status);
         text.resize(length);
@@ -299,6 +316,27 @@ public:
 #endif
 };
 
+// A context's native state, shared by its Context object and the pull generation (PullGeneration)
+// running on it, so either may be closed first.
+struct ContextState {
+    ContextState(llmrt_context *c, std::shared_ptr<llmrt_model> m) : model(std::move(m)), ctx(c) {}
+    ~ContextState() { llmrt_context_free(ctx); }  // the body runs first: before model and sampler go
+    ContextState(const ContextState &) = delete;
+    ContextState &operator=(const ContextState &) = delete;
+
+    // The pull generation, if one is running, is over: it was ended or replaced (llmrt_generate,
+    // llmrt_generate_begin and llmrt_context_reset end it, unless refused as busy).
+    void forget_pull() {
+        pull_sampler.reset();
+        ++pull_id;
+    }
+
+    std::shared_ptr<llmrt_model> model;
+    llmrt_context *ctx;
+    std::shared_ptr<llmrt_sampler> pull_sampler;  // what the running pull generation samples with
+    uint64_t pull_id = 0;                         // which PullGeneration that is
+};
+
 class Context {
 public:
     // params may be null for the library's defaults. The context keeps the model alive.
@@ -307,77 +345,106 @@ public:
         llmrt_context *out = nullptr;
         check(llmrt_context_create(model->handle_.get(), params, &out));
         vocab_size_ = model->get_vocab_size();
-        // The deleter holds the model, so the model is freed after the context whatever happens.
-        std::shared_ptr<llmrt_model> model_handle = model->handle_;
-        handle_.reset(out, [model_handle](llmrt_context *ctx) { llmrt_context_free(ctx); });
+        state_ = std::make_shared<ContextState>(out, model->handle_);
     }
 
-    int get_context_length() const { return llmrt_context_n_ctx(handle_.get()); }
-    int get_past_length() const { return llmrt_context_n_past(handle_.get()); }
+    int get_context_length() const { return llmrt_context_n_ctx(state_->ctx); }
+    int get_past_length() const { return llmrt_context_n_past(state_->ctx); }
 
     // Appends tokens to the sequence and evaluates them.
     void decode(const std::vector<int32_t> &tokens) {
         require(!tokens.empty(), "tokens is empty");
-        check(llmrt_decode(handle_.get(), tokens.data(), static_cast<int32_t>(tokens.size())));
+        check(llmrt_decode(state_->ctx, tokens.data(), to_int32(tokens.size(), "tokens")));
     }
 
     // A copy of the next-token logits after the last decoded token (i = -1) or after token i of
     // the last decode (needs logits_all unless i is the last).
     std::vector<float> logits(int i = -1) const {
-        const float *p = i < 0 ? llmrt_get_logits(handle_.get()) : llmrt_get_logits_ith(handle_.get(), i);
+        const float *p = i < 0 ? llmrt_get_logits(state_->ctx) : llmrt_get_logits_ith(state_->ctx, i);
         require(p != nullptr, i < 0 ? "no logits: call decode first" : "no logits for that token index");
         return std::vector<float>(p, p + vocab_size_);
     }
 
+    // Empties the sequence; a running stream on this context ends.
     void reset() {
-        llmrt_context_reset(handle_.get());
-        pull_sampler_.reset();
+        llmrt_context_reset(state_->ctx);
+        state_->forget_pull();
     }
     // Any thread: asks the running (or next) decode or generation to stop with a cancellation.
-    void cancel() { llmrt_context_cancel(handle_.get()); }
+    void cancel() { llmrt_context_cancel(state_->ctx); }
 
     // The callback form. Each language maps (callback, user_data) to its listener or delegate.
+    // A running stream on this context ends.
     void generate(Sampler *sampler, const char *prompt, const GenerateOptions *options,
                   llmrt_token_callback callback, void *user_data) {
-        require(sampler != nullptr && prompt != nullptr, "sampler and prompt must not be null");
-        check(llmrt_generate(handle_.get(), sampler->handle_.get(), prompt, options ? options->c_params() : nullptr,
-                             callback, user_data));
+        require(sampler != nullptr && prompt != nullptr, "sampler and prompt must not be null or closed");
+        // The listener may close this context or the sampler: these keep both alive until the
+        // call returns, and nothing below touches this object's members.
+        const std::shared_ptr<ContextState> state = state_;
+        const std::shared_ptr<llmrt_sampler> sampler_handle = sampler->handle_;
+        const llmrt_status status = llmrt_generate(state->ctx, sampler_handle.get(), prompt,
+                                                   options ? options->c_params() : nullptr, callback, user_data);
+        if (status != LLMRT_ERR_BUSY) state->forget_pull();
+        check(status);
     }
 
-    // The pull form, for iterators: begin, then next until it returns null, then end.
-    void generate_begin(Sampler *sampler, const char *prompt, const GenerateOptions *options) {
-        require(sampler != nullptr && prompt != nullptr, "sampler and prompt must not be null");
-        check(llmrt_generate_begin(handle_.get(), sampler->handle_.get(), prompt,
-                                   options ? options->c_params() : nullptr));
-        pull_sampler_ = sampler->handle_;  // the sampler must outlive the generation
+#ifndef SWIG
+    std::shared_ptr<ContextState> state_;
+
+private:
+    int vocab_size_ = 0;
+#endif
+};
+
+// The pull form of a generation, for iterators: created by starting it, then next() until it
+// returns null, then end(). It holds the context's state and (through it) the sampler, so the
+// Context and Sampler objects may be closed while it runs. Starting another generation on the
+// context, or resetting it, ends this one.
+class PullGeneration {
+public:
+    PullGeneration(Context *context, Sampler *sampler, const char *prompt, const GenerateOptions *options) {
+        require(context != nullptr && sampler != nullptr && prompt != nullptr,
+                "context, sampler and prompt must not be null or closed");
+        state_ = context->state_;
+        const llmrt_status status = llmrt_generate_begin(state_->ctx, sampler->handle_.get(), prompt,
+                                                         options ? options->c_params() : nullptr);
+        if (status != LLMRT_ERR_BUSY) state_->forget_pull();
+        check(status);
+        state_->pull_sampler = sampler->handle_;
+        id_ = state_->pull_id;
     }
+    // Freeing this object never touches the context (a finalizer may run on any thread): end() does.
+
     // The next non-empty piece of text, or null once the generation has finished. (Empty pieces,
     // produced while a UTF-8 character is incomplete, are skipped.)
-    const char *generate_next() {
+    const char *next() {
+        require(running(), "this generation has ended: the context was reset or started another generation");
         for (;;) {
             const char *piece = nullptr;
             size_t length = 0;
             llmrt_token token = -1;
-            llmrt_status status = llmrt_generate_next(handle_.get(), &piece, &length, &token);
+            llmrt_status status = llmrt_generate_next(state_->ctx, &piece, &length, &token);
             if (status == LLMRT_END_OF_GENERATION) return nullptr;
             check(status);
             last_token_ = token;
-            if (length > 0) return piece;  // valid until the next call on this context
+            if (length > 0) return piece;  // valid until the next call on the context
         }
     }
-    // The token that completed the last piece generate_next returned.
+    // The token that completed the last piece next() returned.
     int get_last_token() const { return last_token_; }
-    void generate_end() {
-        llmrt_generate_end(handle_.get());
-        pull_sampler_.reset();
+    // Ends the generation (unless another one has replaced it). Safe to call more than once.
+    void end() {
+        if (!running()) return;
+        llmrt_generate_end(state_->ctx);
+        state_->forget_pull();
     }
 
 #ifndef SWIG
 private:
-    // Destroyed in reverse order: the context (and any generation in it) before the sampler.
-    std::shared_ptr<llmrt_sampler> pull_sampler_;
-    std::shared_ptr<llmrt_context> handle_;
-    int vocab_size_ = 0;
+    bool running() const { return state_->pull_id == id_; }
+
+    std::shared_ptr<ContextState> state_;
+    uint64_t id_ = 0;
     int last_token_ = -1;
 #endif
 };
@@ -391,8 +458,9 @@ public:
         llmrt_quant_params params = options ? options->c_params() : QuantizeOptions().c_params();
         // The library keeps the callback for the quantizer's lifetime; it forwards to whatever
         // progress callback the current quantize() call was given.
+        progress_ = std::make_shared<Progress>();
         params.progress = &Quantizer::on_progress;
-        params.progress_user_data = this;
+        params.progress_user_data = progress_.get();
         llmrt_quantizer *out = nullptr;
         check(llmrt_quantizer_create(&params, &out));
         handle_.reset(out, llmrt_quantizer_free);
@@ -403,24 +471,33 @@ public:
     void quantize(const char *input_path, const char *output_path, llmrt_progress_callback progress,
                   void *user_data) {
         require(input_path != nullptr && output_path != nullptr, "input_path and output_path must not be null");
-        progress_ = progress;
-        progress_user_data_ = user_data;
-        llmrt_status status = llmrt_quantize(handle_.get(), input_path, output_path);
-        progress_ = nullptr;
-        progress_user_data_ = nullptr;
+        // The listener may close this quantizer: these keep what the call uses alive until it
+        // returns, and nothing below touches this object's members.
+        const std::shared_ptr<Progress> target = progress_;
+        const std::shared_ptr<llmrt_quantizer> handle = handle_;
+        target->callback = progress;
+        target->user_data = user_data;
+        llmrt_status status = llmrt_quantize(handle.get(), input_path, output_path);
+        target->callback = nullptr;
+        target->user_data = nullptr;
         check(status);
     }
 
 #ifndef SWIG
 private:
-    static int32_t on_progress(float fraction, const char *tensor_name, void *self) {
-        Quantizer *q = static_cast<Quantizer *>(self);
-        return q->progress_ ? q->progress_(fraction, tensor_name, q->progress_user_data_) : 0;
+    struct Progress {
+        llmrt_progress_callback callback = nullptr;
+        void *user_data = nullptr;
+    };
+
+    static int32_t on_progress(float fraction, const char *tensor_name, void *target) {
+        const Progress *p = static_cast<const Progress *>(target);
+        return p->callback ? p->callback(fraction, tensor_name, p->user_data) : 0;
     }
 
+    // Declared first, destroyed last: the quantizer holding its address is freed before it.
+    std::shared_ptr<Progress> progress_;
     std::shared_ptr<llmrt_quantizer> handle_;
-    llmrt_progress_callback progress_ = nullptr;
-    void *progress_user_data_ = nullptr;
 #endif
 };
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/handles.h"
+#include "core/log.h"
 
 using llmrt::guarded;
 using llmrt::require_arg;
@@ -50,8 +51,8 @@ llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params
         *out = nullptr;
         require_arg(model != nullptr, "model is NULL");
         const llmrt_context_params p = llmrt::read_params(params, llmrt_context_params_init_sized);
-        require_arg(p.n_ctx >= 0 && p.n_batch >= 0 && p.n_threads >= 0,
-                    "n_ctx, n_batch and n_threads must be >= 0");
+        require_arg(p.n_ctx >= 0 && p.n_batch >= 0, "n_ctx and n_batch must be >= 0");
+        llmrt::require_thread_count(p.n_threads);
         llmrt::ContextOptions opt;
         opt.n_ctx = p.n_ctx;
         opt.n_batch = p.n_batch;
@@ -60,13 +61,18 @@ llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params
         require_arg(p.kv_type == LLMRT_KV_F32 || p.kv_type == LLMRT_KV_F16, "kv_type must be LLMRT_KV_F32 or LLMRT_KV_F16");
         opt.kv_type = p.kv_type == LLMRT_KV_F16 ? llmrt::KvType::F16 : llmrt::KvType::F32;
         auto ctx = std::make_unique<llmrt_context>();
-        ctx->model = model;
         ctx->impl = std::make_unique<llmrt::Context>(*model->impl, opt);
+        ctx->model = llmrt::retain(model);
         *out = ctx.release();
     });
 }
 
-void llmrt_context_free(llmrt_context *ctx) { delete ctx; }
+void llmrt_context_free(llmrt_context *ctx) {
+    if (!ctx) return;
+    // From a callback of a running call: stop that call; the context goes when it returns.
+    if (ctx->busy.load(std::memory_order_acquire)) ctx->impl->cancel();
+    llmrt::release(ctx);
+}
 
 int32_t llmrt_context_n_ctx(const llmrt_context *ctx) { return ctx ? static_cast<int32_t>(ctx->impl->n_ctx()) : 0; }
 int32_t llmrt_context_n_past(const llmrt_context *ctx) { return ctx ? static_cast<int32_t>(ctx->impl->n_past()) : 0; }
@@ -74,6 +80,7 @@ int32_t llmrt_context_n_past(const llmrt_context *ctx) { return ctx ? static_cas
 llmrt_status llmrt_decode(llmrt_context *ctx, const llmrt_token *tokens, int32_t n_tokens) {
     return guarded([&] {
         require_arg(ctx && tokens && n_tokens > 0, "ctx and tokens must not be NULL and n_tokens > 0");
+        llmrt::ContextCall call(ctx, true);
         ctx->impl->decode(tokens, n_tokens);
     });
 }
@@ -84,8 +91,13 @@ const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i) { return 
 
 void llmrt_context_reset(llmrt_context *ctx) {
     if (!ctx) return;
-    ctx->generation.reset();
-    ctx->impl->reset();
+    const llmrt_status status = guarded([&] {
+        llmrt::ContextCall call(ctx, false);
+        llmrt::end_generation(ctx);
+        ctx->impl->reset();
+    });
+    // The signature has no status to return: say it where the caller can see it.
+    if (status != LLMRT_OK) llmrt::log_warn(std::string("llmrt_context_reset ignored: ") + llmrt_last_error());
 }
 
 void llmrt_context_cancel(llmrt_context *ctx) {
@@ -95,6 +107,7 @@ void llmrt_context_cancel(llmrt_context *ctx) {
 llmrt_status llmrt_context_set_profiling(llmrt_context *ctx, int32_t enabled) {
     return guarded([&] {
         require_arg(ctx != nullptr, "ctx is NULL");
+        llmrt::ContextCall call(ctx, false);
         ctx->impl->set_profiling(enabled != 0);
     });
 }
@@ -148,7 +161,7 @@ llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_samp
     });
 }
 
-void llmrt_sampler_free(llmrt_sampler *sampler) { delete sampler; }
+void llmrt_sampler_free(llmrt_sampler *sampler) { llmrt::release(sampler); }
 
 llmrt_status llmrt_sampler_sample(llmrt_sampler *sampler, const float *logits, int32_t n_vocab, llmrt_token *out) {
     return guarded([&] {

@@ -1,5 +1,6 @@
 // Generation: the pull form (begin/next/end) and the callback form built on it.
 #include "api/handles.h"
+#include "core/log.h"
 
 using llmrt::guarded;
 using llmrt::require_arg;
@@ -20,13 +21,25 @@ llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
     return opt;
 }
 
+// Called inside a ContextCall. A cancel pending from before the call applies to it (header: Cancel).
 void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const llmrt_generate_params *params) {
-    require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
-    ctx->generation.reset();
+    llmrt::end_generation(ctx);
     ctx->stop_reason = "";
-    ctx->impl->clear_cancel();
     const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init_sized);
+    if (ctx->impl->cancel_requested()) llmrt::fail(LLMRT_CANCELLED, "generation was cancelled");
     ctx->generation = std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, to_options(p));
+    ctx->generation_sampler = llmrt::retain(sampler);
+}
+
+// Runs one generation call's body; a cancel becomes the stop reason.
+template <class F>
+void recording_cancel(llmrt_context *ctx, F &&body) {
+    try {
+        body();
+    } catch (const llmrt::Error &e) {
+        if (e.status() == LLMRT_CANCELLED) ctx->stop_reason = "cancelled";
+        throw;
+    }
 }
 
 }  // namespace
@@ -48,55 +61,69 @@ void llmrt_generate_params_init_sized(llmrt_generate_params *given, uint32_t str
 
 llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
                                   const llmrt_generate_params *params) {
-    return guarded([&] { begin(ctx, sampler, prompt, params); });
+    return guarded([&] {
+        require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
+        llmrt::ContextCall call(ctx, true);
+        recording_cancel(ctx, [&] { begin(ctx, sampler, prompt, params); });
+    });
 }
 
 llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t *len, llmrt_token *token) {
     llmrt_status status = LLMRT_OK;
-    llmrt_status guard_status = guarded([&] {
+    const llmrt_status guard_status = guarded([&] {
         require_arg(ctx && piece && len, "ctx, piece and len must not be NULL");
+        llmrt::ContextCall call(ctx, true);
         require_arg(ctx->generation != nullptr, "no generation in progress (call llmrt_generate_begin)");
-        llmrt::GeneratedPiece out;
-        if (!ctx->generation->next(out)) {
-            ctx->piece.clear();
-            ctx->stop_reason = ctx->generation->stop_reason();
-            status = LLMRT_END_OF_GENERATION;
-        } else {
-            ctx->piece = std::move(out.text);
-        }
-        *piece = ctx->piece.c_str();
-        *len = ctx->piece.size();
-        if (token) *token = out.token;
+        recording_cancel(ctx, [&] {
+            llmrt::GeneratedPiece out;
+            if (!ctx->generation->next(out)) {
+                ctx->piece.clear();
+                ctx->stop_reason = ctx->generation->stop_reason();
+                status = LLMRT_END_OF_GENERATION;
+            } else {
+                ctx->piece = std::move(out.text);
+            }
+            *piece = ctx->piece.c_str();
+            *len = ctx->piece.size();
+            if (token) *token = out.token;
+        });
     });
-    if (guard_status == LLMRT_CANCELLED && ctx) ctx->stop_reason = "cancelled";
     return guard_status != LLMRT_OK ? guard_status : status;
 }
 
 void llmrt_generate_end(llmrt_context *ctx) {
-    if (ctx) ctx->generation.reset();
+    if (!ctx) return;
+    const llmrt_status status = guarded([&] {
+        llmrt::ContextCall call(ctx, false);
+        llmrt::end_generation(ctx);
+    });
+    if (status != LLMRT_OK) llmrt::log_warn(std::string("llmrt_generate_end ignored: ") + llmrt_last_error());
 }
 
 const char *llmrt_generate_stop_reason(const llmrt_context *ctx) { return ctx ? ctx->stop_reason : ""; }
 
 llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
                             const llmrt_generate_params *params, llmrt_token_callback callback, void *user_data) {
-    const llmrt_status status = guarded([&] {
-        begin(ctx, sampler, prompt, params);
+    return guarded([&] {
+        require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
+        // ctx may be freed by the callback: it is touched only while the call holds it.
+        llmrt::ContextCall call(ctx, true);
         // The generation state must not outlive this call, whatever happens.
         struct EndOnExit {
             llmrt_context *ctx;
-            ~EndOnExit() { ctx->generation.reset(); }
+            ~EndOnExit() { llmrt::end_generation(ctx); }
         } end_on_exit{ctx};
-        llmrt::GeneratedPiece out;
-        while (ctx->generation->next(out)) {
-            if (callback && (!out.text.empty() || out.token >= 0) &&
-                callback(out.text.data(), out.text.size(), out.token, user_data) != 0)
-                llmrt::fail(LLMRT_CANCELLED, "generation was cancelled by the callback");
-        }
-        ctx->stop_reason = ctx->generation->stop_reason();
+        recording_cancel(ctx, [&] {
+            begin(ctx, sampler, prompt, params);
+            llmrt::GeneratedPiece out;
+            while (ctx->generation->next(out)) {
+                if (callback && (!out.text.empty() || out.token >= 0) &&
+                    callback(out.text.data(), out.text.size(), out.token, user_data) != 0)
+                    llmrt::fail(LLMRT_CANCELLED, "generation was cancelled by the callback");
+            }
+            ctx->stop_reason = ctx->generation->stop_reason();
+        });
     });
-    if (status == LLMRT_CANCELLED) ctx->stop_reason = "cancelled";
-    return status;
 }
 
 }  // extern "C"

@@ -2,6 +2,8 @@
 #include "api/handles.h"
 #include "api/quant_options.h"
 
+#include <string_view>
+
 using llmrt::guarded;
 using llmrt::require_arg;
 
@@ -22,6 +24,7 @@ namespace {
 
 llmrt::LoadOptions to_load_options(const llmrt_model_params &p) {
     llmrt::LoadOptions options;
+    llmrt::require_thread_count(p.n_threads);
     options.n_threads = p.n_threads;
     if (p.quantize) {
         const llmrt_quant_params q = llmrt::read_params(p.quantize, llmrt_quant_params_init_sized);
@@ -61,7 +64,7 @@ llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
     });
 }
 
-void llmrt_model_free(llmrt_model *model) { delete model; }
+void llmrt_model_free(llmrt_model *model) { llmrt::release(model); }
 
 const char *llmrt_model_architecture(const llmrt_model *model) {
     return model ? model->impl->hparams().family.c_str() : "";
@@ -89,12 +92,13 @@ int32_t llmrt_model_n_layer(const llmrt_model *model) {
 llmrt_token llmrt_model_bos(const llmrt_model *model) { return model ? model->impl->tokenizer->bos() : -1; }
 llmrt_token llmrt_model_eos(const llmrt_model *model) { return model ? model->impl->tokenizer->eos() : -1; }
 
-llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t add_special, llmrt_token *tokens,
-                            int32_t capacity, int32_t *n_tokens) {
+llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *text, size_t text_len, int32_t add_special,
+                              llmrt_token *tokens, int32_t capacity, int32_t *n_tokens) {
     return guarded([&] {
-        require_arg(model && text && n_tokens, "model, text and n_tokens must not be NULL");
+        require_arg(model && (text || text_len == 0) && n_tokens, "model, text and n_tokens must not be NULL");
         require_arg(capacity >= 0 && (tokens || capacity == 0), "tokens is NULL or capacity is negative");
-        const std::vector<int32_t> ids = model->impl->tokenizer->encode(text, add_special != 0);
+        const std::string_view view = text ? std::string_view(text, text_len) : std::string_view();
+        const std::vector<int32_t> ids = model->impl->tokenizer->encode(view, add_special != 0);
         require_arg(ids.size() <= static_cast<size_t>(INT32_MAX), "text is too long");
         *n_tokens = static_cast<int32_t>(ids.size());
         if (ids.size() > static_cast<size_t>(capacity))
@@ -102,6 +106,12 @@ llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t 
                         "the text has " + std::to_string(ids.size()) + " tokens; capacity is " + std::to_string(capacity));
         std::copy(ids.begin(), ids.end(), tokens);
     });
+}
+
+llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t add_special, llmrt_token *tokens,
+                            int32_t capacity, int32_t *n_tokens) {
+    if (!text) return guarded([] { require_arg(false, "text is NULL"); });
+    return llmrt_tokenize_n(model, text, std::strlen(text), add_special, tokens, capacity, n_tokens);
 }
 
 namespace {

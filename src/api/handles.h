@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -14,24 +15,76 @@
 #include "runtime/generation.h"
 #include "runtime/sampler.h"
 
+// Handles are reference counted: the caller's reference (dropped by *_free) and one for each
+// object that needs the handle alive (a context its model, a generation its sampler, a running
+// call its context), so a *_free while in use never leaves a dangling pointer behind.
 struct llmrt_model {
+    std::atomic<int> refs{1};
     std::unique_ptr<llmrt::Model> impl;
 };
 
-struct llmrt_context {
-    llmrt_model *model = nullptr;
-    std::unique_ptr<llmrt::Context> impl;
-    std::unique_ptr<llmrt::Generation> generation;  // the pull-style generation, if any
-    std::string piece;                              // the last piece llmrt_generate_next returned
-    const char *stop_reason = "";                   // why the last generation ended
-    std::string profile_json;                       // the text llmrt_context_profile_json last returned
-};
-
 struct llmrt_sampler {
+    std::atomic<int> refs{1};
     std::unique_ptr<llmrt::Sampler> impl;
 };
 
+struct llmrt_context {
+    std::atomic<int> refs{1};
+    std::atomic<bool> busy{false};                  // a call that changes the context is running
+    llmrt_model *model = nullptr;                   // referenced
+    std::unique_ptr<llmrt::Context> impl;
+    std::unique_ptr<llmrt::Generation> generation;  // the pull-style generation, if any
+    llmrt_sampler *generation_sampler = nullptr;    // referenced while generation is set
+    std::string piece;                              // the last piece llmrt_generate_next returned
+    const char *stop_reason = "";                   // why the last generation ended
+    std::string profile_json;                       // the text llmrt_context_profile_json last returned
+
+    ~llmrt_context();
+};
+
 namespace llmrt {
+
+template <class Handle>
+Handle *retain(Handle *h) {
+    h->refs.fetch_add(1, std::memory_order_relaxed);
+    return h;
+}
+
+template <class Handle>
+void release(Handle *h) {
+    if (h && h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete h;
+}
+
+// Ends ctx's pull-style generation, if any, and drops its sampler reference.
+inline void end_generation(llmrt_context *ctx) {
+    ctx->generation.reset();
+    release(ctx->generation_sampler);
+    ctx->generation_sampler = nullptr;
+}
+
+// One call that changes a context (header: Re-entry and Cancel). Refuses a context that another
+// call is using (its own callback, or a second thread) with LLMRT_ERR_BUSY, and keeps the context
+// alive for the call (llmrt_context_free from a callback). A cancellable call (decode, generate)
+// clears the cancel request when it returns, whatever it returns.
+class ContextCall {
+public:
+    ContextCall(llmrt_context *ctx, bool cancellable) : ctx_(ctx), cancellable_(cancellable) {
+        if (ctx_->busy.exchange(true, std::memory_order_acq_rel))
+            fail(LLMRT_ERR_BUSY, "the context is in use by a running call (a callback may only cancel it)");
+        retain(ctx_);
+    }
+    ~ContextCall() {
+        if (cancellable_) ctx_->impl->clear_cancel();
+        ctx_->busy.store(false, std::memory_order_release);
+        release(ctx_);
+    }
+    ContextCall(const ContextCall &) = delete;
+    ContextCall &operator=(const ContextCall &) = delete;
+
+private:
+    llmrt_context *ctx_;
+    bool cancellable_;
+};
 
 void set_last_error(const std::string &message);
 void clear_last_error();
@@ -63,6 +116,13 @@ inline void require_arg(bool ok, const char *message) {
     if (!ok) fail(LLMRT_ERR_INVALID_ARGUMENT, message);
 }
 
+// n_threads of a params struct: 0 (all cores) up to LLMRT_MAX_THREADS.
+inline void require_thread_count(int32_t n_threads) {
+    if (n_threads < 0 || n_threads > LLMRT_MAX_THREADS)
+        fail(LLMRT_ERR_INVALID_ARGUMENT, "n_threads is " + std::to_string(n_threads) + ": it must be 0 (all cores) to " +
+                                             std::to_string(LLMRT_MAX_THREADS));
+}
+
 // Copies defaults into a caller's params struct of struct_size bytes (an older caller's struct
 // is smaller: only its fields are written, and struct_size says how many there are).
 template <class T>
@@ -87,3 +147,9 @@ T read_params(const T *given, void (*init)(T *, uint32_t)) {
 }
 
 }  // namespace llmrt
+
+inline llmrt_context::~llmrt_context() {
+    llmrt::end_generation(this);
+    impl.reset();  // it refers to the model
+    llmrt::release(model);
+}

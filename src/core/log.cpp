@@ -34,9 +34,21 @@ const char *level_name(int32_t level) {
 void log_message(int32_t level, const std::string &message) {
     LogSink &s = sink();
     if (level < s.level.load(std::memory_order_relaxed)) return;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (s.callback) {
-        s.callback(level, message.c_str(), s.user_data);
+    // Set while this thread runs the callback: what the callback itself logs goes to stderr, so
+    // a callback that logs (or calls into llmrt) cannot recurse without end.
+    thread_local bool in_callback = false;
+    llmrt_log_callback callback;
+    void *user_data;
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        callback = s.callback;
+        user_data = s.user_data;
+    }
+    // Called without the lock: a callback may set the callback or log from other threads.
+    if (callback && !in_callback) {
+        in_callback = true;
+        callback(level, message.c_str(), user_data);
+        in_callback = false;
     } else {
         std::fprintf(stderr, "llmrt %s: %s\n", level_name(level), message.c_str());
     }

@@ -4,6 +4,10 @@
 
 #include <chrono>
 #include <exception>
+#include <string>
+#include <system_error>
+
+#include "core/error.h"
 
 namespace llmrt {
 namespace {
@@ -19,11 +23,27 @@ int ThreadPool::default_thread_count() {
 
 ThreadPool::ThreadPool(int n_threads)
     : n_threads_(n_threads > 0 ? n_threads : default_thread_count()) {
+    require(n_threads_ <= LLMRT_MAX_THREADS, LLMRT_ERR_INVALID_ARGUMENT,
+            "n_threads is " + std::to_string(n_threads_) + ", at most " + std::to_string(LLMRT_MAX_THREADS) +
+                " are supported");
     workers_.reserve(static_cast<size_t>(n_threads_ - 1));
-    for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+    for (int i = 1; i < n_threads_; ++i) {
+        try {
+            workers_.emplace_back([this, i] { worker_loop(i); });
+        } catch (const std::system_error &e) {
+            // A process or container limit (ulimit -u, a pids cgroup): the started workers must
+            // be stopped and joined here, as no destructor runs for a half-built pool.
+            stop_workers();
+            fail(LLMRT_ERR_OUT_OF_MEMORY, "could not start worker thread " + std::to_string(i) + " of " +
+                                              std::to_string(n_threads_ - 1) + " (" + e.what() +
+                                              "): the process may have reached its thread limit; use fewer threads");
+        }
+    }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_workers(); }
+
+void ThreadPool::stop_workers() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stop_.store(true);
@@ -31,6 +51,7 @@ ThreadPool::~ThreadPool() {
     }
     wake_.notify_all();
     for (auto &t : workers_) t.join();
+    workers_.clear();
 }
 
 void ThreadPool::set_profiling(bool enabled) {

@@ -23,7 +23,8 @@ struct PoolStats {
 
 class ThreadPool {
 public:
-    // n_threads <= 0 means one per hardware core.
+    // n_threads <= 0 means one per hardware core. Throws Error: INVALID_ARGUMENT above
+    // LLMRT_MAX_THREADS, OUT_OF_MEMORY when a thread cannot be started (nothing is left running).
     explicit ThreadPool(int n_threads);
     ~ThreadPool();
     ThreadPool(const ThreadPool &) = delete;
@@ -63,6 +64,7 @@ public:
 private:
     using Task = void (*)(void *, int, int);
     void run_raw(Task task, void *ctx);
+    void stop_workers();
     void wait_for_workers();
     void worker_loop(int ith);
 

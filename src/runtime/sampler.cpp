@@ -42,8 +42,28 @@ void Sampler::apply_penalty(std::vector<Candidate> &c) const {
     }
 }
 
+namespace {
+
+// NaN or +inf (a model that overflowed, corrupt weights) would make any pick arbitrary, and
+// all -inf leaves nothing to pick: refuse rather than return a token that means nothing.
+void check_logits(const float *logits, int32_t n_vocab) {
+    bool any_finite = false;
+    for (int32_t i = 0; i < n_vocab; ++i) {
+        const float v = logits[i];
+        require(!std::isnan(v), LLMRT_ERR_INVALID_ARGUMENT,
+                "logit of token " + std::to_string(i) + " is NaN (the model's numbers overflowed or are corrupt)");
+        require(v != INFINITY, LLMRT_ERR_INVALID_ARGUMENT,
+                "logit of token " + std::to_string(i) + " is +inf (the model's numbers overflowed or are corrupt)");
+        any_finite = any_finite || v != -INFINITY;
+    }
+    require(any_finite, LLMRT_ERR_INVALID_ARGUMENT, "every logit is -inf: no token can be sampled");
+}
+
+}  // namespace
+
 int32_t Sampler::sample(const float *logits, int32_t n_vocab) {
     require(logits != nullptr && n_vocab > 0, LLMRT_ERR_INVALID_ARGUMENT, "sample needs logits");
+    check_logits(logits, n_vocab);
     candidates_.resize(static_cast<size_t>(n_vocab));
     for (int32_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.0f};
     for (int32_t id : recent_)

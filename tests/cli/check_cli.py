@@ -126,6 +126,25 @@ def case_perplexity_text(a):
     expect("Final estimate: PPL = " in out and "+/-" in out, f"perplexity: no final estimate:\n{out}")
 
 
+def case_nul_bytes(a):
+    # A NUL byte in a file is text like any other byte (stories260K has the byte token <0x00>):
+    # tokenize -f and perplexity -f see the whole file, not the 17 bytes before the NUL.
+    text = b"Once upon a time\0there was a little girl who liked to play in the park with her dog."
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "nul.txt")
+        with open(path, "wb") as f:
+            f.write(text)
+        ids = run_json(a.tool, ["tokenize", "-m", a.model, "-f", path])["ids"]
+        head = run_json(a.tool, ["tokenize", "-m", a.model, "-p", text[:16].decode()])["ids"]
+        expect(ids[:len(head)] == head and len(ids) > len(head) + 10,
+               f"tokenize -f: {ids} does not continue after the NUL (before it: {head})")
+        nul_id = 3  # <0x00>: the byte tokens follow <unk>, <s>, </s>
+        expect(ids[len(head)] == nul_id, f"tokenize -f: the NUL byte is not token {nul_id}: {ids}")
+        data = run_json(a.tool, ["perplexity", "-m", a.model, "-f", path, "-c", "8", "--chunks", "1"])
+        expect(data["n_tokens"] == len(ids), f"perplexity -f: {data['n_tokens']} tokens, tokenize -f: {len(ids)}")
+        run(a.tool, ["tokenize", "-m", a.model, "-f", path, "-p", "x"], expect_code=2)
+
+
 def case_bench(a):
     # A smoke test: speed is never asserted, only that every figure was measured.
     rows = run_json(a.tool, ["bench", "-m", a.model, "-p", "16", "-n", "8", "-r", "1", "-t", "1,2"])

@@ -430,7 +430,7 @@ int run_bench(int argc, char **argv) {
                 &o.synthetic);
     args.integer("-p", "--n-prompt", "N", "prompt tokens", &o.n_prompt, 1, 1 << 20);
     args.integer("-n", "--n-gen", "N", "generated tokens", &o.n_gen, 0, 1 << 20);
-    args.integer_list("-t", "--threads", "N[,N...]", "thread counts, one row each", &o.threads, 1, 4096);
+    args.integer_list("-t", "--threads", "N[,N...]", "thread counts, one row each", &o.threads, 1, LLMRT_MAX_THREADS);
     args.integer("-r", "--repetitions", "N", "repetitions per row", &o.reps, 1, 1 << 20);
     args.uint64(nullptr, "--seed", "S", "seed for the random prompts and synthetic weights", &o.seed);
     args.flag(nullptr, "--no-bandwidth", "skip the memory bandwidth probe", &o.skip_bandwidth);

@@ -162,7 +162,7 @@ int run_generate(int argc, char **argv) {
                  &o.sampling.repetition_last_n, 0, 1 << 30);
     args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock",
                 &o.sampling.seed);
-    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, 4096);
+    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
     args.integer("-c", "--ctx-size", "N", "context window; 0 = the model's (capped)", &o.n_ctx, 0,
                  1 << 24);
     args.flag(nullptr, "--ignore-eos", "keep generating after end-of-sequence", &o.ignore_eos);

@@ -12,8 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -32,12 +30,8 @@ struct PerplexityOptions {
     bool json = false;
 };
 
-std::string read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw std::runtime_error("cannot open '" + path + "'");
-    }
-    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+std::string read_text(const std::string &path) {
+    std::string text = read_file(path);
     // llama.cpp's -f drops one trailing newline; do the same so token counts agree.
     if (!text.empty() && text.back() == '\n') {
         text.pop_back();
@@ -126,7 +120,7 @@ int run_perplexity(int argc, char **argv) {
     args.string("-f", "--file", "FILE", "text file (e.g. wikitext-2 wiki.test.raw)", &o.file);
     args.integer("-c", "--ctx-size", "N", "tokens per chunk", &o.n_ctx, 4, 1 << 20);
     args.integer(nullptr, "--chunks", "N", "most chunks to score; -1 = all", &o.n_chunks, -1, 1 << 30);
-    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, 4096);
+    args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
     args.integer("-b", "--batch-size", "N", "tokens per evaluation step; 0 = the chunk size",
                  &o.n_batch, 0, 1 << 20);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
@@ -138,7 +132,7 @@ int run_perplexity(int argc, char **argv) {
     args.require("--file");
     const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
-    const std::string text = read_file(o.file);
+    const std::string text = read_text(o.file);
     ModelPtr model = load_model(o.model_path, quant);
     const std::vector<llmrt_token> tokens = tokenize(model.get(), text, true);
 

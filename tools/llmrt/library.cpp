@@ -3,6 +3,11 @@
 #include "interrupt.h"
 #include "progress.h"
 
+#include <algorithm>
+#include <climits>
+#include <fstream>
+#include <iterator>
+
 namespace cli {
 
 void check(llmrt_status status, const std::string &what) {
@@ -121,18 +126,27 @@ ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
 std::vector<llmrt_token> tokenize(const llmrt_model *model, const std::string &text,
                                   bool add_special) {
     // A token covers at least one byte, so bytes + a few specials is always enough; one call.
-    std::vector<llmrt_token> tokens(text.size() + 8);
+    // The length goes with the text: a NUL byte in a file is text like any other byte.
+    std::vector<llmrt_token> tokens(std::min<size_t>(text.size() + 8, INT32_MAX));
     int32_t n_tokens = 0;
-    llmrt_status status = llmrt_tokenize(model, text.c_str(), add_special ? 1 : 0, tokens.data(),
-                                         static_cast<int32_t>(tokens.size()), &n_tokens);
+    llmrt_status status = llmrt_tokenize_n(model, text.data(), text.size(), add_special ? 1 : 0,
+                                           tokens.data(), static_cast<int32_t>(tokens.size()), &n_tokens);
     if (status == LLMRT_ERR_BUFFER_TOO_SMALL) {
         tokens.resize(static_cast<size_t>(n_tokens));
-        status = llmrt_tokenize(model, text.c_str(), add_special ? 1 : 0, tokens.data(),
-                                static_cast<int32_t>(tokens.size()), &n_tokens);
+        status = llmrt_tokenize_n(model, text.data(), text.size(), add_special ? 1 : 0, tokens.data(),
+                                  static_cast<int32_t>(tokens.size()), &n_tokens);
     }
     check(status, "cannot tokenize");
     tokens.resize(static_cast<size_t>(n_tokens));
     return tokens;
+}
+
+std::string read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error("cannot open '" + path + "'");
+    }
+    return std::string{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 std::string token_piece(const llmrt_model *model, llmrt_token token) {

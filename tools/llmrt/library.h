@@ -85,6 +85,9 @@ ContextPtr create_context(llmrt_model *model, const ContextOptions &options);
 
 std::vector<llmrt_token> tokenize(const llmrt_model *model, const std::string &text,
                                   bool add_special);
+// The whole file, bytes as they are (NUL bytes included). Throws std::runtime_error if it cannot
+// be opened.
+std::string read_file(const std::string &path);
 // The raw bytes of one token (possibly part of a UTF-8 character).
 std::string token_piece(const llmrt_model *model, llmrt_token token);
 

@@ -233,6 +233,114 @@ public class LlmrtTests {
     }
   }
 
+  // ---- an object in use stays alive: Dispose() ends it for its owner, the generation finishes ----
+
+  string SampledText(Model model) {
+    using (var context = new Context(model))
+    using (var sampler = new Sampler(CrossLanguageSettings())) return context.Generate(sampler, prompt, MaxTokens(40));
+  }
+
+  [Test]
+  public void DisposingEverythingUnderAnOpenStream() {
+    var model = new Model(modelPath);
+    string expected = SampledText(model);
+    var context = new Context(model);
+    var sampler = new Sampler(CrossLanguageSettings());
+    var text = new StringBuilder();
+    using (var pieces = context.Stream(sampler, prompt, MaxTokens(40)).GetEnumerator()) {
+      Assert.True(pieces.MoveNext(), "first piece");
+      text.Append(pieces.Current);
+      sampler.Dispose();
+      context.Dispose();
+      model.Dispose();
+      Assert.Throws<InvalidArgumentException>(() => sampler.Reset());
+      Assert.Throws<InvalidArgumentException>(() => context.PastLength.ToString());
+      while (pieces.MoveNext()) text.Append(pieces.Current);
+    }
+    Assert.Equal(expected, text.ToString(), "text");
+  }
+
+  [Test]
+  public void DisposingFromTheListener() {
+    using (var model = new Model(modelPath)) {
+      string expected = SampledText(model);
+      var context = new Context(model);
+      var sampler = new Sampler(CrossLanguageSettings());
+      var text = new StringBuilder();
+      context.Generate(sampler, prompt, MaxTokens(40), (piece, token) => {
+        sampler.Dispose();
+        context.Dispose();
+        text.Append(piece);
+        return false;
+      });
+      Assert.Equal(expected, text.ToString(), "text");
+    }
+  }
+
+  [Test]
+  public void AStreamEndedByAResetSaysSo() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      using (var pieces = context.Stream(sampler, prompt, MaxTokens(8)).GetEnumerator()) {
+        Assert.True(pieces.MoveNext(), "first piece");
+        context.Reset();
+        var e = Assert.Throws<InvalidArgumentException>(() => pieces.MoveNext());
+        Assert.True(e.Message.Contains("has ended"), e.Message);
+      }
+      Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "text after");
+    }
+  }
+
+  [Test]
+  public void DisposingTheQuantizerFromProgressFinishesTheFile() {
+    if (!Library.HasQuantizer()) return;
+    string output = Path.Combine(Path.GetTempPath(), "llmrt-csharp-disposed-" + Guid.NewGuid() + ".llmrt");
+    try {
+      using (var options = new QuantizeOptions { WeightDtype = "int8" }) {
+        var quantizer = new Quantizer(options);
+        quantizer.Quantize(modelPath, output, (fraction, tensor) => { quantizer.Dispose(); return false; });
+      }
+      using (var quantized = new Model(output)) Assert.Equal(512, quantized.VocabSize, "vocab size");
+    } finally {
+      File.Delete(output);
+    }
+  }
+
+  // ---- NUL characters: text to tokenize takes a length, C strings refuse them ----
+
+  [Test]
+  public void TokenizeKeepsWhatFollowsANul() {
+    using (var model = new Model(modelPath)) {
+      // stories260K: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then merged pieces.
+      int b = Enumerable.Range(259, model.VocabSize - 259).First(id => model.TokenToPiece(id) == "b");
+      var expected = model.Tokenize("a").ToList();
+      expected.Add(3);
+      expected.Add(b);
+      TokenList ids = model.Tokenize("a\0b");
+      Assert.SequenceEqual(expected, ids.ToList(), "ids");
+      Assert.Equal("a\0b", model.Detokenize(ids), "detokenized");
+    }
+  }
+
+  [Test]
+  public void NulInCStringTextIsRefused() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy())
+    using (var options = MaxTokens(4)) {
+      var e = Assert.Throws<ArgumentException>(() => context.Generate(sampler, "Once\0 upon", options));
+      Assert.Equal("prompt", e.ParamName, "parameter");
+      e = Assert.Throws<ArgumentException>(() => context.Stream(sampler, "Once\0", options));
+      Assert.Equal("prompt", e.ParamName, "parameter");
+      e = Assert.Throws<ArgumentException>(() => options.AddStopString("a\0b"));
+      Assert.Equal("text", e.ParamName, "parameter");
+      e = Assert.Throws<ArgumentException>(() => new Model(modelPath + "\0x"));
+      Assert.Equal("path", e.ParamName, "parameter");
+      Assert.True(e.Message.StartsWith("path contains a NUL character"), e.Message);
+    }
+  }
+
   [Test]
   public void TwoHundredLoadFreeCyclesDoNotGrowMemory() {
     for (int i = 0; i < 20; i++) LoadAndFree();  // warm up the JIT and allocator pools

@@ -15,8 +15,8 @@ from typing import Callable, Optional
 from . import _native
 from ._native import API_VERSION, LibraryNotFoundError
 from .context import Context
-from .errors import (BufferTooSmallError, CancelledError, ContextFullError, FileError, FormatError, InternalError,
-                     InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
+from .errors import (BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError, FormatError,
+                     InternalError, InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
 from .generation import TokenStream
 from .model import Model
 from .quantizer import Quantizer
@@ -26,7 +26,9 @@ __version__ = "0.1.0"
 
 LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR = 0, 1, 2, 3
 
-_log_callback = None  # the ctypes callback must stay referenced while the library may call it
+# Every ctypes log callback ever installed stays referenced: the library calls a callback without
+# a lock, so one being replaced may still run on another thread after set_log_callback returns.
+_log_callbacks: list = []
 
 
 def library_version() -> str:
@@ -46,16 +48,14 @@ def library_path() -> str:
 
 def set_log_level(level: int) -> None:
     """Drops library log messages below level (LOG_DEBUG ... LOG_ERROR; default LOG_WARN)."""
-    _native.lib.llmrt_set_log_level(level)
+    _native.lib.llmrt_set_log_level(_native.c_int(level, "level"))
 
 
 def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
     """Sends library log messages to callback(level, message) (from any thread); None restores the
     default (stderr)."""
-    global _log_callback
     if callback is None:
         _native.lib.llmrt_set_log_callback(_native.LOG_CALLBACK(), None)
-        _log_callback = None
         return
 
     def on_log(level: int, message: bytes, _user_data: object) -> None:
@@ -65,12 +65,12 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
             pass  # a logger must never break the library call that logged
 
     new_callback = _native.LOG_CALLBACK(on_log)
+    _log_callbacks.append(new_callback)
     _native.lib.llmrt_set_log_callback(new_callback, None)
-    _log_callback = new_callback
 
 
 __all__ = [
-    "API_VERSION", "BufferTooSmallError", "CancelledError", "Context", "ContextFullError", "FileError",
+    "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
     "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
     "OutOfMemoryError", "Quantizer", "Sampler", "TokenStream", "UnsupportedError", "LOG_DEBUG", "LOG_INFO", "LOG_WARN",
     "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback", "set_log_level",

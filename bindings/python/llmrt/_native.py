@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import operator
 import os
 from ctypes import POINTER, Structure, c_char, c_char_p, c_float, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
-from typing import List, Type, TypeVar
+from typing import List, Sequence, Type, TypeVar
 
 # The LLMRT_API_VERSION this package was written against. The structs below follow that ABI, so
 # any other version is refused at import rather than risking memory corruption later.
@@ -26,6 +27,7 @@ CANCELLED = 7
 ERR_BUFFER_TOO_SMALL = 8
 ERR_INTERNAL = 9
 END_OF_GENERATION = 10
+ERR_BUSY = 11
 
 DEFAULT_SEED = 0xFFFFFFFFFFFFFFFF
 
@@ -134,7 +136,7 @@ _PROTOTYPES = {
     "llmrt_model_n_layer": (c_int32, [_handle]),
     "llmrt_model_bos": (c_int32, [_handle]),
     "llmrt_model_eos": (c_int32, [_handle]),
-    "llmrt_tokenize": (_status, [_handle, c_char_p, c_int32, _p_int32, c_int32, _p_int32]),
+    "llmrt_tokenize_n": (_status, [_handle, c_char_p, c_size_t, c_int32, _p_int32, c_int32, _p_int32]),
     "llmrt_token_to_piece": (_status, [_handle, c_int32, POINTER(c_char), c_int32, _p_int32]),
     "llmrt_detokenize": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_int32, _p_int32]),
     "llmrt_context_params_init_sized": (None, [c_void_p, c_uint32]),
@@ -233,5 +235,39 @@ def status_string(status: int) -> str:
     return (lib.llmrt_status_string(status) or b"").decode("utf-8", errors="replace")
 
 
-def encode(text: str) -> bytes:
-    return text.encode("utf-8")
+def c_string(text: str, name: str) -> bytes:
+    """text as UTF-8 for a NUL-terminated C string parameter. A NUL character would end the string
+    there and the rest would be silently dropped: refuse it, naming the parameter."""
+    data = text.encode("utf-8")
+    if b"\0" in data:
+        raise ValueError(f"{name} contains a NUL character, which cannot be passed to llmrt as text")
+    return data
+
+
+def c_path(path: "os.PathLike[str] | str", name: str) -> bytes:
+    """A file path for a C string parameter (the file system's encoding), refusing a NUL like
+    c_string."""
+    data = os.fsencode(path)
+    if b"\0" in data:
+        raise ValueError(f"{name} contains a NUL character, which cannot be passed to llmrt as a path")
+    return data
+
+
+def c_int(value: int, name: str, ctype: type = c_int32) -> int:
+    """value, checked to fit the C integer type ctype. ctypes would silently keep only the low
+    bits (2**32 + 5 would become 5), so an out-of-range value raises OverflowError naming the
+    parameter, and a non-integer TypeError."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}") from None
+    bits = 8 * ctypes.sizeof(ctype)
+    low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if ctype(-1).value < 0 else (0, (1 << bits) - 1)
+    if not low <= value <= high:
+        raise OverflowError(f"{name} = {value} is out of range: it must be between {low} and {high}")
+    return value
+
+
+def c_int32_array(values: Sequence[int], name: str) -> "ctypes.Array[c_int32]":
+    """values as a C int32_t array, each element checked by c_int."""
+    return (c_int32 * len(values))(*(c_int(v, f"{name}[{i}]") for i, v in enumerate(values)))

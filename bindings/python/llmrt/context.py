@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import array
 import json
-from ctypes import byref, c_char_p, c_int32, c_void_p, string_at
+from ctypes import byref, c_char_p, c_void_p, string_at
 from typing import Optional, Sequence
 
 from . import _native as n
@@ -16,7 +16,8 @@ class Context(Handle):
     """One sequence being evaluated on a model. Use from one thread at a time, except cancel().
 
     Args:
-        model: the model; it stays alive (natively) until this context is closed.
+        model: the model; it stays alive (natively) until this context is closed and no
+            generation uses the context any more.
         n_ctx: context window in tokens (None: the library default, the model's training length
             capped at 4096).
         n_batch: most tokens evaluated in one prefill step (None: the library default, 512).
@@ -28,11 +29,11 @@ class Context(Handle):
                  n_threads: Optional[int] = None, logits_all: bool = False) -> None:
         params = n.new_params(n.ContextParams, "llmrt_context_params_init")
         if n_ctx is not None:
-            params.n_ctx = n_ctx
+            params.n_ctx = n.c_int(n_ctx, "n_ctx")
         if n_batch is not None:
-            params.n_batch = n_batch
+            params.n_batch = n.c_int(n_batch, "n_batch")
         if n_threads is not None:
-            params.n_threads = n_threads
+            params.n_threads = n.c_int(n_threads, "n_threads")
         params.logits_all = int(logits_all)
         model_handle = model._acquire()
         out = c_void_p()
@@ -43,6 +44,9 @@ class Context(Handle):
             raise
         self.model = model
         self._n_vocab = model.n_vocab
+        # Which TokenStream's generation the context holds: starting a generation or resetting
+        # ends the one before (TokenStream._pull_id).
+        self._pull_id = 0
         self._set_handle(out.value)
 
     def __enter__(self) -> "Context":
@@ -69,14 +73,14 @@ class Context(Handle):
             ContextFullError: they do not fit in the context window.
             CancelledError: cancel() was called meanwhile.
         """
-        ids = (c_int32 * len(tokens))(*tokens)
-        check(n.lib.llmrt_decode(self._h(), ids, len(tokens)))
+        ids = n.c_int32_array(tokens, "tokens")
+        check(n.lib.llmrt_decode(self._h(), ids, len(ids)))
 
     def logits(self, i: Optional[int] = None) -> "array.array[float]":
         """A copy of the next-token logits (n_vocab floats) after the last token of the last
         decode(), or after its token i (needs logits_all=True unless i is the last)."""
         handle = self._h()
-        ptr = n.lib.llmrt_get_logits(handle) if i is None else n.lib.llmrt_get_logits_ith(handle, i)
+        ptr = n.lib.llmrt_get_logits(handle) if i is None else n.lib.llmrt_get_logits_ith(handle, n.c_int(i, "i"))
         if not ptr:
             raise InvalidArgumentError("no logits: call decode() first" if i is None else
                                        f"no logits for token {i} of the last decode()")
@@ -85,8 +89,10 @@ class Context(Handle):
         return values
 
     def reset(self) -> None:
-        """Empties the KV cache (a fresh sequence) and clears a pending cancel."""
+        """Empties the KV cache (a fresh sequence) and clears a pending cancel. A stream running
+        on this context ends."""
         n.lib.llmrt_context_reset(self._h())
+        self._pull_id += 1
 
     def set_profiling(self, enabled: bool) -> None:
         """Times every op of the following forward passes (enabling clears earlier counts)."""

@@ -64,6 +64,11 @@ class BufferTooSmallError(LlmrtError):
     status = n.ERR_BUFFER_TOO_SMALL
 
 
+class BusyError(LlmrtError):
+    """LLMRT_ERR_BUSY: the context is in use by a running call (e.g. called from its own callback)."""
+    status = n.ERR_BUSY
+
+
 class InternalError(LlmrtError):
     """LLMRT_ERR_INTERNAL: a bug in llmrt; please report it."""
     status = n.ERR_INTERNAL
@@ -72,7 +77,7 @@ class InternalError(LlmrtError):
 _BY_STATUS: Dict[int, Type[LlmrtError]] = {
     cls.status: cls
     for cls in (InvalidArgumentError, FileError, FormatError, UnsupportedError, OutOfMemoryError,
-                ContextFullError, CancelledError, BufferTooSmallError, InternalError)
+                ContextFullError, CancelledError, BufferTooSmallError, BusyError, InternalError)
 }
 
 

@@ -8,7 +8,7 @@ from typing import Callable, Iterator, List, Optional, Sequence
 from . import _native as n
 from ._handle import Handle
 from .context import Context
-from .errors import check, error_for
+from .errors import InvalidArgumentError, check, error_for
 from .sampler import Sampler
 
 
@@ -20,14 +20,41 @@ class GenerateParams:
         if isinstance(stop, str):
             stop = [stop]  # a lone string would otherwise be taken as a list of characters
         self.struct = n.new_params(n.GenerateParams, "llmrt_generate_params_init")
-        self.struct.max_new_tokens = max_new_tokens
-        self.struct.min_new_tokens = min_new_tokens
+        self.struct.max_new_tokens = n.c_int(max_new_tokens, "max_new_tokens")
+        self.struct.min_new_tokens = n.c_int(min_new_tokens, "min_new_tokens")
         self.struct.stop_at_eos = int(stop_at_eos)
         self.struct.add_special = int(add_special)
-        self._stop = [n.encode(s) for s in (stop or [])]
+        self._stop = [n.c_string(s, f"stop[{i}]") for i, s in enumerate(stop or [])]
         self._stop_array = (c_char_p * len(self._stop))(*self._stop)
         self.struct.stop_strings = cast(self._stop_array, POINTER(c_char_p))
         self.struct.n_stop_strings = len(self._stop)
+
+
+class _Uses:
+    """The context and sampler a generation uses, held (Handle._acquire) from its start to its end,
+    so closing either meanwhile (from a callback, or while a stream is open) cannot free them."""
+
+    def __init__(self, context: Context, sampler: Sampler) -> None:
+        self.context = context._acquire()
+        try:
+            self.sampler = sampler._acquire()
+        except BaseException:
+            context._unuse()
+            raise
+        self._handles: List[Handle] = [context, sampler]
+
+    def release(self) -> None:
+        """Gives both back; safe to call more than once."""
+        handles, self._handles = self._handles, []
+        for handle in handles:
+            handle._unuse()
+
+
+def _replaced_pull(context: Context, status: int) -> None:
+    """After llmrt_generate or llmrt_generate_begin: unless refused as busy, the call ended the
+    context's previous pull generation, so the stream that ran it has ended."""
+    if status != n.ERR_BUSY:
+        context._pull_id += 1
 
 
 class TokenStream(Iterator[str]):
@@ -35,23 +62,34 @@ class TokenStream(Iterator[str]):
 
     The prompt is evaluated when the stream is created (so errors show up at once). Iterating runs
     the model; closing (or leaving a `with` block, or exhausting the iterator) ends the generation.
-    `tokens` lists the token ids generated so far.
+    `tokens` lists the token ids generated so far. The stream keeps its context and sampler alive:
+    closing them while the stream is open frees them only once the stream ends. Resetting the
+    context or starting another generation on it ends the stream: iterating it then raises
+    InvalidArgumentError.
     """
 
     def __init__(self, context: Context, sampler: Sampler, prompt: str, params: GenerateParams,
                  owned: Sequence[Handle] = ()) -> None:
         self.context = context
         self.tokens: List[int] = []
-        self._sampler = sampler  # must outlive the generation
         self._params = params
         self._owned = list(owned)
-        self._active = False
+        self._uses: Optional[_Uses] = None
         try:
-            check(n.lib.llmrt_generate_begin(context._h(), sampler._h(), n.encode(prompt), byref(params.struct)))
+            prompt_bytes = n.c_string(prompt, "prompt")
+            uses = _Uses(context, sampler)
+            try:
+                status = n.lib.llmrt_generate_begin(uses.context, uses.sampler, prompt_bytes, byref(params.struct))
+                _replaced_pull(context, status)
+                check(status)
+            except BaseException:
+                uses.release()
+                raise
         except BaseException:
             self._close_owned()
             raise
-        self._active = True
+        self._uses = uses
+        self._pull_id = context._pull_id
 
     def __iter__(self) -> "TokenStream":
         return self
@@ -60,8 +98,11 @@ class TokenStream(Iterator[str]):
         piece = POINTER(c_char)()
         length = c_size_t()
         token = c_int32()
-        while self._active:
-            status = n.lib.llmrt_generate_next(self.context._h(), byref(piece), byref(length), byref(token))
+        if self._uses is not None and self.context._pull_id != self._pull_id:
+            self.close()
+            raise InvalidArgumentError("this stream has ended: its context was reset or started another generation")
+        while self._uses is not None:
+            status = n.lib.llmrt_generate_next(self._uses.context, byref(piece), byref(length), byref(token))
             if status == n.END_OF_GENERATION:
                 break
             if status != n.OK:
@@ -81,10 +122,12 @@ class TokenStream(Iterator[str]):
 
     def close(self) -> None:
         """Ends the generation (and frees the context and sampler it created, if any)."""
-        if self._active:
-            self._active = False
-            if not self.context.closed:
-                n.lib.llmrt_generate_end(self.context._h())
+        uses, self._uses = self._uses, None
+        if uses is not None:
+            if self.context._pull_id == self._pull_id:  # else another generation has replaced it
+                n.lib.llmrt_generate_end(uses.context)
+                self.context._pull_id += 1
+            uses.release()
         self._close_owned()
 
     def _close_owned(self) -> None:
@@ -124,11 +167,18 @@ def run_with_callback(context: Context, sampler: Sampler, prompt: str, params: G
             failure.append(e)
             return 1
 
+    prompt_bytes = n.c_string(prompt, "prompt")
     native_callback = n.TOKEN_CALLBACK(on_token)  # referenced until the call returns
-    status = n.lib.llmrt_generate(context._h(), sampler._h(), n.encode(prompt), byref(params.struct),
-                                  native_callback, None)
+    uses = _Uses(context, sampler)
+    try:
+        status = n.lib.llmrt_generate(uses.context, uses.sampler, prompt_bytes, byref(params.struct),
+                                      native_callback, None)
+        error = error_for(status) if status != n.OK else None  # before release(), which may call llmrt
+        _replaced_pull(context, status)
+    finally:
+        uses.release()
     if failure:
-        error = failure.pop()
+        raise failure.pop()
+    if error is not None:
         raise error
-    check(status)
     return b"".join(pieces).decode("utf-8", errors="replace")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from ctypes import byref, c_char, c_int32, c_void_p, pointer
+from ctypes import byref, c_char, c_int32, c_uint64, c_void_p, pointer
 from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 from . import _native as n
@@ -23,14 +23,12 @@ class Model(Handle):
     """A loaded model. Create with Model.load() or Model.synthetic(); close() or `with` frees it.
 
     A model may be used from many threads at once. Contexts keep the model's memory alive: closing
-    the model while a context is open only frees it once the last context is closed.
+    the model while a context is open only frees it once the last context is closed (see Handle).
     """
 
     def __init__(self, handle: int, path: str) -> None:
         """Internal: use Model.load() or Model.synthetic()."""
         self._set_handle(handle)
-        self._native: Optional[int] = handle
-        self._users = 0  # open contexts that need the native model
         self.path = path
 
     # ---- creation and lifetime ----
@@ -54,17 +52,18 @@ class Model(Handle):
             UnsupportedError: the architecture or data type is not supported by this build.
         """
         path = os.fspath(path)
+        native_path = n.c_path(path, "path")
         params = n.new_params(n.ModelParams, "llmrt_model_params_init")
         params.use_mmap = int(use_mmap)
-        params.n_threads = n_threads
+        params.n_threads = n.c_int(n_threads, "n_threads")
         if compute_dtype is not None:
-            params.compute_dtype = n.encode(compute_dtype)
+            params.compute_dtype = n.c_string(compute_dtype, "compute_dtype")
         if quantize is not None:
             from .quantizer import quant_params_from_spec
             quant = quant_params_from_spec(quantize)
             params.quantize = pointer(quant)
         out = c_void_p()
-        status = n.lib.llmrt_model_load(os.fsencode(path), byref(params), byref(out))
+        status = n.lib.llmrt_model_load(native_path, byref(params), byref(out))
         if status != n.OK:
             error = error_for(status)
             if path not in error.message:  # every load error names the file, whatever the library said
@@ -77,31 +76,17 @@ class Model(Handle):
         """A model with random weights and the shape of a known one ("stories260k",
         "tinyllama-1.1b", "llama-7b"), built in memory, with a byte-level tokenizer."""
         params = n.new_params(n.ModelParams, "llmrt_model_params_init")
-        params.n_threads = n_threads
+        params.n_threads = n.c_int(n_threads, "n_threads")
         out = c_void_p()
-        check(n.lib.llmrt_model_create_synthetic(n.encode(shape), seed, byref(params), byref(out)))
+        check(n.lib.llmrt_model_create_synthetic(n.c_string(shape, "shape"), n.c_int(seed, "seed", c_uint64),
+                                                 byref(params), byref(out)))
         return cls(out.value, f"synthetic:{shape}")
 
     def __enter__(self) -> "Model":
         return self
 
     def _free(self, handle: int) -> None:
-        self._release()
-
-    def _acquire(self) -> int:
-        """Called by a new Context: the native model must outlive it."""
-        handle = self._h()
-        self._users += 1
-        return handle
-
-    def _unuse(self) -> None:
-        self._users -= 1
-        self._release()
-
-    def _release(self) -> None:
-        if self._handle is None and self._users == 0 and self._native is not None:
-            native, self._native = self._native, None
-            n.lib.llmrt_model_free(native)
+        n.lib.llmrt_model_free(handle)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{self.architecture}, {self.n_params} params"
@@ -165,13 +150,16 @@ class Model(Handle):
     # ---- tokenizer ----
 
     def tokenize(self, text: str, add_special: bool = True) -> List[int]:
-        """Token ids for text; add_special adds BOS (and whatever else the tokenizer adds)."""
-        data = n.encode(text)
-        capacity = len(data) + 8  # more than enough for every tokenizer we know; retried if not
+        """Token ids for text; add_special adds BOS (and whatever else the tokenizer adds). A NUL
+        character is text like any other (its byte token)."""
+        data = text.encode("utf-8")
+        # More than enough for every tokenizer we know (retried if not), within what int32_t holds.
+        capacity = min(len(data) + 8, 2**31 - 1)
         while True:
             tokens = (c_int32 * capacity)()
             count = c_int32()
-            status = n.lib.llmrt_tokenize(self._h(), data, int(add_special), tokens, capacity, byref(count))
+            status = n.lib.llmrt_tokenize_n(self._h(), data, len(data), int(add_special), tokens, capacity,
+                                            byref(count))
             if status == n.ERR_BUFFER_TOO_SMALL and count.value > capacity:
                 capacity = count.value
                 continue
@@ -181,13 +169,14 @@ class Model(Handle):
     def token_to_piece(self, token: int) -> bytes:
         """The bytes one token stands for. Bytes, not str: a piece may be part of a UTF-8 character."""
         handle = self._h()
+        token = n.c_int(token, "token")
         return _read_sized(lambda buf, cap, length: n.lib.llmrt_token_to_piece(handle, token, buf, cap, length),
                            extra=0)
 
     def detokenize(self, tokens: Sequence[int], skip_special: bool = True) -> str:
         """The text for a sequence of token ids; skip_special omits control tokens (BOS, EOS)."""
         handle = self._h()
-        ids = (c_int32 * len(tokens))(*tokens)
+        ids = n.c_int32_array(tokens, "tokens")
         data = _read_sized(
             lambda buf, cap, length: n.lib.llmrt_detokenize(handle, ids, len(tokens), int(skip_special), buf, cap,
                                                             length),

@@ -25,9 +25,9 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
                    compute_dtype=compute_dtype, tensor_overrides=tensor_overrides)
     for name, value in strings.items():
         if value is not None:
-            setattr(params, name, n.encode(value))
+            setattr(params, name, n.c_string(value, name))
     if group_size is not None:
-        params.group_size = group_size
+        params.group_size = n.c_int(group_size, "group_size")
     if asym is not None:
         params.asym = int(asym)
     return params
@@ -108,13 +108,15 @@ class Quantizer(Handle):
         progress(fraction, tensor_name) is called as tensors are processed; returning True cancels
         (CancelledError), and an exception it raises cancels and propagates.
         """
-        handle = self._h()
+        paths = n.c_path(input_path, "input_path"), n.c_path(output_path, "output_path")
+        handle = self._acquire()  # a progress callback that closes the quantizer must not free it here
         self._progress.callback = progress
         self._progress.failures.clear()
         try:
-            status = n.lib.llmrt_quantize(handle, os.fsencode(input_path), os.fsencode(output_path))
+            status = n.lib.llmrt_quantize(handle, *paths)
         finally:
             self._progress.callback = None
+            self._unuse()
         if self._progress.failures:
             failure = self._progress.failures.pop()
             self._progress.failures.clear()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import array
-from ctypes import byref, c_float, c_int32, c_void_p
+from ctypes import byref, c_float, c_int32, c_uint64, c_void_p
 from typing import Optional, Sequence
 
 from . import _native as n
@@ -25,9 +25,10 @@ class Sampler(Handle):
         params = n.new_params(n.SamplerParams, "llmrt_sampler_params_init")
         settings = dict(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
                         repetition_penalty=repetition_penalty, repetition_last_n=repetition_last_n, seed=seed)
+        integers = dict(top_k=c_int32, repetition_last_n=c_int32, seed=c_uint64)
         for name, value in settings.items():
             if value is not None:
-                setattr(params, name, value)
+                setattr(params, name, n.c_int(value, name, integers[name]) if name in integers else value)
         out = c_void_p()
         check(n.lib.llmrt_sampler_create(byref(params), byref(out)))
         self._set_handle(out.value)
@@ -46,7 +47,7 @@ class Sampler(Handle):
         else:
             values = (c_float * len(logits))(*logits)
         token = c_int32()
-        check(n.lib.llmrt_sampler_sample(self._h(), values, len(logits), byref(token)))
+        check(n.lib.llmrt_sampler_sample(self._h(), values, n.c_int(len(logits), "len(logits)"), byref(token)))
         return token.value
 
     def reset(self) -> None:

@@ -65,3 +65,24 @@ def test_unknown_weight_type_is_rejected():
 def test_quantize_while_loading(model_path):
     with skip_if_unsupported(), llmrt.Model.load(model_path, quantize={"weight_dtype": "int8"}) as model:
         assert model.generate("Once upon a time", max_new_tokens=8, temperature=0)
+
+
+@needs_quantizer
+def test_closing_the_quantizer_from_progress_finishes_the_file(model_path, tmp_path):
+    # The quantizer is in use until quantize() returns: closing it then only ends it for its owner.
+    out = tmp_path / "closed-meanwhile.llmrt"
+    quantizer = llmrt.Quantizer("int8")
+    quantizer.quantize(model_path, out, progress=lambda fraction, tensor: quantizer.close())
+    assert quantizer.closed
+    with llmrt.Model.load(out) as model:
+        assert model.generate("Once upon a time", max_new_tokens=8, temperature=0)
+
+
+@needs_quantizer
+def test_bad_quantizer_arguments_are_refused(model_path, tmp_path):
+    with pytest.raises(OverflowError, match="^group_size = "):
+        llmrt.Quantizer("int8", group_size=2**32 + 32)
+    with pytest.raises(ValueError, match="^weight_dtype contains a NUL"):
+        llmrt.Quantizer("int8\0")
+    with llmrt.Quantizer("int8") as quantizer, pytest.raises(ValueError, match="^output_path contains a NUL"):
+        quantizer.quantize(model_path, str(tmp_path / "x\0.llmrt"))

@@ -7,24 +7,27 @@ import java.util.NoSuchElementException;
  * A running generation as an iterator of text pieces, from {@link Context#stream}. Each
  * {@link #next()} runs the model for one or more tokens, until a non-empty piece is ready. The
  * generation ends when the iterator is exhausted or closed; use try-with-resources to stop early.
+ * It keeps its context and sampler alive: closing them meanwhile frees them only once it ends.
  */
 public final class Generation implements Iterator<String>, Iterable<String>, AutoCloseable {
-  private final Context context;
-  private final Sampler sampler; // referenced so it stays alive while the generation uses it
+  private final PullGeneration pull;
   private String pending;
   private boolean finished;
+  private int lastToken = -1;
 
   Generation(Context context, Sampler sampler, String prompt, GenerateOptions options) {
-    this.context = context;
-    this.sampler = sampler;
-    context.generateBegin(sampler, prompt, options);
+    pull = new PullGeneration(context, sampler, prompt, options);
   }
 
   @Override
   public boolean hasNext() {
     if (pending == null && !finished) {
-      pending = context.generateNext();
-      if (pending == null) close();
+      pending = pull.next();
+      if (pending == null) {
+        close();
+      } else {
+        lastToken = pull.getLastToken();
+      }
     }
     return pending != null;
   }
@@ -39,7 +42,7 @@ public final class Generation implements Iterator<String>, Iterable<String>, Aut
 
   /** The token that completed the last piece returned. */
   public int lastToken() {
-    return context.getLastToken();
+    return lastToken;
   }
 
   @Override
@@ -47,12 +50,13 @@ public final class Generation implements Iterator<String>, Iterable<String>, Aut
     return this;
   }
 
-  /** Ends the generation. Safe to call twice. */
+  /** Ends the generation and lets its context and sampler go. Safe to call twice. */
   @Override
   public void close() {
     if (!finished) {
       finished = true;
-      context.generateEnd();
+      pull.end();
+      pull.delete();
     }
   }
 }

@@ -256,6 +256,128 @@ public class LlmrtTest {
     }
   }
 
+  // ---- an object in use stays alive: close() ends it for its owner, the generation finishes ----
+
+  private String sampledText() {
+    try (Context context = new Context(model); Sampler sampler = new Sampler(crossLanguageSettings())) {
+      return context.generate(sampler, reference.prompt, maxTokens(40));
+    }
+  }
+
+  @Test
+  public void closingTheSamplerOfAnOpenStream() {
+    String expected = sampledText();
+    try (Context context = new Context(model)) {
+      Sampler sampler = new Sampler(crossLanguageSettings());
+      try (Generation generation = context.stream(sampler, reference.prompt, maxTokens(40))) {
+        StringBuilder text = new StringBuilder(generation.next());
+        sampler.close();
+        assertThrows(InvalidArgumentException.class, sampler::reset);
+        generation.forEachRemaining(text::append);
+        assertEquals(expected, text.toString());
+      }
+    }
+  }
+
+  @Test
+  public void closingEverythingUnderAnOpenStream() {
+    String expected = sampledText();
+    Model own = new Model(MODEL_PATH);
+    Context context = new Context(own);
+    Sampler sampler = new Sampler(crossLanguageSettings());
+    try (Generation generation = context.stream(sampler, reference.prompt, maxTokens(40))) {
+      StringBuilder text = new StringBuilder(generation.next());
+      context.close();
+      sampler.close();
+      own.close();
+      assertThrows(InvalidArgumentException.class, context::getPastLength);
+      generation.forEachRemaining(text::append);
+      assertEquals(expected, text.toString());
+    }
+  }
+
+  @Test
+  public void closingFromTheListener() {
+    String expected = sampledText();
+    Context context = new Context(model);
+    Sampler sampler = new Sampler(crossLanguageSettings());
+    StringBuilder text = new StringBuilder();
+    context.generate(sampler, reference.prompt, maxTokens(40), (piece, token) -> {
+      sampler.close();
+      context.close();
+      text.append(piece);
+      return false;
+    });
+    assertEquals(expected, text.toString());
+  }
+
+  @Test
+  public void aStreamReplacedByAnotherGenerationSaysSo() {
+    try (Context context = new Context(model); Sampler sampler = greedy()) {
+      try (Generation first = context.stream(sampler, reference.prompt, maxTokens(8))) {
+        first.next();
+        context.reset();
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, first::hasNext);
+        assertTrue(e.getMessage(), e.getMessage().contains("has ended"));
+      }
+      assertEquals(reference.greedyText, context.generate(sampler, reference.prompt, maxTokens(32)));
+    }
+  }
+
+  @Test
+  public void closingTheQuantizerFromProgressFinishesTheFile() throws IOException {
+    assumeTrue("libllmrt does not implement quantization", Llmrt.hasQuantizer());
+    Path out = Files.createTempFile("llmrt-java-closed", ".llmrt");
+    try (QuantizeOptions options = new QuantizeOptions()) {
+      options.setWeightDtype("int8");
+      Quantizer quantizer = new Quantizer(options);
+      quantizer.quantize(MODEL_PATH, out.toString(), (fraction, tensor) -> {
+        quantizer.close();
+        return false;
+      });
+      try (Model quantized = new Model(out.toString())) {
+        assertEquals(512, quantized.getVocabSize());
+      }
+    } finally {
+      Files.deleteIfExists(out);
+    }
+  }
+
+  // ---- NUL characters: text to tokenize takes a length, C strings refuse them ----
+
+  @Test
+  public void tokenizeKeepsWhatFollowsANul() {
+    // stories260K: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then merged pieces.
+    TokenList ids = model.tokenize("a\0b");
+    List<Integer> expected = new ArrayList<>(model.tokenize("a"));
+    expected.add(3);
+    expected.add(pieceId("b"));
+    assertEquals(expected, ids);
+    assertEquals("a\0b", model.detokenize(ids));
+  }
+
+  private static int pieceId(String piece) {
+    for (int id = 259; id < model.getVocabSize(); id++) {
+      if (model.tokenToPiece(id).equals(piece)) return id;
+    }
+    return -1;
+  }
+
+  @Test
+  public void nulInCStringTextIsRefused() {
+    try (Context context = new Context(model); Sampler sampler = greedy(); GenerateOptions options = maxTokens(4)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> context.generate(sampler, "Once\0 upon", options));
+      assertTrue(e.getMessage(), e.getMessage().startsWith("prompt contains a NUL character"));
+      e = assertThrows(IllegalArgumentException.class, () -> context.stream(sampler, "Once\0", options));
+      assertTrue(e.getMessage(), e.getMessage().startsWith("prompt contains a NUL character"));
+      e = assertThrows(IllegalArgumentException.class, () -> options.addStopString("a\0b"));
+      assertTrue(e.getMessage(), e.getMessage().startsWith("text contains a NUL character"));
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Model(MODEL_PATH + "\0x"));
+    assertTrue(e.getMessage(), e.getMessage().startsWith("path contains a NUL character"));
+  }
+
   @Test
   public void twoHundredLoadFreeCyclesDoNotGrowMemory() throws IOException {
     for (int i = 0; i < 20; i++) loadAndFree(); // warm up the JIT and allocator pools
