@@ -169,6 +169,20 @@ LLMRT_API int32_t llmrt_model_n_layer(const llmrt_model *model);
 LLMRT_API llmrt_token llmrt_model_bos(const llmrt_model *model); /* -1 if none */
 LLMRT_API llmrt_token llmrt_model_eos(const llmrt_model *model); /* -1 if none */
 
+/* Called by llmrt_check_file for each tensor and embedded file of an llmrt file, in file order:
+ * kind ("tensor" or "embedded file"), its name, and ok = 1 when its checksum matches, 0 when its
+ * bytes are damaged. The strings are valid during the call. Return non-zero to stop: the call
+ * then returns LLMRT_CANCELLED. */
+typedef int32_t (*llmrt_check_callback)(const char *kind, const char *name, int32_t ok, void *user_data);
+
+/* Verifies every checksum of an llmrt file (its header's, each tensor's and embedded file's),
+ * reading the whole file. Returns LLMRT_OK when all match; LLMRT_ERR_FORMAT when any does not
+ * (the message names them, the callback sees each) or the file is malformed; LLMRT_ERR_UNSUPPORTED
+ * for an llmrt file written without checksums (version 2). callback may be NULL.
+ * llmrt_model_load verifies the same checksums and fails with LLMRT_ERR_FORMAT naming the first
+ * damaged tensor. */
+LLMRT_API llmrt_status llmrt_check_file(const char *path, llmrt_check_callback callback, void *user_data);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Quantizer: checkpoint in, packed llmrt file out                                               */
 /* ---------------------------------------------------------------------------------------------- */

@@ -170,12 +170,15 @@ void int_prepare_ref(const IntGeom &g, ComputeDtype compute, const float *x, int
             const float *xb = x + i * g.cols + b * g.block;
             const int64_t len = g.block_len(b);
             if (compute == ComputeDtype::Int8) {
-                float amax = 0.0f;
-                for (int64_t k = 0; k < len; ++k) amax = std::max(amax, std::fabs(xb[k]));
+                uint32_t amax_bits = 0;
+                for (int64_t k = 0; k < len; ++k) amax_bits = std::max(amax_bits, x_abs_bits(xb[k]));
+                const float amax = bits_to_f32(amax_bits);
+                const bool finite = x_block_finite(amax);
                 const float inv = x_block_inv(amax);
                 int32_t sum = 0;
                 for (int64_t k = 0; k < len; ++k) {
-                    const int q = static_cast<int>(std::nearbyint(xb[k] * inv));
+                    const float v = finite ? xb[k] : 0.0f;
+                    const int q = static_cast<int>(std::nearbyint(v * inv));
                     sum += q;
                     sb[128 + (k / 4) * 64 + prep_pos(g, compute, j, static_cast<int>(k % 4))] =
                         static_cast<uint8_t>(static_cast<int8_t>(q));

@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 #include "core/float16.h"
 #include "kernels/matrix.h"
@@ -153,8 +154,26 @@ inline int prep_pos(const IntGeom &g, ComputeDtype compute, int j, int t) {
 
 // The activation block quantization shared by the scalar and the SIMD prepare, so both give
 // identical bytes: dx = amax / 127, xq = round-to-nearest-even(x * (127 / amax)).
-inline float x_block_dx(float amax) { return amax / 127.0f; }
-inline float x_block_inv(float amax) { return amax > 0.0f ? 127.0f / amax : 0.0f; }
+//
+// It must hold for any bits in x, since corrupt weights or scales make NaN and inf activations
+// downstream: a float-to-int conversion of NaN, inf or a value past int32 is undefined in C++ and
+// gives INT_MIN in SIMD, whose sums overflow. So amax is taken over the bits of |x| as unsigned
+// integers (the same order as the floats, with NaN above inf above every finite value, and no
+// dependence on the order of a max over NaN); a block whose amax is not finite quantizes to zeros
+// with dx NaN, so the dot products it enters are NaN as they would be in float arithmetic; and
+// 127 / amax, which overflows for amax below about 7.5e-37, is then 0. With a finite amax and a
+// finite inv, |x * inv| <= 127 * (1 + 2^-23)^2 < 127.5, so every xq is in [-127, 127] and the
+// int32 sums of a block (at most kMaxIntGroup of them) cannot overflow.
+inline uint32_t x_abs_bits(float x) { return f32_bits(x) & 0x7fffffffu; }
+inline bool x_block_finite(float amax) { return amax <= std::numeric_limits<float>::max(); }  // not inf, NaN
+inline float x_block_dx(float amax) {
+    return x_block_finite(amax) ? amax / 127.0f : std::numeric_limits<float>::quiet_NaN();
+}
+inline float x_block_inv(float amax) {
+    if (!x_block_finite(amax) || !(amax > 0.0f)) return 0.0f;
+    const float inv = 127.0f / amax;
+    return inv <= std::numeric_limits<float>::max() ? inv : 0.0f;
+}
 
 // Scalar prepare for each compute type (the reference, and the fallback where no SIMD one exists).
 void int_prepare_ref(const IntGeom &g, ComputeDtype compute, const float *x, int64_t m, uint8_t *prepared);

@@ -44,15 +44,22 @@ __m512i bf16_bits(__m512 v) {
 void int_prepare_int8_avx512(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared) {
     const int64_t psb = prep_sb_bytes(g, ComputeDtype::Int8);
     for_each_block(g, psb, x, m, prepared, [&](const float *xb, int64_t len, int j, uint8_t *sb) {
-        __m512 amax = _mm512_setzero_ps();
-        for (int64_t k = 0; k < len; k += 16)
-            amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_maskz_loadu_ps(tail16(len - k), xb + k)));
-        const float a = _mm512_reduce_max_ps(amax);
+        // amax over the bits of |x| as unsigned integers, as int_prepare_ref does (int_quant.h).
+        const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff);
+        __m512i amax = _mm512_setzero_si512();
+        for (int64_t k = 0; k < len; k += 16) {
+            const __m512i bits = _mm512_maskz_loadu_epi32(tail16(len - k), xb + k);
+            amax = _mm512_max_epu32(amax, _mm512_and_si512(bits, abs_mask));
+        }
+        const float a = bits_to_f32(_mm512_reduce_max_epu32(amax));
         const __m512 inv = _mm512_set1_ps(x_block_inv(a));
+        // A block with NaN or inf is read as zeros (an empty load mask): xq = 0, dx NaN.
+        const bool finite = x_block_finite(a);
         __m512i sum = _mm512_setzero_si512();
         uint8_t *out = sb + 128 + 4 * j;
         for (int64_t k = 0; k < len; k += 16, out += 4 * 64) {
-            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(tail16(len - k), xb + k), inv));
+            const __mmask16 load = finite ? tail16(len - k) : static_cast<__mmask16>(0);
+            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(load, xb + k), inv));
             sum = _mm512_add_epi32(sum, q);
             const __m128i bytes = _mm512_cvtepi32_epi8(q);  // |q| <= 127: truncation is exact
             store32(out, _mm_cvtsi128_si32(bytes));

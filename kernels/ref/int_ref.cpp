@@ -1,6 +1,7 @@
 // Scalar reference matmul for the int8/int4 weight types: each (x row, W row) dot product in
 // double over the dequantized weights and x as the compute type sees it. Slow and obvious on
 // purpose; the SIMD kernels are tested against it, and it is the kernel when LLMRT_ISA=scalar.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/int_quant.h"
@@ -18,12 +19,14 @@ double dot_ref(const IntGeom &g, ComputeDtype compute, const uint8_t *row, const
         const int64_t len = g.block_len(b);
         if (compute == ComputeDtype::Int8) {
             // x quantized per block exactly as prepare() does it.
-            float amax = 0.0f;
-            for (int64_t k = 0; k < len; ++k) amax = std::fmax(amax, std::fabs(xb[k]));
+            uint32_t amax_bits = 0;
+            for (int64_t k = 0; k < len; ++k) amax_bits = std::max(amax_bits, x_abs_bits(xb[k]));
+            const float amax = bits_to_f32(amax_bits);
+            const bool finite = x_block_finite(amax);
             const float inv = x_block_inv(amax);
             double acc = 0.0;
             for (int64_t k = 0; k < len; ++k)
-                acc += static_cast<double>(code_value(g, codes[k], p)) * std::nearbyint(xb[k] * inv);
+                acc += static_cast<double>(code_value(g, codes[k], p)) * std::nearbyint((finite ? xb[k] : 0.0f) * inv);
             total += static_cast<double>(x_block_dx(amax)) * acc;
         } else {
             for (int64_t k = 0; k < len; ++k) {

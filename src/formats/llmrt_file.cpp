@@ -16,9 +16,11 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/mapped_file.h"
 #include "formats/byte_reader.h"
 #include "formats/checked_math.h"
+#include "formats/checksum.h"
 #include "formats/metadata_json.h"
 
 namespace llmrt {
@@ -26,7 +28,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kPreambleSize = 8 + 4 + 4 + 8;  // magic, version, reserved, header_len
+constexpr size_t kPreambleSize = 8 + 4 + 4 + 8;  // magic, version, header_crc32c, header_len
 // nlohmann copies and dumps JSON recursively, so a crafted header nested a million levels deep
 // must be refused before anyone (here or in the layers above) walks it.
 constexpr size_t kMaxJsonDepth = 64;
@@ -153,6 +155,8 @@ void validate_contents(const LlmrtFileContents &c) {
 struct Layout {
     std::vector<uint64_t> file_offsets;
     std::vector<uint64_t> tensor_offsets;
+    std::vector<uint32_t> file_crcs;
+    std::vector<uint32_t> tensor_crcs;
     uint64_t data_size = 0;  // ends with the last byte of the last region: no trailing padding
 };
 
@@ -169,20 +173,24 @@ Layout plan_layout(const LlmrtFileContents &c) {
     uint64_t cursor = 0;
     for (const auto &file : c.embedded_files) {
         layout.file_offsets.push_back(place_region(cursor, file.second.size()));
+        layout.file_crcs.push_back(
+            crc32c(reinterpret_cast<const uint8_t *>(file.second.data()), file.second.size()));
     }
     for (const LlmrtFileTensor &t : c.tensors) {
         layout.tensor_offsets.push_back(place_region(cursor, t.nbytes));
+        layout.tensor_crcs.push_back(crc32c(t.data, t.nbytes));
     }
     layout.data_size = cursor;
     return layout;
 }
 
-json tensor_entry(const LlmrtFileTensor &t, uint64_t offset) {
+json tensor_entry(const LlmrtFileTensor &t, uint64_t offset, uint32_t crc) {
     json entry = {{"name", t.name},
                   {"dtype", file_dtype_name(t.dtype)},
                   {"shape", t.shape},
                   {"offset", offset},
-                  {"nbytes", static_cast<uint64_t>(t.nbytes)}};
+                  {"nbytes", static_cast<uint64_t>(t.nbytes)},
+                  {"crc32c", crc}};
     if (t.dtype == DType::Packed) entry["packed_type"] = t.packed_type;
     return entry;
 }
@@ -192,11 +200,14 @@ std::string header_text(const LlmrtFileContents &c, const Layout &layout) {
     json files = json::object();
     size_t i = 0;
     for (const auto &[name, content] : c.embedded_files) {
-        files[name] = {{"offset", layout.file_offsets[i++]}, {"size", static_cast<uint64_t>(content.size())}};
+        files[name] = {{"offset", layout.file_offsets[i]},
+                       {"size", static_cast<uint64_t>(content.size())},
+                       {"crc32c", layout.file_crcs[i]}};
+        ++i;
     }
     json tensors = json::array();
     for (size_t t = 0; t < c.tensors.size(); ++t) {
-        tensors.push_back(tensor_entry(c.tensors[t], layout.tensor_offsets[t]));
+        tensors.push_back(tensor_entry(c.tensors[t], layout.tensor_offsets[t], layout.tensor_crcs[t]));
     }
 
     const json header = {{"format", "llmrt"},
@@ -367,9 +378,30 @@ bool is_count(const json &j) {
            j.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 }
 
+std::string hex32(uint32_t v) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s = "0x";
+    for (int shift = 28; shift >= 0; shift -= 4) s += digits[(v >> shift) & 0xf];
+    return s;
+}
+
+// A tensor or embedded file and the checksum the header records for it (version 3 on).
+struct ChecksummedRegion {
+    const char *kind;  // "tensor" or "embedded file"
+    std::string name;
+    const uint8_t *data;
+    size_t size;
+    uint32_t crc;
+};
+
 class LlmrtFileParser {
 public:
     explicit LlmrtFileParser(std::shared_ptr<MappedFile> file) : file_(std::move(file)) {}
+
+    uint32_t version() const { return version_; }
+    // Every tensor and embedded file with its recorded checksum, in file order; empty before
+    // parse() and for version 2, which has no checksums.
+    const std::vector<ChecksummedRegion> &regions() const { return regions_; }
 
     Checkpoint parse() {
         read_preamble();
@@ -404,16 +436,29 @@ private:
         if (std::memcmp(file_->data(), kLlmrtFileMagic, kLlmrtFileMagicSize) != 0) {
             bad(std::string("not an llmrt file (the first 8 bytes are not \"") + kLlmrtFileMagic + "\")");
         }
-        const uint32_t version = r.u32();
-        require(version == kLlmrtFileVersion, LLMRT_ERR_UNSUPPORTED,
-                path() + ": llmrt file version " + std::to_string(version) + " is not supported (only " +
-                    std::to_string(kLlmrtFileVersion) + " is)");
-        const uint32_t reserved = r.u32();
-        if (reserved != 0) bad("reserved preamble field is " + std::to_string(reserved) + ", not 0");
+        version_ = r.u32();
+        require(version_ == kLlmrtFileVersion || version_ == kLlmrtFileVersionWithoutChecksums,
+                LLMRT_ERR_UNSUPPORTED,
+                path() + ": llmrt file version " + std::to_string(version_) + " is not supported (only " +
+                    std::to_string(kLlmrtFileVersionWithoutChecksums) + " and " +
+                    std::to_string(kLlmrtFileVersion) + " are): quantize the model again");
+        const uint32_t header_crc = r.u32();
+        if (version_ == kLlmrtFileVersionWithoutChecksums && header_crc != 0) {
+            bad("reserved preamble field is " + std::to_string(header_crc) + ", not 0");
+        }
         header_len_ = r.u64();
         if (header_len_ > r.remaining()) {
             bad("header length " + std::to_string(header_len_) + " exceeds the file (" +
                 std::to_string(size) + " bytes)");
+        }
+        // Checked before the header is parsed: a damaged header may still be valid JSON (a digit
+        // of a shape, a flipped letter in a name) and would otherwise describe the wrong model.
+        if (version_ != kLlmrtFileVersionWithoutChecksums) {
+            const uint32_t actual = crc32c(file_->data() + kPreambleSize, static_cast<size_t>(header_len_));
+            if (actual != header_crc) {
+                bad("the header is corrupt: its checksum (CRC-32C) is " + hex32(actual) + ", the preamble records " +
+                    hex32(header_crc));
+            }
         }
         // Cannot overflow: kPreambleSize + header_len_ <= size.
         checked_align_up(kPreambleSize + header_len_, kLlmrtFileAlignment, data_start_);
@@ -451,9 +496,8 @@ private:
             bad("header \"format\" is not \"llmrt\"");
         }
         auto version = header.find("version");
-        if (version == header.end() || !version->is_number_unsigned() ||
-            version->get<uint64_t>() != kLlmrtFileVersion) {
-            bad("header \"version\" is not " + std::to_string(kLlmrtFileVersion) + " as the preamble says");
+        if (version == header.end() || !version->is_number_unsigned() || version->get<uint64_t>() != version_) {
+            bad("header \"version\" is not " + std::to_string(version_) + " as the preamble says");
         }
         const json &source = field(header, "source", json::value_t::string);
         if (source == "hf") {
@@ -474,6 +518,18 @@ private:
         return it->get<uint64_t>();
     }
 
+    // Version 3 on: the entry's "crc32c", remembered with its region for verification.
+    void add_checksummed(const json &entry, const char *kind, const std::string &name, const std::string &what,
+                         const uint8_t *data, uint64_t size) {
+        if (version_ == kLlmrtFileVersionWithoutChecksums) return;
+        auto it = entry.find("crc32c");
+        if (it == entry.end() || !it->is_number_unsigned() ||
+            it->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
+            bad(what + " has no \"crc32c\" (a 32-bit unsigned integer)");
+        }
+        regions_.push_back({kind, name, data, static_cast<size_t>(size), static_cast<uint32_t>(it->get<uint64_t>())});
+    }
+
     // The bytes [offset, offset + size) of the data section, after checking they lie inside it.
     const uint8_t *region(uint64_t offset, uint64_t size, const std::string &what) const {
         if (offset % kLlmrtFileAlignment != 0) {
@@ -488,19 +544,21 @@ private:
         return file_->data() + data_start_ + offset;
     }
 
-    void read_embedded_files(const json &files, Checkpoint &ckpt) const {
+    void read_embedded_files(const json &files, Checkpoint &ckpt) {
         for (const auto &item : files.items()) {
             const std::string what = "embedded file '" + item.key() + "'";
             if (!is_plain_file_name(item.key())) bad(what + " is not a plain file name");
             if (!item.value().is_object()) bad(what + " is not described by a JSON object");
             const uint64_t offset = count(item.value(), "offset", what);
             const uint64_t size = count(item.value(), "size", what);
-            const char *data = reinterpret_cast<const char *>(region(offset, size, what));
-            ckpt.embedded_files.emplace(item.key(), std::string(data, static_cast<size_t>(size)));
+            const uint8_t *data = region(offset, size, what);
+            add_checksummed(item.value(), "embedded file", item.key(), what, data, size);
+            ckpt.embedded_files.emplace(item.key(),
+                                        std::string(reinterpret_cast<const char *>(data), static_cast<size_t>(size)));
         }
     }
 
-    void read_tensors(const json &tensors, Checkpoint &ckpt) const {
+    void read_tensors(const json &tensors, Checkpoint &ckpt) {
         for (size_t i = 0; i < tensors.size(); ++i) {
             TensorView t = read_tensor(tensors[i], i);
             const std::string name = t.name;
@@ -519,7 +577,7 @@ private:
         return shape;
     }
 
-    TensorView read_tensor(const json &entry, size_t index) const {
+    TensorView read_tensor(const json &entry, size_t index) {
         std::string what = "tensor #" + std::to_string(index);
         if (!entry.is_object()) bad(what + " is not described by a JSON object");
         auto name = entry.find("name");
@@ -542,6 +600,7 @@ private:
         t.nbytes = static_cast<size_t>(nbytes);
         check_size(t, what);
         t.data = region(offset, nbytes, what);
+        add_checksummed(entry, "tensor", t.name, what, t.data, nbytes);
         return t;
     }
 
@@ -580,6 +639,8 @@ private:
     }
 
     std::shared_ptr<MappedFile> file_;
+    uint32_t version_ = 0;
+    std::vector<ChecksummedRegion> regions_;
     uint64_t header_len_ = 0;
     uint64_t data_start_ = 0;
     uint64_t data_size_ = 0;
@@ -609,7 +670,7 @@ void write_llmrt_file(const std::string &path, const LlmrtFileContents &contents
     uint8_t preamble[kPreambleSize] = {};
     std::memcpy(preamble, kLlmrtFileMagic, kLlmrtFileMagicSize);
     store_le(preamble + 8, kLlmrtFileVersion, 4);
-    store_le(preamble + 12, 0, 4);  // reserved
+    store_le(preamble + 12, crc32c(reinterpret_cast<const uint8_t *>(header.data()), header.size()), 4);
     store_le(preamble + 16, header.size(), 8);
     uint64_t data_start = 0, total = 0;
     if (!checked_align_up(kPreambleSize + header.size(), kLlmrtFileAlignment, data_start) ||
@@ -637,8 +698,9 @@ void write_llmrt_file(const std::string &path, const LlmrtFileContents &contents
     out.commit();
 }
 
-Checkpoint read_llmrt_file(const std::string &path) {
-    LlmrtFileParser parser(std::make_shared<MappedFile>(path));
+namespace {
+
+Checkpoint parse(LlmrtFileParser &parser, const std::string &path) {
     try {
         return parser.parse();
     } catch (const json::exception &e) {
@@ -646,6 +708,55 @@ Checkpoint read_llmrt_file(const std::string &path) {
         // format error instead of a foreign exception escaping to the C API.
         fail(LLMRT_ERR_FORMAT, path + ": malformed header: " + e.what());
     }
+}
+
+bool region_intact(const ChecksummedRegion &r) { return crc32c(r.data, r.size) == r.crc; }
+
+std::string region_name(const ChecksummedRegion &r) { return std::string(r.kind) + " '" + r.name + "'"; }
+
+}  // namespace
+
+Checkpoint read_llmrt_file(const std::string &path) {
+    LlmrtFileParser parser(std::make_shared<MappedFile>(path));
+    Checkpoint ckpt = parse(parser, path);
+    if (parser.version() == kLlmrtFileVersionWithoutChecksums) {
+        log_warn(path + ": llmrt file version " + std::to_string(kLlmrtFileVersionWithoutChecksums) +
+                 " has no checksums, so damage to its weights cannot be detected; quantize the model again to add "
+                 "them");
+    }
+    for (const ChecksummedRegion &r : parser.regions()) {
+        if (!region_intact(r)) {
+            fail(LLMRT_ERR_FORMAT, path + ": " + region_name(r) + " is corrupt: its checksum (CRC-32C) is " +
+                                       hex32(crc32c(r.data, r.size)) + ", the header records " + hex32(r.crc) +
+                                       " (llmrt check lists every damaged tensor)");
+        }
+    }
+    return ckpt;
+}
+
+size_t check_llmrt_file(const std::string &path, const LlmrtCheckVisitor &visit) {
+    LlmrtFileParser parser(std::make_shared<MappedFile>(path));
+    parse(parser, path);
+    require(parser.version() != kLlmrtFileVersionWithoutChecksums, LLMRT_ERR_UNSUPPORTED,
+            path + ": llmrt file version " + std::to_string(kLlmrtFileVersionWithoutChecksums) +
+                " has no checksums to verify; quantize the model again to add them");
+    std::vector<std::string> damaged;
+    for (const ChecksummedRegion &r : parser.regions()) {
+        const bool ok = region_intact(r);
+        if (!ok) damaged.push_back(region_name(r));
+        if (visit && !visit(r.kind, r.name, ok)) fail(LLMRT_CANCELLED, path + ": the check was cancelled");
+    }
+    if (!damaged.empty()) {
+        // The message lists a few; the visitor saw them all.
+        constexpr size_t kListed = 8;
+        std::string list;
+        for (size_t i = 0; i < damaged.size() && i < kListed; ++i) list += (i ? ", " : "") + damaged[i];
+        if (damaged.size() > kListed) list += " and " + std::to_string(damaged.size() - kListed) + " more";
+        fail(LLMRT_ERR_FORMAT, path + ": " + std::to_string(damaged.size()) + " of " +
+                                   std::to_string(parser.regions().size()) +
+                                   " tensors and embedded files are corrupt (their checksums do not match): " + list);
+    }
+    return parser.regions().size();
 }
 
 }  // namespace llmrt

@@ -3,22 +3,27 @@
 //
 // Layout (little-endian):
 //   "LLMRTQF1"            8 bytes
-//   version               uint32 (1)
-//   reserved              uint32 (0)
+//   version               uint32 (3)
+//   header_crc32c         uint32: CRC-32C of the header bytes (checksum.h)
 //   header_len            uint64
 //   header                header_len bytes of UTF-8 JSON
 //   zero padding          up to the next multiple of 64: the data section starts there
 //   data section          embedded files and tensors, each at an offset (relative to the data
 //                         section) that is a multiple of 64; the file ends with the last of them
 //
-// The header: {"format": "llmrt", "version": 1, "source": "hf" | "gguf", "architecture": str,
+// The header: {"format": "llmrt", "version": 3, "source": "hf" | "gguf", "architecture": str,
 //   "hf_config": {...}, "gguf_metadata": {key: {"type": kind, "value": ...}},
-//   "embedded_files": {name: {"offset", "size"}},
-//   "tensors": [{"name", "dtype", "packed_type" (packed only), "shape", "offset", "nbytes"}],
+//   "embedded_files": {name: {"offset", "size", "crc32c"}},
+//   "tensors": [{"name", "dtype", "packed_type" (packed only), "shape", "offset", "nbytes", "crc32c"}],
 //   "quantization": {...}}
 // dtype is "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1" or "packed"; shape is outermost first.
 // gguf_metadata is lossless (every MetaValue kind, 64-bit integers, exact floats, NaN, strings
-// that are not UTF-8); metadata_json.h describes its encoding.
+// that are not UTF-8); metadata_json.h describes its encoding. "crc32c" is the CRC-32C of the
+// region's bytes, so damage anywhere but in the zero padding is detected.
+//
+// Versions: 1 kept int8/int4 scales inside the superblocks and is refused. 2 is version 3 without
+// any checksums (its preamble field is 0, its entries have no "crc32c"): it is read, with a
+// warning that damage cannot be detected, and `llmrt check` refuses it.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +42,8 @@ namespace llmrt {
 
 constexpr const char *kLlmrtFileMagic = "LLMRTQF1";
 constexpr size_t kLlmrtFileMagicSize = 8;
-constexpr uint32_t kLlmrtFileVersion = 2;  // 2: int8/int4 rows keep their scales after the codes
+constexpr uint32_t kLlmrtFileVersion = 3;  // 3: checksums; 2: int8/int4 rows keep their scales after the codes
+constexpr uint32_t kLlmrtFileVersionWithoutChecksums = 2;
 constexpr uint64_t kLlmrtFileAlignment = 64;
 
 struct LlmrtFileTensor {
@@ -75,10 +81,21 @@ LlmrtFileContents llmrt_file_contents_of(const Checkpoint &ckpt);
 void write_llmrt_file(const std::string &path, const LlmrtFileContents &contents);
 
 // Maps the file and validates all of it (magic, version, header, every offset, size, dtype and
-// shape) before returning a Checkpoint whose tensors point into the mapping, 64-byte aligned.
-// Embedded files are copied. Throws Error(LLMRT_ERR_FORMAT) naming the file and the problem,
-// Error(LLMRT_ERR_UNSUPPORTED) for another format version, Error(LLMRT_ERR_IO) when it cannot
-// be opened.
+// shape, and every checksum: this reads the whole file) before returning a Checkpoint whose
+// tensors point into the mapping, 64-byte aligned. Embedded files are copied. Throws
+// Error(LLMRT_ERR_FORMAT) naming the file and the problem (for a checksum, the first damaged
+// tensor or embedded file), Error(LLMRT_ERR_UNSUPPORTED) for another format version,
+// Error(LLMRT_ERR_IO) when it cannot be opened.
 Checkpoint read_llmrt_file(const std::string &path);
+
+// Called by check_llmrt_file for each tensor and embedded file in file order: kind ("tensor" or
+// "embedded file"), name, and whether its checksum matches. Returning false cancels the check.
+using LlmrtCheckVisitor = std::function<bool(const char *kind, const std::string &name, bool intact)>;
+
+// Verifies every checksum of the file, visiting each region (visit may be empty), and returns
+// how many there were. Throws Error(LLMRT_ERR_FORMAT) when any region is damaged (naming them) or
+// the file is malformed or its header damaged, Error(LLMRT_ERR_UNSUPPORTED) for version 2 (no
+// checksums) and other versions, Error(LLMRT_CANCELLED) when visit returns false.
+size_t check_llmrt_file(const std::string &path, const LlmrtCheckVisitor &visit);
 
 }  // namespace llmrt

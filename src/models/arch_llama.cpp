@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "formats/checked_math.h"
 #include "kernels/matmul.h"
 #include "models/architecture.h"
 #include "models/config_reader.h"
@@ -65,6 +66,8 @@ RopeScaling read_rope_scaling(const ConfigReader &cfg) {
 
 class Llama final : public Architecture {
 public:
+    // Every setting is checked against the tensors before anything is sized from it: a config
+    // saying "head_dim": 1e9 must fail at once, not after allocating rope tables for it.
     Llama(const Checkpoint &ckpt, WeightStore &weights) : store_(weights) {
         const ConfigReader cfg(ckpt);
         const Names names{cfg.is_gguf()};
@@ -75,27 +78,44 @@ public:
         hp_.n_head_kv = cfg.int_or("num_key_value_heads", "{arch}.attention.head_count_kv", hp_.n_head);
         hp_.n_ff = cfg.required_int("intermediate_size", "{arch}.feed_forward_length");
         hp_.n_ctx_train = cfg.int_or("max_position_embeddings", "{arch}.context_length", 2048);
-        require(hp_.n_embd % hp_.n_head == 0 || cfg.number("head_dim", "{arch}.attention.key_length"),
-                LLMRT_ERR_FORMAT, ckpt.path + ": hidden size is not a multiple of the head count");
+        require(hp_.n_embd % hp_.n_head == 0 || cfg.number("head_dim", "{arch}.attention.key_length"), LLMRT_ERR_FORMAT,
+                cfg.setting("hidden_size", "{arch}.embedding_length") + " is not a multiple of " +
+                    cfg.key("num_attention_heads", "{arch}.attention.head_count") + " and there is no " +
+                    cfg.key("head_dim", "{arch}.attention.key_length"));
         hp_.head_dim = cfg.int_or("head_dim", "{arch}.attention.key_length", hp_.n_embd / hp_.n_head);
-        require(hp_.n_head_kv >= 1 && hp_.n_head % hp_.n_head_kv == 0 && hp_.head_dim >= 2 &&
-                    hp_.head_dim % 2 == 0,
-                LLMRT_ERR_FORMAT, ckpt.path + ": inconsistent attention head counts");
+        require(hp_.n_head % hp_.n_head_kv == 0, LLMRT_ERR_FORMAT,
+                cfg.setting("num_key_value_heads", "{arch}.attention.head_count_kv") + " (" +
+                    std::to_string(hp_.n_head_kv) + ") does not divide " +
+                    cfg.key("num_attention_heads", "{arch}.attention.head_count") + " (" + std::to_string(hp_.n_head) +
+                    ")");
+        require(hp_.head_dim % 2 == 0, LLMRT_ERR_FORMAT,
+                cfg.setting("head_dim", "{arch}.attention.key_length") + " must be even, not " +
+                    std::to_string(hp_.head_dim));
         const TensorView &embd = ckpt.get(names.gguf ? "token_embd.weight" : "model.embed_tokens.weight");
         hp_.n_vocab = cfg.int_or("vocab_size", "{arch}.vocab_size", embd.shape.empty() ? 0 : embd.shape[0]);
-        require(hp_.n_vocab > 0, LLMRT_ERR_FORMAT, ckpt.path + ": vocabulary size is missing");
-
         eps_ = static_cast<float>(cfg.float_or("rms_norm_eps", "{arch}.attention.layer_norm_rms_epsilon", 1e-6));
+        require(eps_ >= 0.0f, LLMRT_ERR_FORMAT,
+                cfg.setting("rms_norm_eps", "{arch}.attention.layer_norm_rms_epsilon") + " must not be negative");
         const double theta = cfg.float_or("rope_theta", "{arch}.rope.freq_base", 10000.0);
+        require(theta > 0.0, LLMRT_ERR_FORMAT, cfg.setting("rope_theta", "{arch}.rope.freq_base") + " must be > 0");
         rot_dims_ = cfg.int_or("", "{arch}.rope.dimension_count", hp_.head_dim);
-        require(rot_dims_ > 0 && rot_dims_ <= hp_.head_dim && rot_dims_ % 2 == 0, LLMRT_ERR_FORMAT,
-                ckpt.path + ": invalid rotary dimension count");
-        inv_freq_ = rope_inverse_frequencies(theta, rot_dims_, read_rope_scaling(cfg));
+        require(rot_dims_ <= hp_.head_dim && rot_dims_ % 2 == 0, LLMRT_ERR_FORMAT,
+                cfg.setting("", "{arch}.rope.dimension_count") + " must be even and at most the head size");
+        check_against_tensors(ckpt, cfg, names);
+        const RopeScaling scaling = read_rope_scaling(cfg);
         // Meta's checkpoints (and GGUF "llama", converted from them or permuted back to them)
         // rotate adjacent pairs; HF checkpoints and GGUF qwen2 rotate the two halves.
         pairing_ = names.gguf && ckpt.architecture == "llama" ? RopePairing::Interleaved : RopePairing::Halves;
 
+        // load_weights checks each tensor's size against its type, including packed ones whose
+        // shape alone says nothing about the file: the rope table is sized only after that.
         load_weights(ckpt, names);
+        inv_freq_ = rope_inverse_frequencies(theta, rot_dims_, scaling);
+        if (names.gguf && store_.has("rope_freqs.weight")) {
+            // GGUF keeps Llama 3.1 frequency scaling as per-dimension divisors.
+            const float *factors = store_.vector("rope_freqs.weight", rot_dims_ / 2);
+            for (size_t i = 0; i < inv_freq_.size(); ++i) inv_freq_[i] /= factors[i];
+        }
     }
 
     size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const override {
@@ -186,6 +206,42 @@ public:
     }
 
 private:
+    // The settings against the shapes of the first layer's tensors, the embedding and the layer
+    // count, each mismatch naming the setting. The products (q and kv widths) are checked for
+    // overflow first: they are only meaningful once they are.
+    void check_against_tensors(const Checkpoint &ckpt, const ConfigReader &cfg, const Names &names) const {
+        const std::string heads = cfg.key("num_attention_heads", "{arch}.attention.head_count");
+        const std::string kv_heads = cfg.key("num_key_value_heads", "{arch}.attention.head_count_kv");
+        const std::string head_dim = cfg.key("head_dim", "{arch}.attention.key_length");
+        const std::string hidden = cfg.key("hidden_size", "{arch}.embedding_length");
+        int64_t q_dim = 0, kv = 0;
+        require(checked_mul(hp_.n_head, hp_.head_dim, q_dim) && q_dim <= kMaxConfigInt, LLMRT_ERR_FORMAT,
+                cfg.file() + ": " + heads + " times " + head_dim + " is too large");
+        require(checked_mul(hp_.n_head_kv, hp_.head_dim, kv) && kv <= kMaxConfigInt, LLMRT_ERR_FORMAT,
+                cfg.file() + ": " + kv_heads + " times " + head_dim + " is too large");
+        auto expect = [&](const std::string &tensor, std::vector<int64_t> shape, const std::string &keys) {
+            const TensorView &t = ckpt.get(tensor);
+            require(same_shape(t.shape, shape), LLMRT_ERR_FORMAT,
+                    cfg.file() + ": " + keys + " do not match tensor '" + tensor + "': it has shape " +
+                        shape_to_string(t.shape) + ", the settings give " + shape_to_string(shape));
+        };
+        expect(names.gguf ? "token_embd.weight" : "model.embed_tokens.weight", {hp_.n_vocab, hp_.n_embd},
+               cfg.key("vocab_size", "{arch}.vocab_size") + " and " + hidden);
+        expect(names.layer(0, "self_attn.q_proj.weight", "attn_q.weight"), {q_dim, hp_.n_embd},
+               heads + ", " + head_dim + " and " + hidden);
+        expect(names.layer(0, "self_attn.k_proj.weight", "attn_k.weight"), {kv, hp_.n_embd},
+               kv_heads + ", " + head_dim + " and " + hidden);
+        expect(names.layer(0, "mlp.gate_proj.weight", "ffn_gate.weight"), {hp_.n_ff, hp_.n_embd},
+               cfg.key("intermediate_size", "{arch}.feed_forward_length") + " and " + hidden);
+        const std::string layers = cfg.setting("num_hidden_layers", "{arch}.block_count");
+        const std::string last = names.layer(hp_.n_layer - 1, "input_layernorm.weight", "attn_norm.weight");
+        const std::string next = names.layer(hp_.n_layer, "input_layernorm.weight", "attn_norm.weight");
+        require(ckpt.find(last) != nullptr, LLMRT_ERR_FORMAT,
+                layers + " is " + std::to_string(hp_.n_layer) + " but there is no tensor '" + last + "'");
+        require(ckpt.find(next) == nullptr, LLMRT_ERR_FORMAT,
+                layers + " is " + std::to_string(hp_.n_layer) + " but there is a tensor '" + next + "'");
+    }
+
     // The ops the forward pass times, each as one call; prof may be nullptr (not profiling).
     static void profiled_matmul(const Matrix &w, const float *in, int64_t m, float *out, ThreadPool &pool,
                                 Profiler *prof, ProfileOp role) {
@@ -214,11 +270,6 @@ private:
         out_norm_ = store_.vector(names.gguf ? "output_norm.weight" : "model.norm.weight", d);
         const std::string out_name = names.gguf ? "output.weight" : "lm_head.weight";
         output_ = store_.has(out_name) ? store_.matrix(out_name, hp_.n_vocab, d) : tok_embd_;
-        if (names.gguf && store_.has("rope_freqs.weight")) {
-            // GGUF keeps Llama 3.1 frequency scaling as per-dimension divisors.
-            const float *factors = store_.vector("rope_freqs.weight", rot_dims_ / 2);
-            for (size_t i = 0; i < inv_freq_.size(); ++i) inv_freq_[i] /= factors[i];
-        }
         layers_.resize(static_cast<size_t>(hp_.n_layer));
         for (int64_t i = 0; i < hp_.n_layer; ++i) {
             LlamaLayer &L = layers_[static_cast<size_t>(i)];

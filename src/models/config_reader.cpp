@@ -1,6 +1,7 @@
 #include "models/config_reader.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -26,14 +27,13 @@ std::optional<double> ConfigReader::number(const std::string &hf_key, const std:
         auto it = ckpt_.gguf_metadata.find(expand(gguf_key));
         if (it == ckpt_.gguf_metadata.end()) return std::nullopt;
         if (it->second.kind == MetaValue::Kind::Bool) return it->second.b ? 1.0 : 0.0;
-        require(it->second.is_number(), LLMRT_ERR_FORMAT,
-                ckpt_.path + ": metadata '" + expand(gguf_key) + "' is not a number");
+        require(it->second.is_number(), LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " is not a number");
         return it->second.as_double();
     }
     const nlohmann::json *v = hf(hf_key);
     if (!v) return std::nullopt;
     if (v->is_boolean()) return v->get<bool>() ? 1.0 : 0.0;
-    require(v->is_number(), LLMRT_ERR_FORMAT, ckpt_.path + "/config.json: '" + hf_key + "' is not a number");
+    require(v->is_number(), LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " is not a number");
     return v->get<double>();
 }
 
@@ -49,28 +49,53 @@ std::optional<std::string> ConfigReader::string(const std::string &hf_key, const
     return v->get<std::string>();
 }
 
-int64_t ConfigReader::required_int(const std::string &hf_key, const std::string &gguf_key, int64_t min_value) const {
-    std::optional<double> v = number(hf_key, gguf_key);
-    const std::string key = is_gguf() ? expand(gguf_key) : hf_key;
-    require(v.has_value(), LLMRT_ERR_FORMAT, ckpt_.path + ": missing required setting '" + key + "'");
-    require(std::isfinite(*v) && *v == std::floor(*v) && *v >= static_cast<double>(min_value) && *v < 1e12,
-            LLMRT_ERR_FORMAT, ckpt_.path + ": setting '" + key + "' has an invalid value");
-    return static_cast<int64_t>(*v);
+std::string ConfigReader::file() const {
+    const bool config_json = !is_gguf() && !ckpt_.packed_file;  // an llmrt file holds its config inside
+    return ckpt_.path + (config_json ? "/config.json" : "");
 }
 
-int64_t ConfigReader::int_or(const std::string &hf_key, const std::string &gguf_key, int64_t fallback) const {
+std::string ConfigReader::key(const std::string &hf_key, const std::string &gguf_key) const {
+    return "'" + (is_gguf() ? expand(gguf_key) : hf_key) + "'";
+}
+
+bool ConfigReader::is_bool(const std::string &hf_key, const std::string &gguf_key) const {
+    if (!is_gguf()) {
+        const nlohmann::json *v = hf(hf_key);
+        return v && v->is_boolean();
+    }
+    if (gguf_key.empty()) return false;
+    auto it = ckpt_.gguf_metadata.find(expand(gguf_key));
+    return it != ckpt_.gguf_metadata.end() && it->second.kind == MetaValue::Kind::Bool;
+}
+
+int64_t ConfigReader::required_int(const std::string &hf_key, const std::string &gguf_key, int64_t min_value,
+                                   int64_t max_value) const {
+    require(number(hf_key, gguf_key).has_value(), LLMRT_ERR_FORMAT,
+            setting(hf_key, gguf_key) + " is missing and is required");
+    return int_or(hf_key, gguf_key, 0, min_value, max_value);
+}
+
+int64_t ConfigReader::int_or(const std::string &hf_key, const std::string &gguf_key, int64_t fallback,
+                             int64_t min_value, int64_t max_value) const {
     std::optional<double> v = number(hf_key, gguf_key);
     if (!v) return fallback;
-    require(std::isfinite(*v) && std::fabs(*v) < 1e12, LLMRT_ERR_FORMAT,
-            ckpt_.path + ": setting '" + (is_gguf() ? expand(gguf_key) : hf_key) + "' is out of range");
+    // Doubles hold every integer up to 2^53 exactly, far beyond any bound used here.
+    const bool ok = !is_bool(hf_key, gguf_key) && std::isfinite(*v) && *v == std::floor(*v) &&
+                    *v >= static_cast<double>(min_value) && *v <= static_cast<double>(max_value);
+    if (!ok) {
+        std::ostringstream value;
+        value << *v;
+        fail(LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " must be an integer from " + std::to_string(min_value) +
+                                   " to " + std::to_string(max_value) + ", not " +
+                                   (is_bool(hf_key, gguf_key) ? std::string("a boolean") : value.str()));
+    }
     return static_cast<int64_t>(*v);
 }
 
 double ConfigReader::float_or(const std::string &hf_key, const std::string &gguf_key, double fallback) const {
     std::optional<double> v = number(hf_key, gguf_key);
     if (!v) return fallback;
-    require(std::isfinite(*v), LLMRT_ERR_FORMAT,
-            ckpt_.path + ": setting '" + (is_gguf() ? expand(gguf_key) : hf_key) + "' is not finite");
+    require(std::isfinite(*v), LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " is not finite");
     return *v;
 }
 

@@ -71,16 +71,18 @@ ThreadPool &WeightStore::pool() {
     return *pool_;
 }
 
+bool same_shape(const std::vector<int64_t> &actual, const std::vector<int64_t> &expected) {
+    std::vector<int64_t> a, b;
+    for (int64_t d : actual)
+        if (d != 1) a.push_back(d);
+    for (int64_t d : expected)
+        if (d != 1) b.push_back(d);
+    return a == b;
+}
+
 const TensorView &WeightStore::checked(const std::string &name, const std::vector<int64_t> &shape) const {
     const TensorView &t = ckpt_.get(name);
-    // A 1-D tensor may be stored as [1, n] or [n]; compare only the dims that are not 1, which
-    // is where GGUF and safetensors writers disagree.
-    std::vector<int64_t> a, b;
-    for (int64_t d : t.shape)
-        if (d != 1) a.push_back(d);
-    for (int64_t d : shape)
-        if (d != 1) b.push_back(d);
-    require(a == b, LLMRT_ERR_FORMAT,
+    require(same_shape(t.shape, shape), LLMRT_ERR_FORMAT,
             ckpt_.path + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", expected " +
                 shape_string(shape));
     return t;

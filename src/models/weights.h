@@ -33,6 +33,10 @@ struct StoredTensor {
     size_t nbytes = 0;
 };
 
+// Whether a tensor's shape is the expected one. A 1-D tensor may be stored as [1, n] or [n]:
+// only the dims that are not 1 are compared, which is where GGUF and safetensors writers disagree.
+bool same_shape(const std::vector<int64_t> &actual, const std::vector<int64_t> &expected);
+
 class WeightStore {
 public:
     WeightStore(const Checkpoint &checkpoint, const LoadOptions &options);

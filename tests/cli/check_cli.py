@@ -220,11 +220,58 @@ def case_usage_errors(a):
     run(a.tool, ["tokenize", "-p", "x"], expect_code=2)          # -m missing
     run(a.tool, ["bench", "-m", a.model, "-t", "1,x"], expect_code=2)
     run(a.tool, ["info", "-m", a.model, "--synthetic", "llama-7b"], expect_code=2)
-    for command in ["generate", "tokenize", "info", "perplexity", "bench", "quantize"]:
+    for command in ["generate", "tokenize", "info", "perplexity", "bench", "quantize", "check"]:
         out, _ = run(a.tool, [command, "--help"])
         expect(out.startswith("usage: llmrt " + command), f"{command} --help:\n{out}")
     out, _ = run(a.tool, ["--help"])
     expect("perplexity" in out, f"--help lists no commands:\n{out}")
+
+
+def llmrt_file_tensor_offset(path, name):
+    """Where tensor `name`'s bytes start in an llmrt file (layout in src/formats/llmrt_file.h)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    header_len = struct.unpack_from("<Q", data, 16)[0]
+    header = json.loads(data[24:24 + header_len])
+    data_start = (24 + header_len + 63) // 64 * 64
+    entry = next(t for t in header["tensors"] if t["name"] == name)
+    return data_start + entry["offset"] + entry["nbytes"] // 2
+
+
+def case_check(a):
+    with tempfile.TemporaryDirectory() as workdir:
+        good = os.path.join(workdir, "good.llmrt")
+        run(a.tool, ["quantize", "-m", a.model, "-o", good, "--weight-dtype", "int4"])
+        out, _ = run(a.tool, ["check", good])
+        expect("all" in out and "checksums match" in out, f"check of an intact file:\n{out}")
+        data = run_json(a.tool, ["check", good])
+        expect(data["ok"] and data["checked"] > 40 and data["damaged"] == [], f"check --json: {data}")
+
+        bad = os.path.join(workdir, "bad.llmrt")
+        damaged = ["blk.0.attn_q.weight", "blk.3.ffn_down.weight"]
+        with open(good, "rb") as f:
+            content = bytearray(f.read())
+        for name in damaged:
+            content[llmrt_file_tensor_offset(good, name)] ^= 0x04
+        with open(bad, "wb") as f:
+            f.write(content)
+        out, err = run(a.tool, ["check", bad], expect_code=1)
+        for name in damaged:
+            expect(f"damaged tensor '{name}'" in out, f"check does not list {name}:\n{out}")
+            expect(name in err, f"check's error does not name {name}:\n{err}")
+        expect(out.count("damaged") == 2, f"check lists intact tensors as damaged:\n{out}")
+        proc = subprocess.run([a.tool, "check", bad, "--json"], capture_output=True)
+        expect(proc.returncode == 1, f"check --json of a damaged file exited with {proc.returncode}")
+        data = json.loads(proc.stdout)
+        expect(not data["ok"] and sorted(d["name"] for d in data["damaged"]) == damaged, f"check --json: {data}")
+        # Loading names the first damaged tensor.
+        _, err = run(a.tool, ["info", "-m", bad], expect_code=1)
+        expect("tensor 'blk.0.attn_q.weight' is corrupt" in err, f"info on a damaged file:\n{err}")
+
+        _, err = run(a.tool, ["check", a.model], expect_code=1)
+        expect("not an llmrt file" in err, f"check of a GGUF file:\n{err}")
+        run(a.tool, ["check"], expect_code=2)
+        run(a.tool, ["check", good, "-m", good], expect_code=2)
 
 
 # ---- quantization (tests/quant.cmake, label "quant") ------------------------------------------

@@ -24,6 +24,7 @@ int run_info(int argc, char **argv);
 int run_perplexity(int argc, char **argv);
 int run_bench(int argc, char **argv);
 int run_quantize(int argc, char **argv);
+int run_check(int argc, char **argv);
 
 namespace {
 
@@ -40,6 +41,7 @@ const Command kCommands[] = {
     {"perplexity", "perplexity of a text file (llama.cpp's method)", run_perplexity},
     {"bench", "prompt and generation speed, bandwidth use", run_bench},
     {"quantize", "quantize a checkpoint into an llmrt file", run_quantize},
+    {"check", "verify the checksums of an llmrt file", run_check},
 };
 
 void print_usage(FILE *out) {

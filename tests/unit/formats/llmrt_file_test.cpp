@@ -21,6 +21,7 @@
 
 #include "format_test_util.h"
 #include "formats/checkpoint.h"
+#include "formats/checksum.h"
 #include "formats/gguf_writer.h"
 
 namespace llmrt {
@@ -30,7 +31,7 @@ using nlohmann::json;
 using test::Bytes;
 using test::throws_error;
 
-constexpr size_t kHeaderAt = 24;  // magic, version, reserved, header_len
+constexpr size_t kHeaderAt = 24;  // magic, version, header_crc32c, header_len
 
 Bytes pattern(size_t n, uint8_t seed) {
     Bytes b(n);
@@ -247,8 +248,8 @@ TEST(LlmrtFile, LayoutIsAsDocumented) {
     const Bytes bytes = test::read_bytes(path);
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "LLMRTQF1");
     EXPECT_EQ(test::get_le(bytes, 8, 4), kLlmrtFileVersion);
-    EXPECT_EQ(test::get_le(bytes, 12, 4), 0u);
     const uint64_t header_len = test::get_le(bytes, 16, 8);
+    EXPECT_EQ(test::get_le(bytes, 12, 4), crc32c(bytes.data() + kHeaderAt, header_len));
     const json header = json::parse(bytes.begin() + kHeaderAt, bytes.begin() + kHeaderAt + header_len);
     EXPECT_EQ(header["format"], "llmrt");
     EXPECT_EQ(header["version"], kLlmrtFileVersion);
@@ -261,6 +262,9 @@ TEST(LlmrtFile, LayoutIsAsDocumented) {
     uint64_t end = 0;
     for (const json &t : header["tensors"]) {
         EXPECT_EQ(t["offset"].get<uint64_t>() % 64, 0u) << t["name"];
+        EXPECT_EQ(t["crc32c"].get<uint64_t>(),
+                  crc32c(bytes.data() + data_start + t["offset"].get<uint64_t>(), t["nbytes"].get<size_t>()))
+            << t["name"];
         if (t["dtype"] == "packed") {
             EXPECT_TRUE(t.contains("packed_type"));
         } else {
@@ -270,6 +274,10 @@ TEST(LlmrtFile, LayoutIsAsDocumented) {
     }
     for (const auto &f : header["embedded_files"].items()) {
         EXPECT_EQ(f.value()["offset"].get<uint64_t>() % 64, 0u) << f.key();
+        EXPECT_EQ(f.value()["crc32c"].get<uint64_t>(),
+                  crc32c(bytes.data() + data_start + f.value()["offset"].get<uint64_t>(),
+                         f.value()["size"].get<size_t>()))
+            << f.key();
         end = std::max(end, f.value()["offset"].get<uint64_t>() + f.value()["size"].get<uint64_t>());
     }
     EXPECT_EQ(header["tensors"][0]["name"], "f32");  // in the order given
@@ -473,11 +481,13 @@ TEST(LlmrtFile, AnEmptyCheckpointRoundTrips) {
 // ---------------------------------------------------------------------------------------------
 // Malformed files
 
-// A file from a header and a data section, laid out as the writer does.
-Bytes make_file(const std::string &header_text, const Bytes &data) {
+// A file from a header and a data section, laid out as the writer does (version 2 has no header
+// checksum).
+Bytes make_file(const std::string &header_text, const Bytes &data, uint32_t version = kLlmrtFileVersion) {
     Bytes bytes(kLlmrtFileMagic, kLlmrtFileMagic + 8);
-    test::append_le(bytes, kLlmrtFileVersion, 4);
-    test::append_le(bytes, 0, 4);
+    test::append_le(bytes, version, 4);
+    const uint8_t *text = reinterpret_cast<const uint8_t *>(header_text.data());
+    test::append_le(bytes, version == kLlmrtFileVersionWithoutChecksums ? 0 : crc32c(text, header_text.size()), 4);
     test::append_le(bytes, header_text.size(), 8);
     bytes.insert(bytes.end(), header_text.begin(), header_text.end());
     while (bytes.size() % 64) bytes.push_back(0);
@@ -557,8 +567,8 @@ TEST_F(LlmrtFileMalformed, Preamble) {
     test::put_le(bad, 8, 1, 4);  // version 1 kept int8/int4 scales inside the superblocks
     EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version 1"));
     bad = good_;
-    test::put_le(bad, 12, 1, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "reserved"));
+    test::put_le(bad, 12, test::get_le(good_, 12, 4) ^ 1, 4);
+    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "the header is corrupt"));
     for (uint64_t len :
          {uint64_t{1} << 40, UINT64_MAX, uint64_t{good_.size()}, uint64_t{good_.size() - 23}}) {
         bad = good_;
@@ -566,8 +576,8 @@ TEST_F(LlmrtFileMalformed, Preamble) {
         EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "header length")) << len;
     }
     bad = good_;
-    test::put_le(bad, 16, 10, 8);  // inside the JSON
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "not valid JSON"));
+    test::put_le(bad, 16, 10, 8);  // inside the JSON: the checksum no longer covers the header
+    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "the header is corrupt"));
 }
 
 TEST_F(LlmrtFileMalformed, HeaderJson) {
@@ -730,8 +740,9 @@ TEST_F(LlmrtFileMalformed, RandomByteMutationsNeverCrash) {
         test::write_bytes(path, bad);
         errors += expect_error_or_sane(path);
     }
-    EXPECT_GT(errors, 1000);
-    EXPECT_LT(errors, 3000);  // some mutations (in tensor data, in names) are harmless
+    // The checksums catch every change but those confined to the zero padding (or a byte set to
+    // its own value).
+    EXPECT_GT(errors, 2700);
 }
 
 // Well-formed JSON with wrong values: replace one random leaf of the header with another value.
@@ -767,6 +778,175 @@ TEST_F(LlmrtFileMalformed, RandomHeaderValuesNeverCrash) {
     }
     EXPECT_GT(errors, 500);
     EXPECT_LT(errors, 1500);  // e.g. a new architecture name or hf_config value is fine
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums
+
+// CRC-32C as its definition states it, a bit at a time: reflected polynomial 0x82f63b78, the
+// register starting and ending inverted.
+uint32_t crc32c_bitwise(const uint8_t *p, size_t n) {
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < n; ++i) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; ++k) crc = (crc & 1) ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+    }
+    return ~crc;
+}
+
+TEST(Crc32c, MatchesTheStandard) {
+    const std::string check = "123456789";  // the catalogue's check value
+    EXPECT_EQ(crc32c(reinterpret_cast<const uint8_t *>(check.data()), check.size()), 0xe3069283u);
+    EXPECT_EQ(crc32c(nullptr, 0), 0u);
+    const Bytes data = pattern(1000, 5);
+    for (size_t offset : {0, 1, 3, 7})
+        for (size_t n : {0, 1, 7, 8, 9, 63, 64, 65, 500, 993}) {
+            EXPECT_EQ(crc32c(data.data() + offset, n), crc32c_bitwise(data.data() + offset, n))
+                << "offset " << offset << " n " << n;
+        }
+    EXPECT_EQ(crc32c(data.data() + 100, 900, crc32c(data.data(), 100)), crc32c(data.data(), 1000));
+    // Large buffers run three streams and combine them: every length modulo 3 * 8 and the tails.
+    const Bytes big = pattern(200003, 9);
+    for (size_t n : {size_t{65535}, size_t{65536}, size_t{65537}, size_t{100000}, size_t{200003}})
+        for (size_t offset : {0, 1, 5}) {
+            EXPECT_EQ(crc32c(big.data() + offset, n - offset), crc32c_bitwise(big.data() + offset, n - offset))
+                << "offset " << offset << " n " << n;
+        }
+    EXPECT_EQ(crc32c(big.data() + 70000, 130003, crc32c(big.data(), 70000)), crc32c(big.data(), big.size()));
+}
+
+TEST_F(LlmrtFileMalformed, ChecksumEntries) {
+    for (const json &value : {json(), json(uint64_t{1} << 32), json(-1), json("0"), json(1.5)}) {
+        json h = header_;
+        if (value.is_null()) {
+            tensor(h, "f16").erase("crc32c");
+        } else {
+            tensor(h, "f16")["crc32c"] = value;
+        }
+        EXPECT_TRUE(rejects_header(h, "tensor 'f16' has no \"crc32c\"")) << value;
+        h = header_;
+        h["embedded_files"]["tokenizer.model"]["crc32c"] = value;
+        EXPECT_TRUE(rejects_header(h, "embedded file 'tokenizer.model' has no \"crc32c\"")) << value;
+    }
+    json h = header_;
+    tensor(h, "f16")["crc32c"] = tensor(h, "f16")["crc32c"].get<uint64_t>() ^ 1;
+    EXPECT_TRUE(rejects_header(h, "tensor 'f16' is corrupt"));
+    h = header_;
+    h["embedded_files"]["tokenizer.model"]["crc32c"] = 0;
+    EXPECT_TRUE(rejects_header(h, "embedded file 'tokenizer.model' is corrupt"));
+}
+
+// Version 2 is version 3 without checksums: read (nothing can be verified), but not checkable.
+TEST_F(LlmrtFileMalformed, VersionTwoIsReadWithoutChecksums) {
+    json h = header_;
+    h["version"] = kLlmrtFileVersionWithoutChecksums;
+    for (json &t : h["tensors"]) t.erase("crc32c");
+    for (auto &f : h["embedded_files"].items()) f.value().erase("crc32c");
+    const Bytes v2 = make_file(h.dump(), data_, kLlmrtFileVersionWithoutChecksums);
+    const std::string path = dir_.file("v2.llmrt");
+    test::write_bytes(path, v2);
+    EXPECT_EQ(read_llmrt_file(path).tensors.size(), 3u);
+    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, LLMRT_ERR_UNSUPPORTED, "no checksums"));
+
+    Bytes bad = v2;
+    test::put_le(bad, 12, 7, 4);  // version 2 has a reserved field there
+    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "reserved"));
+    // A version 3 header in a version 2 file, and the other way round.
+    EXPECT_TRUE(rejects(make_file(header_.dump(), data_, kLlmrtFileVersionWithoutChecksums), LLMRT_ERR_FORMAT,
+                        "\"version\""));
+    EXPECT_TRUE(rejects(make_file(h.dump(), data_), LLMRT_ERR_FORMAT, "\"version\""));
+}
+
+// The real stories260K model as an llmrt file, damaged the way disks and copies damage files.
+class LlmrtFileDamage : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const Checkpoint gguf = read_gguf_checkpoint(test::stories_gguf());
+        write_llmrt_file(dir_.file("stories.llmrt"), llmrt_file_contents_of(gguf));
+        good_ = test::read_bytes(dir_.file("stories.llmrt"));
+        header_len_ = test::get_le(good_, 16, 8);
+        header_ = json::parse(good_.begin() + kHeaderAt, good_.begin() + kHeaderAt + header_len_);
+        data_start_ = (kHeaderAt + header_len_ + 63) / 64 * 64;
+        n_tensors_ = header_["tensors"].size();
+    }
+
+    // Flips one bit in the middle of the tensor's bytes.
+    void damage(Bytes &bytes, const std::string &name) const {
+        for (const json &t : header_["tensors"]) {
+            if (t["name"] != name) continue;
+            bytes[data_start_ + t["offset"].get<size_t>() + t["nbytes"].get<size_t>() / 2] ^= 0x10;
+            return;
+        }
+        throw std::runtime_error("no tensor " + name);
+    }
+
+    std::string write(const Bytes &bytes) {
+        const std::string path = dir_.file("damaged.llmrt");
+        test::write_bytes(path, bytes);
+        return path;
+    }
+
+    test::TempDir dir_;
+    Bytes good_;
+    json header_;
+    uint64_t header_len_ = 0;
+    size_t data_start_ = 0;
+    size_t n_tensors_ = 0;
+};
+
+TEST_F(LlmrtFileDamage, ADamagedTensorIsNamedAtLoad) {
+    for (const char *name : {"blk.0.attn_q.weight", "output_norm.weight", "token_embd.weight", "blk.4.ffn_down.weight"}) {
+        Bytes bad = good_;
+        damage(bad, name);
+        const std::string path = write(bad);
+        EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, LLMRT_ERR_FORMAT,
+                                 std::string("tensor '") + name + "' is corrupt"));
+        EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, LLMRT_ERR_FORMAT, path));
+    }
+}
+
+TEST_F(LlmrtFileDamage, CheckVisitsEveryTensorAndNamesEachDamagedOne) {
+    std::vector<std::string> seen, damaged;
+    auto visit = [&](const char *kind, const std::string &name, bool intact) {
+        EXPECT_STREQ(kind, "tensor");
+        seen.push_back(name);
+        if (!intact) damaged.push_back(name);
+        return true;
+    };
+    EXPECT_EQ(check_llmrt_file(dir_.file("stories.llmrt"), visit), n_tensors_);
+    EXPECT_EQ(seen.size(), n_tensors_);
+    EXPECT_TRUE(damaged.empty());
+
+    Bytes bad = good_;
+    const std::vector<std::string> names = {"blk.1.attn_k.weight", "blk.2.ffn_gate.weight", "output.weight"};
+    for (const std::string &name : names) damage(bad, name);
+    const std::string path = write(bad);
+    seen.clear();
+    auto result = throws_error([&] { check_llmrt_file(path, visit); }, LLMRT_ERR_FORMAT,
+                               "3 of " + std::to_string(n_tensors_) + " tensors and embedded files are corrupt");
+    EXPECT_TRUE(result);
+    EXPECT_EQ(seen.size(), n_tensors_);
+    std::vector<std::string> want = names;
+    std::sort(want.begin(), want.end());
+    std::sort(damaged.begin(), damaged.end());
+    EXPECT_EQ(damaged, want);
+    for (const std::string &name : names) {
+        EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, LLMRT_ERR_FORMAT, "'" + name + "'"));
+    }
+    // A visitor returning false stops the check.
+    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, [](const char *, const std::string &, bool) { return false; }); },
+                             LLMRT_CANCELLED, "cancelled"));
+}
+
+// A changed letter in a tensor name keeps the header valid JSON: only its checksum notices.
+TEST_F(LlmrtFileDamage, AnEditedHeaderIsRefused) {
+    Bytes bad = good_;
+    const size_t at = test::offset_after(bad, "blk.0.attn_q") - 1;
+    ASSERT_LT(at, kHeaderAt + header_len_);
+    bad[at] = 'x';
+    const std::string path = write(bad);
+    EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, LLMRT_ERR_FORMAT, "the header is corrupt"));
+    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, LLMRT_ERR_FORMAT, "the header is corrupt"));
 }
 
 }  // namespace
