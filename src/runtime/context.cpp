@@ -12,6 +12,9 @@ namespace {
 int64_t resolve_n_ctx(const Model &model, int64_t requested) {
     // Default: the training length, capped so the cache of a long-context model stays small.
     const int64_t trained = model.hparams().n_ctx_train > 0 ? model.hparams().n_ctx_train : 2048;
+    // Checked here, before the members sized from it (KV cache, scratch) are allocated.
+    require(requested <= (int64_t{1} << 24), LLMRT_ERR_INVALID_ARGUMENT,
+            "n_ctx " + std::to_string(requested) + " is too large (at most " + std::to_string(int64_t{1} << 24) + ")");
     return requested > 0 ? requested : std::min<int64_t>(trained, 4096);
 }
 
@@ -26,7 +29,6 @@ Context::Context(const Model &model, const ContextOptions &options)
       cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim()),
       workspace_(model.arch->workspace_floats(n_batch_, n_ctx_, pool_.size())),
       logits_(static_cast<size_t>((logits_all_ ? n_batch_ : 1) * model.hparams().n_vocab)) {
-    require(n_ctx_ <= (int64_t{1} << 24), LLMRT_ERR_INVALID_ARGUMENT, "n_ctx is too large");
     // Untouched pages would otherwise be faulted in during the first token.
     std::memset(workspace_.data(), 0, workspace_.size() * sizeof(float));
 }

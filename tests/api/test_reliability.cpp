@@ -63,6 +63,19 @@ TEST(Reliability, AbsurdThreadCountsAreInvalidArguments) {
     }
 }
 
+// Once allocated the KV cache for 2^31 positions before refusing the size.
+TEST(Reliability, AnAbsurdContextSizeIsRefusedBeforeAnythingIsAllocated) {
+    auto m = test::load(kModel);
+    ASSERT_TRUE(m);
+    llmrt_context_params p;
+    llmrt_context_params_init(&p);
+    p.n_ctx = 2147483647;
+    llmrt_context *c = nullptr;
+    EXPECT_EQ(llmrt_context_create(m.get(), &p, &c), LLMRT_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(llmrt_last_error()).find("n_ctx 2147483647 is too large"), std::string::npos)
+        << llmrt_last_error();
+}
+
 // A thread limit (ulimit -u, a container's pids limit) once deadlocked llmrt_context_create. In a
 // child process that may not start threads, context creation must return a status, and work
 // again with one thread. As root the limit is not enforced, so the child first becomes "nobody".
