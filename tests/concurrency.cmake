@@ -5,4 +5,6 @@ target_link_libraries(llmrt_concurrency_tests PRIVATE llmrt nlohmann_json::nlohm
 target_compile_options(llmrt_concurrency_tests PRIVATE ${LLMRT_WARNINGS})
 target_compile_definitions(llmrt_concurrency_tests PRIVATE
   LLMRT_SHARED_DIR="${LLMRT_SHARED_DIR}" LLMRT_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-gtest_discover_tests(llmrt_concurrency_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "cpp;concurrency")
+# One ctest test for the binary: gtest_discover_tests cannot give its tests two labels.
+add_test(NAME llmrt_concurrency_tests COMMAND llmrt_concurrency_tests)
+set_tests_properties(llmrt_concurrency_tests PROPERTIES LABELS "cpp;concurrency")
