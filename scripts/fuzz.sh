@@ -31,7 +31,8 @@ for t in "${targets[@]}"; do
   if [ -d "fuzz/regressions/$t" ]; then inputs+=(fuzz/regressions/"$t"); fi
   echo "== fuzz_$t: $seconds s"
   # -timeout: a file that takes seconds to reject is a defect too (sizes trusted before checks);
-  # -rss_limit_mb likewise for memory. Only the summary is printed unless something is found.
+  # -rss_limit_mb likewise for memory (the replays in fuzz/CMakeLists.txt apply the same limits).
+  # Only the summary is printed unless something is found.
   if ! build-fuzz/fuzz/fuzz_"$t" "build-fuzz/corpus/$t" "${inputs[@]}" -max_total_time="$seconds" \
       -timeout=10 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/artifacts/$t/" -print_final_stats=1 \
       > "build-fuzz/fuzz_$t.log" 2>&1; then
