@@ -24,25 +24,36 @@ fi
 seconds="${1:-20}"
 
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
-failed=()
-for t in "${targets[@]}"; do
+
+# One target: prints its summary, or the end of its log and returns 1 when it found something.
+fuzz_one() {
+  local t="$1" log="build-fuzz/fuzz_$1.log"
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
-  inputs=(fuzz/seeds/"$t")
+  local inputs=(fuzz/seeds/"$t")
   if [ -d "fuzz/regressions/$t" ]; then inputs+=(fuzz/regressions/"$t"); fi
-  echo "== fuzz_$t: $seconds s"
   # -timeout: a file that takes seconds to reject is a defect too (sizes trusted before checks);
   # -rss_limit_mb likewise for memory (the replays in fuzz/CMakeLists.txt apply the same limits).
-  # Only the summary is printed unless something is found.
-  if ! build-fuzz/fuzz/fuzz_"$t" "build-fuzz/corpus/$t" "${inputs[@]}" -max_total_time="$seconds" \
+  if build-fuzz/fuzz/fuzz_"$t" "build-fuzz/corpus/$t" "${inputs[@]}" -max_total_time="$seconds" \
       -timeout=10 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/artifacts/$t/" -print_final_stats=1 \
-      > "build-fuzz/fuzz_$t.log" 2>&1; then
-    tail -n 60 "build-fuzz/fuzz_$t.log"
-    failed+=("$t")
+      > "$log" 2>&1; then
+    echo "fuzz_$t: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs, no defect"
   else
-    grep -E "^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+ *DONE)" "build-fuzz/fuzz_$t.log" || true
+    tail -n 60 "$log"
+    echo "fuzz_$t: DEFECT FOUND (input in build-fuzz/artifacts/$t/)"
+    return 1
   fi
+}
+
+# As many targets at once as there are cores.
+echo "fuzzing ${targets[*]} for $seconds s each"
+at_once="$(nproc)"
+status=0
+for ((i = 0; i < ${#targets[@]}; i += at_once)); do
+  pids=()
+  for t in "${targets[@]:i:at_once}"; do
+    fuzz_one "$t" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 done
-if [ "${#failed[@]}" -gt 0 ]; then
-  echo "fuzzing found defects in: ${failed[*]} (inputs in build-fuzz/artifacts/)"
-  exit 1
-fi
+exit "$status"
