@@ -31,9 +31,11 @@ fuzz_one() {
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
   local inputs=(fuzz/seeds/"$t")
   if [ -d "fuzz/regressions/$t" ]; then inputs+=(fuzz/regressions/"$t"); fi
+  local options=()
+  case "$t" in hf | tokenizer_json | llmrt_file) options+=(-dict=fuzz/json.dict) ;; esac  # JSON inside
   # -timeout: a file that takes seconds to reject is a defect too (sizes trusted before checks);
   # -rss_limit_mb likewise for memory (the replays in fuzz/CMakeLists.txt apply the same limits).
-  if build-fuzz/fuzz/fuzz_"$t" "build-fuzz/corpus/$t" "${inputs[@]}" -max_total_time="$seconds" \
+  if build-fuzz/fuzz/fuzz_"$t" "build-fuzz/corpus/$t" "${inputs[@]}" "${options[@]}" -max_total_time="$seconds" \
       -timeout=10 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/artifacts/$t/" -print_final_stats=1 \
       > "$log" 2>&1; then
     echo "fuzz_$t: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs, no defect"
