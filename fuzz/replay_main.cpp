@@ -4,7 +4,7 @@
 // -timeout=S seconds per input and -rss_limit_mb=M peak memory, because a size trusted before it
 // is checked shows as time and memory, not as a crash. The normal and ASan builds run this under
 // ctest for the seeds and regressions.
-//   fuzz_replay_<target> [-timeout=S] [-rss_limit_mb=M] PATH...
+//   fuzz_replay_<target> [-timeout=S] [-rss_limit_mb=M] PATH...   (absent paths are skipped)
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
