@@ -21,21 +21,29 @@ if [ "${1:-}" = "--make-seeds" ]; then
   build-fuzz/fuzz/fuzz_make_seeds "$PWD" "$PWD/../shared" fuzz/seeds
   exit 0
 fi
-seconds="${1:-20}"
+# CI (no argument): a fixed seed and at most 4000 runs per target within 20 s, so a CI run explores
+# the same inputs every time and fails only when the code changed. With SECONDS: a random seed and
+# no run limit, to find what CI does not.
+if [ -n "${1:-}" ]; then
+  seconds="$1" limits=(-seed=0) corpus=build-fuzz/corpus
+else
+  seconds=20 limits=(-seed=1 -runs=4000) corpus=build-fuzz/corpus-ci
+  rm -rf "$corpus"  # what earlier runs found would change what this one explores
+fi
 
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 # One target: prints its summary, or the end of its log and returns 1 when it found something.
 fuzz_one() {
   local t="$1" log="build-fuzz/fuzz_$1.log"
-  mkdir -p "build-fuzz/corpus/$t" "build-fuzz/artifacts/$t"
+  mkdir -p "$corpus/$t" "build-fuzz/artifacts/$t"
   local inputs=(fuzz/seeds/"$t")
   if [ -d "fuzz/regressions/$t" ]; then inputs+=(fuzz/regressions/"$t"); fi
   local options=()
   case "$t" in hf | tokenizer_json | llmrt_file) options+=(-dict=fuzz/json.dict) ;; esac  # JSON inside
   # -timeout: a file that takes seconds to reject is a defect too (sizes trusted before checks);
   # -rss_limit_mb likewise for memory (the replays in fuzz/CMakeLists.txt apply the same limits).
-  if build-fuzz/fuzz/fuzz_"$t" "build-fuzz/corpus/$t" "${inputs[@]}" "${options[@]}" -max_total_time="$seconds" \
+  if build-fuzz/fuzz/fuzz_"$t" "$corpus/$t" "${inputs[@]}" "${options[@]}" "${limits[@]}" -max_total_time="$seconds" \
       -timeout=10 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/artifacts/$t/" -print_final_stats=1 \
       > "$log" 2>&1; then
     echo "fuzz_$t: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs, no defect"

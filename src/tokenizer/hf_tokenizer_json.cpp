@@ -1,6 +1,8 @@
 #include "tokenizer/hf_tokenizer_json.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <string>
 
 #include "core/error.h"
 #include "tokenizer/hf_special_ids.h"
@@ -9,6 +11,17 @@ namespace llmrt {
 namespace {
 
 using json = nlohmann::json;
+
+// A token id as the file writes it. nlohmann's get<int64_t>() on a float or a too-large unsigned
+// is an unchecked cast (undefined behaviour for 1e23, found by fuzzing): accept integers in int32's
+// range only (callers add 1 to ids and compare them with sizes).
+int64_t json_id(const json &v, const std::string &what) {
+    const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t{INT32_MAX}
+                          : v.is_number_integer() ? v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX
+                                                  : false;
+    require(in_range, LLMRT_ERR_FORMAT, what + ": token id " + v.dump() + " is not an integer in int32's range");
+    return v.get<int64_t>();
+}
 
 std::string type_of(const json &node) {
     if (!node.is_object() || !node.contains("type") || !node.at("type").is_string()) return std::string();
@@ -79,14 +92,14 @@ void parse_model(const json &model, const std::vector<AddedToken> &added, const 
     const json &vocab = model.at("vocab");
     const int64_t max_id = static_cast<int64_t>(vocab.size() + added.size()) + 65536;
     int64_t size = 0;
-    for (const auto &item : vocab.items()) size = std::max(size, item.value().get<int64_t>() + 1);
+    for (const auto &item : vocab.items()) size = std::max(size, json_id(item.value(), what) + 1);
     for (const AddedToken &t : added) size = std::max<int64_t>(size, int64_t{t.id} + 1);
     require(size <= max_id, LLMRT_ERR_FORMAT, what + ": token ids far beyond the vocabulary size");
     config.texts.assign(static_cast<size_t>(size), std::string());
     config.types.assign(static_cast<size_t>(size), TokenType::Unused);
     const bool byte_fallback = flag(model, "byte_fallback", false);
     for (const auto &item : vocab.items()) {
-        const int64_t id = item.value().get<int64_t>();
+        const int64_t id = json_id(item.value(), what);
         require(id >= 0, LLMRT_ERR_FORMAT, what + ": negative id for token \"" + item.key() + "\"");
         const auto i = static_cast<size_t>(id);
         require(config.texts[i].empty() || config.texts[i] == item.key(), LLMRT_ERR_FORMAT,
@@ -230,7 +243,7 @@ void parse_template(const json &node, const std::string &what, HfTokenizerConfig
         require(specials.contains(name), LLMRT_ERR_FORMAT, what + ": template names unknown special token \"" + name + "\"");
         std::vector<int32_t> &target = seen_sequence ? config.suffix_ids : config.prefix_ids;
         for (const json &id : specials.at(name).at("ids")) {
-            const int64_t value = id.get<int64_t>();
+            const int64_t value = json_id(id, what);
             require(value >= 0 && value < static_cast<int64_t>(config.texts.size()), LLMRT_ERR_FORMAT,
                     what + ": template token id " + std::to_string(value) + " is out of range");
             target.push_back(static_cast<int32_t>(value));
@@ -241,7 +254,7 @@ void parse_template(const json &node, const std::string &what, HfTokenizerConfig
 // RobertaProcessing / BertProcessing: {"cls": [text, id], "sep": [text, id]} around the text.
 void parse_cls_sep(const json &node, const std::string &what, HfTokenizerConfig &config) {
     for (const char *key : {"cls", "sep"}) {
-        const int64_t id = node.at(key).at(1).get<int64_t>();
+        const int64_t id = json_id(node.at(key).at(1), what);
         require(id >= 0 && id < static_cast<int64_t>(config.texts.size()), LLMRT_ERR_FORMAT,
                 what + ": post_processor " + key + " id is out of range");
         (std::string(key) == "cls" ? config.prefix_ids : config.suffix_ids).push_back(static_cast<int32_t>(id));
@@ -363,7 +376,7 @@ std::vector<AddedToken> parse_added_tokens(const json &tokenizer, const std::str
     std::vector<AddedToken> added;
     if (!tokenizer.contains("added_tokens") || tokenizer.at("added_tokens").is_null()) return added;
     for (const json &node : tokenizer.at("added_tokens")) {
-        added.push_back(parse_added_token(node, node.at("id").get<int64_t>(), what));
+        added.push_back(parse_added_token(node, json_id(node.at("id"), what), what));
     }
     return added;
 }
