@@ -13,22 +13,6 @@
 namespace llmrt {
 namespace {
 
-std::string shape_string(const std::vector<int64_t> &shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
-
-// Our int type holding a llama.cpp block type's values exactly (formats/gguf_blocks.h).
-QuantFormat exact_int_format(const GgufBlockLayout &l) {
-    QuantFormat f;
-    f.kind = l.code_bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
-    f.group_size = static_cast<int32_t>(l.group);
-    f.asym = l.asym;
-    f.scale = l.fp16_scales ? ScaleDtype::F16 : ScaleDtype::F32;
-    return f;
-}
-
 // The block types with a fast repack of their own (kernels/weight_types.h).
 std::optional<GgufBlockType> fast_repack_type(DType t) {
     switch (t) {
@@ -57,6 +41,15 @@ void repack_blocks(const GgufBlockLayout &l, const uint8_t *src, int64_t rows, i
 
 }  // namespace
 
+QuantFormat exact_int_format(const GgufBlockLayout &l) {
+    QuantFormat f;
+    f.kind = l.code_bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
+    f.group_size = static_cast<int32_t>(l.group);
+    f.asym = l.asym;
+    f.scale = l.fp16_scales ? ScaleDtype::F16 : ScaleDtype::F32;
+    return f;
+}
+
 WeightStore::WeightStore(const Checkpoint &checkpoint, const LoadOptions &options)
     : ckpt_(checkpoint), options_(options) {
     if (options_.quantize) plan_.emplace(*options_.quantize);
@@ -83,8 +76,8 @@ bool same_shape(const std::vector<int64_t> &actual, const std::vector<int64_t> &
 const TensorView &WeightStore::checked(const std::string &name, const std::vector<int64_t> &shape) const {
     const TensorView &t = ckpt_.get(name);
     require(same_shape(t.shape, shape), LLMRT_ERR_FORMAT,
-            ckpt_.path + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", expected " +
-                shape_string(shape));
+            ckpt_.path + ": tensor '" + name + "' has shape " + shape_to_string(t.shape) + ", expected " +
+                shape_to_string(shape));
     return t;
 }
 

@@ -12,11 +12,16 @@
 #include "core/aligned_buffer.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
+#include "formats/gguf_blocks.h"
 #include "kernels/matrix.h"
 #include "kernels/quant_format.h"
 #include "quant/quant_plan.h"
 
 namespace llmrt {
+
+// Our int type holding a llama.cpp block type's values exactly (formats/gguf_blocks.h): what a
+// GGUF tensor of that type is repacked into at load.
+QuantFormat exact_int_format(const GgufBlockLayout &layout);
 
 struct LoadOptions {
     std::optional<QuantOptions> quantize;      // quantize matrices while loading

@@ -14,6 +14,7 @@
 #include "formats/gguf_blocks.h"
 #include "kernels/quant_format.h"
 #include "kernels/weight_types.h"
+#include "models/weights.h"
 
 namespace llmrt {
 namespace {
@@ -224,12 +225,7 @@ TEST_P(KQuant, RepacksIntoOurIntTypeExactly) {
         SCOPED_TRACE("cols=" + std::to_string(cols));
         const int64_t per_row = cols / l.values, rows = 3;
         const std::vector<uint8_t> src = random_blocks(l, rows * per_row, static_cast<uint32_t>(cols));
-        QuantFormat f;
-        f.kind = l.code_bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
-        f.group_size = static_cast<int32_t>(l.group);
-        f.asym = l.asym;
-        f.scale = l.fp16_scales ? ScaleDtype::F16 : ScaleDtype::F32;
-        const WeightType &type = weight_type_for(f, ComputeDtype::Auto);
+        const WeightType &type = weight_type_for(exact_int_format(l), ComputeDtype::Auto);
         std::vector<uint8_t> packed(type.row_bytes(cols));
         std::vector<uint8_t> codes(static_cast<size_t>(cols));
         std::vector<float> scales(static_cast<size_t>(cols / l.group)), mins(scales.size());
@@ -247,6 +243,15 @@ TEST_P(KQuant, RepacksIntoOurIntTypeExactly) {
             for (int64_t k = 0; k < cols; ++k) ASSERT_EQ(bits(got[k]), bits(want[k])) << "r=" << r << " k=" << k;
         }
     }
+}
+
+// The three types with a fast repack name their target twice (the layout table here, the fast
+// path's contract in kernels): they must agree.
+TEST(KQuantTable, FastRepackTargetsAreTheLayoutTable) {
+    const std::pair<DType, GgufBlockType> fast[] = {
+        {DType::Q8_0, GgufBlockType::Q8_0}, {DType::Q4_0, GgufBlockType::Q4_0}, {DType::Q4_1, GgufBlockType::Q4_1}};
+    for (const auto &[dtype, block] : fast)
+        EXPECT_EQ(exact_int_format(*gguf_block_layout(dtype)), gguf_block_format(block)) << dtype_name(dtype);
 }
 
 INSTANTIATE_TEST_SUITE_P(LlamaCppTypes, KQuant,
