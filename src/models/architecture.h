@@ -25,6 +25,24 @@ struct HyperParams {
     int64_t head_dim = 0;
     int64_t n_ff = 0;
     int64_t n_ctx_train = 0;
+    int64_t max_positions = 0;  // learned position tables end here; 0: no limit
+};
+
+// Points in a block's forward pass an observer may read (calibration collects the inputs of the
+// linear layers through them; tests compare per-layer values). Unset, they cost one test each.
+enum class Tap {
+    AttnInput,     // input of q/k/v (after the norm)
+    AttnOutInput,  // input of the attention output projection
+    MlpInput,      // input of gate/up (and of the router)
+    DownInput,     // input of the down projection (dense MLPs)
+    BlockOutput,   // the residual stream after the block
+};
+
+class TapObserver {
+public:
+    virtual ~TapObserver() = default;
+    // x: n rows of width floats, valid during the call.
+    virtual void observe(Tap tap, int64_t layer, const float *x, int64_t n, int64_t width) = 0;
 };
 
 // Keys and values of past tokens, one slab per layer: [n_ctx][kv_dim]. Stored as f32, or as
@@ -60,6 +78,7 @@ struct ForwardBatch {
     int64_t pos = 0;                  // position of tokens[0]; cache holds [0, pos)
     bool all_logits = false;          // logits for every token, else only for the last
     Profiler *profiler = nullptr;     // times each op when set (a step begun by the caller)
+    TapObserver *taps = nullptr;      // sees the taps when set
 };
 
 class Architecture {

@@ -37,6 +37,7 @@ public:
     bool bool_or(const std::string &hf_key, const std::string &gguf_key, bool fallback) const;
 
     const std::string &path() const { return ckpt_.path; }
+    bool has_tensor(const std::string &name) const { return ckpt_.find(name) != nullptr; }
     // For messages: the file holding the settings (config.json in an HF directory, else the GGUF
     // or llmrt file), a setting's key in quotes as this checkpoint names it, and both together.
     std::string file() const;

@@ -19,6 +19,65 @@ void rms_norm(const float *x, const float *weight, float *out, int64_t n, int64_
     }
 }
 
+void layer_norm(const float *x, const float *weight, const float *bias, float *out, int64_t n, int64_t width,
+                float eps) {
+    for (int64_t r = 0; r < n; ++r) {
+        const float *xr = x + r * width;
+        float *o = out + r * width;
+        double sum = 0.0;
+        for (int64_t i = 0; i < width; ++i) sum += xr[i];
+        const double mean = sum / static_cast<double>(width);
+        double var = 0.0;
+        for (int64_t i = 0; i < width; ++i) var += (xr[i] - mean) * (xr[i] - mean);
+        const double inv = 1.0 / std::sqrt(var / static_cast<double>(width) + eps);
+        for (int64_t i = 0; i < width; ++i) {
+            const float y = static_cast<float>((xr[i] - mean) * inv) * weight[i];
+            o[i] = bias ? y + bias[i] : y;
+        }
+    }
+}
+
+namespace {
+
+float activation(Activation act, float x) {
+    switch (act) {
+        case Activation::Silu: return x / (1.0f + std::exp(-x));
+        case Activation::GeluExact: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+        case Activation::GeluTanh: {
+            const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+            return 0.5f * x * (1.0f + std::tanh(inner));
+        }
+        case Activation::Relu: return x > 0.0f ? x : 0.0f;
+    }
+    return x;
+}
+
+}  // namespace
+
+void activate(Activation act, float *x, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) x[i] = activation(act, x[i]);
+}
+
+void act_mul(Activation act, const float *gate, const float *up, float *out, int64_t count) {
+    if (act == Activation::Silu) {
+        silu_mul_f32(gate, up, out, count);
+        return;
+    }
+    for (int64_t i = 0; i < count; ++i) out[i] = activation(act, gate[i]) * up[i];
+}
+
+std::vector<float> alibi_slopes(int64_t n_head, float max_bias) {
+    int64_t n_floor = 1;
+    while (n_floor * 2 <= n_head) n_floor *= 2;
+    const double m0 = std::pow(2.0, -static_cast<double>(max_bias) / static_cast<double>(n_floor));
+    const double m1 = std::pow(2.0, -static_cast<double>(max_bias) / 2.0 / static_cast<double>(n_floor));
+    std::vector<float> slopes(static_cast<size_t>(n_head));
+    for (int64_t h = 0; h < n_head; ++h)
+        slopes[static_cast<size_t>(h)] = static_cast<float>(
+            h < n_floor ? std::pow(m0, static_cast<double>(h + 1)) : std::pow(m1, static_cast<double>(2 * (h - n_floor) + 1)));
+    return slopes;
+}
+
 void add_inplace(float *x, const float *y, int64_t count) {
     for (int64_t i = 0; i < count; ++i) x[i] += y[i];
 }
@@ -99,19 +158,28 @@ void softmax_inplace(float *scores, int64_t n) {
     for (int64_t j = 0; j < n; ++j) scores[j] *= inv;
 }
 
-// One (token, head) pair over positions [0, n_keys): softmax(q . K^T * scale) . V.
+// ALiBi: the scores of keys at positions [first, first + n_keys) seen from query position q_pos.
+void add_alibi(float *scores, int64_t n_keys, int64_t first, int64_t q_pos, float slope) {
+    for (int64_t j = 0; j < n_keys; ++j) scores[j] += slope * static_cast<float>(first + j - q_pos);
+}
+
+// One (token, head) pair over n_keys positions: softmax(q . K^T * scale + alibi) . V.
 void attend_f32(const float *q, const float *keys, const float *values, float *out, int64_t n_keys,
-                int64_t stride, int64_t head_dim, float scale, float *scores) {
+                int64_t stride, int64_t head_dim, float scale, float *scores, int64_t first, int64_t q_pos,
+                const float *slope) {
     attn_scores_f32(q, keys, n_keys, stride, head_dim, scale, scores);
+    if (slope) add_alibi(scores, n_keys, first, q_pos, *slope);
     softmax_inplace(scores, n_keys);
     attn_values_f32(scores, values, n_keys, stride, head_dim, out);
 }
 
 // As an f16 dot product computes it: q and the attention weights rounded to f16 too.
 void attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, float *out, int64_t n_keys,
-                int64_t stride, int64_t head_dim, float scale, float *scores, float *q16) {
+                int64_t stride, int64_t head_dim, float scale, float *scores, float *q16, int64_t first,
+                int64_t q_pos, const float *slope) {
     for (int64_t d = 0; d < head_dim; ++d) q16[d] = round_f16(q[d]);
     vec_kernels().attn_scores_f16(q16, keys, n_keys, stride, head_dim, scale, scores);
+    if (slope) add_alibi(scores, n_keys, first, q_pos, *slope);
     softmax_inplace(scores, n_keys);
     for (int64_t j = 0; j < n_keys; ++j) scores[j] = round_f16(scores[j]);
     vec_kernels().attn_values_f16(scores, values, n_keys, stride, head_dim, out);
@@ -136,15 +204,18 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
         for (int64_t item = ith; item < n_items; item += nth) {
             const int64_t t = item / items_per_token;
             for (int64_t h = (item % items_per_token) * heads_per_item, last = h + heads_per_item; h < last; ++h) {
-                const int64_t kv_offset = (h / group) * shape.head_dim;
+                const int64_t q_pos = pos0 + t;
+                const int64_t first = shape.window > 0 ? std::max<int64_t>(0, q_pos + 1 - shape.window) : 0;
+                const int64_t kv_offset = first * kv.stride + (h / group) * shape.head_dim;
                 const float *qh = q + t * q_stride + h * shape.head_dim;
                 float *oh = out + t * q_stride + h * shape.head_dim;
+                const float *slope = shape.alibi ? shape.alibi + h : nullptr;
                 if (kv.k32) {
-                    attend_f32(qh, kv.k32 + kv_offset, kv.v32 + kv_offset, oh, pos0 + t + 1, kv.stride,
-                               shape.head_dim, shape.scale, scores);
+                    attend_f32(qh, kv.k32 + kv_offset, kv.v32 + kv_offset, oh, q_pos + 1 - first, kv.stride,
+                               shape.head_dim, shape.scale, scores, first, q_pos, slope);
                 } else {
-                    attend_f16(qh, kv.k16 + kv_offset, kv.v16 + kv_offset, oh, pos0 + t + 1, kv.stride,
-                               shape.head_dim, shape.scale, scores, q16);
+                    attend_f16(qh, kv.k16 + kv_offset, kv.v16 + kv_offset, oh, q_pos + 1 - first, kv.stride,
+                               shape.head_dim, shape.scale, scores, q16, first, q_pos, slope);
                 }
             }
         }

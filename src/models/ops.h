@@ -13,6 +13,24 @@ namespace llmrt {
 void rms_norm(const float *x, const float *weight, float *out, int64_t n, int64_t width, float eps,
               float weight_offset = 0.0f);
 
+// out = (x - mean) / sqrt(var + eps) * weight + bias, per row; bias may be nullptr.
+void layer_norm(const float *x, const float *weight, const float *bias, float *out, int64_t n, int64_t width,
+                float eps);
+
+enum class Activation {
+    Silu,
+    GeluExact,  // x * Phi(x), with erf
+    GeluTanh,   // the tanh approximation ("gelu_new", "gelu_pytorch_tanh")
+    Relu,
+};
+void activate(Activation act, float *x, int64_t count);
+// out[i] = act(gate[i]) * up[i]
+void act_mul(Activation act, const float *gate, const float *up, float *out, int64_t count);
+
+// ALiBi's per-head slopes (BLOOM, MPT; llama.cpp's rule): 2^(-max_bias * (h+1) / n) for the
+// largest power of two n <= n_head, the remaining heads interleaved at half that step.
+std::vector<float> alibi_slopes(int64_t n_head, float max_bias);
+
 // x[i] += y[i]
 void add_inplace(float *x, const float *y, int64_t count);
 // Adds bias (width floats) to each of n rows.
@@ -53,6 +71,8 @@ struct AttentionShape {
     int64_t n_head_kv = 0;
     int64_t head_dim = 0;
     float scale = 0.0f;  // usually 1/sqrt(head_dim)
+    const float *alibi = nullptr;  // per query head: score += slope * (key pos - query pos)
+    int64_t window = 0;            // sliding window: only the last `window` positions (0: all)
 };
 void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
                       const AttentionShape &shape, float *scratch, ThreadPool &pool);

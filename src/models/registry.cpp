@@ -3,31 +3,83 @@
 #include <string>
 
 #include "core/error.h"
+#include "models/decoder.h"
 
 namespace llmrt {
 
-// One factory per family file.
-std::unique_ptr<Architecture> make_llama(const Checkpoint &checkpoint, WeightStore &weights);
+// One declaration per family file (src/models/families/).
+DecoderSpec baichuan_spec();
+DecoderSpec bloom_spec();
+DecoderSpec chatglm_spec();
+DecoderSpec falcon_spec();
+DecoderSpec gemma_spec();
+DecoderSpec gpt2_spec();
+DecoderSpec gptj_spec();
+DecoderSpec gptneox_spec();
+DecoderSpec llama_spec();
+DecoderSpec mixtral_spec();
+DecoderSpec mpt_spec();
+DecoderSpec opt_spec();
+DecoderSpec phi2_spec();
+DecoderSpec phi3_spec();
+DecoderSpec qwen_spec();
+DecoderSpec qwen2_spec();
+DecoderSpec stablelm_spec();
+DecoderSpec starcoder_spec();
 
 namespace {
 
 struct Family {
-    const char *name;     // HF "architectures"[0] or GGUF general.architecture
-    std::unique_ptr<Architecture> (*make)(const Checkpoint &, WeightStore &);
+    const char *name;  // HF "architectures"[0] or GGUF general.architecture
+    DecoderSpec (*spec)();
 };
 
-// Adding a family: one file with its factory, one line per name here.
+// Adding a family: one file with its spec, one line per name here.
 const Family kFamilies[] = {
-    {"LlamaForCausalLM", make_llama},   {"llama", make_llama},
-    {"MistralForCausalLM", make_llama}, {"mistral", make_llama},
-    {"Qwen2ForCausalLM", make_llama},   {"qwen2", make_llama},
+    {"LlamaForCausalLM", llama_spec},
+    {"MistralForCausalLM", llama_spec},
+    {"llama", llama_spec},
+    {"Qwen2ForCausalLM", qwen2_spec},
+    {"qwen2", qwen2_spec},
+    {"MixtralForCausalLM", mixtral_spec},
+    {"GemmaForCausalLM", gemma_spec},
+    {"gemma", gemma_spec},
+    {"Phi3ForCausalLM", phi3_spec},
+    {"phi3", phi3_spec},
+    {"StableLmForCausalLM", stablelm_spec},
+    {"StableLMEpochForCausalLM", stablelm_spec},
+    {"stablelm", stablelm_spec},
+    {"BaichuanForCausalLM", baichuan_spec},
+    {"baichuan", baichuan_spec},
+    {"PhiForCausalLM", phi2_spec},
+    {"phi2", phi2_spec},
+    {"GPT2LMHeadModel", gpt2_spec},
+    {"gpt2", gpt2_spec},
+    {"GPTBigCodeForCausalLM", starcoder_spec},
+    {"starcoder", starcoder_spec},
+    {"GPTNeoXForCausalLM", gptneox_spec},
+    {"gptneox", gptneox_spec},
+    {"FalconForCausalLM", falcon_spec},
+    {"RWForCausalLM", falcon_spec},
+    {"falcon", falcon_spec},
+    {"BloomForCausalLM", bloom_spec},
+    {"bloom", bloom_spec},
+    {"MPTForCausalLM", mpt_spec},
+    {"mpt", mpt_spec},
+    {"OPTForCausalLM", opt_spec},
+    {"GPTJForCausalLM", gptj_spec},
+    {"ChatGLMModel", chatglm_spec},
+    {"ChatGLMForConditionalGeneration", chatglm_spec},
+    {"chatglm", chatglm_spec},
+    {"QWenLMHeadModel", qwen_spec},
+    {"qwen", qwen_spec},
 };
 
 }  // namespace
 
 std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint, WeightStore &weights) {
     for (const Family &f : kFamilies)
-        if (checkpoint.architecture == f.name) return f.make(checkpoint, weights);
+        if (checkpoint.architecture == f.name) return make_decoder(checkpoint, weights, f.spec());
     std::string supported;
     for (const Family &f : kFamilies) supported += std::string(supported.empty() ? "" : ", ") + f.name;
     fail(LLMRT_ERR_UNSUPPORTED, checkpoint.path + ": unknown architecture '" + checkpoint.architecture +

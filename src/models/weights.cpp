@@ -122,6 +122,13 @@ const float *WeightStore::as_f32(const TensorView &t) {
     return dst;
 }
 
+void WeightStore::pack_into(const float *f32, const WeightType &type, int64_t rows, int64_t cols, uint8_t *dst) {
+    const size_t row_bytes = type.row_bytes(cols);
+    pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) type.pack_row(f32 + r * cols, cols, dst + static_cast<size_t>(r) * row_bytes);
+    });
+}
+
 const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type, int64_t rows, int64_t cols) {
     const size_t row_bytes = type.row_bytes(cols);
     owned_.emplace_back(row_bytes * static_cast<size_t>(rows));
@@ -146,10 +153,7 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
         // One f32 copy of this tensor at a time: peak memory stays one matrix above the output.
         AlignedBuffer<float> f32(static_cast<size_t>(rows * cols));
         tensor_to_f32(t, f32.data());
-        pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r)
-                type.pack_row(f32.data() + r * cols, cols, dst + static_cast<size_t>(r) * row_bytes);
-        });
+        pack_into(f32.data(), type, rows, cols, dst);
     }
     // The source is no longer needed: keep only the packed copy resident (the peak stays one
     // copy of the weights plus one tensor).
@@ -199,6 +203,51 @@ Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) 
 }
 
 const float *WeightStore::vector(const std::string &name, int64_t n) { return as_f32(checked(name, {n})); }
+
+std::vector<float> WeightStore::rearranged_f32(const std::string &name, int64_t count, const Rearranged &how) {
+    const TensorView &t = checked(name, how.file_shape);
+    require(t.dtype != DType::Packed, LLMRT_ERR_FORMAT,
+            ckpt_.path + ": tensor '" + name + "' is stored packed, not in the layout of the file it came from");
+    std::vector<float> in(static_cast<size_t>(count)), out(static_cast<size_t>(count));
+    tensor_to_f32(t, in.data());
+    how.apply(in.data(), out.data());
+    return out;
+}
+
+Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols, const Rearranged &how) {
+    std::vector<float> f32 = rearranged_f32(name, rows * cols, how);
+    Matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    std::optional<QuantFormat> target;
+    if (plan_) target = plan_->format_for(how.stored_name);
+    const size_t f32_bytes = f32.size() * sizeof(float);
+    if (!target) {
+        m.type = &weight_type_f32();
+        owned_.emplace_back(f32_bytes);
+        std::memcpy(owned_.back().data(), f32.data(), f32_bytes);
+        m.data = owned_.back().data();
+        record(how.stored_name, "f32", {rows, cols}, m.data, f32_bytes, static_cast<uint64_t>(rows * cols));
+    } else {
+        m.type = &weight_type_for(*target, plan_->options().compute);
+        owned_.emplace_back(m.nbytes());
+        pack_into(f32.data(), *m.type, rows, cols, owned_.back().data());
+        m.data = owned_.back().data();
+        record(how.stored_name, quant_format_name(*target), {rows, cols}, m.data, m.nbytes(),
+               static_cast<uint64_t>(rows * cols));
+    }
+    report_progress(name);
+    return m;
+}
+
+const float *WeightStore::vector(const std::string &name, int64_t n, const Rearranged &how) {
+    std::vector<float> f32 = rearranged_f32(name, n, how);
+    const size_t bytes = f32.size() * sizeof(float);
+    owned_.emplace_back(bytes);
+    std::memcpy(owned_.back().data(), f32.data(), bytes);
+    record(how.stored_name, "f32", {n}, owned_.back().data(), bytes, static_cast<uint64_t>(n));
+    return reinterpret_cast<const float *>(owned_.back().data());
+}
 
 const float *WeightStore::optional_vector(const std::string &name, int64_t n) {
     return has(name) ? vector(name, n) : nullptr;

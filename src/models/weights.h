@@ -4,6 +4,7 @@
 // produced so a quantized model can be written out.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,15 @@ struct StoredTensor {
 // only the dims that are not 1 are compared, which is where GGUF and safetensors writers disagree.
 bool same_shape(const std::vector<int64_t> &actual, const std::vector<int64_t> &expected);
 
+// A tensor the file keeps in another layout than the model computes with (GPT-2's transposed
+// Conv1D, fused qkv in per-head order...): its shape in the file, the f32 rearrangement into the
+// model's [rows, cols], and the name the result is kept (and written to llmrt files) under.
+struct Rearranged {
+    std::vector<int64_t> file_shape;
+    std::function<void(const float *in, float *out)> apply;
+    std::string stored_name;
+};
+
 class WeightStore {
 public:
     WeightStore(const Checkpoint &checkpoint, const LoadOptions &options);
@@ -52,7 +62,11 @@ public:
     // A vector of n floats (norm weights, biases): always f32.
     const float *vector(const std::string &name, int64_t n);
     const float *optional_vector(const std::string &name, int64_t n);
+    // The same from a tensor rearranged on the way (quantized, when quantizing, after it).
+    Matrix matrix(const std::string &name, int64_t rows, int64_t cols, const Rearranged &how);
+    const float *vector(const std::string &name, int64_t n, const Rearranged &how);
     bool has(const std::string &name) const { return ckpt_.find(name) != nullptr; }
+    const Checkpoint &checkpoint() const { return ckpt_; }
 
     uint64_t n_params() const { return n_params_; }
     uint64_t weight_bytes() const { return weight_bytes_; }
@@ -65,6 +79,8 @@ private:
     const TensorView &checked(const std::string &name, const std::vector<int64_t> &shape) const;
     const float *as_f32(const TensorView &t);
     const uint8_t *quantize(const TensorView &t, const WeightType &type, int64_t rows, int64_t cols);
+    void pack_into(const float *f32, const WeightType &type, int64_t rows, int64_t cols, uint8_t *dst);
+    std::vector<float> rearranged_f32(const std::string &name, int64_t count, const Rearranged &how);
     void record(const std::string &name, const std::string &type, std::vector<int64_t> shape, const uint8_t *data,
                 size_t nbytes, uint64_t params);
     void report_progress(const std::string &name);

@@ -15,7 +15,13 @@ int64_t resolve_n_ctx(const Model &model, int64_t requested) {
     // Checked here, before the members sized from it (KV cache, scratch) are allocated.
     require(requested <= (int64_t{1} << 24), LLMRT_ERR_INVALID_ARGUMENT,
             "n_ctx " + std::to_string(requested) + " is too large (at most " + std::to_string(int64_t{1} << 24) + ")");
-    return requested > 0 ? requested : std::min<int64_t>(trained, 4096);
+    const int64_t max_positions = model.hparams().max_positions;
+    require(max_positions == 0 || requested <= max_positions, LLMRT_ERR_INVALID_ARGUMENT,
+            "n_ctx " + std::to_string(requested) + " is more than the " + std::to_string(max_positions) +
+                " positions this model has learned embeddings for");
+    const int64_t fallback = std::min<int64_t>(trained, 4096);
+    if (requested > 0) return requested;
+    return max_positions > 0 ? std::min(fallback, max_positions) : fallback;
 }
 
 }  // namespace

@@ -1,0 +1,633 @@
+#include "models/decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "core/error.h"
+#include "formats/checked_math.h"
+#include "kernels/matmul.h"
+
+namespace llmrt {
+namespace {
+
+// ---- settings --------------------------------------------------------------------------------
+
+RopeScaling read_rope_scaling(const ConfigReader &cfg) {
+    RopeScaling s;
+    if (cfg.is_gguf()) {
+        std::optional<std::string> type = cfg.string("", "{arch}.rope.scaling.type");
+        if (type && *type == "linear") {
+            s.kind = RopeScaling::Kind::Linear;
+            s.factor = cfg.float_or("", "{arch}.rope.scaling.factor", 1.0);
+        }
+        return s;  // GGUF stores llama3 scaling as the rope_freqs tensor instead
+    }
+    const nlohmann::json *rs = cfg.hf("rope_scaling");
+    if (!rs || !rs->is_object()) return s;
+    std::string type = rs->value("rope_type", rs->value("type", std::string()));
+    auto number = [&](const char *key, double fallback) {
+        auto it = rs->find(key);
+        return it != rs->end() && it->is_number() ? it->get<double>() : fallback;
+    };
+    s.factor = number("factor", 1.0);
+    require(s.factor > 0.0, LLMRT_ERR_FORMAT, cfg.path() + "/config.json: rope_scaling.factor must be > 0");
+    if (type == "linear") {
+        s.kind = RopeScaling::Kind::Linear;
+    } else if (type == "llama3") {
+        s.kind = RopeScaling::Kind::Llama3;
+        s.low_freq_factor = number("low_freq_factor", 1.0);
+        s.high_freq_factor = number("high_freq_factor", 4.0);
+        s.original_max_positions = number("original_max_position_embeddings", 8192.0);
+        require(s.high_freq_factor != s.low_freq_factor, LLMRT_ERR_FORMAT,
+                cfg.path() + "/config.json: rope_scaling low and high frequency factors are equal");
+    } else if (!type.empty() && type != "default") {
+        fail(LLMRT_ERR_UNSUPPORTED, cfg.path() + "/config.json: rope_scaling type '" + type + "' is not supported");
+    }
+    return s;
+}
+
+Activation activation_named(const ConfigReader &cfg, const char *key, Activation fallback) {
+    const std::optional<std::string> name = cfg.string(key, "");
+    if (!name) return fallback;
+    if (*name == "silu" || *name == "swish") return Activation::Silu;
+    if (*name == "gelu") return Activation::GeluExact;
+    if (*name == "gelu_new" || *name == "gelu_pytorch_tanh" || *name == "gelu_fast") return Activation::GeluTanh;
+    if (*name == "relu") return Activation::Relu;
+    fail(LLMRT_ERR_UNSUPPORTED, cfg.setting(key, "") + ": activation '" + *name + "' is not supported");
+}
+
+// The settings every decoder shares, read in one place.
+DecoderSettings read_settings(const ConfigReader &cfg, const DecoderSpec &spec, int64_t embd_rows) {
+    const HfKeys &k = spec.keys;
+    DecoderSettings s;
+    HyperParams &hp = s.hp;
+    hp.n_embd = cfg.required_int(k.hidden, "{arch}.embedding_length");
+    hp.n_layer = cfg.required_int(k.layers, "{arch}.block_count");
+    hp.n_head = cfg.required_int(k.heads, "{arch}.attention.head_count");
+    hp.n_head_kv = cfg.int_or(k.kv_heads, "{arch}.attention.head_count_kv", hp.n_head);
+    // Some families have no such setting (4 x hidden): 0 until their configure step sets it.
+    hp.n_ff = cfg.number(k.ff, "{arch}.feed_forward_length") ? cfg.required_int(k.ff, "{arch}.feed_forward_length") : 0;
+    hp.n_ctx_train = cfg.int_or(k.ctx, "{arch}.context_length", 2048);
+    hp.n_vocab = cfg.int_or(k.vocab, "{arch}.vocab_size", embd_rows);
+    require(hp.n_embd % hp.n_head == 0 || cfg.number(k.head_dim, "{arch}.attention.key_length"), LLMRT_ERR_FORMAT,
+            cfg.setting(k.hidden, "{arch}.embedding_length") + " is not a multiple of " +
+                cfg.key(k.heads, "{arch}.attention.head_count") + " and there is no " +
+                cfg.key(k.head_dim, "{arch}.attention.key_length"));
+    hp.head_dim = cfg.int_or(k.head_dim, "{arch}.attention.key_length", hp.n_embd / hp.n_head);
+    const bool rms = spec.norm == NormKind::Rms;
+    const char *eps_key = rms ? "{arch}.attention.layer_norm_rms_epsilon" : "{arch}.attention.layer_norm_epsilon";
+    s.norm_eps = static_cast<float>(cfg.float_or(k.norm_eps, eps_key, spec.default_norm_eps));
+    require(s.norm_eps >= 0.0f, LLMRT_ERR_FORMAT, cfg.setting(k.norm_eps, eps_key) + " must not be negative");
+    s.rope_theta = cfg.float_or(k.rope_theta, "{arch}.rope.freq_base", 10000.0);
+    require(s.rope_theta > 0.0, LLMRT_ERR_FORMAT, cfg.setting(k.rope_theta, "{arch}.rope.freq_base") + " must be > 0");
+    if (cfg.is_gguf()) {
+        s.rot_dims = cfg.int_or("", "{arch}.rope.dimension_count", hp.head_dim);
+    } else if (cfg.number(k.rotary_dims, "")) {
+        s.rot_dims = cfg.int_or(k.rotary_dims, "", hp.head_dim);
+    } else {
+        const double fraction = cfg.float_or(k.rotary_fraction, "", 1.0);
+        require(fraction > 0.0 && fraction <= 1.0, LLMRT_ERR_FORMAT,
+                cfg.setting(k.rotary_fraction, "") + " must be in (0, 1]");
+        s.rot_dims = static_cast<int64_t>(static_cast<double>(hp.head_dim) * fraction);
+    }
+    s.rope_scaling = read_rope_scaling(cfg);
+    s.alibi_max_bias = static_cast<float>(cfg.float_or("", "{arch}.attention.max_alibi_bias", 8.0));
+    s.n_expert = cfg.int_or("num_local_experts", "{arch}.expert_count", 0, 0);
+    s.n_expert_used = cfg.int_or("num_experts_per_tok", "{arch}.expert_used_count", 0, 0);
+    s.act = activation_named(cfg, k.act, spec.act);
+    const nlohmann::json *use_window = cfg.hf("use_sliding_window");
+    if (!(use_window && use_window->is_boolean() && !use_window->get<bool>()))
+        s.sliding_window = cfg.int_or("sliding_window", "{arch}.attention.sliding_window", 0, 0);
+    return s;
+}
+
+// ---- weights ---------------------------------------------------------------------------------
+
+struct Linear {
+    Matrix w;
+    const float *b = nullptr;
+};
+
+struct Norm {
+    const float *w = nullptr;
+    const float *b = nullptr;
+};
+
+struct Expert {
+    Matrix gate, up, down;
+};
+
+struct Layer {
+    Norm attn_norm, mlp_norm, ffn_norm;
+    Linear qkv, q, k, v, o;
+    Linear gate, up, down;
+    Matrix router;
+    std::vector<Expert> experts;
+};
+
+class Decoder final : public Architecture {
+public:
+    Decoder(const Checkpoint &ckpt, WeightStore &weights, DecoderSpec spec)
+        : store_(weights), spec_(std::move(spec)), names_(ckpt, spec_.names) {
+        const ConfigReader cfg(ckpt);
+        const TensorView *embd = ckpt.find(names_.weight(Role::TokenEmbd).name);
+        s_ = read_settings(cfg, spec_, embd && !embd->shape.empty() ? embd->shape[0] : 0);
+        if (spec_.configure) {
+            spec_.configure(cfg, spec_, s_);
+            names_ = TensorNames(ckpt, spec_.names);
+        }
+        hp_ = s_.hp;
+        hp_.family = ckpt.architecture;
+        validate(cfg);
+        check_against_tensors(ckpt, cfg);
+        if (cfg.is_gguf() && spec_.gguf_qk_interleaved) spec_.pairing = RopePairing::Interleaved;
+        // Loading checks each tensor's size against its type before anything is sized from the
+        // settings alone (the rope table, the ALiBi slopes).
+        load_weights();
+        if (spec_.positions == PositionKind::Rope) {
+            inv_freq_ = rope_inverse_frequencies(s_.rope_theta, s_.rot_dims, s_.rope_scaling);
+            if (cfg.is_gguf() && store_.has("rope_freqs.weight")) {
+                // GGUF keeps Llama 3.1 frequency scaling as per-dimension divisors.
+                const float *factors = store_.vector("rope_freqs.weight", s_.rot_dims / 2);
+                for (size_t i = 0; i < inv_freq_.size(); ++i) inv_freq_[i] /= factors[i];
+            }
+        }
+        if (spec_.positions == PositionKind::Alibi) alibi_ = alibi_slopes(hp_.n_head, s_.alibi_max_bias);
+    }
+
+    size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const override {
+        const int64_t q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim();
+        const int64_t per_token =
+            7 * hp_.n_embd + 2 * (q_dim + 2 * kv) + q_dim + 3 * hp_.n_ff + s_.rot_dims + s_.n_expert + 2;
+        return static_cast<size_t>(n_batch * per_token + n_threads * (n_ctx + hp_.head_dim) + 64);
+    }
+
+    uint64_t decode_read_bytes() const override {
+        // Every weight once, but one row of each embedding table (all of the token table when
+        // the output head is the same matrix: then the store counted it once, as the head), and
+        // of the experts only the share a token uses.
+        uint64_t bytes = store_.weight_bytes();
+        if (output_.w.data != tok_embd_.data) bytes -= tok_embd_.nbytes() - tok_embd_.type->row_bytes(hp_.n_embd);
+        if (pos_embd_.data) bytes -= pos_embd_.nbytes() - pos_embd_.type->row_bytes(hp_.n_embd);
+        if (s_.n_expert > 0) {
+            uint64_t experts = 0;
+            for (const Layer &L : layers_)
+                for (const Expert &e : L.experts) experts += e.gate.nbytes() + e.up.nbytes() + e.down.nbytes();
+            bytes -= experts / static_cast<uint64_t>(s_.n_expert) * static_cast<uint64_t>(s_.n_expert - s_.n_expert_used);
+        }
+        return bytes;
+    }
+
+    void forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool,
+                 float *logits) const override;
+
+private:
+    struct Buffers {
+        float *x, *h, *h2, *a, *m, *ein, *eout, *qkv, *q, *k, *v, *att, *f1, *f2, *cos, *sin, *router, *scratch;
+    };
+    Buffers carve(float *ws, int64_t n) const {
+        const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim();
+        Buffers b;
+        float *p = ws;
+        auto take = [&](int64_t count) {
+            float *r = p;
+            p += count;
+            return r;
+        };
+        b.x = take(n * d);
+        b.h = take(n * d);
+        b.h2 = take(n * d);
+        b.a = take(n * d);
+        b.m = take(n * d);
+        b.ein = take(n * d);
+        b.eout = take(n * d);
+        b.qkv = take(n * (q_dim + 2 * kv));
+        b.q = take(n * q_dim);
+        b.k = take(n * kv);
+        b.v = take(n * kv);
+        b.att = take(n * q_dim);
+        b.f1 = take(n * 2 * hp_.n_ff);
+        b.f2 = take(n * hp_.n_ff);
+        b.cos = take(n * (s_.rot_dims / 2));
+        b.sin = take(n * (s_.rot_dims / 2));
+        b.router = take(n * s_.n_expert + 1);
+        b.scratch = take(0);
+        return b;
+    }
+
+    void validate(const ConfigReader &cfg) const;
+    void check_against_tensors(const Checkpoint &ckpt, const ConfigReader &cfg) const;
+    void load_weights();
+    Matrix matrix(const TensorRef &ref, int64_t rows, int64_t cols);
+    const float *vector(const TensorRef &ref, int64_t n);
+    Norm norm_weights(Role role, int64_t layer, bool required);
+    Linear linear(Role role, int64_t layer, int64_t rows, int64_t cols);
+
+    void norm(const Norm &w, const float *in, float *out, int64_t n, Profiler *prof) const;
+    void attention(const Layer &L, int64_t il, const float *in, const Buffers &b, const ForwardBatch &batch,
+                   KvCache &cache, ThreadPool &pool) const;
+    void mlp(const Layer &L, int64_t il, const float *in, float *out, const Buffers &b, const ForwardBatch &batch,
+             ThreadPool &pool) const;
+    void experts(const Layer &L, const float *in, float *out, const Buffers &b, int64_t n, ThreadPool &pool,
+                 Profiler *prof) const;
+
+    WeightStore &store_;
+    DecoderSpec spec_;
+    TensorNames names_;
+    DecoderSettings s_;
+    std::vector<Layer> layers_;
+    Matrix tok_embd_, pos_embd_;
+    Norm embd_norm_, out_norm_;
+    Linear output_;
+    std::vector<double> inv_freq_;
+    std::vector<float> alibi_;
+};
+
+// ---- checks ----------------------------------------------------------------------------------
+
+void Decoder::validate(const ConfigReader &cfg) const {
+    const HfKeys &k = spec_.keys;
+    require(hp_.n_ff > 0, LLMRT_ERR_FORMAT, cfg.setting(k.ff, "{arch}.feed_forward_length") + " is missing");
+    require(hp_.n_head % hp_.n_head_kv == 0, LLMRT_ERR_FORMAT,
+            cfg.setting(k.kv_heads, "{arch}.attention.head_count_kv") + " (" + std::to_string(hp_.n_head_kv) +
+                ") does not divide " + cfg.key(k.heads, "{arch}.attention.head_count") + " (" +
+                std::to_string(hp_.n_head) + ")");
+    if (spec_.positions == PositionKind::Rope) {
+        require(hp_.head_dim % 2 == 0, LLMRT_ERR_FORMAT,
+                cfg.setting(k.head_dim, "{arch}.attention.key_length") + " must be even, not " +
+                    std::to_string(hp_.head_dim));
+        const std::string rot_key = cfg.is_gguf() ? cfg.setting("", "{arch}.rope.dimension_count")
+                                                  : cfg.setting(*k.rotary_dims ? k.rotary_dims : k.rotary_fraction, "");
+        require(s_.rot_dims > 0 && s_.rot_dims <= hp_.head_dim && s_.rot_dims % 2 == 0, LLMRT_ERR_FORMAT,
+                rot_key + " gives " + std::to_string(s_.rot_dims) +
+                    " rotated dimensions: they must be even and at most the head size");
+    }
+    if (spec_.mlp == MlpKind::Experts)
+        require(s_.n_expert > 0 && s_.n_expert_used > 0 && s_.n_expert_used <= s_.n_expert, LLMRT_ERR_FORMAT,
+                cfg.file() + ": the number of experts (" + std::to_string(s_.n_expert) + ") and experts per token (" +
+                    std::to_string(s_.n_expert_used) + ") are not a valid pair");
+}
+
+// The settings against the shapes of the first layer's tensors, the embedding and the layer
+// count, each mismatch naming the setting, before anything is sized from them. The products
+// (q and kv widths) are checked for overflow first: they are only meaningful once they are.
+void Decoder::check_against_tensors(const Checkpoint &ckpt, const ConfigReader &cfg) const {
+    const HfKeys &k = spec_.keys;
+    const std::string heads = cfg.key(k.heads, "{arch}.attention.head_count");
+    const std::string kv_heads = cfg.key(k.kv_heads, "{arch}.attention.head_count_kv");
+    const std::string head_dim = cfg.key(k.head_dim, "{arch}.attention.key_length");
+    const std::string hidden = cfg.key(k.hidden, "{arch}.embedding_length");
+    const std::string ff = cfg.key(k.ff, "{arch}.feed_forward_length");
+    int64_t q_dim = 0, kv = 0;
+    require(checked_mul(hp_.n_head, hp_.head_dim, q_dim) && q_dim <= kMaxConfigInt, LLMRT_ERR_FORMAT,
+            cfg.file() + ": " + heads + " times " + head_dim + " is too large");
+    require(checked_mul(hp_.n_head_kv, hp_.head_dim, kv) && kv <= kMaxConfigInt, LLMRT_ERR_FORMAT,
+            cfg.file() + ": " + kv_heads + " times " + head_dim + " is too large");
+    require(hp_.n_ff <= kMaxConfigInt / 2, LLMRT_ERR_FORMAT, cfg.file() + ": " + ff + " is too large");
+    auto expect = [&](const TensorRef &ref, int64_t rows, int64_t cols, const std::string &keys) {
+        const TensorView &t = ckpt.get(ref.name);
+        const std::vector<int64_t> shape = file_shape(ref.transform, rows, cols);
+        require(same_shape(t.shape, shape), LLMRT_ERR_FORMAT,
+                cfg.file() + ": " + keys + " do not match tensor '" + ref.name + "': it has shape " +
+                    shape_to_string(t.shape) + ", the settings give " + shape_to_string(shape));
+    };
+    expect(names_.weight(Role::TokenEmbd), hp_.n_vocab, hp_.n_embd,
+           cfg.key(k.vocab, "{arch}.vocab_size") + " and " + hidden);
+    if (spec_.fused_qkv) {
+        expect(names_.weight(Role::Qkv, 0), q_dim + 2 * kv, hp_.n_embd,
+               heads + ", " + kv_heads + ", " + head_dim + " and " + hidden);
+    } else {
+        expect(names_.weight(Role::Q, 0), q_dim, hp_.n_embd, heads + ", " + head_dim + " and " + hidden);
+        expect(names_.weight(Role::K, 0), kv, hp_.n_embd, kv_heads + ", " + head_dim + " and " + hidden);
+    }
+    if (spec_.mlp == MlpKind::Experts)
+        expect(names_.weight(Role::ExpertUp, 0, 0), hp_.n_ff, hp_.n_embd, ff + " and " + hidden);
+    else if (spec_.mlp == MlpKind::Gated && !spec_.fused_gate_up)
+        expect(names_.weight(Role::Gate, 0), hp_.n_ff, hp_.n_embd, ff + " and " + hidden);
+    else
+        expect(names_.weight(Role::Up, 0), (spec_.fused_gate_up ? 2 : 1) * hp_.n_ff, hp_.n_embd, ff + " and " + hidden);
+    const std::string layers = cfg.setting(k.layers, "{arch}.block_count");
+    const std::string last = names_.weight(Role::AttnNorm, hp_.n_layer - 1).name;
+    const std::string next = names_.weight(Role::AttnNorm, hp_.n_layer).name;
+    require(ckpt.find(last) != nullptr, LLMRT_ERR_FORMAT,
+            layers + " is " + std::to_string(hp_.n_layer) + " but there is no tensor '" + last + "'");
+    require(ckpt.find(next) == nullptr, LLMRT_ERR_FORMAT,
+            layers + " is " + std::to_string(hp_.n_layer) + " but there is a tensor '" + next + "'");
+    if (spec_.mlp == MlpKind::Experts && cfg.is_gguf())
+        fail(LLMRT_ERR_UNSUPPORTED, cfg.file() + ": mixture-of-experts GGUF files (merged expert tensors) are not "
+                                                 "supported yet; load the Hugging Face checkpoint");
+}
+
+// ---- loading ---------------------------------------------------------------------------------
+
+Matrix Decoder::matrix(const TensorRef &ref, int64_t rows, int64_t cols) {
+    if (ref.transform == Transform::None) return store_.matrix(ref.name, rows, cols);
+    const Transform t = ref.transform;
+    const QkvShape qkv{hp_.n_head, hp_.n_head_kv, hp_.head_dim};
+    Rearranged how{file_shape(t, rows, cols),
+                   [=](const float *in, float *out) { rearrange(t, qkv, rows, cols, in, out); }, ref.canonical_name};
+    return store_.matrix(ref.name, rows, cols, how);
+}
+
+const float *Decoder::vector(const TensorRef &ref, int64_t n) {
+    if (ref.transform == Transform::None) return store_.vector(ref.name, n);
+    const Transform t = ref.transform;
+    const QkvShape qkv{hp_.n_head, hp_.n_head_kv, hp_.head_dim};
+    Rearranged how{file_shape(t, n, 1), [=](const float *in, float *out) { rearrange(t, qkv, n, 1, in, out); },
+                   ref.canonical_name};
+    return store_.vector(ref.name, n, how);
+}
+
+Norm Decoder::norm_weights(Role role, int64_t layer, bool required) {
+    Norm n;
+    if (!required && !names_.has_weight(role, layer)) return n;
+    n.w = vector(names_.weight(role, layer), hp_.n_embd);
+    if (names_.has_bias(role, layer)) n.b = vector(names_.bias(role, layer), hp_.n_embd);
+    return n;
+}
+
+Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
+    Linear l;
+    l.w = matrix(names_.weight(role, layer), rows, cols);
+    if (names_.has_bias(role, layer)) l.b = vector(names_.bias(role, layer), rows);
+    return l;
+}
+
+void Decoder::load_weights() {
+    const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim(), ff = hp_.n_ff;
+    tok_embd_ = matrix(names_.weight(Role::TokenEmbd), hp_.n_vocab, d);
+    if (spec_.positions == PositionKind::Learned) {
+        const TensorRef ref = names_.weight(Role::PosEmbd);
+        const TensorView *t = store_.has(ref.name) ? &store_.checkpoint().get(ref.name) : nullptr;
+        const int64_t rows = t && !t->shape.empty() ? t->shape[0] : 0;
+        require(rows > spec_.position_offset, LLMRT_ERR_FORMAT,
+                store_.checkpoint().path + ": the position embedding '" + ref.name + "' is missing or empty");
+        pos_embd_ = matrix(ref, rows, d);
+        hp_.max_positions = rows - spec_.position_offset;
+        hp_.n_ctx_train = std::min(hp_.n_ctx_train, hp_.max_positions);
+    }
+    embd_norm_ = norm_weights(Role::EmbdNorm, -1, false);
+    out_norm_ = norm_weights(Role::OutputNorm, -1, true);
+    if (names_.has_weight(Role::Output)) {
+        output_ = linear(Role::Output, -1, hp_.n_vocab, d);
+    } else {
+        output_.w = tok_embd_;  // tied
+    }
+    layers_.resize(static_cast<size_t>(hp_.n_layer));
+    for (int64_t i = 0; i < hp_.n_layer; ++i) {
+        Layer &L = layers_[static_cast<size_t>(i)];
+        L.attn_norm = norm_weights(Role::AttnNorm, i, true);
+        L.mlp_norm = norm_weights(Role::MlpNorm, i, false);
+        L.ffn_norm = norm_weights(Role::FfnNorm, i, !spec_.parallel);
+        if (spec_.fused_qkv) {
+            L.qkv = linear(Role::Qkv, i, q_dim + 2 * kv, d);
+        } else {
+            L.q = linear(Role::Q, i, q_dim, d);
+            L.k = linear(Role::K, i, kv, d);
+            L.v = linear(Role::V, i, kv, d);
+        }
+        L.o = linear(Role::AttnOut, i, d, q_dim);
+        if (spec_.mlp == MlpKind::Experts) {
+            L.router = matrix(names_.weight(Role::Router, i), s_.n_expert, d);
+            for (int64_t e = 0; e < s_.n_expert; ++e)
+                L.experts.push_back({matrix(names_.weight(Role::ExpertGate, i, e), ff, d),
+                                     matrix(names_.weight(Role::ExpertUp, i, e), ff, d),
+                                     matrix(names_.weight(Role::ExpertDown, i, e), d, ff)});
+            continue;
+        }
+        if (spec_.mlp == MlpKind::Gated && !spec_.fused_gate_up) L.gate = linear(Role::Gate, i, ff, d);
+        L.up = linear(Role::Up, i, (spec_.fused_gate_up ? 2 : 1) * ff, d);
+        L.down = linear(Role::Down, i, d, ff);
+    }
+}
+
+// ---- forward ---------------------------------------------------------------------------------
+
+void profiled_matmul(const Linear &l, const float *in, int64_t m, float *out, ThreadPool &pool, Profiler *prof,
+                     ProfileOp role) {
+    {
+        ProfileScope scope(prof, role, prof ? l.w.nbytes() : 0);
+        matmul(l.w, in, m, out, pool);
+    }
+    if (l.b) {
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        add_bias(out, l.b, m, l.w.rows);
+    }
+}
+
+void profiled_group(const Linear *const *ls, float *const *outs, int count, const float *in, int64_t m,
+                    ThreadPool &pool, Profiler *prof, ProfileOp role) {
+    MatmulOutput group[3];
+    uint64_t bytes = 0;
+    for (int i = 0; i < count; ++i) {
+        group[i] = {&ls[i]->w, outs[i]};
+        bytes += prof ? ls[i]->w.nbytes() : 0;
+    }
+    {
+        ProfileScope scope(prof, role, bytes);
+        matmul_group(group, count, in, m, pool);
+    }
+    ProfileScope scope(prof, ProfileOp::Elementwise);
+    for (int i = 0; i < count; ++i)
+        if (ls[i]->b) add_bias(outs[i], ls[i]->b, m, ls[i]->w.rows);
+}
+
+void tap(const ForwardBatch &batch, Tap point, int64_t layer, const float *x, int64_t width) {
+    if (batch.taps) batch.taps->observe(point, layer, x, batch.n, width);
+}
+
+void Decoder::norm(const Norm &w, const float *in, float *out, int64_t n, Profiler *prof) const {
+    ProfileScope scope(prof, ProfileOp::Norm);
+    if (spec_.norm == NormKind::Rms)
+        rms_norm(in, w.w, out, n, hp_.n_embd, s_.norm_eps);
+    else
+        layer_norm(in, w.w, w.b, out, n, hp_.n_embd, s_.norm_eps);
+}
+
+void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffers &b, const ForwardBatch &batch,
+                        KvCache &cache, ThreadPool &pool) const {
+    const int64_t n = batch.n, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim();
+    Profiler *prof = batch.profiler;
+    tap(batch, Tap::AttnInput, il, in, hp_.n_embd);
+    if (spec_.fused_qkv) {
+        profiled_matmul(L.qkv, in, n, b.qkv, pool, prof, ProfileOp::MatmulAttnQkv);
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        const int64_t width = q_dim + 2 * kv;
+        for (int64_t t = 0; t < n; ++t) {
+            const float *row = b.qkv + t * width;
+            std::copy(row, row + q_dim, b.q + t * q_dim);
+            std::copy(row + q_dim, row + q_dim + kv, b.k + t * kv);
+            std::copy(row + q_dim + kv, row + width, b.v + t * kv);
+        }
+    } else {
+        const Linear *ls[] = {&L.q, &L.k, &L.v};
+        float *const outs[] = {b.q, b.k, b.v};
+        profiled_group(ls, outs, 3, in, n, pool, prof, ProfileOp::MatmulAttnQkv);
+    }
+    if (spec_.positions == PositionKind::Rope) {
+        ProfileScope scope(prof, ProfileOp::Rope);
+        apply_rope(b.q, n, hp_.n_head, hp_.head_dim, s_.rot_dims, spec_.pairing, b.cos, b.sin);
+        apply_rope(b.k, n, hp_.n_head_kv, hp_.head_dim, s_.rot_dims, spec_.pairing, b.cos, b.sin);
+    }
+    {
+        ProfileScope scope(prof, ProfileOp::KvStore);
+        cache.store(il, batch.pos, n, b.k, b.v);
+    }
+    AttentionShape shape{hp_.n_head, hp_.n_head_kv, hp_.head_dim, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
+    shape.alibi = alibi_.empty() ? nullptr : alibi_.data();
+    shape.window = s_.sliding_window;
+    {
+        ProfileScope scope(prof, ProfileOp::Attention);
+        causal_attention(b.q, cache.layer(il), b.att, n, batch.pos, shape, b.scratch, pool);
+    }
+    tap(batch, Tap::AttnOutInput, il, b.att, q_dim);
+    profiled_matmul(L.o, b.att, n, b.a, pool, prof, ProfileOp::MatmulAttnOutput);
+}
+
+void Decoder::mlp(const Layer &L, int64_t il, const float *in, float *out, const Buffers &b,
+                  const ForwardBatch &batch, ThreadPool &pool) const {
+    const int64_t n = batch.n, ff = hp_.n_ff;
+    Profiler *prof = batch.profiler;
+    tap(batch, Tap::MlpInput, il, in, hp_.n_embd);
+    if (spec_.mlp == MlpKind::Experts) {
+        experts(L, in, out, b, n, pool, prof);
+        return;
+    }
+    float *hidden = b.f1;
+    if (spec_.mlp == MlpKind::Plain) {
+        profiled_matmul(L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        activate(s_.act, b.f1, n * ff);
+    } else if (spec_.fused_gate_up) {
+        profiled_matmul(L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        for (int64_t t = 0; t < n; ++t) act_mul(s_.act, b.f1 + t * 2 * ff, b.f1 + t * 2 * ff + ff, b.f2 + t * ff, ff);
+        hidden = b.f2;
+    } else {
+        const Linear *ls[] = {&L.gate, &L.up};
+        float *const outs[] = {b.f1, b.f2};
+        profiled_group(ls, outs, 2, in, n, pool, prof, ProfileOp::MatmulFfnGateUp);
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        act_mul(s_.act, b.f1, b.f2, b.f1, n * ff);
+    }
+    tap(batch, Tap::DownInput, il, hidden, ff);
+    profiled_matmul(L.down, hidden, n, out, pool, prof, ProfileOp::MatmulFfnDown);
+}
+
+// Mixture of experts: each token goes to the top n_expert_used experts of the router, weighted
+// by a softmax over the chosen logits (Mixtral); each expert runs once over its tokens.
+void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers &b, int64_t n, ThreadPool &pool,
+                      Profiler *prof) const {
+    const int64_t d = hp_.n_embd, ff = hp_.n_ff, n_exp = s_.n_expert, k = s_.n_expert_used;
+    {
+        ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? L.router.nbytes() : 0);
+        matmul(L.router, in, n, b.router, pool);
+    }
+    std::vector<std::vector<std::pair<int64_t, float>>> chosen(static_cast<size_t>(n_exp));  // (token, weight)
+    std::vector<int64_t> order(static_cast<size_t>(n_exp));
+    for (int64_t t = 0; t < n; ++t) {
+        const float *logit = b.router + t * n_exp;
+        std::iota(order.begin(), order.end(), 0);
+        std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                          [&](int64_t a, int64_t c) { return logit[a] > logit[c] || (logit[a] == logit[c] && a < c); });
+        double sum = 0.0;
+        for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(logit[order[j]] - logit[order[0]]));
+        for (int64_t j = 0; j < k; ++j) {
+            const double w = std::exp(static_cast<double>(logit[order[j]] - logit[order[0]])) / sum;
+            chosen[static_cast<size_t>(order[j])].push_back({t, static_cast<float>(w)});
+        }
+    }
+    std::fill(out, out + n * d, 0.0f);
+    for (int64_t e = 0; e < n_exp; ++e) {
+        const auto &tokens = chosen[static_cast<size_t>(e)];
+        if (tokens.empty()) continue;
+        const int64_t m = static_cast<int64_t>(tokens.size());
+        for (int64_t i = 0; i < m; ++i)
+            std::copy(in + tokens[i].first * d, in + (tokens[i].first + 1) * d, b.ein + i * d);
+        const Expert &E = L.experts[static_cast<size_t>(e)];
+        const MatmulOutput gate_up[] = {{&E.gate, b.f1}, {&E.up, b.f2}};
+        {
+            ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? E.gate.nbytes() + E.up.nbytes() : 0);
+            matmul_group(gate_up, 2, b.ein, m, pool);
+        }
+        act_mul(s_.act, b.f1, b.f2, b.f1, m * ff);
+        {
+            ProfileScope scope(prof, ProfileOp::MatmulFfnDown, prof ? E.down.nbytes() : 0);
+            matmul(E.down, b.f1, m, b.eout, pool);
+        }
+        for (int64_t i = 0; i < m; ++i) {
+            float *o = out + tokens[i].first * d;
+            const float w = tokens[i].second;
+            for (int64_t c = 0; c < d; ++c) o[c] += w * b.eout[i * d + c];
+        }
+    }
+}
+
+void Decoder::forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool, float *logits) const {
+    const int64_t n = batch.n, d = hp_.n_embd;
+    const Buffers b = carve(ws, n);
+    Profiler *prof = batch.profiler;
+    {
+        const uint64_t rows_bytes = prof ? static_cast<uint64_t>(n) * tok_embd_.type->row_bytes(d) : 0;
+        ProfileScope scope(prof, ProfileOp::Embedding, rows_bytes);
+        for (int64_t t = 0; t < n; ++t) tok_embd_.type->unpack_row(tok_embd_.row(batch.tokens[t]), d, b.x + t * d);
+        if (spec_.scale_embeddings) {
+            const float scale = std::sqrt(static_cast<float>(d));
+            for (int64_t i = 0; i < n * d; ++i) b.x[i] *= scale;
+        }
+        if (pos_embd_.data) {
+            for (int64_t t = 0; t < n; ++t) {
+                pos_embd_.type->unpack_row(pos_embd_.row(batch.pos + t + spec_.position_offset), d, b.h);
+                add_inplace(b.x + t * d, b.h, d);
+            }
+        }
+    }
+    if (embd_norm_.w) norm(embd_norm_, b.x, b.x, n, prof);
+    if (!inv_freq_.empty()) {
+        ProfileScope scope(prof, ProfileOp::Rope);
+        rope_angles(inv_freq_, batch.pos, n, b.cos, b.sin);
+    }
+
+    for (int64_t il = 0; il < hp_.n_layer; ++il) {
+        const Layer &L = layers_[static_cast<size_t>(il)];
+        norm(L.attn_norm, b.x, b.h, n, prof);
+        attention(L, il, b.h, b, batch, cache, pool);
+        if (spec_.parallel) {
+            // The MLP reads the block's input too: through its own norm, or the attention's.
+            const Norm &own = L.mlp_norm.w ? L.mlp_norm : L.ffn_norm;
+            const float *mlp_in = b.h;
+            if (own.w) {
+                norm(own, b.x, b.h2, n, prof);
+                mlp_in = b.h2;
+            }
+            mlp(L, il, mlp_in, b.m, b, batch, pool);
+            ProfileScope scope(prof, ProfileOp::Elementwise);
+            add_inplace(b.x, b.a, n * d);
+            add_inplace(b.x, b.m, n * d);
+        } else {
+            {
+                ProfileScope scope(prof, ProfileOp::Elementwise);
+                add_inplace(b.x, b.a, n * d);
+            }
+            norm(L.ffn_norm, b.x, b.h, n, prof);
+            mlp(L, il, b.h, b.m, b, batch, pool);
+            ProfileScope scope(prof, ProfileOp::Elementwise);
+            add_inplace(b.x, b.m, n * d);
+        }
+        tap(batch, Tap::BlockOutput, il, b.x, d);
+    }
+
+    const int64_t first = batch.all_logits ? 0 : n - 1;
+    norm(out_norm_, b.x + first * d, b.h, n - first, prof);
+    profiled_matmul(output_, b.h, n - first, logits, pool, prof, ProfileOp::MatmulOutput);
+}
+
+}  // namespace
+
+std::unique_ptr<Architecture> make_decoder(const Checkpoint &checkpoint, WeightStore &weights, DecoderSpec spec) {
+    return std::make_unique<Decoder>(checkpoint, weights, std::move(spec));
+}
+
+}  // namespace llmrt
