@@ -2,7 +2,7 @@
 // directory, written to a fresh temporary directory, and handed to the library's real loader.
 // A typed llmrt::Error is a correct rejection; anything else that escapes (another exception,
 // a sanitizer report, a hang) is a defect, because the C API would turn it into
-// LLMRT_ERR_INTERNAL or worse instead of a message naming the file and field.
+// Status::Internal or worse instead of a message naming the file and field.
 //
 // Each fuzz_<name>.cpp defines LLVMFuzzerTestOneInput with run_target(). The same file is linked
 // with libFuzzer (LLMRT_FUZZ=ON, clang) to search, and with replay_main.cpp in the normal build

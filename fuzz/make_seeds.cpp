@@ -33,14 +33,14 @@ constexpr int64_t kGgufVocab = 300;  // 3 control tokens, 256 byte tokens and a 
 
 std::string read_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) llmrt::fail(LLMRT_ERR_IO, "cannot read " + path);
+    if (!in) llmrt::fail(Status::Io, "cannot read " + path);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 void write_file(const std::string &path, const std::string &content) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out) llmrt::fail(LLMRT_ERR_IO, "cannot write " + path);
+    if (!out) llmrt::fail(Status::Io, "cannot write " + path);
 }
 
 // Files of one input joined as the fuzz targets split them.

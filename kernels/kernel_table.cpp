@@ -108,7 +108,7 @@ ComputeDtype resolve_compute(KernelFamily family, ComputeDtype wanted) {
 const KernelRow &best_kernel(KernelFamily family, ComputeDtype compute) {
     const KernelRow *row = find_best(family, compute);
     if (row == nullptr)
-        fail(LLMRT_ERR_INTERNAL, std::string("no enabled kernel computes in ") + compute_dtype_name(compute) +
+        fail(Status::Internal, std::string("no enabled kernel computes in ") + compute_dtype_name(compute) +
                                      " for this weight family (compute not resolved with resolve_compute?)");
     return *row;
 }

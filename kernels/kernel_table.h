@@ -76,7 +76,7 @@ bool kernel_runs_on_cpu(const KernelRow &row);
 ComputeDtype resolve_compute(KernelFamily family, ComputeDtype wanted);
 
 // The first row of the table for (family, compute) that dispatch may pick and that is enabled.
-// compute must come from resolve_compute (LLMRT_ERR_INTERNAL otherwise).
+// compute must come from resolve_compute (Status::Internal otherwise).
 const KernelRow &best_kernel(KernelFamily family, ComputeDtype compute);
 
 // The accuracy reference for (family, compute); nullptr when the family has no such compute type.

@@ -129,11 +129,11 @@ void repack_gguf_row(GgufBlockType type, const IntGeom &g, const uint8_t *in, ui
 }  // namespace
 
 std::unique_ptr<WeightType> make_int_weight_type(const QuantFormat &format, ComputeDtype compute) {
-    require(format.kind == QuantKind::Int8 || format.kind == QuantKind::Int4, LLMRT_ERR_INVALID_ARGUMENT,
+    require(format.kind == QuantKind::Int8 || format.kind == QuantKind::Int4, Status::InvalidArgument,
             quant_format_name(format) + " is not an integer weight type");
     const std::string problem = validate_quant_format(format);
-    require(problem.empty(), LLMRT_ERR_INVALID_ARGUMENT, problem);
-    require(format.group_size <= kMaxIntGroup, LLMRT_ERR_UNSUPPORTED,
+    require(problem.empty(), Status::InvalidArgument, problem);
+    require(format.group_size <= kMaxIntGroup, Status::Unsupported,
             quant_format_name(format) + ": groups larger than " + std::to_string(kMaxIntGroup) +
                 " are not supported (use group size -1 for one scale per row)");
     return std::make_unique<IntWeightType>(format,
@@ -143,13 +143,13 @@ std::unique_ptr<WeightType> make_int_weight_type(const QuantFormat &format, Comp
 void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *codes, const float *scales,
                         const float *mins, uint8_t *dst) {
     require(type.format() != nullptr &&
-                (type.format()->kind == QuantKind::Int8 || type.format()->kind == QuantKind::Int4), LLMRT_ERR_INVALID_ARGUMENT,
+                (type.format()->kind == QuantKind::Int8 || type.format()->kind == QuantKind::Int4), Status::InvalidArgument,
             "integer codes cannot be packed into weight type " + type.name());
     const IntGeom g = int_geom(*type.format(), cols);
     // Whole-row groups keep one scale: only a row of a single group maps onto them.
-    require(!g.row_scale || type.format()->group_size >= cols, LLMRT_ERR_INVALID_ARGUMENT,
+    require(!g.row_scale || type.format()->group_size >= cols, Status::InvalidArgument,
             "codes in groups cannot be packed into a one-scale-per-row type");
-    require(g.row_scale || g.block == type.format()->group_size, LLMRT_ERR_INTERNAL, "group and block differ");
+    require(g.row_scale || g.block == type.format()->group_size, Status::Internal, "group and block differ");
     for (int64_t b = 0; b < g.nblocks; ++b) {
         const int64_t p = g.row_scale ? 0 : b;
         put_block_params(g, dst, b, scales[p], g.asym ? mins[p] : 0.0f);
@@ -159,9 +159,9 @@ void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *cod
 
 void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int64_t cols, const WeightType &dst_type,
                       uint8_t *dst) {
-    require(dst_type.format() != nullptr && *dst_type.format() == gguf_block_format(type), LLMRT_ERR_INVALID_ARGUMENT,
+    require(dst_type.format() != nullptr && *dst_type.format() == gguf_block_format(type), Status::InvalidArgument,
             "GGUF blocks cannot be repacked into weight type " + dst_type.name());
-    require(cols % kGgufBlock == 0, LLMRT_ERR_FORMAT,
+    require(cols % kGgufBlock == 0, Status::Format,
             "GGUF block rows must have a multiple of 32 values, got " + std::to_string(cols));
     const IntGeom g = int_geom(*dst_type.format(), cols);
     const size_t src_row = static_cast<size_t>(cols / kGgufBlock) * gguf_block_bytes(type);

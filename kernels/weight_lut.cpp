@@ -48,9 +48,9 @@ private:
 
 std::unique_ptr<WeightType> make_lut_weight_type(const QuantFormat &format, ComputeDtype compute) {
     if (!lut_is_family(format.kind))
-        fail(LLMRT_ERR_INVALID_ARGUMENT, quant_format_name(format) + " is not an nf4/fp4/fp8 weight type");
+        fail(Status::InvalidArgument, quant_format_name(format) + " is not an nf4/fp4/fp8 weight type");
     const std::string invalid = validate_quant_format(format);
-    if (!invalid.empty()) fail(LLMRT_ERR_INVALID_ARGUMENT, invalid);
+    if (!invalid.empty()) fail(Status::InvalidArgument, invalid);
     return std::make_unique<LutType>(format,
                                      best_kernel(KernelFamily::Lut, resolve_compute(KernelFamily::Lut, compute)));
 }

@@ -26,7 +26,7 @@ void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const
     llmrt::end_generation(ctx);
     ctx->stop_reason = "";
     const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init_sized);
-    if (ctx->impl->cancel_requested()) llmrt::fail(LLMRT_CANCELLED, "generation was cancelled");
+    if (ctx->impl->cancel_requested()) llmrt::fail(llmrt::Status::Cancelled, "generation was cancelled");
     ctx->generation = std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, to_options(p));
     ctx->generation_sampler = llmrt::retain(sampler);
 }
@@ -37,7 +37,7 @@ void recording_cancel(llmrt_context *ctx, F &&body) {
     try {
         body();
     } catch (const llmrt::Error &e) {
-        if (e.status() == LLMRT_CANCELLED) ctx->stop_reason = "cancelled";
+        if (e.status() == llmrt::Status::Cancelled) ctx->stop_reason = "cancelled";
         throw;
     }
 }
@@ -119,7 +119,7 @@ llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const ch
             while (ctx->generation->next(out)) {
                 if (callback && (!out.text.empty() || out.token >= 0) &&
                     callback(out.text.data(), out.text.size(), out.token, user_data) != 0)
-                    llmrt::fail(LLMRT_CANCELLED, "generation was cancelled by the callback");
+                    llmrt::fail(llmrt::Status::Cancelled, "generation was cancelled by the callback");
             }
             ctx->stop_reason = ctx->generation->stop_reason();
         });

@@ -102,7 +102,7 @@ llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *text, size_t
         require_arg(ids.size() <= static_cast<size_t>(INT32_MAX), "text is too long");
         *n_tokens = static_cast<int32_t>(ids.size());
         if (ids.size() > static_cast<size_t>(capacity))
-            llmrt::fail(LLMRT_ERR_BUFFER_TOO_SMALL,
+            llmrt::fail(llmrt::Status::BufferTooSmall,
                         "the text has " + std::to_string(ids.size()) + " tokens; capacity is " + std::to_string(capacity));
         std::copy(ids.begin(), ids.end(), tokens);
     });
@@ -122,7 +122,7 @@ void copy_out(const std::string &s, char *buf, int32_t capacity, int32_t *length
     *length = static_cast<int32_t>(s.size());
     const size_t need = s.size() + (terminate ? 1 : 0);
     if (need > static_cast<size_t>(capacity))
-        llmrt::fail(LLMRT_ERR_BUFFER_TOO_SMALL,
+        llmrt::fail(llmrt::Status::BufferTooSmall,
                     "the text needs " + std::to_string(need) + " bytes; capacity is " + std::to_string(capacity));
     std::memcpy(buf, s.data(), s.size());
     if (terminate) buf[s.size()] = '\0';

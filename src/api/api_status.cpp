@@ -10,6 +10,22 @@ namespace {
 thread_local std::string t_last_error;
 }  // namespace
 
+llmrt_status api_status(Status status) {
+    switch (status) {
+        case Status::InvalidArgument: return LLMRT_ERR_INVALID_ARGUMENT;
+        case Status::Io: return LLMRT_ERR_IO;
+        case Status::Format: return LLMRT_ERR_FORMAT;
+        case Status::Unsupported: return LLMRT_ERR_UNSUPPORTED;
+        case Status::OutOfMemory: return LLMRT_ERR_OUT_OF_MEMORY;
+        case Status::ContextFull: return LLMRT_ERR_CONTEXT_FULL;
+        case Status::Cancelled: return LLMRT_CANCELLED;
+        case Status::BufferTooSmall: return LLMRT_ERR_BUFFER_TOO_SMALL;
+        case Status::Internal: return LLMRT_ERR_INTERNAL;
+        case Status::Busy: return LLMRT_ERR_BUSY;
+    }
+    return LLMRT_ERR_INTERNAL;
+}
+
 void set_last_error(const std::string &message) { t_last_error = message; }
 void clear_last_error() { t_last_error.clear(); }
 
@@ -32,6 +48,7 @@ const char *llmrt_status_string(llmrt_status status) {
         case LLMRT_ERR_BUFFER_TOO_SMALL: return "buffer too small";
         case LLMRT_ERR_INTERNAL: return "internal error";
         case LLMRT_END_OF_GENERATION: return "end of generation";
+        case LLMRT_ERR_BUSY: return "busy";
         default: return "unknown status";
     }
 }

@@ -70,7 +70,7 @@ class ContextCall {
 public:
     ContextCall(llmrt_context *ctx, bool cancellable) : ctx_(ctx), cancellable_(cancellable) {
         if (ctx_->busy.exchange(true, std::memory_order_acq_rel))
-            fail(LLMRT_ERR_BUSY, "the context is in use by a running call (a callback may only cancel it)");
+            fail(Status::Busy, "the context is in use by a running call (a callback may only cancel it)");
         retain(ctx_);
     }
     ~ContextCall() {
@@ -86,6 +86,8 @@ private:
     bool cancellable_;
 };
 
+// The C API code of an internal status.
+llmrt_status api_status(Status status);
 void set_last_error(const std::string &message);
 void clear_last_error();
 
@@ -99,7 +101,7 @@ llmrt_status guarded(F &&body) noexcept {
         return LLMRT_OK;
     } catch (const Error &e) {
         set_last_error(e.what());
-        return e.status();
+        return api_status(e.status());
     } catch (const std::bad_alloc &) {
         set_last_error("out of memory");
         return LLMRT_ERR_OUT_OF_MEMORY;
@@ -113,13 +115,13 @@ llmrt_status guarded(F &&body) noexcept {
 }
 
 inline void require_arg(bool ok, const char *message) {
-    if (!ok) fail(LLMRT_ERR_INVALID_ARGUMENT, message);
+    if (!ok) fail(Status::InvalidArgument, message);
 }
 
 // n_threads of a params struct: 0 (all cores) up to LLMRT_MAX_THREADS.
 inline void require_thread_count(int32_t n_threads) {
     if (n_threads < 0 || n_threads > LLMRT_MAX_THREADS)
-        fail(LLMRT_ERR_INVALID_ARGUMENT, "n_threads is " + std::to_string(n_threads) + ": it must be 0 (all cores) to " +
+        fail(Status::InvalidArgument, "n_threads is " + std::to_string(n_threads) + ": it must be 0 (all cores) to " +
                                              std::to_string(LLMRT_MAX_THREADS));
 }
 

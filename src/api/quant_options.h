@@ -2,7 +2,7 @@
 #pragma once
 
 #include "llmrt.h"
-#include "quant/quant_plan.h"
+#include "models/quant_plan.h"
 
 namespace llmrt {
 

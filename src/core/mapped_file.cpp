@@ -14,11 +14,11 @@ namespace llmrt {
 
 MappedFile::MappedFile(const std::string &path) : path_(path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(LLMRT_ERR_IO, path + ": cannot open: " + std::strerror(errno));
+    if (fd < 0) fail(Status::Io, path + ": cannot open: " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
-        fail(LLMRT_ERR_IO, path + ": not a regular file");
+        fail(Status::Io, path + ": not a regular file");
     }
     size_ = static_cast<size_t>(st.st_size);
     if (size_ > 0) {
@@ -26,7 +26,7 @@ MappedFile::MappedFile(const std::string &path) : path_(path) {
         if (p == MAP_FAILED) {
             int err = errno;
             ::close(fd);
-            fail(LLMRT_ERR_IO, path + ": cannot map: " + std::strerror(err));
+            fail(Status::Io, path + ": cannot map: " + std::strerror(err));
         }
         data_ = static_cast<const uint8_t *>(p);
     }

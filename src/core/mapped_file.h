@@ -9,7 +9,7 @@ namespace llmrt {
 
 class MappedFile {
 public:
-    // Throws Error(LLMRT_ERR_IO) naming the path when the file cannot be opened or mapped.
+    // Throws Error(Status::Io) naming the path when the file cannot be opened or mapped.
     explicit MappedFile(const std::string &path);
     ~MappedFile();
     MappedFile(const MappedFile &) = delete;

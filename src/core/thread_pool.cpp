@@ -1,5 +1,7 @@
 #include "core/thread_pool.h"
 
+#include "llmrt.h"  // LLMRT_MAX_THREADS
+
 #include <immintrin.h>
 
 #include <chrono>
@@ -23,7 +25,7 @@ int ThreadPool::default_thread_count() {
 
 ThreadPool::ThreadPool(int n_threads)
     : n_threads_(n_threads > 0 ? n_threads : default_thread_count()) {
-    require(n_threads_ <= LLMRT_MAX_THREADS, LLMRT_ERR_INVALID_ARGUMENT,
+    require(n_threads_ <= LLMRT_MAX_THREADS, Status::InvalidArgument,
             "n_threads is " + std::to_string(n_threads_) + ", at most " + std::to_string(LLMRT_MAX_THREADS) +
                 " are supported");
     workers_.reserve(static_cast<size_t>(n_threads_ - 1));
@@ -34,7 +36,7 @@ ThreadPool::ThreadPool(int n_threads)
             // A process or container limit (ulimit -u, a pids cgroup): the started workers must
             // be stopped and joined here, as no destructor runs for a half-built pool.
             stop_workers();
-            fail(LLMRT_ERR_OUT_OF_MEMORY, "could not start worker thread " + std::to_string(i) + " of " +
+            fail(Status::OutOfMemory, "could not start worker thread " + std::to_string(i) + " of " +
                                               std::to_string(n_threads_ - 1) + " (" + e.what() +
                                               "): the process may have reached its thread limit; use fewer threads");
         }

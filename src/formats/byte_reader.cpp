@@ -7,7 +7,7 @@
 namespace llmrt {
 
 void ByteReader::fail_format(const std::string &message) const {
-    fail(LLMRT_ERR_FORMAT, file_ + ": " + message);
+    fail(Status::Format, file_ + ": " + message);
 }
 
 void ByteReader::need(size_t n) const {

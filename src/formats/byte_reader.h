@@ -1,5 +1,5 @@
 // A bounds-checked little-endian cursor over untrusted bytes (a mapped file). Every read checks
-// the remaining length first and throws Error(LLMRT_ERR_FORMAT) naming the file, the item being
+// the remaining length first and throws Error(Status::Format) naming the file, the item being
 // read and the offset, so a truncated or corrupted file yields a message, never a wild read.
 #pragma once
 
@@ -38,7 +38,7 @@ public:
     std::string string();
     void skip(size_t n);
 
-    // Throws Error(LLMRT_ERR_FORMAT) with "<file>: <message>".
+    // Throws Error(Status::Format) with "<file>: <message>".
     [[noreturn]] void fail_format(const std::string &message) const;
 
 private:

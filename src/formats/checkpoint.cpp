@@ -15,7 +15,7 @@ const TensorView *Checkpoint::find(const std::string &name) const {
 
 const TensorView &Checkpoint::get(const std::string &name) const {
     const TensorView *t = find(name);
-    if (!t) fail(LLMRT_ERR_FORMAT, path + ": has no tensor '" + name + "'");
+    if (!t) fail(Status::Format, path + ": has no tensor '" + name + "'");
     return *t;
 }
 
@@ -24,7 +24,7 @@ namespace {
 // Up to the first 8 bytes of the file: enough for every magic we know.
 std::string read_magic(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail(LLMRT_ERR_IO, path + ": cannot open for reading");
+    if (!in) fail(Status::Io, path + ": cannot open for reading");
     char magic[8] = {};
     in.read(magic, sizeof magic);
     return std::string(magic, static_cast<size_t>(in.gcount()));
@@ -40,13 +40,13 @@ Checkpoint read_checkpoint(const std::string &path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
-    if (!fs::exists(status)) fail(LLMRT_ERR_IO, path + ": " + (ec ? ec.message() : "does not exist"));
+    if (!fs::exists(status)) fail(Status::Io, path + ": " + (ec ? ec.message() : "does not exist"));
     if (fs::is_directory(status)) return read_hf_checkpoint(path);
-    if (!fs::is_regular_file(status)) fail(LLMRT_ERR_IO, path + ": not a regular file or directory");
+    if (!fs::is_regular_file(status)) fail(Status::Io, path + ": not a regular file or directory");
     const std::string magic = read_magic(path);
     if (starts_with(magic, "GGUF")) return read_gguf_checkpoint(path);
     if (starts_with(magic, std::string(kLlmrtFileMagic, kLlmrtFileMagicSize))) return read_llmrt_file(path);
-    fail(LLMRT_ERR_FORMAT,
+    fail(Status::Format,
          path +
              ": unknown checkpoint format; expected a GGUF file, an llmrt file or a "
              "Hugging Face directory (config.json with model.safetensors or its sharded index)");

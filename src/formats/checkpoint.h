@@ -45,7 +45,7 @@ struct Checkpoint {
     nlohmann::json quantization_info = nlohmann::json::object();
 
     const TensorView *find(const std::string &name) const;
-    // Throws Error(LLMRT_ERR_FORMAT) naming the checkpoint path and tensor when absent.
+    // Throws Error(Status::Format) naming the checkpoint path and tensor when absent.
     const TensorView &get(const std::string &name) const;
 };
 

@@ -54,7 +54,7 @@ uint32_t ggml_type_of(DType t) {
         default: break;
     }
     if (const GgufBlockLayout *l = gguf_block_layout(t)) return l->ggml_type;
-    fail(LLMRT_ERR_INVALID_ARGUMENT, std::string("GGUF has no type for ") + dtype_name(t) + " tensors");
+    fail(Status::InvalidArgument, std::string("GGUF has no type for ") + dtype_name(t) + " tensors");
 }
 
 bool dtype_from_ggml_type(uint32_t ggml_type, DType &out) {

@@ -39,7 +39,7 @@ const char *gguf_type_name(GgufType type);
 size_t gguf_scalar_size(GgufType type);
 
 // ggml tensor type ids of the dtypes we read (0 F32, 1 F16, 2 Q4_0, 3 Q4_1, 8 Q8_0, 30 BF16).
-// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for Packed, which GGUF cannot hold.
+// Throws Error(Status::InvalidArgument) for Packed, which GGUF cannot hold.
 uint32_t ggml_type_of(DType t);
 // False for ggml types this build does not read (K-quants, IQ types, unknown ids).
 bool dtype_from_ggml_type(uint32_t ggml_type, DType &out);

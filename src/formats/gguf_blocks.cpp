@@ -169,7 +169,7 @@ void decode_block32(DType t, const uint8_t *b, uint8_t *codes, float *scales, fl
             nibbles32(b + 2, v);
             for (int &x : v) x = code8(kIq4Values[x]);
             break;
-        default: fail(LLMRT_ERR_INTERNAL, std::string("not a 32-value block type: ") + dtype_name(t));
+        default: fail(Status::Internal, std::string("not a 32-value block type: ") + dtype_name(t));
     }
     for (int j = 0; j < 32; ++j) codes[j] = static_cast<uint8_t>(v[j]);
 }

@@ -62,9 +62,9 @@ private:
         const uint32_t version = r_.u32();
         if (version != 2 && version != 3) {
             if (byte_swap(version) == 2 || byte_swap(version) == 3) {
-                fail(LLMRT_ERR_UNSUPPORTED, file_->path() + ": big-endian GGUF files are not supported");
+                fail(Status::Unsupported, file_->path() + ": big-endian GGUF files are not supported");
             }
-            fail(LLMRT_ERR_UNSUPPORTED, file_->path() + ": GGUF version " + std::to_string(version) +
+            fail(Status::Unsupported, file_->path() + ": GGUF version " + std::to_string(version) +
                                             " is not supported (only versions 2 and 3 are)");
         }
         n_tensors_ = r_.u64();
@@ -170,7 +170,7 @@ private:
         }
         const uint32_t ggml_type = r_.u32();
         if (!dtype_from_ggml_type(ggml_type, info.dtype)) {
-            fail(LLMRT_ERR_UNSUPPORTED,
+            fail(Status::Unsupported,
                  r_.file() + ": " + what + " has ggml type " + std::to_string(ggml_type) + " (" +
                      ggml_type_name(ggml_type) +
                      "), which is not supported (F32, F16, BF16, " + gguf_block_type_names() + " are)");

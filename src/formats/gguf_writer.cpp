@@ -13,7 +13,7 @@ namespace llmrt {
 namespace {
 
 [[noreturn]] void invalid(const std::string &message) {
-    fail(LLMRT_ERR_INVALID_ARGUMENT, "GgufWriter: " + message);
+    fail(Status::InvalidArgument, "GgufWriter: " + message);
 }
 
 bool is_integer_type(GgufType t) {
@@ -314,7 +314,7 @@ void GgufWriter::write(const std::string &path) const {
     TempFile tmp{path + ".tmp"};
     {
         std::ofstream out(tmp.path, std::ios::binary | std::ios::trunc);
-        if (!out) fail(LLMRT_ERR_IO, tmp.path + ": cannot create: " + std::strerror(errno));
+        if (!out) fail(Status::Io, tmp.path + ": cannot create: " + std::strerror(errno));
         const std::vector<uint8_t> header = header_bytes();
         out.write(reinterpret_cast<const char *>(header.data()), static_cast<std::streamsize>(header.size()));
         const std::vector<char> zeros(alignment_, 0);
@@ -324,10 +324,10 @@ void GgufWriter::write(const std::string &path) const {
             out.write(zeros.data(), static_cast<std::streamsize>(padding_after(t)));
         }
         out.close();
-        if (!out) fail(LLMRT_ERR_IO, tmp.path + ": write failed");
+        if (!out) fail(Status::Io, tmp.path + ": write failed");
     }
     if (std::rename(tmp.path.c_str(), path.c_str()) != 0) {
-        fail(LLMRT_ERR_IO, path + ": cannot rename " + tmp.path + " to it: " + std::strerror(errno));
+        fail(Status::Io, path + ": cannot rename " + tmp.path + " to it: " + std::strerror(errno));
     }
     tmp.committed = true;
 }

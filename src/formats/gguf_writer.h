@@ -17,10 +17,10 @@ public:
     // Sets a key, choosing the GGUF type llama.cpp uses for ordinary values: Int -> int32 when
     // it fits (else int64), UInt -> uint32 when it fits (else uint64), Float -> float32, Bool,
     // String; an array's elements must share one kind and get the widest such type. Setting a
-    // key again replaces its value and keeps its position. Throws Error(LLMRT_ERR_INVALID_ARGUMENT).
+    // key again replaces its value and keeps its position. Throws Error(Status::InvalidArgument).
     void set(const std::string &key, const MetaValue &value);
     // Sets a key with an explicit GGUF type; for arrays, elem_type is the element type (nested
-    // arrays inside get the default types). Throws Error(LLMRT_ERR_INVALID_ARGUMENT) when the
+    // arrays inside get the default types). Throws Error(Status::InvalidArgument) when the
     // value does not fit the type.
     void set(const std::string &key, const MetaValue &value, GgufType type,
              GgufType elem_type = GgufType::Uint8);
@@ -42,14 +42,14 @@ public:
     void set_alignment(uint32_t alignment);
 
     // Copies nbytes of tensor data. shape is outermost first (as TensorView); the file stores it
-    // innermost first. Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for a duplicate name, more than 4
+    // innermost first. Throws Error(Status::InvalidArgument) for a duplicate name, more than 4
     // dimensions, a row length that is not a multiple of the block size, or nbytes that do not
     // match dtype and shape.
     void add_tensor(const std::string &name, DType dtype, const std::vector<int64_t> &shape, const void *data,
                     size_t nbytes);
 
     // Writes path + ".tmp", then renames it to path, so path never holds a partial file.
-    // Throws Error(LLMRT_ERR_IO) naming the path; the temporary file is removed on failure.
+    // Throws Error(Status::Io) naming the path; the temporary file is removed on failure.
     void write(const std::string &path) const;
 
     // The bytes write() would produce.

@@ -49,7 +49,7 @@ std::string architecture_of(const json &config, const std::string &dir) {
     }
     auto model_type = config.find("model_type");
     if (model_type != config.end() && model_type->is_string()) return model_type->get<std::string>();
-    fail(LLMRT_ERR_FORMAT,
+    fail(Status::Format,
          join(dir, "config.json") + ": names no architecture (neither \"architectures\" nor \"model_type\")");
 }
 
@@ -61,7 +61,7 @@ std::set<std::string> add_safetensors(Checkpoint &ckpt, const std::string &path)
         names.insert(t.name);
         const std::string name = t.name;
         if (!ckpt.tensors.emplace(name, std::move(t)).second) {
-            fail(LLMRT_ERR_FORMAT, path + ": tensor '" + name + "' also appears in another shard");
+            fail(Status::Format, path + ": tensor '" + name + "' also appears in another shard");
         }
     }
     ckpt.files.push_back(std::move(file));
@@ -71,17 +71,17 @@ std::set<std::string> add_safetensors(Checkpoint &ckpt, const std::string &path)
 // A shard name from the index must stay inside the checkpoint directory.
 void check_shard_name(const std::string &index_path, const std::string &shard) {
     require(!shard.empty() && shard != "." && shard != ".." && shard.find('/') == std::string::npos,
-            LLMRT_ERR_FORMAT, index_path + ": shard name '" + shard + "' is not a plain file name");
+            Status::Format, index_path + ": shard name '" + shard + "' is not a plain file name");
 }
 
 void add_sharded(Checkpoint &ckpt, const std::string &dir, const std::string &index_path) {
     const json index = read_json_object_file(index_path);
     auto weight_map = index.find("weight_map");
-    require(weight_map != index.end() && weight_map->is_object(), LLMRT_ERR_FORMAT,
+    require(weight_map != index.end() && weight_map->is_object(), Status::Format,
             index_path + ": no \"weight_map\" object");
     std::map<std::string, std::set<std::string>> by_shard;  // each shard is read once
     for (const auto &item : weight_map->items()) {
-        require(item.value().is_string(), LLMRT_ERR_FORMAT,
+        require(item.value().is_string(), Status::Format,
                 index_path + ": weight_map entry '" + item.key() + "' is not a file name");
         const std::string shard = item.value().get<std::string>();
         check_shard_name(index_path, shard);
@@ -91,7 +91,7 @@ void add_sharded(Checkpoint &ckpt, const std::string &dir, const std::string &in
         const std::string shard_path = join(dir, shard);
         const std::set<std::string> held = add_safetensors(ckpt, shard_path);
         for (const std::string &name : listed) {
-            require(held.count(name) != 0, LLMRT_ERR_FORMAT,
+            require(held.count(name) != 0, Status::Format,
                     index_path + ": maps tensor '" + name + "' to " + shard + ", which does not hold it");
         }
     }
@@ -106,9 +106,9 @@ void add_tensors(Checkpoint &ckpt, const std::string &dir) {
         add_sharded(ckpt, dir, index);
     } else if (is_file(join(dir, "pytorch_model.bin")) ||
                is_file(join(dir, "pytorch_model.bin.index.json"))) {
-        fail(LLMRT_ERR_UNSUPPORTED, dir + ": holds PyTorch pickle weights; only safetensors are supported");
+        fail(Status::Unsupported, dir + ": holds PyTorch pickle weights; only safetensors are supported");
     } else {
-        fail(LLMRT_ERR_IO, dir + ": has neither model.safetensors nor model.safetensors.index.json");
+        fail(Status::Io, dir + ": has neither model.safetensors nor model.safetensors.index.json");
     }
 }
 

@@ -11,13 +11,13 @@ nlohmann::json read_json_file(const std::string &path) {
     try {
         return nlohmann::json::parse(begin, begin + file.size());
     } catch (const nlohmann::json::exception &e) {
-        fail(LLMRT_ERR_FORMAT, path + ": not valid JSON: " + e.what());
+        fail(Status::Format, path + ": not valid JSON: " + e.what());
     }
 }
 
 nlohmann::json read_json_object_file(const std::string &path) {
     nlohmann::json j = read_json_file(path);
-    require(j.is_object(), LLMRT_ERR_FORMAT, path + ": not a JSON object");
+    require(j.is_object(), Status::Format, path + ": not a JSON object");
     return j;
 }
 

@@ -6,8 +6,8 @@
 
 namespace llmrt {
 
-// Throws Error(LLMRT_ERR_IO) naming the path when the file cannot be read, and
-// Error(LLMRT_ERR_FORMAT) naming it when it is not valid JSON or (for the object variant)
+// Throws Error(Status::Io) naming the path when the file cannot be read, and
+// Error(Status::Format) naming it when it is not valid JSON or (for the object variant)
 // not a JSON object.
 nlohmann::json read_json_file(const std::string &path);
 nlohmann::json read_json_object_file(const std::string &path);

@@ -52,7 +52,7 @@ const char *file_dtype_name(DType t) {
     for (const DTypeFileName &d : kDTypeFileNames) {
         if (d.dtype == t) return d.name;
     }
-    fail(LLMRT_ERR_INTERNAL, "no llmrt file name for DType " + std::to_string(static_cast<int>(t)));
+    fail(Status::Internal, "no llmrt file name for DType " + std::to_string(static_cast<int>(t)));
 }
 
 bool dtype_from_file_name(const std::string &name, DType &out) {
@@ -111,7 +111,7 @@ void store_le(uint8_t *p, uint64_t v, size_t n) {
 // Writing
 
 [[noreturn]] void invalid(const std::string &message) {
-    fail(LLMRT_ERR_INVALID_ARGUMENT, "write_llmrt_file: " + message);
+    fail(Status::InvalidArgument, "write_llmrt_file: " + message);
 }
 
 void validate_tensor(const LlmrtFileTensor &t) {
@@ -331,7 +331,7 @@ private:
     }
 
     [[noreturn]] void io_fail(const std::string &what, int err) const {
-        fail(LLMRT_ERR_IO, path_ + ": " + what + ": " + std::strerror(err));
+        fail(Status::Io, path_ + ": " + what + ": " + std::strerror(err));
     }
 
     std::string path_;
@@ -349,7 +349,7 @@ public:
 
     void report(uint64_t written) const {
         if (callback_ && !callback_(static_cast<size_t>(written), static_cast<size_t>(total_))) {
-            fail(LLMRT_CANCELLED, path_ + ": writing was cancelled");
+            fail(Status::Cancelled, path_ + ": writing was cancelled");
         }
     }
 
@@ -424,7 +424,7 @@ private:
     const std::string &path() const { return file_->path(); }
 
     [[noreturn]] void bad(const std::string &problem) const {
-        fail(LLMRT_ERR_FORMAT, path() + ": " + problem);
+        fail(Status::Format, path() + ": " + problem);
     }
 
     void read_preamble() {
@@ -438,7 +438,7 @@ private:
         }
         version_ = r.u32();
         require(version_ == kLlmrtFileVersion || version_ == kLlmrtFileVersionWithoutChecksums,
-                LLMRT_ERR_UNSUPPORTED,
+                Status::Unsupported,
                 path() + ": llmrt file version " + std::to_string(version_) + " is not supported (only " +
                     std::to_string(kLlmrtFileVersionWithoutChecksums) + " and " +
                     std::to_string(kLlmrtFileVersion) + " are): quantize the model again");
@@ -693,7 +693,7 @@ void write_llmrt_file(const std::string &path, const LlmrtFileContents &contents
         const LlmrtFileTensor &tensor = contents.tensors[t];
         write_region(out, progress, data_start + layout.tensor_offsets[t], tensor.data, tensor.nbytes);
     }
-    require(out.written() == total, LLMRT_ERR_INTERNAL,
+    require(out.written() == total, Status::Internal,
             path + ": wrote " + std::to_string(out.written()) + " bytes instead of " + std::to_string(total));
     out.commit();
 }
@@ -706,7 +706,7 @@ Checkpoint parse(LlmrtFileParser &parser, const std::string &path) {
     } catch (const json::exception &e) {
         // Every JSON access above is type-checked first; this only turns a missed check into a
         // format error instead of a foreign exception escaping to the C API.
-        fail(LLMRT_ERR_FORMAT, path + ": malformed header: " + e.what());
+        fail(Status::Format, path + ": malformed header: " + e.what());
     }
 }
 
@@ -726,7 +726,7 @@ Checkpoint read_llmrt_file(const std::string &path) {
     }
     for (const ChecksummedRegion &r : parser.regions()) {
         if (!region_intact(r)) {
-            fail(LLMRT_ERR_FORMAT, path + ": " + region_name(r) + " is corrupt: its checksum (CRC-32C) is " +
+            fail(Status::Format, path + ": " + region_name(r) + " is corrupt: its checksum (CRC-32C) is " +
                                        hex32(crc32c(r.data, r.size)) + ", the header records " + hex32(r.crc) +
                                        " (llmrt check lists every damaged tensor)");
         }
@@ -737,14 +737,14 @@ Checkpoint read_llmrt_file(const std::string &path) {
 size_t check_llmrt_file(const std::string &path, const LlmrtCheckVisitor &visit) {
     LlmrtFileParser parser(std::make_shared<MappedFile>(path));
     parse(parser, path);
-    require(parser.version() != kLlmrtFileVersionWithoutChecksums, LLMRT_ERR_UNSUPPORTED,
+    require(parser.version() != kLlmrtFileVersionWithoutChecksums, Status::Unsupported,
             path + ": llmrt file version " + std::to_string(kLlmrtFileVersionWithoutChecksums) +
                 " has no checksums to verify; quantize the model again to add them");
     std::vector<std::string> damaged;
     for (const ChecksummedRegion &r : parser.regions()) {
         const bool ok = region_intact(r);
         if (!ok) damaged.push_back(region_name(r));
-        if (visit && !visit(r.kind, r.name, ok)) fail(LLMRT_CANCELLED, path + ": the check was cancelled");
+        if (visit && !visit(r.kind, r.name, ok)) fail(Status::Cancelled, path + ": the check was cancelled");
     }
     if (!damaged.empty()) {
         // The message lists a few; the visitor saw them all.
@@ -752,7 +752,7 @@ size_t check_llmrt_file(const std::string &path, const LlmrtCheckVisitor &visit)
         std::string list;
         for (size_t i = 0; i < damaged.size() && i < kListed; ++i) list += (i ? ", " : "") + damaged[i];
         if (damaged.size() > kListed) list += " and " + std::to_string(damaged.size() - kListed) + " more";
-        fail(LLMRT_ERR_FORMAT, path + ": " + std::to_string(damaged.size()) + " of " +
+        fail(Status::Format, path + ": " + std::to_string(damaged.size()) + " of " +
                                    std::to_string(parser.regions().size()) +
                                    " tensors and embedded files are corrupt (their checksums do not match): " + list);
     }

@@ -73,19 +73,19 @@ LlmrtFileContents llmrt_file_contents_of(const Checkpoint &ckpt);
 
 // Writes a temporary file next to path, fsyncs it and renames it over path, so path holds either
 // its old contents or the complete new file. Tensor data is streamed from the callers' pointers;
-// memory use does not grow with the model. Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for contents
+// memory use does not grow with the model. Throws Error(Status::InvalidArgument) for contents
 // that cannot be stored (duplicate or empty names, nbytes that do not match dtype and shape,
 // a missing packed_type, embedded file names that are not plain file names, text that is not
-// UTF-8), Error(LLMRT_ERR_IO) naming path when writing fails, and Error(LLMRT_CANCELLED) when
+// UTF-8), Error(Status::Io) naming path when writing fails, and Error(Status::Cancelled) when
 // progress returns false; in every such case the temporary file is removed.
 void write_llmrt_file(const std::string &path, const LlmrtFileContents &contents);
 
 // Maps the file and validates all of it (magic, version, header, every offset, size, dtype and
 // shape, and every checksum: this reads the whole file) before returning a Checkpoint whose
 // tensors point into the mapping, 64-byte aligned. Embedded files are copied. Throws
-// Error(LLMRT_ERR_FORMAT) naming the file and the problem (for a checksum, the first damaged
-// tensor or embedded file), Error(LLMRT_ERR_UNSUPPORTED) for another format version,
-// Error(LLMRT_ERR_IO) when it cannot be opened.
+// Error(Status::Format) naming the file and the problem (for a checksum, the first damaged
+// tensor or embedded file), Error(Status::Unsupported) for another format version,
+// Error(Status::Io) when it cannot be opened.
 Checkpoint read_llmrt_file(const std::string &path);
 
 // Called by check_llmrt_file for each tensor and embedded file in file order: kind ("tensor" or
@@ -93,9 +93,9 @@ Checkpoint read_llmrt_file(const std::string &path);
 using LlmrtCheckVisitor = std::function<bool(const char *kind, const std::string &name, bool intact)>;
 
 // Verifies every checksum of the file, visiting each region (visit may be empty), and returns
-// how many there were. Throws Error(LLMRT_ERR_FORMAT) when any region is damaged (naming them) or
-// the file is malformed or its header damaged, Error(LLMRT_ERR_UNSUPPORTED) for version 2 (no
-// checksums) and other versions, Error(LLMRT_CANCELLED) when visit returns false.
+// how many there were. Throws Error(Status::Format) when any region is damaged (naming them) or
+// the file is malformed or its header damaged, Error(Status::Unsupported) for version 2 (no
+// checksums) and other versions, Error(Status::Cancelled) when visit returns false.
 size_t check_llmrt_file(const std::string &path, const LlmrtCheckVisitor &visit);
 
 }  // namespace llmrt

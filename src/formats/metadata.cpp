@@ -25,7 +25,7 @@ double MetaValue::as_double() const {
         case Kind::UInt: return static_cast<double>(u);
         case Kind::Float: return f;
         default:
-            fail(LLMRT_ERR_FORMAT,
+            fail(Status::Format,
                  std::string("metadata value is a ") + meta_kind_name(kind) + ", not a number");
     }
 }
@@ -34,16 +34,16 @@ int64_t MetaValue::as_int() const {
     switch (kind) {
         case Kind::Int: return i;
         case Kind::UInt:
-            require(u <= static_cast<uint64_t>(INT64_MAX), LLMRT_ERR_FORMAT,
+            require(u <= static_cast<uint64_t>(INT64_MAX), Status::Format,
                     "metadata value " + std::to_string(u) + " does not fit in int64");
             return static_cast<int64_t>(u);
         case Kind::Float:
             // -2^63 is exact as a double; 2^63 is the first value above the int64 range.
             require(std::isfinite(f) && f >= -9223372036854775808.0 && f < 9223372036854775808.0,
-                    LLMRT_ERR_FORMAT, "metadata value " + std::to_string(f) + " does not fit in int64");
+                    Status::Format, "metadata value " + std::to_string(f) + " does not fit in int64");
             return static_cast<int64_t>(f);
         default:
-            fail(LLMRT_ERR_FORMAT,
+            fail(Status::Format,
                  std::string("metadata value is a ") + meta_kind_name(kind) + ", not a number");
     }
 }

@@ -19,7 +19,7 @@ struct MetaValue {
     std::vector<MetaValue> array;
 
     bool is_number() const { return kind == Kind::Int || kind == Kind::UInt || kind == Kind::Float; }
-    // Numbers only; anything else throws Error(LLMRT_ERR_FORMAT). as_int truncates a Float
+    // Numbers only; anything else throws Error(Status::Format). as_int truncates a Float
     // toward zero and throws when the value does not fit in int64.
     double as_double() const;
     int64_t as_int() const;

@@ -109,7 +109,7 @@ json encode_scalar(const MetaValue &v) {
             return json{{"hex", to_hex(v.s)}};
         case MetaValue::Kind::Array: break;
     }
-    fail(LLMRT_ERR_INTERNAL, "encode_scalar called on an array");
+    fail(Status::Internal, "encode_scalar called on an array");
 }
 
 // True when the array is non-empty and all its elements are scalars of one kind.
@@ -126,7 +126,7 @@ json encode_value(const MetaValue &v, const std::string &key, int depth) {
         return j;
     }
     if (depth >= kMaxMetadataArrayDepth) {
-        fail(LLMRT_ERR_INVALID_ARGUMENT, "metadata '" + key + "' nests arrays deeper than " +
+        fail(Status::InvalidArgument, "metadata '" + key + "' nests arrays deeper than " +
                                              std::to_string(kMaxMetadataArrayDepth) + " levels");
     }
     json values = json::array();
@@ -178,7 +178,7 @@ MetaValue decode_scalar(const json &j, MetaValue::Kind kind, const std::string &
         }
         case MetaValue::Kind::Array: break;
     }
-    fail(LLMRT_ERR_FORMAT,
+    fail(Status::Format,
          where + " holds a " + j.type_name() + " that is not a valid " + meta_kind_name(kind) + " value");
 }
 
@@ -187,7 +187,7 @@ MetaValue::Kind decode_kind(const json &j, const char *key, const std::string &w
     auto it = j.find(key);
     MetaValue::Kind kind = MetaValue::Kind::Int;
     if (it == j.end() || !it->is_string() || !kind_from_name(it->get<std::string>(), kind)) {
-        fail(LLMRT_ERR_FORMAT,
+        fail(Status::Format,
              where + " has no valid \"" + key + "\" (int, uint, float, bool, string, array)");
     }
     return kind;
@@ -195,17 +195,17 @@ MetaValue::Kind decode_kind(const json &j, const char *key, const std::string &w
 
 MetaValue decode_value(const json &j, const std::string &where, int depth) {
     if (!j.is_object() || !j.contains("value")) {
-        fail(LLMRT_ERR_FORMAT, where + " is not a {\"type\", \"value\"} object");
+        fail(Status::Format, where + " is not a {\"type\", \"value\"} object");
     }
     const MetaValue::Kind kind = decode_kind(j, "type", where);
     const json &value = j["value"];
     if (kind != MetaValue::Kind::Array) return decode_scalar(value, kind, where);
 
     if (!value.is_array()) {
-        fail(LLMRT_ERR_FORMAT, where + " is an array whose value is a " + value.type_name());
+        fail(Status::Format, where + " is an array whose value is a " + value.type_name());
     }
     if (depth >= kMaxMetadataArrayDepth) {
-        fail(LLMRT_ERR_FORMAT,
+        fail(Status::Format,
              where + " nests arrays deeper than " + std::to_string(kMaxMetadataArrayDepth) + " levels");
     }
     std::vector<MetaValue> elements;
@@ -216,7 +216,7 @@ MetaValue decode_value(const json &j, const std::string &where, int depth) {
     }
     const MetaValue::Kind element_kind = decode_kind(j, "element_type", where);
     if (element_kind == MetaValue::Kind::Array) {
-        fail(LLMRT_ERR_FORMAT, where + " has \"element_type\" array, which needs full elements instead");
+        fail(Status::Format, where + " has \"element_type\" array, which needs full elements instead");
     }
     for (const json &e : value) elements.push_back(decode_scalar(e, element_kind, where));
     return MetaValue::from_array(std::move(elements));
@@ -231,10 +231,10 @@ nlohmann::json metadata_to_json(const Metadata &metadata) {
 }
 
 Metadata metadata_from_json(const nlohmann::json &j, const std::string &where) {
-    if (!j.is_object()) fail(LLMRT_ERR_FORMAT, where + " is not a JSON object");
+    if (!j.is_object()) fail(Status::Format, where + " is not a JSON object");
     Metadata metadata;
     for (const auto &item : j.items()) {
-        if (item.key().empty()) fail(LLMRT_ERR_FORMAT, where + " has an empty key");
+        if (item.key().empty()) fail(Status::Format, where + " has an empty key");
         metadata.emplace(item.key(), decode_value(item.value(), where + " '" + item.key() + "'", 0));
     }
     return metadata;

@@ -21,10 +21,10 @@ namespace llmrt {
 // untrusted JSON cannot recurse without bound.
 constexpr int kMaxMetadataArrayDepth = 16;
 
-// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for arrays nested too deeply.
+// Throws Error(Status::InvalidArgument) for arrays nested too deeply.
 nlohmann::json metadata_to_json(const Metadata &metadata);
 
-// Throws Error(LLMRT_ERR_FORMAT) with `where` (e.g. "<file>: gguf_metadata") in front of a
+// Throws Error(Status::Format) with `where` (e.g. "<file>: gguf_metadata") in front of a
 // message naming the key and the problem.
 Metadata metadata_from_json(const nlohmann::json &json, const std::string &where);
 

@@ -11,7 +11,7 @@ namespace llmrt {
 
 // The tensors of one file, pointing into `file` (the caller keeps it alive). Validates the
 // header length, the JSON, every dtype, shape and offset against the file. Throws
-// Error(LLMRT_ERR_FORMAT) naming the file and tensor, or Error(LLMRT_ERR_UNSUPPORTED) for a
+// Error(Status::Format) naming the file and tensor, or Error(Status::Unsupported) for a
 // dtype other than F32, F16 and BF16.
 std::vector<TensorView> read_safetensors(const MappedFile &file);
 

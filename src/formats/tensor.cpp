@@ -27,7 +27,7 @@ DTypeInfo info(DType t) {
         default: break;
     }
     const GgufBlockLayout *l = gguf_block_layout(t);
-    if (!l) fail(LLMRT_ERR_INTERNAL, "unknown DType " + std::to_string(static_cast<int>(t)));
+    if (!l) fail(Status::Internal, "unknown DType " + std::to_string(static_cast<int>(t)));
     return {l->name, l->values, l->bytes};
 }
 
@@ -48,12 +48,12 @@ bool checked_dtype_bytes(DType t, int64_t n, size_t &bytes) {
 
 size_t dtype_bytes(DType t, int64_t n) {
     if (t == DType::Packed) {
-        fail(LLMRT_ERR_INVALID_ARGUMENT,
+        fail(Status::InvalidArgument,
              "the size of a packed tensor is known only to its weight type (use TensorView::nbytes)");
     }
     size_t bytes = 0;
     if (!checked_dtype_bytes(t, n, bytes)) {
-        fail(LLMRT_ERR_INVALID_ARGUMENT, "cannot size " + std::to_string(n) + " elements of " +
+        fail(Status::InvalidArgument, "cannot size " + std::to_string(n) + " elements of " +
                                              dtype_name(t) + " (block size " +
                                              std::to_string(dtype_block_size(t)) + ")");
     }
@@ -78,19 +78,19 @@ std::string shape_to_string(const std::vector<int64_t> &shape) {
 int64_t TensorView::n_elements() const {
     int64_t n = 0;
     if (!checked_element_count(shape, n)) {
-        fail(LLMRT_ERR_INVALID_ARGUMENT, "tensor '" + name + "' has an invalid shape");
+        fail(Status::InvalidArgument, "tensor '" + name + "' has an invalid shape");
     }
     return n;
 }
 
 void tensor_to_f32(const TensorView &t, float *dst) {
     if (t.dtype == DType::Packed) {
-        fail(LLMRT_ERR_UNSUPPORTED,
+        fail(Status::Unsupported,
              "packed tensor '" + t.name + "' (" + t.packed_type + ") must be read through its weight type");
     }
     const int64_t n = t.n_elements();
     size_t expected = 0;
-    require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes, LLMRT_ERR_INVALID_ARGUMENT,
+    require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes, Status::InvalidArgument,
             "tensor '" + t.name + "': " + std::to_string(t.nbytes) + " bytes do not hold " +
                 std::to_string(n) + " elements of " + dtype_name(t.dtype));
     const uint8_t *src = t.data;

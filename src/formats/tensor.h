@@ -17,7 +17,7 @@ enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_
 
 const char *dtype_name(DType t);
 // Bytes needed for n elements (n must be a multiple of the block size for block types).
-// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) for Packed: only its weight type knows its size.
+// Throws Error(Status::InvalidArgument) for Packed: only its weight type knows its size.
 size_t dtype_bytes(DType t, int64_t n);
 // 1 for Packed: formats puts no constraint on its element count (the weight type handles
 // ragged groups itself).
@@ -39,8 +39,8 @@ struct TensorView {
 
 // Converts any non-block dtype to float32 (dst holds n_elements floats).
 // Block types are dequantized as llama.cpp does.
-// Throws Error(LLMRT_ERR_INVALID_ARGUMENT) when nbytes does not match dtype and shape, and
-// Error(LLMRT_ERR_UNSUPPORTED) for Packed, which only its weight type can unpack.
+// Throws Error(Status::InvalidArgument) when nbytes does not match dtype and shape, and
+// Error(Status::Unsupported) for Packed, which only its weight type can unpack.
 void tensor_to_f32(const TensorView &t, float *dst);
 
 // For sizes read from untrusted files: false (instead of throwing or wrapping) when n is

@@ -27,13 +27,13 @@ std::optional<double> ConfigReader::number(const std::string &hf_key, const std:
         auto it = ckpt_.gguf_metadata.find(expand(gguf_key));
         if (it == ckpt_.gguf_metadata.end()) return std::nullopt;
         if (it->second.kind == MetaValue::Kind::Bool) return it->second.b ? 1.0 : 0.0;
-        require(it->second.is_number(), LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " is not a number");
+        require(it->second.is_number(), Status::Format, setting(hf_key, gguf_key) + " is not a number");
         return it->second.as_double();
     }
     const nlohmann::json *v = hf(hf_key);
     if (!v) return std::nullopt;
     if (v->is_boolean()) return v->get<bool>() ? 1.0 : 0.0;
-    require(v->is_number(), LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " is not a number");
+    require(v->is_number(), Status::Format, setting(hf_key, gguf_key) + " is not a number");
     return v->get<double>();
 }
 
@@ -70,7 +70,7 @@ bool ConfigReader::is_bool(const std::string &hf_key, const std::string &gguf_ke
 
 int64_t ConfigReader::required_int(const std::string &hf_key, const std::string &gguf_key, int64_t min_value,
                                    int64_t max_value) const {
-    require(number(hf_key, gguf_key).has_value(), LLMRT_ERR_FORMAT,
+    require(number(hf_key, gguf_key).has_value(), Status::Format,
             setting(hf_key, gguf_key) + " is missing and is required");
     return int_or(hf_key, gguf_key, 0, min_value, max_value);
 }
@@ -85,7 +85,7 @@ int64_t ConfigReader::int_or(const std::string &hf_key, const std::string &gguf_
     if (!ok) {
         std::ostringstream value;
         value << *v;
-        fail(LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " must be an integer from " + std::to_string(min_value) +
+        fail(Status::Format, setting(hf_key, gguf_key) + " must be an integer from " + std::to_string(min_value) +
                                    " to " + std::to_string(max_value) + ", not " +
                                    (is_bool(hf_key, gguf_key) ? std::string("a boolean") : value.str()));
     }
@@ -95,7 +95,7 @@ int64_t ConfigReader::int_or(const std::string &hf_key, const std::string &gguf_
 double ConfigReader::float_or(const std::string &hf_key, const std::string &gguf_key, double fallback) const {
     std::optional<double> v = number(hf_key, gguf_key);
     if (!v) return fallback;
-    require(std::isfinite(*v), LLMRT_ERR_FORMAT, setting(hf_key, gguf_key) + " is not finite");
+    require(std::isfinite(*v), Status::Format, setting(hf_key, gguf_key) + " is not finite");
     return *v;
 }
 

@@ -27,7 +27,7 @@ public:
     std::optional<std::string> string(const std::string &hf_key, const std::string &gguf_key) const;
     const nlohmann::json *hf(const std::string &key) const;  // nullptr when absent or null
 
-    // Integers: throw LLMRT_ERR_FORMAT naming the file and key when the value is absent (required
+    // Integers: throw Status::Format naming the file and key when the value is absent (required
     // only), not an integer (a fraction, a boolean, a string) or outside [min_value, max_value].
     int64_t required_int(const std::string &hf_key, const std::string &gguf_key, int64_t min_value = 1,
                          int64_t max_value = kMaxConfigInt) const;

@@ -32,7 +32,7 @@ RopeScaling read_rope_scaling(const ConfigReader &cfg) {
         return it != rs->end() && it->is_number() ? it->get<double>() : fallback;
     };
     s.factor = number("factor", 1.0);
-    require(s.factor > 0.0, LLMRT_ERR_FORMAT, cfg.path() + "/config.json: rope_scaling.factor must be > 0");
+    require(s.factor > 0.0, Status::Format, cfg.path() + "/config.json: rope_scaling.factor must be > 0");
     if (type == "linear") {
         s.kind = RopeScaling::Kind::Linear;
     } else if (type == "llama3") {
@@ -40,10 +40,10 @@ RopeScaling read_rope_scaling(const ConfigReader &cfg) {
         s.low_freq_factor = number("low_freq_factor", 1.0);
         s.high_freq_factor = number("high_freq_factor", 4.0);
         s.original_max_positions = number("original_max_position_embeddings", 8192.0);
-        require(s.high_freq_factor != s.low_freq_factor, LLMRT_ERR_FORMAT,
+        require(s.high_freq_factor != s.low_freq_factor, Status::Format,
                 cfg.path() + "/config.json: rope_scaling low and high frequency factors are equal");
     } else if (!type.empty() && type != "default") {
-        fail(LLMRT_ERR_UNSUPPORTED, cfg.path() + "/config.json: rope_scaling type '" + type + "' is not supported");
+        fail(Status::Unsupported, cfg.path() + "/config.json: rope_scaling type '" + type + "' is not supported");
     }
     return s;
 }
@@ -55,7 +55,7 @@ Activation activation_named(const ConfigReader &cfg, const char *key, Activation
     if (*name == "gelu") return Activation::GeluExact;
     if (*name == "gelu_new" || *name == "gelu_pytorch_tanh" || *name == "gelu_fast") return Activation::GeluTanh;
     if (*name == "relu") return Activation::Relu;
-    fail(LLMRT_ERR_UNSUPPORTED, cfg.setting(key, "") + ": activation '" + *name + "' is not supported");
+    fail(Status::Unsupported, cfg.setting(key, "") + ": activation '" + *name + "' is not supported");
 }
 
 // The settings every decoder shares, read in one place.
@@ -71,7 +71,7 @@ DecoderSettings read_settings(const ConfigReader &cfg, const DecoderSpec &spec, 
     hp.n_ff = cfg.number(k.ff, "{arch}.feed_forward_length") ? cfg.required_int(k.ff, "{arch}.feed_forward_length") : 0;
     hp.n_ctx_train = cfg.int_or(k.ctx, "{arch}.context_length", 2048);
     hp.n_vocab = cfg.int_or(k.vocab, "{arch}.vocab_size", embd_rows);
-    require(hp.n_embd % hp.n_head == 0 || cfg.number(k.head_dim, "{arch}.attention.key_length"), LLMRT_ERR_FORMAT,
+    require(hp.n_embd % hp.n_head == 0 || cfg.number(k.head_dim, "{arch}.attention.key_length"), Status::Format,
             cfg.setting(k.hidden, "{arch}.embedding_length") + " is not a multiple of " +
                 cfg.key(k.heads, "{arch}.attention.head_count") + " and there is no " +
                 cfg.key(k.head_dim, "{arch}.attention.key_length"));
@@ -79,16 +79,16 @@ DecoderSettings read_settings(const ConfigReader &cfg, const DecoderSpec &spec, 
     const bool rms = spec.norm == NormKind::Rms;
     const char *eps_key = rms ? "{arch}.attention.layer_norm_rms_epsilon" : "{arch}.attention.layer_norm_epsilon";
     s.norm_eps = static_cast<float>(cfg.float_or(k.norm_eps, eps_key, spec.default_norm_eps));
-    require(s.norm_eps >= 0.0f, LLMRT_ERR_FORMAT, cfg.setting(k.norm_eps, eps_key) + " must not be negative");
+    require(s.norm_eps >= 0.0f, Status::Format, cfg.setting(k.norm_eps, eps_key) + " must not be negative");
     s.rope_theta = cfg.float_or(k.rope_theta, "{arch}.rope.freq_base", 10000.0);
-    require(s.rope_theta > 0.0, LLMRT_ERR_FORMAT, cfg.setting(k.rope_theta, "{arch}.rope.freq_base") + " must be > 0");
+    require(s.rope_theta > 0.0, Status::Format, cfg.setting(k.rope_theta, "{arch}.rope.freq_base") + " must be > 0");
     if (cfg.is_gguf()) {
         s.rot_dims = cfg.int_or("", "{arch}.rope.dimension_count", hp.head_dim);
     } else if (cfg.number(k.rotary_dims, "")) {
         s.rot_dims = cfg.int_or(k.rotary_dims, "", hp.head_dim);
     } else {
         const double fraction = cfg.float_or(k.rotary_fraction, "", 1.0);
-        require(fraction > 0.0 && fraction <= 1.0, LLMRT_ERR_FORMAT,
+        require(fraction > 0.0 && fraction <= 1.0, Status::Format,
                 cfg.setting(k.rotary_fraction, "") + " must be in (0, 1]");
         s.rot_dims = static_cast<int64_t>(static_cast<double>(hp.head_dim) * fraction);
     }
@@ -249,23 +249,23 @@ private:
 
 void Decoder::validate(const ConfigReader &cfg) const {
     const HfKeys &k = spec_.keys;
-    require(hp_.n_ff > 0, LLMRT_ERR_FORMAT, cfg.setting(k.ff, "{arch}.feed_forward_length") + " is missing");
-    require(hp_.n_head % hp_.n_head_kv == 0, LLMRT_ERR_FORMAT,
+    require(hp_.n_ff > 0, Status::Format, cfg.setting(k.ff, "{arch}.feed_forward_length") + " is missing");
+    require(hp_.n_head % hp_.n_head_kv == 0, Status::Format,
             cfg.setting(k.kv_heads, "{arch}.attention.head_count_kv") + " (" + std::to_string(hp_.n_head_kv) +
                 ") does not divide " + cfg.key(k.heads, "{arch}.attention.head_count") + " (" +
                 std::to_string(hp_.n_head) + ")");
     if (spec_.positions == PositionKind::Rope) {
-        require(hp_.head_dim % 2 == 0, LLMRT_ERR_FORMAT,
+        require(hp_.head_dim % 2 == 0, Status::Format,
                 cfg.setting(k.head_dim, "{arch}.attention.key_length") + " must be even, not " +
                     std::to_string(hp_.head_dim));
         const std::string rot_key = cfg.is_gguf() ? cfg.setting("", "{arch}.rope.dimension_count")
                                                   : cfg.setting(*k.rotary_dims ? k.rotary_dims : k.rotary_fraction, "");
-        require(s_.rot_dims > 0 && s_.rot_dims <= hp_.head_dim && s_.rot_dims % 2 == 0, LLMRT_ERR_FORMAT,
+        require(s_.rot_dims > 0 && s_.rot_dims <= hp_.head_dim && s_.rot_dims % 2 == 0, Status::Format,
                 rot_key + " gives " + std::to_string(s_.rot_dims) +
                     " rotated dimensions: they must be even and at most the head size");
     }
     if (spec_.mlp == MlpKind::Experts)
-        require(s_.n_expert > 0 && s_.n_expert_used > 0 && s_.n_expert_used <= s_.n_expert, LLMRT_ERR_FORMAT,
+        require(s_.n_expert > 0 && s_.n_expert_used > 0 && s_.n_expert_used <= s_.n_expert, Status::Format,
                 cfg.file() + ": the number of experts (" + std::to_string(s_.n_expert) + ") and experts per token (" +
                     std::to_string(s_.n_expert_used) + ") are not a valid pair");
 }
@@ -281,15 +281,15 @@ void Decoder::check_against_tensors(const Checkpoint &ckpt, const ConfigReader &
     const std::string hidden = cfg.key(k.hidden, "{arch}.embedding_length");
     const std::string ff = cfg.key(k.ff, "{arch}.feed_forward_length");
     int64_t q_dim = 0, kv = 0;
-    require(checked_mul(hp_.n_head, hp_.head_dim, q_dim) && q_dim <= kMaxConfigInt, LLMRT_ERR_FORMAT,
+    require(checked_mul(hp_.n_head, hp_.head_dim, q_dim) && q_dim <= kMaxConfigInt, Status::Format,
             cfg.file() + ": " + heads + " times " + head_dim + " is too large");
-    require(checked_mul(hp_.n_head_kv, hp_.head_dim, kv) && kv <= kMaxConfigInt, LLMRT_ERR_FORMAT,
+    require(checked_mul(hp_.n_head_kv, hp_.head_dim, kv) && kv <= kMaxConfigInt, Status::Format,
             cfg.file() + ": " + kv_heads + " times " + head_dim + " is too large");
-    require(hp_.n_ff <= kMaxConfigInt / 2, LLMRT_ERR_FORMAT, cfg.file() + ": " + ff + " is too large");
+    require(hp_.n_ff <= kMaxConfigInt / 2, Status::Format, cfg.file() + ": " + ff + " is too large");
     auto expect = [&](const TensorRef &ref, int64_t rows, int64_t cols, const std::string &keys) {
         const TensorView &t = ckpt.get(ref.name);
         const std::vector<int64_t> shape = file_shape(ref.transform, rows, cols);
-        require(same_shape(t.shape, shape), LLMRT_ERR_FORMAT,
+        require(same_shape(t.shape, shape), Status::Format,
                 cfg.file() + ": " + keys + " do not match tensor '" + ref.name + "': it has shape " +
                     shape_to_string(t.shape) + ", the settings give " + shape_to_string(shape));
     };
@@ -311,12 +311,12 @@ void Decoder::check_against_tensors(const Checkpoint &ckpt, const ConfigReader &
     const std::string layers = cfg.setting(k.layers, "{arch}.block_count");
     const std::string last = names_.weight(Role::AttnNorm, hp_.n_layer - 1).name;
     const std::string next = names_.weight(Role::AttnNorm, hp_.n_layer).name;
-    require(ckpt.find(last) != nullptr, LLMRT_ERR_FORMAT,
+    require(ckpt.find(last) != nullptr, Status::Format,
             layers + " is " + std::to_string(hp_.n_layer) + " but there is no tensor '" + last + "'");
-    require(ckpt.find(next) == nullptr, LLMRT_ERR_FORMAT,
+    require(ckpt.find(next) == nullptr, Status::Format,
             layers + " is " + std::to_string(hp_.n_layer) + " but there is a tensor '" + next + "'");
     if (spec_.mlp == MlpKind::Experts && cfg.is_gguf())
-        fail(LLMRT_ERR_UNSUPPORTED, cfg.file() + ": mixture-of-experts GGUF files (merged expert tensors) are not "
+        fail(Status::Unsupported, cfg.file() + ": mixture-of-experts GGUF files (merged expert tensors) are not "
                                                  "supported yet; load the Hugging Face checkpoint");
 }
 
@@ -362,7 +362,7 @@ void Decoder::load_weights() {
         const TensorRef ref = names_.weight(Role::PosEmbd);
         const TensorView *t = store_.has(ref.name) ? &store_.checkpoint().get(ref.name) : nullptr;
         const int64_t rows = t && !t->shape.empty() ? t->shape[0] : 0;
-        require(rows > spec_.position_offset, LLMRT_ERR_FORMAT,
+        require(rows > spec_.position_offset, Status::Format,
                 store_.checkpoint().path + ": the position embedding '" + ref.name + "' is missing or empty");
         pos_embd_ = matrix(ref, rows, d);
         hp_.max_positions = rows - spec_.position_offset;

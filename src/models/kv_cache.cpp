@@ -1,7 +1,8 @@
+#include "models/kv_cache.h"
+
 #include <cstring>
 
 #include "formats/tensor.h"
-#include "models/architecture.h"
 
 namespace llmrt {
 

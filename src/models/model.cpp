@@ -20,7 +20,7 @@ std::unique_ptr<Model> load_model(const std::string &path, const LoadOptions &op
     build_architecture(*model, options);
     model->tokenizer = load_tokenizer(model->checkpoint);
     const int64_t n_vocab = model->arch->hparams().n_vocab;
-    require(model->tokenizer->n_vocab() <= n_vocab, LLMRT_ERR_FORMAT,
+    require(model->tokenizer->n_vocab() <= n_vocab, Status::Format,
             path + ": the tokenizer has " + std::to_string(model->tokenizer->n_vocab()) +
                 " tokens but the model only " + std::to_string(n_vocab));
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -82,7 +82,7 @@ std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint, 
         if (checkpoint.architecture == f.name) return make_decoder(checkpoint, weights, f.spec());
     std::string supported;
     for (const Family &f : kFamilies) supported += std::string(supported.empty() ? "" : ", ") + f.name;
-    fail(LLMRT_ERR_UNSUPPORTED, checkpoint.path + ": unknown architecture '" + checkpoint.architecture +
+    fail(Status::Unsupported, checkpoint.path + ": unknown architecture '" + checkpoint.architecture +
                                     "' (supported: " + supported + ")");
 }
 

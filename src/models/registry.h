@@ -9,7 +9,7 @@
 namespace llmrt {
 
 // Builds the family the checkpoint names, taking its weights through `weights` (which must
-// outlive the result). Throws Error(LLMRT_ERR_UNSUPPORTED) naming the architecture and listing
+// outlive the result). Throws Error(Status::Unsupported) naming the architecture and listing
 // the supported ones.
 std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint, WeightStore &weights);
 

@@ -114,7 +114,7 @@ const Shape &find_shape(const std::string &name) {
         if (name == s.name) return s;
         known += std::string(known.empty() ? "" : ", ") + s.name;
     }
-    fail(LLMRT_ERR_INVALID_ARGUMENT, "unknown synthetic model '" + name + "' (known: " + known + ")");
+    fail(Status::InvalidArgument, "unknown synthetic model '" + name + "' (known: " + known + ")");
 }
 
 // The weights are generated in bf16 (like most published checkpoints), then converted to f32 or
@@ -125,7 +125,7 @@ void check_memory(const Shape &s, bool quantized) {
     const double params = s.layers * per_layer + (s.tied ? 1.0 : 2.0) * s.vocab * s.embd;
     const double bytes = params * (2.0 + (quantized ? 1.0 : 4.0));
     const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
-    require(bytes < 0.8 * physical, LLMRT_ERR_OUT_OF_MEMORY,
+    require(bytes < 0.8 * physical, Status::OutOfMemory,
             std::string("synthetic model '") + s.name + "' needs " + std::to_string(bytes / 1e9) +
                 " GB to build; this machine has " + std::to_string(physical / 1e9) + " GB");
 }

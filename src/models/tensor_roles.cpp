@@ -44,7 +44,7 @@ const RoleNames kRoles[] = {
 const RoleNames &row(Role role) {
     for (const RoleNames &r : kRoles)
         if (r.role == role) return r;
-    fail(LLMRT_ERR_INTERNAL, "tensor role without a name");
+    fail(Status::Internal, "tensor role without a name");
 }
 
 std::string with_expert(std::string name, int64_t expert) {
@@ -98,7 +98,7 @@ void rearrange(Transform t, const QkvShape &s, int64_t rows, int64_t cols, const
             // (group q heads, k, v). Output: all q heads, then all k, then all v.
             const int64_t group = t == Transform::QkvPerHead ? 1 : s.n_head / std::max<int64_t>(s.n_head_kv, 1);
             const int64_t n_units = t == Transform::QkvPerHead ? s.n_head : s.n_head_kv;
-            require(s.head_dim > 0 && n_units > 0 && rows == n_units * (group + 2) * s.head_dim, LLMRT_ERR_FORMAT,
+            require(s.head_dim > 0 && n_units > 0 && rows == n_units * (group + 2) * s.head_dim, Status::Format,
                     "a fused qkv tensor has " + std::to_string(rows) + " rows, which do not fit " +
                         std::to_string(s.n_head) + " heads and " + std::to_string(s.n_head_kv) +
                         " key/value heads of " + std::to_string(s.head_dim));

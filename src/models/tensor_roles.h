@@ -81,7 +81,7 @@ struct QkvShape {
 
 // The shape a tensor has in the file when the runtime wants [rows, cols] (cols = 1 for vectors).
 std::vector<int64_t> file_shape(Transform t, int64_t rows, int64_t cols);
-// in (file layout) -> out ([rows, cols] row-major). Throws LLMRT_ERR_FORMAT when the rows do not
+// in (file layout) -> out ([rows, cols] row-major). Throws Status::Format when the rows do not
 // fit the head layout.
 void rearrange(Transform t, const QkvShape &qkv, int64_t rows, int64_t cols, const float *in, float *out);
 

@@ -75,7 +75,7 @@ bool same_shape(const std::vector<int64_t> &actual, const std::vector<int64_t> &
 
 const TensorView &WeightStore::checked(const std::string &name, const std::vector<int64_t> &shape) const {
     const TensorView &t = ckpt_.get(name);
-    require(same_shape(t.shape, shape), LLMRT_ERR_FORMAT,
+    require(same_shape(t.shape, shape), Status::Format,
             ckpt_.path + ": tensor '" + name + "' has shape " + shape_to_string(t.shape) + ", expected " +
                 shape_to_string(shape));
     return t;
@@ -102,11 +102,11 @@ void WeightStore::report_progress(const std::string &name) {
                                ? 1.0f
                                : std::min(1.0f, static_cast<float>(n_matrices_done_) /
                                                     static_cast<float>(n_matrices_expected_));
-    require(plan_->options().progress(fraction, name), LLMRT_CANCELLED, "quantization was cancelled");
+    require(plan_->options().progress(fraction, name), Status::Cancelled, "quantization was cancelled");
 }
 
 const float *WeightStore::as_f32(const TensorView &t) {
-    require(t.dtype != DType::Packed, LLMRT_ERR_FORMAT,
+    require(t.dtype != DType::Packed, Status::Format,
             ckpt_.path + ": tensor '" + t.name + "' is quantized but must be floating point");
     const int64_t n = t.n_elements();
     // f32 data that is suitably aligned is used in place, straight from the mapping.
@@ -136,7 +136,7 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
     const GgufBlockLayout *blocks = gguf_block_layout(t.dtype);
     if (blocks && type.format() && *type.format() == exact_int_format(*blocks)) {
         // Exact, no re-rounding.
-        require(cols % blocks->values == 0, LLMRT_ERR_FORMAT,
+        require(cols % blocks->values == 0, Status::Format,
                 ckpt_.path + ": tensor '" + t.name + "' has rows of " + std::to_string(cols) + " values, not whole " +
                     blocks->name + " blocks of " + std::to_string(blocks->values));
         const size_t src_row = t.nbytes / static_cast<size_t>(rows);
@@ -169,12 +169,12 @@ Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) 
     m.cols = cols;
     if (t.dtype == DType::Packed) {
         // Already in a kernel layout (an llmrt file): use it in place.
-        require(!plan_, LLMRT_ERR_UNSUPPORTED,
+        require(!plan_, Status::Unsupported,
                 ckpt_.path + " is already quantized: quantize the original checkpoint instead");
         m.type = find_weight_type(t.packed_type, options_.compute);
-        require(m.type != nullptr, LLMRT_ERR_UNSUPPORTED,
+        require(m.type != nullptr, Status::Unsupported,
                 ckpt_.path + ": tensor '" + name + "' has unknown weight type '" + t.packed_type + "'");
-        require(t.nbytes == m.nbytes(), LLMRT_ERR_FORMAT,
+        require(t.nbytes == m.nbytes(), Status::Format,
                 ckpt_.path + ": tensor '" + name + "' holds " + std::to_string(t.nbytes) + " bytes, its type needs " +
                     std::to_string(m.nbytes()));
         m.data = t.data;
@@ -206,7 +206,7 @@ const float *WeightStore::vector(const std::string &name, int64_t n) { return as
 
 std::vector<float> WeightStore::rearranged_f32(const std::string &name, int64_t count, const Rearranged &how) {
     const TensorView &t = checked(name, how.file_shape);
-    require(t.dtype != DType::Packed, LLMRT_ERR_FORMAT,
+    require(t.dtype != DType::Packed, Status::Format,
             ckpt_.path + ": tensor '" + name + "' is stored packed, not in the layout of the file it came from");
     std::vector<float> in(static_cast<size_t>(count)), out(static_cast<size_t>(count));
     tensor_to_f32(t, in.data());

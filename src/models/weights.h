@@ -16,7 +16,7 @@
 #include "formats/gguf_blocks.h"
 #include "kernels/matrix.h"
 #include "kernels/quant_format.h"
-#include "quant/quant_plan.h"
+#include "models/quant_plan.h"
 
 namespace llmrt {
 

@@ -23,7 +23,7 @@ void embed_tokenizer_files(const std::string &dir, std::map<std::string, std::st
         std::ifstream in(path, std::ios::binary);
         std::ostringstream content;
         content << in.rdbuf();
-        require(in.good() || in.eof(), LLMRT_ERR_IO, "cannot read " + path);
+        require(in.good() || in.eof(), Status::Io, "cannot read " + path);
         files[name] = content.str();
     }
 }

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "quant/quant_plan.h"
+#include "models/quant_plan.h"
 
 namespace llmrt {
 

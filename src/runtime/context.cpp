@@ -13,10 +13,10 @@ int64_t resolve_n_ctx(const Model &model, int64_t requested) {
     // Default: the training length, capped so the cache of a long-context model stays small.
     const int64_t trained = model.hparams().n_ctx_train > 0 ? model.hparams().n_ctx_train : 2048;
     // Checked here, before the members sized from it (KV cache, scratch) are allocated.
-    require(requested <= (int64_t{1} << 24), LLMRT_ERR_INVALID_ARGUMENT,
+    require(requested <= (int64_t{1} << 24), Status::InvalidArgument,
             "n_ctx " + std::to_string(requested) + " is too large (at most " + std::to_string(int64_t{1} << 24) + ")");
     const int64_t max_positions = model.hparams().max_positions;
-    require(max_positions == 0 || requested <= max_positions, LLMRT_ERR_INVALID_ARGUMENT,
+    require(max_positions == 0 || requested <= max_positions, Status::InvalidArgument,
             "n_ctx " + std::to_string(requested) + " is more than the " + std::to_string(max_positions) +
                 " positions this model has learned embeddings for");
     const int64_t fallback = std::min<int64_t>(trained, 4096);
@@ -40,13 +40,13 @@ Context::Context(const Model &model, const ContextOptions &options)
 }
 
 void Context::decode(const int32_t *tokens, int64_t n) {
-    require(n > 0, LLMRT_ERR_INVALID_ARGUMENT, "decode needs at least one token");
-    require(n_past_ + n <= n_ctx_, LLMRT_ERR_CONTEXT_FULL,
+    require(n > 0, Status::InvalidArgument, "decode needs at least one token");
+    require(n_past_ + n <= n_ctx_, Status::ContextFull,
             std::to_string(n) + " tokens do not fit in the context: " + std::to_string(n_past_) +
                 " of " + std::to_string(n_ctx_) + " positions are used");
     const int64_t n_vocab = model_.hparams().n_vocab;
     for (int64_t i = 0; i < n; ++i)
-        require(tokens[i] >= 0 && tokens[i] < n_vocab, LLMRT_ERR_INVALID_ARGUMENT,
+        require(tokens[i] >= 0 && tokens[i] < n_vocab, Status::InvalidArgument,
                 "token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " +
                     std::to_string(n_vocab) + ")");
     // Logits for every token outlive the per-batch buffer (perplexity scores whole chunks).
@@ -55,7 +55,7 @@ void Context::decode(const int32_t *tokens, int64_t n) {
     for (int64_t done = 0; done < n;) {
         if (cancel_requested()) {
             n_past_ = start_past;
-            fail(LLMRT_CANCELLED, "decode was cancelled");
+            fail(Status::Cancelled, "decode was cancelled");
         }
         const int64_t step = std::min(n_batch_, n - done);
         ForwardBatch batch;

@@ -10,17 +10,17 @@ namespace llmrt {
 
 Generation::Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options)
     : ctx_(ctx), sampler_(sampler), opt_(options), stream_(options.stop_strings) {
-    require(opt_.max_new_tokens >= 0, LLMRT_ERR_INVALID_ARGUMENT, "max_new_tokens must be >= 0");
-    require(opt_.min_new_tokens >= 0, LLMRT_ERR_INVALID_ARGUMENT, "min_new_tokens must be >= 0");
+    require(opt_.max_new_tokens >= 0, Status::InvalidArgument, "max_new_tokens must be >= 0");
+    require(opt_.min_new_tokens >= 0, Status::InvalidArgument, "min_new_tokens must be >= 0");
     const Tokenizer &tok = *ctx.model().tokenizer;
     eog_ids_ = tok.end_of_generation_ids();
     std::vector<int32_t> ids = tok.encode(prompt, opt_.add_special);
     if (ids.empty()) {
         // Nothing to condition on: start from BOS, as an empty prompt means "from the beginning".
-        require(tok.bos() >= 0, LLMRT_ERR_INVALID_ARGUMENT, "the prompt is empty and the model has no BOS token");
+        require(tok.bos() >= 0, Status::InvalidArgument, "the prompt is empty and the model has no BOS token");
         ids.push_back(tok.bos());
     }
-    require(ctx.n_past() + static_cast<int64_t>(ids.size()) <= ctx.n_ctx(), LLMRT_ERR_CONTEXT_FULL,
+    require(ctx.n_past() + static_cast<int64_t>(ids.size()) <= ctx.n_ctx(), Status::ContextFull,
             "the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(ctx.n_ctx() - ctx.n_past()) + " more (n_ctx " + std::to_string(ctx.n_ctx()) + ")");
     ctx.decode(ids.data(), static_cast<int64_t>(ids.size()));
@@ -41,7 +41,7 @@ bool Generation::next(GeneratedPiece &out) {
         out.text = stream_.flush();
         return !out.text.empty();
     }
-    if (ctx_.cancel_requested()) fail(LLMRT_CANCELLED, "generation was cancelled");
+    if (ctx_.cancel_requested()) fail(Status::Cancelled, "generation was cancelled");
     if (n_generated_ >= opt_.max_new_tokens) {
         finished_ = true;
         stop_reason_ = "length";

@@ -9,14 +9,14 @@
 namespace llmrt {
 
 Sampler::Sampler(const SamplerOptions &options) : opt_(options), state_(options.seed) {
-    require(std::isfinite(opt_.temperature) && opt_.temperature >= 0.0f, LLMRT_ERR_INVALID_ARGUMENT,
+    require(std::isfinite(opt_.temperature) && opt_.temperature >= 0.0f, Status::InvalidArgument,
             "temperature must be >= 0");
-    require(opt_.top_k >= 0, LLMRT_ERR_INVALID_ARGUMENT, "top_k must be >= 0");
-    require(opt_.top_p > 0.0f && opt_.top_p <= 1.0f, LLMRT_ERR_INVALID_ARGUMENT, "top_p must be in (0, 1]");
-    require(opt_.min_p >= 0.0f && opt_.min_p <= 1.0f, LLMRT_ERR_INVALID_ARGUMENT, "min_p must be in [0, 1]");
+    require(opt_.top_k >= 0, Status::InvalidArgument, "top_k must be >= 0");
+    require(opt_.top_p > 0.0f && opt_.top_p <= 1.0f, Status::InvalidArgument, "top_p must be in (0, 1]");
+    require(opt_.min_p >= 0.0f && opt_.min_p <= 1.0f, Status::InvalidArgument, "min_p must be in [0, 1]");
     require(std::isfinite(opt_.repetition_penalty) && opt_.repetition_penalty > 0.0f,
-            LLMRT_ERR_INVALID_ARGUMENT, "repetition_penalty must be > 0");
-    require(opt_.repetition_last_n >= 0, LLMRT_ERR_INVALID_ARGUMENT, "repetition_last_n must be >= 0");
+            Status::InvalidArgument, "repetition_penalty must be > 0");
+    require(opt_.repetition_last_n >= 0, Status::InvalidArgument, "repetition_last_n must be >= 0");
 }
 
 // xorshift64*-style generator on a splitmix64 sequence: the same numbers on every platform
@@ -50,24 +50,24 @@ void check_logits(const float *logits, int32_t n_vocab) {
     bool any_finite = false;
     for (int32_t i = 0; i < n_vocab; ++i) {
         const float v = logits[i];
-        require(!std::isnan(v), LLMRT_ERR_INVALID_ARGUMENT,
+        require(!std::isnan(v), Status::InvalidArgument,
                 "logit of token " + std::to_string(i) + " is NaN (the model's numbers overflowed or are corrupt)");
-        require(v != INFINITY, LLMRT_ERR_INVALID_ARGUMENT,
+        require(v != INFINITY, Status::InvalidArgument,
                 "logit of token " + std::to_string(i) + " is +inf (the model's numbers overflowed or are corrupt)");
         any_finite = any_finite || v != -INFINITY;
     }
-    require(any_finite, LLMRT_ERR_INVALID_ARGUMENT, "every logit is -inf: no token can be sampled");
+    require(any_finite, Status::InvalidArgument, "every logit is -inf: no token can be sampled");
 }
 
 }  // namespace
 
 int32_t Sampler::sample(const float *logits, int32_t n_vocab) {
-    require(logits != nullptr && n_vocab > 0, LLMRT_ERR_INVALID_ARGUMENT, "sample needs logits");
+    require(logits != nullptr && n_vocab > 0, Status::InvalidArgument, "sample needs logits");
     check_logits(logits, n_vocab);
     candidates_.resize(static_cast<size_t>(n_vocab));
     for (int32_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.0f};
     for (int32_t id : recent_)
-        require(id < n_vocab, LLMRT_ERR_INVALID_ARGUMENT, "a remembered token is outside this vocabulary");
+        require(id < n_vocab, Status::InvalidArgument, "a remembered token is outside this vocabulary");
     apply_penalty(candidates_);
 
     auto by_logit = [](const Candidate &a, const Candidate &b) {

@@ -52,7 +52,7 @@ BpeModel::BpeModel(const TokenVocab &vocab, const std::vector<int32_t> &model_id
         const int32_t result = find(joined);
         if (left < 0 || right < 0 || result < 0) {
             const std::string &missing = left < 0 ? a : right < 0 ? b : joined;
-            fail(LLMRT_ERR_FORMAT, what + ": merge " + std::to_string(rank) + " (\"" + a + "\" \"" + b +
+            fail(Status::Format, what + ": merge " + std::to_string(rank) + " (\"" + a + "\" \"" + b +
                                        "\") uses \"" + missing + "\", which is not in the vocabulary");
         }
         // A repeated merge keeps its first (best) rank.

@@ -26,7 +26,7 @@ class BpeModel {
 public:
     // model_ids: the ids that belong to the model's vocabulary (added tokens are not looked up
     // by the model). merges: pairs of token texts in rank order. `vocab` must outlive this.
-    // Throws Error(LLMRT_ERR_FORMAT) naming `what` when a merge names a token that is not in
+    // Throws Error(Status::Format) naming `what` when a merge names a token that is not in
     // the vocabulary or produces one that is not.
     BpeModel(const TokenVocab &vocab, const std::vector<int32_t> &model_ids,
              const std::vector<std::pair<std::string, std::string>> &merges, BpeOptions options,

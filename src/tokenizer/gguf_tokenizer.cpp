@@ -27,8 +27,8 @@ public:
 
     std::string string(const std::string &key) const {
         const MetaValue *v = find(key);
-        require(v != nullptr, LLMRT_ERR_FORMAT, what_ + ": no " + key + " (the file has no tokenizer)");
-        require(v->kind == MetaValue::Kind::String, LLMRT_ERR_FORMAT, what_ + ": " + key + " is not a string");
+        require(v != nullptr, Status::Format, what_ + ": no " + key + " (the file has no tokenizer)");
+        require(v->kind == MetaValue::Kind::String, Status::Format, what_ + ": " + key + " is not a string");
         return v->s;
     }
 
@@ -39,7 +39,7 @@ public:
     bool flag(const std::string &key, bool fallback) const {
         const MetaValue *v = find(key);
         if (v == nullptr) return fallback;
-        require(v->kind == MetaValue::Kind::Bool || v->is_number(), LLMRT_ERR_FORMAT, what_ + ": " + key + " is not a bool");
+        require(v->kind == MetaValue::Kind::Bool || v->is_number(), Status::Format, what_ + ": " + key + " is not a bool");
         return v->kind == MetaValue::Kind::Bool ? v->b : v->as_int() != 0;
     }
 
@@ -48,7 +48,7 @@ public:
         const MetaValue *v = find(key);
         int64_t id = fallback;
         if (v != nullptr) {
-            require(v->is_number(), LLMRT_ERR_FORMAT, what_ + ": " + key + " is not a number");
+            require(v->is_number(), Status::Format, what_ + ": " + key + " is not a number");
             id = v->as_int();
         }
         return (id >= 0 && id < static_cast<int64_t>(n_tokens)) ? static_cast<int32_t>(id) : -1;
@@ -56,11 +56,11 @@ public:
 
     const std::vector<MetaValue> &array(const std::string &key, MetaValue::Kind element) const {
         const MetaValue *v = find(key);
-        require(v != nullptr, LLMRT_ERR_FORMAT, what_ + ": no " + key);
-        require(v->kind == MetaValue::Kind::Array, LLMRT_ERR_FORMAT, what_ + ": " + key + " is not an array");
+        require(v != nullptr, Status::Format, what_ + ": no " + key);
+        require(v->kind == MetaValue::Kind::Array, Status::Format, what_ + ": " + key + " is not an array");
         for (const MetaValue &e : v->array) {
             const bool ok = element == MetaValue::Kind::String ? e.kind == element : e.is_number();
-            require(ok, LLMRT_ERR_FORMAT, what_ + ": " + key + " holds an element of the wrong type");
+            require(ok, Status::Format, what_ + ": " + key + " holds an element of the wrong type");
         }
         return v->array;
     }
@@ -69,7 +69,7 @@ public:
     const std::vector<MetaValue> *per_token(const std::string &key, MetaValue::Kind element, size_t n_tokens) const {
         if (find(key) == nullptr) return nullptr;
         const std::vector<MetaValue> &values = array(key, element);
-        require(values.size() == n_tokens, LLMRT_ERR_FORMAT,
+        require(values.size() == n_tokens, Status::Format,
                 what_ + ": " + key + " has " + std::to_string(values.size()) + " entries for " +
                     std::to_string(n_tokens) + " tokens");
         return &values;
@@ -84,8 +84,8 @@ private:
 
 std::vector<std::string> read_tokens(const GgufKeys &keys) {
     const std::vector<MetaValue> &values = keys.array("tokenizer.ggml.tokens", MetaValue::Kind::String);
-    require(!values.empty(), LLMRT_ERR_FORMAT, keys.what() + ": tokenizer.ggml.tokens is empty");
-    require(values.size() <= static_cast<size_t>(INT32_MAX), LLMRT_ERR_FORMAT, keys.what() + ": too many tokens");
+    require(!values.empty(), Status::Format, keys.what() + ": tokenizer.ggml.tokens is empty");
+    require(values.size() <= static_cast<size_t>(INT32_MAX), Status::Format, keys.what() + ": too many tokens");
     std::vector<std::string> tokens;
     tokens.reserve(values.size());
     for (const MetaValue &v : values) tokens.push_back(v.s);
@@ -118,7 +118,7 @@ std::unique_ptr<Tokenizer> sentencepiece_from_gguf(const GgufKeys &keys) {
     if (const auto *scores = keys.per_token("tokenizer.ggml.scores", MetaValue::Kind::Float, n)) {
         for (size_t i = 0; i < n; ++i) model.scores[i] = static_cast<float>((*scores)[i].as_double());
         require(std::none_of(model.scores.begin(), model.scores.end(), [](float s) { return s != s; }),
-                LLMRT_ERR_FORMAT, keys.what() + ": tokenizer.ggml.scores holds NaN");
+                Status::Format, keys.what() + ": tokenizer.ggml.scores holds NaN");
     }
     // llama.cpp's defaults for SentencePiece vocabularies.
     model.unk_id = keys.token_id("tokenizer.ggml.unknown_token_id", 0, n);
@@ -154,7 +154,7 @@ PreTokenizerPreset preset_for(const std::string &pre, const std::string &what) {
     if (pre == "smaug-bpe") return {llama3, false, false, false, true};
     if (pre == "qwen2" || pre == "deepseek-r1-qwen") return {qwen2, false, false, true, false};
     if (pre == "stablelm2") return {qwen2, false, false, false, true};
-    fail(LLMRT_ERR_UNSUPPORTED, what + ": tokenizer.ggml.pre \"" + pre + "\" is not supported");
+    fail(Status::Unsupported, what + ": tokenizer.ggml.pre \"" + pre + "\" is not supported");
 }
 
 std::unique_ptr<Tokenizer> byte_level_bpe_from_gguf(const GgufKeys &keys) {
@@ -179,7 +179,7 @@ std::unique_ptr<Tokenizer> byte_level_bpe_from_gguf(const GgufKeys &keys) {
     for (const MetaValue &merge : keys.array("tokenizer.ggml.merges", MetaValue::Kind::String)) {
         // Byte-level tokens never contain a raw space, so the first one separates the pair.
         const size_t space = merge.s.find(' ', 1);
-        require(space != std::string::npos, LLMRT_ERR_FORMAT,
+        require(space != std::string::npos, Status::Format,
                 keys.what() + ": tokenizer.ggml.merges entry \"" + merge.s + "\" is not \"left right\"");
         config.merges.emplace_back(merge.s.substr(0, space), merge.s.substr(space + 1));
     }
@@ -219,7 +219,7 @@ std::unique_ptr<Tokenizer> tokenizer_from_gguf(const Metadata &metadata, const s
     const std::string model = keys.string("tokenizer.ggml.model");
     if (model == "llama") return sentencepiece_from_gguf(keys);
     if (model == "gpt2") return byte_level_bpe_from_gguf(keys);
-    fail(LLMRT_ERR_UNSUPPORTED, what + ": tokenizer.ggml.model \"" + model + "\" is not supported (llama, gpt2 are)");
+    fail(Status::Unsupported, what + ": tokenizer.ggml.model \"" + model + "\" is not supported (llama, gpt2 are)");
 }
 
 }  // namespace llmrt

@@ -2,7 +2,7 @@
 // BPE model -> post-processor, and decoder. Built from tokenizer.json (hf_tokenizer_json.cpp) or
 // from GGUF "gpt2" metadata (gguf_tokenizer.cpp).
 //
-// What tokenizer.json may use (anything else is rejected with LLMRT_ERR_UNSUPPORTED):
+// What tokenizer.json may use (anything else is rejected with Status::Unsupported):
 //   model          BPE (byte_fallback, fuse_unk, ignore_merges, unk_token; dropout is ignored)
 //   normalizer     NFC, Prepend, Replace, Sequence
 //   pre_tokenizer  ByteLevel, Split (String/Regex, all behaviours, invert), Metaspace, Sequence

@@ -19,7 +19,7 @@ int64_t json_id(const json &v, const std::string &what) {
     const bool in_range = v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t{INT32_MAX}
                           : v.is_number_integer() ? v.get<int64_t>() >= INT32_MIN && v.get<int64_t>() <= INT32_MAX
                                                   : false;
-    require(in_range, LLMRT_ERR_FORMAT, what + ": token id " + v.dump() + " is not an integer in int32's range");
+    require(in_range, Status::Format, what + ": token id " + v.dump() + " is not an integer in int32's range");
     return v.get<int64_t>();
 }
 
@@ -29,7 +29,7 @@ std::string type_of(const json &node) {
 }
 
 [[noreturn]] void unsupported(const std::string &what, const std::string &part, const std::string &type) {
-    fail(LLMRT_ERR_UNSUPPORTED, what + ": " + part + " type \"" + type + "\" is not supported");
+    fail(Status::Unsupported, what + ": " + part + " type \"" + type + "\" is not supported");
 }
 
 bool flag(const json &node, const char *key, bool fallback) {
@@ -44,14 +44,14 @@ struct Pattern {
 };
 
 Pattern parse_pattern(const json &node, const std::string &what) {
-    require(node.is_object(), LLMRT_ERR_FORMAT, what + ": pattern is not an object");
+    require(node.is_object(), Status::Format, what + ": pattern is not an object");
     Pattern p;
     if (node.contains("Regex")) {
         p.regex = std::make_shared<const Regex>(node.at("Regex").get<std::string>(), what);
     } else if (node.contains("String")) {
         p.literal = node.at("String").get<std::string>();
     } else {
-        fail(LLMRT_ERR_FORMAT, what + ": pattern has neither String nor Regex");
+        fail(Status::Format, what + ": pattern has neither String nor Regex");
     }
     return p;
 }
@@ -60,30 +60,30 @@ Pattern parse_pattern(const json &node, const std::string &what) {
 
 std::pair<std::string, std::string> parse_merge(const json &merge, size_t rank, const std::string &what) {
     if (merge.is_array()) {
-        require(merge.size() == 2, LLMRT_ERR_FORMAT, what + ": merge " + std::to_string(rank) + " is not a pair");
+        require(merge.size() == 2, Status::Format, what + ": merge " + std::to_string(rank) + " is not a pair");
         return {merge.at(0).get<std::string>(), merge.at(1).get<std::string>()};
     }
     const std::string text = merge.get<std::string>();
     const size_t space = text.find(' ');
     require(space != std::string::npos && space > 0 && space + 1 < text.size() &&
                 text.find(' ', space + 1) == std::string::npos,
-            LLMRT_ERR_FORMAT, what + ": merge " + std::to_string(rank) + " \"" + text + "\" is not \"left right\"");
+            Status::Format, what + ": merge " + std::to_string(rank) + " \"" + text + "\" is not \"left right\"");
     return {text.substr(0, space), text.substr(space + 1)};
 }
 
 void parse_model(const json &model, const std::vector<AddedToken> &added, const std::string &what,
                  HfTokenizerConfig &config) {
-    require(model.is_object(), LLMRT_ERR_FORMAT, what + ": no \"model\" object");
+    require(model.is_object(), Status::Format, what + ": no \"model\" object");
     const std::string type = type_of(model);
     // Old files omit the type; a vocab with merges is BPE.
     if (!(type == "BPE" || (type.empty() && model.contains("merges")))) {
         unsupported(what, "model", type.empty() ? "(none)" : type);
     }
-    require(model.contains("vocab") && model.at("vocab").is_object(), LLMRT_ERR_FORMAT,
+    require(model.contains("vocab") && model.at("vocab").is_object(), Status::Format,
             what + ": model has no \"vocab\" object");
     for (const char *key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
         if (model.contains(key) && !model.at(key).is_null()) {
-            require(model.at(key).get<std::string>().empty(), LLMRT_ERR_UNSUPPORTED,
+            require(model.at(key).get<std::string>().empty(), Status::Unsupported,
                     what + ": BPE " + key + " is not supported");
         }
     }
@@ -94,15 +94,15 @@ void parse_model(const json &model, const std::vector<AddedToken> &added, const 
     int64_t size = 0;
     for (const auto &item : vocab.items()) size = std::max(size, json_id(item.value(), what) + 1);
     for (const AddedToken &t : added) size = std::max<int64_t>(size, int64_t{t.id} + 1);
-    require(size <= max_id, LLMRT_ERR_FORMAT, what + ": token ids far beyond the vocabulary size");
+    require(size <= max_id, Status::Format, what + ": token ids far beyond the vocabulary size");
     config.texts.assign(static_cast<size_t>(size), std::string());
     config.types.assign(static_cast<size_t>(size), TokenType::Unused);
     const bool byte_fallback = flag(model, "byte_fallback", false);
     for (const auto &item : vocab.items()) {
         const int64_t id = json_id(item.value(), what);
-        require(id >= 0, LLMRT_ERR_FORMAT, what + ": negative id for token \"" + item.key() + "\"");
+        require(id >= 0, Status::Format, what + ": negative id for token \"" + item.key() + "\"");
         const auto i = static_cast<size_t>(id);
-        require(config.texts[i].empty() || config.texts[i] == item.key(), LLMRT_ERR_FORMAT,
+        require(config.texts[i].empty() || config.texts[i] == item.key(), Status::Format,
                 what + ": id " + std::to_string(id) + " is used by two tokens");
         config.texts[i] = item.key();
         const bool is_byte = byte_fallback && TokenVocab::parse_byte_token(item.key()) >= 0;
@@ -113,7 +113,7 @@ void parse_model(const json &model, const std::vector<AddedToken> &added, const 
 
     if (model.contains("merges") && !model.at("merges").is_null()) {
         const json &merges = model.at("merges");
-        require(merges.is_array(), LLMRT_ERR_FORMAT, what + ": model \"merges\" is not a list");
+        require(merges.is_array(), Status::Format, what + ": model \"merges\" is not a list");
         config.merges.reserve(merges.size());
         for (size_t rank = 0; rank < merges.size(); ++rank) config.merges.push_back(parse_merge(merges[rank], rank, what));
     }
@@ -124,7 +124,7 @@ void parse_model(const json &model, const std::vector<AddedToken> &added, const 
     if (model.contains("unk_token") && !model.at("unk_token").is_null()) {
         const std::string unk = model.at("unk_token").get<std::string>();
         const auto it = std::find(config.texts.begin(), config.texts.end(), unk);
-        require(it != config.texts.end(), LLMRT_ERR_FORMAT, what + ": unk_token \"" + unk + "\" is not in the vocabulary");
+        require(it != config.texts.end(), Status::Format, what + ": unk_token \"" + unk + "\" is not in the vocabulary");
         config.bpe.unk_id = static_cast<int32_t>(it - config.texts.begin());
     }
 }
@@ -178,7 +178,7 @@ SplitBehavior parse_behavior(const json &node, const std::string &what) {
     if (name == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
     if (name == "MergedWithNext") return SplitBehavior::MergedWithNext;
     if (name == "Contiguous") return SplitBehavior::Contiguous;
-    fail(LLMRT_ERR_FORMAT, what + ": unknown split behavior \"" + name + "\"");
+    fail(Status::Format, what + ": unknown split behavior \"" + name + "\"");
 }
 
 PreTokenizerStep::Prepend parse_prepend_scheme(const json &node) {
@@ -214,7 +214,7 @@ void parse_pre_tokenizer(const json &node, const std::string &what, std::vector<
     } else if (type == "Metaspace") {
         step.kind = PreTokenizerStep::Kind::Metaspace;
         if (node.contains("replacement")) step.replacement = node.at("replacement").get<std::string>();
-        require(!step.replacement.empty(), LLMRT_ERR_FORMAT, what + ": Metaspace replacement is empty");
+        require(!step.replacement.empty(), Status::Format, what + ": Metaspace replacement is empty");
         step.prepend = parse_prepend_scheme(node);
         step.split = flag(node, "split", true);
     } else {
@@ -238,13 +238,13 @@ void parse_template(const json &node, const std::string &what, HfTokenizerConfig
             seen_sequence = true;
             continue;
         }
-        require(item.contains("SpecialToken"), LLMRT_ERR_FORMAT, what + ": template item is neither SpecialToken nor Sequence");
+        require(item.contains("SpecialToken"), Status::Format, what + ": template item is neither SpecialToken nor Sequence");
         const std::string name = item.at("SpecialToken").at("id").get<std::string>();
-        require(specials.contains(name), LLMRT_ERR_FORMAT, what + ": template names unknown special token \"" + name + "\"");
+        require(specials.contains(name), Status::Format, what + ": template names unknown special token \"" + name + "\"");
         std::vector<int32_t> &target = seen_sequence ? config.suffix_ids : config.prefix_ids;
         for (const json &id : specials.at(name).at("ids")) {
             const int64_t value = json_id(id, what);
-            require(value >= 0 && value < static_cast<int64_t>(config.texts.size()), LLMRT_ERR_FORMAT,
+            require(value >= 0 && value < static_cast<int64_t>(config.texts.size()), Status::Format,
                     what + ": template token id " + std::to_string(value) + " is out of range");
             target.push_back(static_cast<int32_t>(value));
         }
@@ -255,7 +255,7 @@ void parse_template(const json &node, const std::string &what, HfTokenizerConfig
 void parse_cls_sep(const json &node, const std::string &what, HfTokenizerConfig &config) {
     for (const char *key : {"cls", "sep"}) {
         const int64_t id = json_id(node.at(key).at(1), what);
-        require(id >= 0 && id < static_cast<int64_t>(config.texts.size()), LLMRT_ERR_FORMAT,
+        require(id >= 0 && id < static_cast<int64_t>(config.texts.size()), Status::Format,
                 what + ": post_processor " + key + " id is out of range");
         (std::string(key) == "cls" ? config.prefix_ids : config.suffix_ids).push_back(static_cast<int32_t>(id));
     }
@@ -311,7 +311,7 @@ void parse_decoder(const json &node, const std::string &what, HfTokenizerConfig 
         step.kind = DecoderStep::Kind::ByteFallback;
     } else if (type == "Replace") {
         Pattern p = parse_pattern(node.at("pattern"), what);
-        require(!p.regex && !p.literal.empty(), LLMRT_ERR_UNSUPPORTED, what + ": only string Replace decoders are supported");
+        require(!p.regex && !p.literal.empty(), Status::Unsupported, what + ": only string Replace decoders are supported");
         step.kind = DecoderStep::Kind::Replace;
         step.from = std::move(p.literal);
         step.to = node.at("content").get<std::string>();
@@ -322,7 +322,7 @@ void parse_decoder(const json &node, const std::string &what, HfTokenizerConfig 
         if (parse_prepend_scheme(node) != PreTokenizerStep::Prepend::Never) config.strip_start = 1;
     } else if (type == "Strip") {
         const std::string content = node.at("content").get<std::string>();
-        require(content.size() == 1, LLMRT_ERR_UNSUPPORTED, what + ": Strip decoder content must be one byte");
+        require(content.size() == 1, Status::Unsupported, what + ": Strip decoder content must be one byte");
         config.strip_char = content[0];
         config.strip_start = node.at("start").get<size_t>();
         config.strip_stop = node.at("stop").get<size_t>();
@@ -350,11 +350,11 @@ bool contains_type(const json &node, const char *type) {
 }
 
 AddedToken parse_added_token(const json &node, int64_t id, const std::string &what) {
-    require(id >= 0 && id <= INT32_MAX, LLMRT_ERR_FORMAT, what + ": added token id " + std::to_string(id) + " is out of range");
+    require(id >= 0 && id <= INT32_MAX, Status::Format, what + ": added token id " + std::to_string(id) + " is out of range");
     AddedToken t;
     t.id = static_cast<int32_t>(id);
     t.content = node.at("content").get<std::string>();
-    require(!t.content.empty(), LLMRT_ERR_FORMAT, what + ": added token " + std::to_string(id) + " is empty");
+    require(!t.content.empty(), Status::Format, what + ": added token " + std::to_string(id) + " is empty");
     t.special = flag(node, "special", false);
     t.lstrip = flag(node, "lstrip", false);
     t.rstrip = flag(node, "rstrip", false);
@@ -389,7 +389,7 @@ std::vector<AddedToken> parse_added_tokens_decoder(const json &tokenizer_config,
         try {
             id = std::stoll(item.key());
         } catch (const std::exception &) {
-            fail(LLMRT_ERR_FORMAT, what + ": added_tokens_decoder key \"" + item.key() + "\" is not an id");
+            fail(Status::Format, what + ": added_tokens_decoder key \"" + item.key() + "\" is not an id");
         }
         added.push_back(parse_added_token(item.value(), id, what));
     }
@@ -398,8 +398,8 @@ std::vector<AddedToken> parse_added_tokens_decoder(const json &tokenizer_config,
 
 HfTokenizerConfig parse_tokenizer_json(const json &tokenizer, const json &tokenizer_config, const json &model_config,
                                        const std::string &what) {
-    require(tokenizer.is_object(), LLMRT_ERR_FORMAT, what + ": not a JSON object");
-    require(tokenizer.contains("model"), LLMRT_ERR_FORMAT, what + ": no \"model\"");
+    require(tokenizer.is_object(), Status::Format, what + ": not a JSON object");
+    require(tokenizer.contains("model"), Status::Format, what + ": no \"model\"");
     HfTokenizerConfig config;
     config.what = what;
     const std::vector<AddedToken> added = parse_added_tokens(tokenizer, what);

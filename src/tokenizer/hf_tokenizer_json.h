@@ -18,7 +18,7 @@ struct AddedToken {
     bool rstrip = false;
 };
 
-// Throws Error(LLMRT_ERR_FORMAT / LLMRT_ERR_UNSUPPORTED) naming `what`. Also for JSON values of
+// Throws Error(Status::Format / Status::Unsupported) naming `what`. Also for JSON values of
 // the wrong type (the caller converts nlohmann exceptions).
 HfTokenizerConfig parse_tokenizer_json(const nlohmann::json &tokenizer, const nlohmann::json &tokenizer_config,
                                        const nlohmann::json &model_config, const std::string &what);

@@ -23,10 +23,10 @@ bool is_file(const std::string &path) {
 
 std::string read_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
-    require(in.good(), LLMRT_ERR_IO, "cannot open " + path);
+    require(in.good(), Status::Io, "cannot open " + path);
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    require(!in.bad(), LLMRT_ERR_IO, "cannot read " + path);
+    require(!in.bad(), Status::Io, "cannot read " + path);
     return buffer.str();
 }
 
@@ -34,7 +34,7 @@ json parse_json(std::string_view text, const std::string &what) {
     try {
         return json::parse(text.begin(), text.end());
     } catch (const json::exception &e) {
-        fail(LLMRT_ERR_FORMAT, what + ": not valid JSON: " + e.what());
+        fail(Status::Format, what + ": not valid JSON: " + e.what());
     }
 }
 
@@ -65,7 +65,7 @@ auto with_json_errors(const std::string &what, F &&build) -> decltype(build()) {
     try {
         return build();
     } catch (const json::exception &e) {
-        fail(LLMRT_ERR_FORMAT, what + ": unexpected content: " + e.what());
+        fail(Status::Format, what + ": unexpected content: " + e.what());
     }
 }
 
@@ -75,7 +75,7 @@ void add_hf_added_tokens(const std::vector<AddedToken> &added, const std::string
     for (const AddedToken &t : added) {
         const auto id = static_cast<size_t>(t.id);
         if (id >= model.pieces.size()) {
-            require(id < model.pieces.size() + 65536, LLMRT_ERR_FORMAT,
+            require(id < model.pieces.size() + 65536, Status::Format,
                     what + ": added token id " + std::to_string(id) + " is far beyond the vocabulary");
             model.pieces.resize(id + 1);
             model.scores.resize(id + 1, 0.0f);
@@ -137,7 +137,7 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const TokenizerFiles &files, const 
     const json tokenizer_config = files.json_if_present("tokenizer_config.json");
     const bool has_json = files.has("tokenizer.json");
     const bool has_model = files.has("tokenizer.model");
-    require(has_json || has_model, LLMRT_ERR_FORMAT,
+    require(has_json || has_model, Status::Format,
             files.path("") + ": no tokenizer.json or tokenizer.model in the directory");
 
     if (!has_json) return sentencepiece_from_directory(files, json(), config_path, tokenizer_config, model_config);

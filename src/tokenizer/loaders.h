@@ -1,6 +1,6 @@
 // The tokenizer builders behind load_tokenizer(), usable on their own (tests, tools).
-// All throw Error: LLMRT_ERR_IO (unreadable file), LLMRT_ERR_FORMAT (malformed or missing data,
-// naming the file), LLMRT_ERR_UNSUPPORTED (a valid tokenizer kind this code does not implement).
+// All throw Error: Status::Io (unreadable file), Status::Format (malformed or missing data,
+// naming the file), Status::Unsupported (a valid tokenizer kind this code does not implement).
 #pragma once
 
 #include <memory>

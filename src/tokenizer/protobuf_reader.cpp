@@ -22,7 +22,7 @@ ProtoReader::ProtoReader(std::string_view buffer, std::string what)
     : buffer_(buffer), what_(std::move(what)) {}
 
 void ProtoReader::malformed(const std::string &problem) const {
-    fail(LLMRT_ERR_FORMAT, what_ + ": malformed protobuf at byte " + std::to_string(pos_) + ": " + problem);
+    fail(Status::Format, what_ + ": malformed protobuf at byte " + std::to_string(pos_) + ": " + problem);
 }
 
 uint64_t ProtoReader::read_varint() {
@@ -80,7 +80,7 @@ bool ProtoReader::next(ProtoField &field) {
 
 void ProtoReader::expect(const ProtoField &field, ProtoField::Wire wire) const {
     if (field.wire != wire) {
-        fail(LLMRT_ERR_FORMAT, what_ + ": field " + std::to_string(field.number) +
+        fail(Status::Format, what_ + ": field " + std::to_string(field.number) +
                                    " has wire type " + std::to_string(static_cast<int>(field.wire)) +
                                    ", expected " + std::to_string(static_cast<int>(wire)));
     }

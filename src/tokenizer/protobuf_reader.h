@@ -1,6 +1,6 @@
 // A minimal reader of the protobuf wire format: enough to walk the fields of a message.
 // Every varint, length and fixed-size value is checked against the buffer; malformed input
-// throws Error(LLMRT_ERR_FORMAT) with the given description of the file.
+// throws Error(Status::Format) with the given description of the file.
 #pragma once
 
 #include <cstddef>

@@ -29,7 +29,7 @@ Regex::Regex(const std::string &pattern, const std::string &what) {
     pcre2_code *code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                      PCRE2_UTF | PCRE2_UCP, &error, &error_offset, nullptr);
     if (code == nullptr) {
-        fail(LLMRT_ERR_FORMAT, what + ": pre-tokenizer regex does not compile at offset " +
+        fail(Status::Format, what + ": pre-tokenizer regex does not compile at offset " +
                                    std::to_string(error_offset) + ": " + pcre2_message(error));
     }
     // JIT is only a speed-up: without it (unsupported CPU, disabled build) matching interprets.
@@ -44,7 +44,7 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) co
     if (text.empty()) return matches;
     const auto *code = static_cast<const pcre2_code *>(code_);
     std::unique_ptr<pcre2_match_data, MatchDataDeleter> md(pcre2_match_data_create_from_pattern(code, nullptr));
-    if (!md) fail(LLMRT_ERR_OUT_OF_MEMORY, "out of memory for regex match data");
+    if (!md) fail(Status::OutOfMemory, "out of memory for regex match data");
     const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
 
     uint32_t options = 0;  // the first call validates the UTF-8; later ones need not repeat it
@@ -56,7 +56,7 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) co
         }
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) {
-            fail(LLMRT_ERR_UNSUPPORTED, "pre-tokenizer regex failed on the input: " + pcre2_message(rc));
+            fail(Status::Unsupported, "pre-tokenizer regex failed on the input: " + pcre2_message(rc));
         }
         options |= PCRE2_NO_UTF_CHECK;
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md.get());

@@ -12,7 +12,7 @@ namespace llmrt {
 
 class Regex {
 public:
-    // Throws Error(LLMRT_ERR_FORMAT) naming `what` when the pattern does not compile.
+    // Throws Error(Status::Format) naming `what` when the pattern does not compile.
     Regex(const std::string &pattern, const std::string &what);
     ~Regex();
     Regex(const Regex &) = delete;

@@ -37,8 +37,8 @@ void parse_piece(std::string_view bytes, const std::string &what, SpmModelData &
         }
     }
     const std::string id = std::to_string(model.pieces.size());
-    require(!std::isnan(score), LLMRT_ERR_FORMAT, what + ": score of piece " + id + " is NaN");
-    require(type >= 1 && type <= 6, LLMRT_ERR_FORMAT,
+    require(!std::isnan(score), Status::Format, what + ": score of piece " + id + " is NaN");
+    require(type >= 1 && type <= 6, Status::Format,
             what + ": piece " + id + " has unknown type " + std::to_string(type));
     model.pieces.push_back(std::move(piece));
     model.scores.push_back(score);
@@ -65,7 +65,7 @@ void check_model_type(uint64_t model_type, const std::string &what) {
     if (model_type != 2) {
         static const char *const names[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
         const char *name = model_type < 5 ? names[model_type] : "?";
-        fail(LLMRT_ERR_UNSUPPORTED, what + ": SentencePiece model type " + std::to_string(model_type) +
+        fail(Status::Unsupported, what + ": SentencePiece model type " + std::to_string(model_type) +
                                         " (" + name + ") is not supported; only BPE is");
     }
 }
@@ -85,7 +85,7 @@ void parse_normalizer_spec(std::string_view bytes, const std::string &what, SpmM
 }
 
 void check_special_id(int32_t id, const char *name, const SpmModelData &model, const std::string &what) {
-    require(id >= -1 && id < static_cast<int32_t>(model.pieces.size()), LLMRT_ERR_FORMAT,
+    require(id >= -1 && id < static_cast<int32_t>(model.pieces.size()), Status::Format,
             what + ": " + name + " " + std::to_string(id) + " is outside the " +
                 std::to_string(model.pieces.size()) + " pieces");
 }
@@ -115,11 +115,11 @@ SpmModelData parse_sentencepiece_model(std::string_view bytes, const std::string
             have_normalizer_spec = true;
         }
     }
-    require(!model.pieces.empty(), LLMRT_ERR_FORMAT, what + ": no pieces (not a SentencePiece model?)");
-    require(model.pieces.size() <= static_cast<size_t>(INT32_MAX), LLMRT_ERR_FORMAT, what + ": too many pieces");
+    require(!model.pieces.empty(), Status::Format, what + ": no pieces (not a SentencePiece model?)");
+    require(model.pieces.size() <= static_cast<size_t>(INT32_MAX), Status::Format, what + ": too many pieces");
     // Every model sentencepiece writes has both; a file without them was cut short.
-    require(have_trainer_spec, LLMRT_ERR_FORMAT, what + ": no trainer_spec (truncated file?)");
-    require(have_normalizer_spec, LLMRT_ERR_FORMAT, what + ": no normalizer_spec (truncated file?)");
+    require(have_trainer_spec, Status::Format, what + ": no trainer_spec (truncated file?)");
+    require(have_normalizer_spec, Status::Format, what + ": no normalizer_spec (truncated file?)");
     check_model_type(model_type, what);
     check_special_id(model.unk_id, "unk_id", model, what);
     check_special_id(model.bos_id, "bos_id", model, what);

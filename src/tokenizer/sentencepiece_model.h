@@ -38,7 +38,7 @@ struct SpmModelData {
 };
 
 // Parses a serialized sentencepiece ModelProto. `what` names the file in error messages.
-// Throws Error(LLMRT_ERR_FORMAT) on malformed or inconsistent data, Error(LLMRT_ERR_UNSUPPORTED)
+// Throws Error(Status::Format) on malformed or inconsistent data, Error(Status::Unsupported)
 // for model types other than BPE (unigram, word, char).
 SpmModelData parse_sentencepiece_model(std::string_view bytes, const std::string &what);
 

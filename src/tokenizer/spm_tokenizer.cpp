@@ -89,7 +89,7 @@ SpmTokenizer::SpmTokenizer(SpmModelData model)
       remove_extra_whitespaces_(model.remove_extra_whitespaces),
       add_bos_(model.add_bos),
       add_eos_(model.add_eos) {
-    require(static_cast<int32_t>(scores_.size()) == vocab_.size(), LLMRT_ERR_INTERNAL,
+    require(static_cast<int32_t>(scores_.size()) == vocab_.size(), Status::Internal,
             "SentencePiece scores and pieces differ in count");
     if (!vocab_.contains(unk_)) unk_ = -1;
     if (!vocab_.contains(bos_)) bos_ = -1;

@@ -13,7 +13,7 @@ TokenType token_type_from_int(int64_t value) {
 
 TokenVocab::TokenVocab(std::vector<std::string> texts, std::vector<TokenType> types)
     : texts_(std::move(texts)), types_(std::move(types)), byte_ids_(256, -1) {
-    require(texts_.size() == types_.size(), LLMRT_ERR_INTERNAL, "token texts and types differ in count");
+    require(texts_.size() == types_.size(), Status::Internal, "token texts and types differ in count");
     index_.reserve(texts_.size());
     for (size_t i = 0; i < texts_.size(); ++i) {
         const int32_t id = static_cast<int32_t>(i);

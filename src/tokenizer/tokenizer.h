@@ -52,7 +52,7 @@ public:
 
 // From an HF directory (tokenizer.model preferred for SentencePiece models, else tokenizer.json),
 // or from GGUF metadata (tokenizer.ggml.*). bos/eos come from the checkpoint's configuration.
-// Throws Error(LLMRT_ERR_FORMAT / LLMRT_ERR_UNSUPPORTED) naming the file and problem.
+// Throws Error(Status::Format / Status::Unsupported) naming the file and problem.
 std::unique_ptr<Tokenizer> load_tokenizer(const Checkpoint &checkpoint);
 
 }  // namespace llmrt

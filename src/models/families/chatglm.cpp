@@ -10,7 +10,7 @@ void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
     s.rot_dims = s.hp.head_dim / 2;
     if (cfg.is_gguf()) return;
     require(cfg.bool_or("rmsnorm", "", true) && !cfg.bool_or("apply_residual_connection_post_layernorm", "", false),
-            LLMRT_ERR_UNSUPPORTED, cfg.file() + ": only ChatGLM's RMSNorm pre-norm blocks (ChatGLM2/3) are supported");
+            Status::Unsupported, cfg.file() + ": only ChatGLM's RMSNorm pre-norm blocks (ChatGLM2/3) are supported");
     s.hp.n_head_kv = cfg.bool_or("multi_query_attention", "", false)
                          ? cfg.int_or("multi_query_group_num", "", s.hp.n_head)
                          : s.hp.n_head;

@@ -14,7 +14,7 @@ void configure(const ConfigReader &cfg, DecoderSpec &spec, DecoderSettings &s) {
             spec.names.gguf_overrides = {{Role::AttnNorm, "attn_norm_2"}, {Role::MlpNorm, "attn_norm"}};
         return;
     }
-    require(!cfg.bool_or("alibi", "", false), LLMRT_ERR_UNSUPPORTED,
+    require(!cfg.bool_or("alibi", "", false), Status::Unsupported,
             cfg.setting("alibi", "") + ": Falcon with ALiBi is not supported");
     spec.parallel = cfg.bool_or("parallel_attn", "", true);
     if (cfg.bool_or("new_decoder_architecture", "", false)) {

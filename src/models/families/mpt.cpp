@@ -12,7 +12,7 @@ void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
         auto it = attn->find("alibi_bias_max");
         if (it != attn->end() && it->is_number()) s.alibi_max_bias = it->get<float>();
         auto alibi = attn->find("alibi");
-        require(alibi == attn->end() || !alibi->is_boolean() || alibi->get<bool>(), LLMRT_ERR_UNSUPPORTED,
+        require(alibi == attn->end() || !alibi->is_boolean() || alibi->get<bool>(), Status::Unsupported,
                 cfg.file() + ": MPT without ALiBi (learned positions) is not supported");
     }
 }

@@ -6,10 +6,10 @@ namespace llmrt {
 namespace {
 
 void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &) {
-    require(cfg.bool_or("do_layer_norm_before", "", true), LLMRT_ERR_UNSUPPORTED,
+    require(cfg.bool_or("do_layer_norm_before", "", true), Status::Unsupported,
             cfg.setting("do_layer_norm_before", "") + ": OPT with post-LayerNorm (350m) is not supported");
     const int64_t proj = cfg.int_or("word_embed_proj_dim", "", cfg.int_or("hidden_size", "", 1));
-    require(proj == cfg.int_or("hidden_size", "", 1), LLMRT_ERR_UNSUPPORTED,
+    require(proj == cfg.int_or("hidden_size", "", 1), Status::Unsupported,
             cfg.setting("word_embed_proj_dim", "") + " differs from the hidden size: not supported");
 }
 

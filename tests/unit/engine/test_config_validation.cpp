@@ -1,5 +1,5 @@
 // Hyper-parameters from a hostile config: copies of the real stories260K checkpoint (HF directory
-// and GGUF) with one setting made absurd must fail to load with LLMRT_ERR_FORMAT naming the file
+// and GGUF) with one setting made absurd must fail to load with Status::Format naming the file
 // and the setting, before anything is sized from it. A config saying "head_dim": 1e9 used to
 // cost 40 s and 4 GB (rope tables) before the shape error.
 #include <gtest/gtest.h>
@@ -35,7 +35,7 @@ protected:
 
     void write_config(const json &config) { test::write_text(dir_.file("config.json"), config.dump(2)); }
 
-    // Loading with config[key] = value fails with LLMRT_ERR_FORMAT naming config.json and the key
+    // Loading with config[key] = value fails with Status::Format naming config.json and the key
     // (and fragment, when given).
     ::testing::AssertionResult rejects(const std::string &key, const json &value, const std::string &fragment = "") {
         json config = config_;
@@ -43,7 +43,7 @@ protected:
         write_config(config);
         const std::string file = dir_.file("config.json");
         for (const std::string &part : {file, "'" + key + "'", fragment}) {
-            auto r = throws_error([&] { load_model(dir_.path()); }, LLMRT_ERR_FORMAT, part);
+            auto r = throws_error([&] { load_model(dir_.path()); }, Status::Format, part);
             if (!r) return r << " (" << key << " = " << value.dump() << ")";
         }
         return ::testing::AssertionSuccess();
@@ -102,7 +102,7 @@ TEST_F(HfConfig, RequiredSettingsMustBePresent) {
     json config = config_;
     config.erase("hidden_size");
     write_config(config);
-    EXPECT_TRUE(throws_error([&] { load_model(dir_.path()); }, LLMRT_ERR_FORMAT, "'hidden_size' is missing"));
+    EXPECT_TRUE(throws_error([&] { load_model(dir_.path()); }, Status::Format, "'hidden_size' is missing"));
 }
 
 // The rejection must not allocate what the absurd setting asks for: in a child allowed only 512 MiB
@@ -129,7 +129,7 @@ TEST_F(HfConfig, AbsurdSizesAllocateNothing) {
             load_model(dir_.path());
             code = 1;
         } catch (const Error &e) {
-            code = e.status() == LLMRT_ERR_FORMAT ? 0 : 2;
+            code = e.status() == Status::Format ? 0 : 2;
         } catch (...) {
             code = 4;  // std::bad_alloc: it tried to allocate
         }
@@ -154,7 +154,7 @@ protected:
         const std::string path = dir_.file("stories.gguf");
         w.write(path);
         for (const std::string &part : {path, "'" + key + "'", fragment}) {
-            auto r = throws_error([&] { load_model(path); }, LLMRT_ERR_FORMAT, part);
+            auto r = throws_error([&] { load_model(path); }, Status::Format, part);
             if (!r) return r << " (" << key << ")";
         }
         return ::testing::AssertionSuccess();

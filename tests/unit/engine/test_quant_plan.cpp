@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "quant/quant_plan.h"
+#include "models/quant_plan.h"
 
 namespace llmrt {
 namespace {

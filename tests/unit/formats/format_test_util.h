@@ -96,7 +96,7 @@ inline Bytes make_safetensors(const std::string &header, const Bytes &data) {
     return bytes;
 }
 
-inline ::testing::AssertionResult throws_error(const std::function<void()> &fn, llmrt_status status,
+inline ::testing::AssertionResult throws_error(const std::function<void()> &fn, Status status,
                                                const std::string &fragment) {
     try {
         fn();
@@ -104,7 +104,7 @@ inline ::testing::AssertionResult throws_error(const std::function<void()> &fn, 
         const std::string message = e.what();
         if (e.status() != status) {
             return ::testing::AssertionFailure()
-                   << "status " << e.status() << " instead of " << status << ": " << message;
+                   << "status " << static_cast<int>(e.status()) << " instead of " << static_cast<int>(status) << ": " << message;
         }
         if (message.find(fragment) == std::string::npos) {
             return ::testing::AssertionFailure() << "message lacks '" << fragment << "': " << message;

@@ -43,7 +43,7 @@ class GgufMalformed : public ::testing::Test {
 protected:
     // Writes the bytes and checks that reading them throws with status and message fragment,
     // and that the message names the file.
-    ::testing::AssertionResult rejects(const Bytes &bytes, llmrt_status status, const std::string &fragment) {
+    ::testing::AssertionResult rejects(const Bytes &bytes, Status status, const std::string &fragment) {
         const std::string path = dir_.file("bad.gguf");
         test::write_bytes(path, bytes);
         auto result = throws_error([&] { read_gguf_checkpoint(path); }, status, fragment);
@@ -66,35 +66,35 @@ TEST_F(GgufMalformed, TheBaseFileIsValid) {
 
 TEST_F(GgufMalformed, TruncatedAtEveryCut) {
     for (size_t cut = 0; cut < good_.size(); ++cut) {
-        EXPECT_TRUE(rejects(Bytes(good_.begin(), good_.begin() + cut), LLMRT_ERR_FORMAT, ""))
+        EXPECT_TRUE(rejects(Bytes(good_.begin(), good_.begin() + cut), Status::Format, ""))
             << "cut " << cut;
     }
 }
 
 TEST_F(GgufMalformed, TruncationMessagesSayWhere) {
-    EXPECT_TRUE(rejects(Bytes(good_.begin(), good_.begin() + 10), LLMRT_ERR_FORMAT, "GGUF header"));
+    EXPECT_TRUE(rejects(Bytes(good_.begin(), good_.begin() + 10), Status::Format, "GGUF header"));
     const size_t in_tokens = test::offset_after(good_, "tokenizer.ggml.tokens") + 20;
     EXPECT_TRUE(
-        rejects(Bytes(good_.begin(), good_.begin() + in_tokens), LLMRT_ERR_FORMAT, "tokenizer.ggml.tokens"));
+        rejects(Bytes(good_.begin(), good_.begin() + in_tokens), Status::Format, "tokenizer.ggml.tokens"));
     EXPECT_TRUE(
-        rejects(Bytes(good_.begin(), good_.end() - 1), LLMRT_ERR_FORMAT, "tensor 'tensor.bbbb' data"));
+        rejects(Bytes(good_.begin(), good_.end() - 1), Status::Format, "tensor 'tensor.bbbb' data"));
 }
 
 TEST_F(GgufMalformed, EmptyFileAndBadMagic) {
-    EXPECT_TRUE(rejects({}, LLMRT_ERR_FORMAT, "GGUF header"));
+    EXPECT_TRUE(rejects({}, Status::Format, "GGUF header"));
     Bytes bad = good_;
     bad[0] = 'X';
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "not a GGUF file"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "not a GGUF file"));
 }
 
 TEST_F(GgufMalformed, UnsupportedVersions) {
     Bytes bad = good_;
     test::put_le(bad, kVersionAt, 1, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version 1"));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "version 1"));
     test::put_le(bad, kVersionAt, 99, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version 99"));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "version 99"));
     test::put_le(bad, kVersionAt, 0x03000000, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "big-endian"));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "big-endian"));
     test::put_le(bad, kVersionAt, 2, 4);  // v2 has the same layout
     const std::string path = dir_.file("v2.gguf");
     test::write_bytes(path, bad);
@@ -105,32 +105,32 @@ TEST_F(GgufMalformed, HugeCounts) {
     for (uint64_t huge : {uint64_t{1} << 40, uint64_t{1} << 60, UINT64_MAX}) {
         Bytes bad = good_;
         test::put_le(bad, kNTensorsAt, huge, 8);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "tensor count " + std::to_string(huge)));
+        EXPECT_TRUE(rejects(bad, Status::Format, "tensor count " + std::to_string(huge)));
         bad = good_;
         test::put_le(bad, kNKvAt, huge, 8);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "metadata count " + std::to_string(huge)));
+        EXPECT_TRUE(rejects(bad, Status::Format, "metadata count " + std::to_string(huge)));
     }
     // Counts that fit the file but exceed what is there still fail cleanly.
     Bytes bad = good_;
     test::put_le(bad, kNKvAt, 4, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, ""));
+    EXPECT_TRUE(rejects(bad, Status::Format, ""));
     bad = good_;
     test::put_le(bad, kNTensorsAt, 3, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, ""));
+    EXPECT_TRUE(rejects(bad, Status::Format, ""));
 }
 
 TEST_F(GgufMalformed, HugeStringLengths) {
     for (uint64_t huge : {uint64_t{1000000}, uint64_t{1} << 62, UINT64_MAX}) {
         Bytes bad = good_;
         test::put_le(bad, kFirstKeyAt, huge, 8);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "string length " + std::to_string(huge)));
+        EXPECT_TRUE(rejects(bad, Status::Format, "string length " + std::to_string(huge)));
         bad = good_;
         // The string value of general.architecture: after the key and its uint32 type.
         test::put_le(bad, test::offset_after(good_, "general.architecture") + 4, huge, 8);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "string length"));
+        EXPECT_TRUE(rejects(bad, Status::Format, "string length"));
         bad = good_;
         test::put_le(bad, test::offset_after(good_, "tensor.aaaa") - 11 - 8, huge, 8);  // tensor name length
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "string length"));
+        EXPECT_TRUE(rejects(bad, Status::Format, "string length"));
     }
 }
 
@@ -139,18 +139,18 @@ TEST_F(GgufMalformed, HugeArrayCountsAndBadTypes) {
     for (uint64_t huge : {uint64_t{5000}, uint64_t{1} << 61, UINT64_MAX}) {
         Bytes bad = good_;
         test::put_le(bad, tokens + 8, huge, 8);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "array of " + std::to_string(huge) + " string"));
+        EXPECT_TRUE(rejects(bad, Status::Format, "array of " + std::to_string(huge) + " string"));
     }
     Bytes bad = good_;
     test::put_le(bad, tokens, 13, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "unknown value type 13"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "unknown value type 13"));
     bad = good_;
     test::put_le(bad, tokens + 4, 0xFFFFFFFF, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "unknown element type 4294967295"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "unknown element type 4294967295"));
     // An array of uint8 with a count that fits the file reads garbage but stays in bounds.
     bad = good_;
     test::put_le(bad, tokens + 4, 0, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, ""));
+    EXPECT_TRUE(rejects(bad, Status::Format, ""));
 }
 
 TEST_F(GgufMalformed, DeeplyNestedArrays) {
@@ -158,65 +158,65 @@ TEST_F(GgufMalformed, DeeplyNestedArrays) {
     for (int depth = 0; depth < 20; ++depth) v = MetaValue::from_array({v});
     GgufWriter w;
     w.set("deep", v);
-    EXPECT_TRUE(rejects(w.serialize(), LLMRT_ERR_FORMAT, "nested deeper"));
+    EXPECT_TRUE(rejects(w.serialize(), Status::Format, "nested deeper"));
 }
 
 TEST_F(GgufMalformed, DuplicateKeysAndTensorNames) {
     Bytes bad = good_;
     const size_t at = test::offset_after(bad, "tensor.bbbb") - 4;
     std::copy_n("aaaa", 4, bad.begin() + static_cast<std::ptrdiff_t>(at));
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "duplicate tensor name 'tensor.aaaa'"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "duplicate tensor name 'tensor.aaaa'"));
 
     GgufWriter w;
     w.set_u32("dup.key1", 1);
     w.set_u32("dup.key2", 2);
     bad = w.serialize();
     bad[test::offset_after(bad, "dup.key2") - 1] = '1';
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "duplicate metadata key 'dup.key1'"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "duplicate metadata key 'dup.key1'"));
 }
 
 TEST_F(GgufMalformed, TensorOffsetOutOfRange) {
     const InfoFields b = fields_of(good_, "tensor.bbbb", 1);
     Bytes bad = good_;
     test::put_le(bad, b.offset, 1 << 20, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "tensor 'tensor.bbbb' data ["));
+    EXPECT_TRUE(rejects(bad, Status::Format, "tensor 'tensor.bbbb' data ["));
     EXPECT_TRUE(
-        rejects(bad, LLMRT_ERR_FORMAT, "lies outside the file (" + std::to_string(good_.size()) + " bytes)"));
+        rejects(bad, Status::Format, "lies outside the file (" + std::to_string(good_.size()) + " bytes)"));
     test::put_le(bad, b.offset, UINT64_MAX - 31, 8);  // aligned, but begin + size overflows
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "lies outside the file"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "lies outside the file"));
 }
 
 TEST_F(GgufMalformed, MisalignedOffset) {
     Bytes bad = good_;
     const InfoFields b = fields_of(good_, "tensor.bbbb", 1);
     test::put_le(bad, b.offset, test::get_le(good_, b.offset, 8) - 4, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "not a multiple of the alignment 32"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "not a multiple of the alignment 32"));
 }
 
 TEST_F(GgufMalformed, UnknownGgmlType) {
     const InfoFields a = fields_of(good_, "tensor.aaaa", 2);
     Bytes bad = good_;
     test::put_le(bad, a.type, 16, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "tensor 'tensor.aaaa' has ggml type 16 (IQ2_XXS)"));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "tensor 'tensor.aaaa' has ggml type 16 (IQ2_XXS)"));
     test::put_le(bad, a.type, 1000, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "ggml type 1000"));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "ggml type 1000"));
 }
 
 TEST_F(GgufMalformed, BadDimensions) {
     const InfoFields a = fields_of(good_, "tensor.aaaa", 2);
     Bytes bad = good_;
     test::put_le(bad, a.n_dims, 7, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "tensor 'tensor.aaaa' has 7 dimensions"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "tensor 'tensor.aaaa' has 7 dimensions"));
     bad = good_;
     test::put_le(bad, a.ne0, UINT64_MAX, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "too large"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "too large"));
     bad = good_;
     test::put_le(bad, a.ne0, uint64_t{1} << 62, 8);
     test::put_le(bad, a.ne0 + 8, uint64_t{1} << 62, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "too many elements"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "too many elements"));
     bad = good_;
     test::put_le(bad, a.ne0, uint64_t{1} << 61, 8);  // 2^62 floats: the byte count overflows
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "tensor 'tensor.aaaa'"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "tensor 'tensor.aaaa'"));
 }
 
 TEST_F(GgufMalformed, BlockTypeRowNotAMultipleOfTheBlock) {
@@ -225,7 +225,7 @@ TEST_F(GgufMalformed, BlockTypeRowNotAMultipleOfTheBlock) {
     w.add_tensor("q", DType::Q8_0, {32}, q.data(), q.size());
     Bytes bad = w.serialize();
     test::put_le(bad, test::offset_after(bad, "q") + 4, 16, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "row length 16 is not a multiple of the Q8_0 block size 32"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "row length 16 is not a multiple of the Q8_0 block size 32"));
 }
 
 TEST_F(GgufMalformed, BadAlignment) {
@@ -236,20 +236,20 @@ TEST_F(GgufMalformed, BadAlignment) {
     for (uint64_t a : {0, 48, 3}) {
         Bytes bad = base;
         test::put_le(bad, value, a, 4);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "general.alignment")) << a;
+        EXPECT_TRUE(rejects(bad, Status::Format, "general.alignment")) << a;
     }
 }
 
 TEST_F(GgufMalformed, ArchitectureMustBeAString) {
     GgufWriter w;
     w.set_u32("general.architecture", 5);
-    EXPECT_TRUE(rejects(w.serialize(), LLMRT_ERR_FORMAT, "general.architecture is not a string"));
+    EXPECT_TRUE(rejects(w.serialize(), Status::Format, "general.architecture is not a string"));
 }
 
 TEST_F(GgufMalformed, EmptyNames) {
     Bytes bad = good_;
     test::put_le(bad, kFirstKeyAt, 0, 8);  // the first key becomes "" and its bytes are misread
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "empty metadata key"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "empty metadata key"));
     GgufWriter w;
     const Bytes data(4);
     w.add_tensor("x", DType::F32, {1}, data.data(), 4);
@@ -257,7 +257,7 @@ TEST_F(GgufMalformed, EmptyNames) {
     const size_t name_length_at = test::offset_after(bad, "x") - 1 - 8;
     bad.erase(bad.begin() + static_cast<std::ptrdiff_t>(name_length_at + 8));  // drop the name byte
     test::put_le(bad, name_length_at, 0, 8);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "empty name"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "empty name"));
 }
 
 // Random byte corruption: every outcome must be a successful read or an llmrt::Error.

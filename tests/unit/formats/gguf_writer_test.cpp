@@ -169,7 +169,7 @@ TEST(GgufWriter, RejectsInvalidInput) {
     GgufWriter w;
     const Bytes data(64);
     w.add_tensor("t", DType::F32, {4}, data.data(), 16);
-    const auto invalid = LLMRT_ERR_INVALID_ARGUMENT;
+    const auto invalid = Status::InvalidArgument;
     EXPECT_TRUE(
         throws_error([&] { w.add_tensor("t", DType::F32, {4}, data.data(), 16); }, invalid, "duplicate"));
     EXPECT_TRUE(throws_error([&] { w.add_tensor("u", DType::F32, {4}, data.data(), 12); }, invalid, "'u'"));
@@ -235,14 +235,14 @@ TEST(GgufWriter, FailsWithoutLeavingAFile) {
     test::TempDir dir;
     const std::string path = dir.file("missing-dir/m.gguf");
     GgufWriter w;
-    EXPECT_TRUE(throws_error([&] { w.write(path); }, LLMRT_ERR_IO, "m.gguf"));
+    EXPECT_TRUE(throws_error([&] { w.write(path); }, Status::Io, "m.gguf"));
     EXPECT_FALSE(std::filesystem::exists(path));
     EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
     // A directory in the way of the rename: the temporary file must be cleaned up.
     const std::string blocked = dir.file("blocked.gguf");
     std::filesystem::create_directory(blocked);
     std::filesystem::create_directory(blocked + "/child");
-    EXPECT_TRUE(throws_error([&] { w.write(blocked); }, LLMRT_ERR_IO, "blocked.gguf"));
+    EXPECT_TRUE(throws_error([&] { w.write(blocked); }, Status::Io, "blocked.gguf"));
     EXPECT_FALSE(std::filesystem::exists(blocked + ".tmp"));
     EXPECT_TRUE(std::filesystem::is_directory(blocked));
 }

@@ -44,7 +44,7 @@ protected:
     }
 
     // Reading must throw with status and fragment, and the message must name model.safetensors.
-    ::testing::AssertionResult rejects(llmrt_status status, const std::string &fragment,
+    ::testing::AssertionResult rejects(Status status, const std::string &fragment,
                                        const std::string &file = "model.safetensors") {
         auto result = throws_error([&] { read_hf_checkpoint(dir_.path()); }, status, fragment);
         if (!result) return result;
@@ -72,34 +72,34 @@ TEST_F(HfCheckpoint, TruncatedAtEveryCut) {
     const Bytes good = test::make_safetensors(small_header().dump(), small_data());
     for (size_t cut = 0; cut < good.size(); ++cut) {
         write_model(Bytes(good.begin(), good.begin() + cut));
-        EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "")) << "cut " << cut;
+        EXPECT_TRUE(rejects(Status::Format, "")) << "cut " << cut;
     }
 }
 
 TEST_F(HfCheckpoint, BadHeaderLength) {
     write_model(Bytes{1, 2, 3});
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "too small"));
+    EXPECT_TRUE(rejects(Status::Format, "too small"));
     Bytes bytes = test::make_safetensors(small_header().dump(), small_data());
     test::put_le(bytes, 0, bytes.size(), 8);
     write_model(bytes);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "exceeds the file"));
+    EXPECT_TRUE(rejects(Status::Format, "exceeds the file"));
     test::put_le(bytes, 0, uint64_t{1} << 63, 8);
     write_model(bytes);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not sane"));
+    EXPECT_TRUE(rejects(Status::Format, "not sane"));
     test::put_le(bytes, 0, 0, 8);
     write_model(bytes);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not valid JSON"));
+    EXPECT_TRUE(rejects(Status::Format, "not valid JSON"));
 }
 
 TEST_F(HfCheckpoint, HeaderMustBeAJsonObject) {
     write_model(test::make_safetensors("{\"w\": ", small_data()));
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not valid JSON"));
+    EXPECT_TRUE(rejects(Status::Format, "not valid JSON"));
     write_model(test::make_safetensors("[1, 2, 3]", small_data()));
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not a JSON object"));
+    EXPECT_TRUE(rejects(Status::Format, "not a JSON object"));
     json header = small_header();
     header["w"] = 5;
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "tensor 'w'"));
+    EXPECT_TRUE(rejects(Status::Format, "tensor 'w'"));
 }
 
 TEST_F(HfCheckpoint, HeaderPaddingIsAllowed) {
@@ -113,26 +113,26 @@ TEST_F(HfCheckpoint, DataOffsetsOutOfRange) {
     header["h"]["shape"] = {492};
     write_model(header);
     EXPECT_TRUE(
-        rejects(LLMRT_ERR_FORMAT, "tensor 'h' data_offsets [16, 1000) lie outside the data area (24 bytes)"));
+        rejects(Status::Format, "tensor 'h' data_offsets [16, 1000) lie outside the data area (24 bytes)"));
     header["h"]["data_offsets"] = {16, 8};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "[16, 8)"));
+    EXPECT_TRUE(rejects(Status::Format, "[16, 8)"));
     header["h"]["data_offsets"] = {UINT64_MAX, UINT64_MAX};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "data_offsets"));
+    EXPECT_TRUE(rejects(Status::Format, "data_offsets"));
     header["h"]["data_offsets"] = {-8, 0};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "data_offsets"));
+    EXPECT_TRUE(rejects(Status::Format, "data_offsets"));
     header["h"]["data_offsets"] = {16};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "data_offsets"));
+    EXPECT_TRUE(rejects(Status::Format, "data_offsets"));
 }
 
 TEST_F(HfCheckpoint, DataOffsetsInconsistentWithShape) {
     json header = small_header();
     header["w"]["shape"] = {3, 2};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT,
+    EXPECT_TRUE(rejects(Status::Format,
                         "tensor 'w' shape [3, 2] of F32 needs 24 bytes but data_offsets [0, 16) hold 16"));
 }
 
@@ -140,19 +140,19 @@ TEST_F(HfCheckpoint, BadShapes) {
     json header = small_header();
     header["w"]["shape"] = {-1, 4};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "non-negative integer"));
+    EXPECT_TRUE(rejects(Status::Format, "non-negative integer"));
     header["w"]["shape"] = {2.5, 4};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "non-negative integer"));
+    EXPECT_TRUE(rejects(Status::Format, "non-negative integer"));
     header["w"]["shape"] = {uint64_t{1} << 62, uint64_t{1} << 62};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "too large"));
+    EXPECT_TRUE(rejects(Status::Format, "too large"));
     header["w"]["shape"] = {uint64_t{1} << 62};  // fits int64, but 2^62 floats overflow the byte count
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "too large"));
+    EXPECT_TRUE(rejects(Status::Format, "too large"));
     header["w"]["shape"] = "2x2";
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "shape"));
+    EXPECT_TRUE(rejects(Status::Format, "shape"));
 }
 
 TEST_F(HfCheckpoint, UnknownDType) {
@@ -160,35 +160,35 @@ TEST_F(HfCheckpoint, UnknownDType) {
     header["w"]["dtype"] = "I64";
     header["w"]["shape"] = {2};
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_UNSUPPORTED, "tensor 'w' has dtype I64"));
+    EXPECT_TRUE(rejects(Status::Unsupported, "tensor 'w' has dtype I64"));
     header["w"]["dtype"] = "FOO";
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_UNSUPPORTED, "FOO"));
+    EXPECT_TRUE(rejects(Status::Unsupported, "FOO"));
     header["w"]["dtype"] = 3;
     write_model(header);
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "dtype"));
+    EXPECT_TRUE(rejects(Status::Format, "dtype"));
 }
 
 TEST_F(HfCheckpoint, MissingOrBrokenConfig) {
     write_model(small_header());
     std::filesystem::remove(dir_.file("config.json"));
-    EXPECT_TRUE(rejects(LLMRT_ERR_IO, dir_.file("config.json"), "config.json"));
+    EXPECT_TRUE(rejects(Status::Io, dir_.file("config.json"), "config.json"));
     test::write_text(dir_.file("config.json"), "{\"architectures\": [");
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not valid JSON", "config.json"));
+    EXPECT_TRUE(rejects(Status::Format, "not valid JSON", "config.json"));
     test::write_text(dir_.file("config.json"), "");
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not valid JSON", "config.json"));
+    EXPECT_TRUE(rejects(Status::Format, "not valid JSON", "config.json"));
     test::write_text(dir_.file("config.json"), "[1]");
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not a JSON object", "config.json"));
+    EXPECT_TRUE(rejects(Status::Format, "not a JSON object", "config.json"));
     test::write_text(dir_.file("config.json"), "{\"hidden_size\": 4}");
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "names no architecture", "config.json"));
+    EXPECT_TRUE(rejects(Status::Format, "names no architecture", "config.json"));
     test::write_text(dir_.file("config.json"), "{\"model_type\": \"gpt2\"}");
     EXPECT_EQ(read_hf_checkpoint(dir_.path()).architecture, "gpt2");
 }
 
 TEST_F(HfCheckpoint, MissingWeights) {
-    EXPECT_TRUE(rejects(LLMRT_ERR_IO, "model.safetensors.index.json", dir_.path()));
+    EXPECT_TRUE(rejects(Status::Io, "model.safetensors.index.json", dir_.path()));
     test::write_text(dir_.file("pytorch_model.bin"), "pickle");
-    EXPECT_TRUE(rejects(LLMRT_ERR_UNSUPPORTED, "safetensors", dir_.path()));
+    EXPECT_TRUE(rejects(Status::Unsupported, "safetensors", dir_.path()));
 }
 
 TEST_F(HfCheckpoint, GenerationConfigFillsOnlyMissingIds) {
@@ -206,7 +206,7 @@ TEST_F(HfCheckpoint, GenerationConfigFillsOnlyMissingIds) {
     EXPECT_EQ(ckpt.hf_config.at("eos_token_id"), json::parse("[2, 32007]"));  // null counts as missing
 
     test::write_text(dir_.file("generation_config.json"), "not json");
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not valid JSON", "generation_config.json"));
+    EXPECT_TRUE(rejects(Status::Format, "not valid JSON", "generation_config.json"));
 }
 
 TEST_F(HfCheckpoint, ReadsAShardedModel) {
@@ -237,24 +237,24 @@ TEST_F(HfCheckpoint, ReadsAShardedModel) {
     wrong["weight_map"]["b"] = "model-00001-of-00002.safetensors";
     test::write_text(index_path, wrong.dump());
     EXPECT_TRUE(
-        rejects(LLMRT_ERR_FORMAT, "maps tensor 'b' to model-00001-of-00002.safetensors", "index.json"));
+        rejects(Status::Format, "maps tensor 'b' to model-00001-of-00002.safetensors", "index.json"));
 
     wrong = index;
     wrong["weight_map"]["d"] = "model-00003-of-00002.safetensors";
     test::write_text(index_path, wrong.dump());
-    EXPECT_TRUE(rejects(LLMRT_ERR_IO, "model-00003-of-00002.safetensors", "cannot open"));
+    EXPECT_TRUE(rejects(Status::Io, "model-00003-of-00002.safetensors", "cannot open"));
 
     wrong["weight_map"]["d"] = "../model-00001-of-00002.safetensors";
     test::write_text(index_path, wrong.dump());
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "not a plain file name", "index.json"));
+    EXPECT_TRUE(rejects(Status::Format, "not a plain file name", "index.json"));
 
     wrong["weight_map"] = {{"a", 5}};
     test::write_text(index_path, wrong.dump());
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "weight_map entry 'a'", "index.json"));
+    EXPECT_TRUE(rejects(Status::Format, "weight_map entry 'a'", "index.json"));
 
     wrong.erase("weight_map");
     test::write_text(index_path, wrong.dump());
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "weight_map", "index.json"));
+    EXPECT_TRUE(rejects(Status::Format, "weight_map", "index.json"));
 
     // The same tensor in two shards.
     test::write_bytes(
@@ -262,32 +262,32 @@ TEST_F(HfCheckpoint, ReadsAShardedModel) {
         test::make_safetensors(R"({"a": {"dtype": "F16", "shape": [4], "data_offsets": [0, 8]}})",
                                Bytes(data.begin() + 16, data.end())));
     test::write_text(index_path, index.dump());
-    EXPECT_TRUE(rejects(LLMRT_ERR_FORMAT, "'a' also appears in another shard", "model-0000"));
+    EXPECT_TRUE(rejects(Status::Format, "'a' also appears in another shard", "model-0000"));
 }
 
 TEST_F(HfCheckpoint, GetNamesTheMissingTensor) {
     write_model(small_header());
     const Checkpoint ckpt = read_hf_checkpoint(dir_.path());
-    EXPECT_TRUE(throws_error([&] { ckpt.get("lm_head.weight"); }, LLMRT_ERR_FORMAT, "'lm_head.weight'"));
-    EXPECT_TRUE(throws_error([&] { ckpt.get("lm_head.weight"); }, LLMRT_ERR_FORMAT, dir_.path()));
+    EXPECT_TRUE(throws_error([&] { ckpt.get("lm_head.weight"); }, Status::Format, "'lm_head.weight'"));
+    EXPECT_TRUE(throws_error([&] { ckpt.get("lm_head.weight"); }, Status::Format, dir_.path()));
     EXPECT_EQ(ckpt.find("lm_head.weight"), nullptr);
     EXPECT_NE(ckpt.find("w"), nullptr);
 }
 
 TEST(ReadCheckpoint, RejectsMissingPathsAndUnknownFormats) {
     test::TempDir dir;
-    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("nope")); }, LLMRT_ERR_IO, dir.file("nope")));
+    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("nope")); }, Status::Io, dir.file("nope")));
     test::write_text(dir.file("notes.txt"), "hello world");
-    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("notes.txt")); }, LLMRT_ERR_FORMAT, "GGUF"));
-    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("notes.txt")); }, LLMRT_ERR_FORMAT, "notes.txt"));
+    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("notes.txt")); }, Status::Format, "GGUF"));
+    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("notes.txt")); }, Status::Format, "notes.txt"));
     test::write_text(dir.file("empty"), "");
-    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("empty")); }, LLMRT_ERR_FORMAT, "Hugging Face"));
+    EXPECT_TRUE(throws_error([&] { read_checkpoint(dir.file("empty")); }, Status::Format, "Hugging Face"));
     test::write_text(dir.file("short.gguf"), "GGUF");
     EXPECT_TRUE(
-        throws_error([&] { read_checkpoint(dir.file("short.gguf")); }, LLMRT_ERR_FORMAT, "short.gguf"));
+        throws_error([&] { read_checkpoint(dir.file("short.gguf")); }, Status::Format, "short.gguf"));
     EXPECT_TRUE(
-        throws_error([&] { read_gguf_checkpoint(dir.file("nope.gguf")); }, LLMRT_ERR_IO, "nope.gguf"));
-    EXPECT_TRUE(throws_error([&] { read_hf_checkpoint(dir.file("nope")); }, LLMRT_ERR_IO, "config.json"));
+        throws_error([&] { read_gguf_checkpoint(dir.file("nope.gguf")); }, Status::Io, "nope.gguf"));
+    EXPECT_TRUE(throws_error([&] { read_hf_checkpoint(dir.file("nope")); }, Status::Io, "config.json"));
 }
 
 }  // namespace

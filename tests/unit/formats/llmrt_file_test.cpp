@@ -223,7 +223,7 @@ TEST(LlmrtFile, RoundTripsTensorsMetadataConfigAndEmbeddedFiles) {
     EXPECT_EQ(packed.packed_type, "int4_g32_sym_fp32");
     std::vector<float> out(static_cast<size_t>(packed.n_elements()));
     EXPECT_TRUE(
-        throws_error([&] { tensor_to_f32(packed, out.data()); }, LLMRT_ERR_UNSUPPORTED, "weight type"));
+        throws_error([&] { tensor_to_f32(packed, out.data()); }, Status::Unsupported, "weight type"));
     // Ordinary tensors convert as usual.
     std::vector<float> f32(15);
     tensor_to_f32(ckpt.get("f32"), f32.data());
@@ -366,7 +366,7 @@ TEST(LlmrtFile, CancelLeavesTheExistingFileUntouched) {
             last = written;
             return written < std::min(cancel_from, total);
         };
-        EXPECT_TRUE(throws_error([&] { write_llmrt_file(path, sample.contents); }, LLMRT_CANCELLED, path));
+        EXPECT_TRUE(throws_error([&] { write_llmrt_file(path, sample.contents); }, Status::Cancelled, path));
         if (cancel_from == (size_t{10} << 20)) {
             EXPECT_LT(last, size_t{20} << 20);
         }
@@ -384,13 +384,13 @@ TEST(LlmrtFile, UnwritableDestinationIsAnIoErrorNamingThePath) {
     test::TempDir dir;
     // Root ignores permissions, so use a directory that does not exist.
     const std::string path = dir.file("no-such-dir/m.llmrt");
-    EXPECT_TRUE(throws_error([&] { write_llmrt_file(path, sample.contents); }, LLMRT_ERR_IO, path));
+    EXPECT_TRUE(throws_error([&] { write_llmrt_file(path, sample.contents); }, Status::Io, path));
     EXPECT_EQ(directory_entries(dir.path()), 0u);
     // A directory in the way of the rename: the temporary file must be cleaned up.
     const std::string blocked = dir.file("blocked.llmrt");
     std::filesystem::create_directory(blocked);
     std::filesystem::create_directory(blocked + "/child");
-    EXPECT_TRUE(throws_error([&] { write_llmrt_file(blocked, sample.contents); }, LLMRT_ERR_IO, blocked));
+    EXPECT_TRUE(throws_error([&] { write_llmrt_file(blocked, sample.contents); }, Status::Io, blocked));
     EXPECT_EQ(directory_entries(dir.path()), 1u);
     EXPECT_TRUE(std::filesystem::is_directory(blocked + "/child"));
 }
@@ -425,7 +425,7 @@ TEST(LlmrtFile, WriteErrorMidwayIsAnIoErrorAndLeavesNothingBehind) {
     test::write_text(path, "old contents");
     {
         const FileSizeLimit limit(1 << 20);
-        EXPECT_TRUE(throws_error([&] { write_llmrt_file(path, sample.contents); }, LLMRT_ERR_IO, path));
+        EXPECT_TRUE(throws_error([&] { write_llmrt_file(path, sample.contents); }, Status::Io, path));
     }
     EXPECT_EQ(test::read_bytes(path).size(), 12u);
     EXPECT_EQ(directory_entries(dir.path()), 1u);
@@ -438,7 +438,7 @@ TEST(LlmrtFile, RejectsContentsItCannotStore) {
                              const std::string &fragment) {
         Sample sample;
         edit(sample.contents);
-        auto r = throws_error([&] { write_llmrt_file(path, sample.contents); }, LLMRT_ERR_INVALID_ARGUMENT,
+        auto r = throws_error([&] { write_llmrt_file(path, sample.contents); }, Status::InvalidArgument,
                               fragment);
         if (r && directory_entries(dir.path()) != 0) return ::testing::AssertionFailure() << "left a file";
         return r;
@@ -515,7 +515,7 @@ protected:
 
     // Writes the bytes and checks that reading them throws with the status and message fragment,
     // and that the message names the file.
-    ::testing::AssertionResult rejects(const Bytes &bytes, llmrt_status status, const std::string &fragment) {
+    ::testing::AssertionResult rejects(const Bytes &bytes, Status status, const std::string &fragment) {
         const std::string path = dir_.file("bad.llmrt");
         test::write_bytes(path, bytes);
         auto result = throws_error([&] { read_llmrt_file(path); }, status, fragment);
@@ -524,7 +524,7 @@ protected:
     }
 
     ::testing::AssertionResult rejects_header(const json &header, const std::string &fragment) {
-        return rejects(make_file(header.dump(), data_), LLMRT_ERR_FORMAT, fragment);
+        return rejects(make_file(header.dump(), data_), Status::Format, fragment);
     }
 
     // The JSON entry of a tensor in header_.
@@ -550,42 +550,42 @@ TEST_F(LlmrtFileMalformed, TheBaseFileIsValidAndRebuildable) {
 
 TEST_F(LlmrtFileMalformed, TruncatedAtEveryCut) {
     for (size_t cut = 0; cut < good_.size(); ++cut) {
-        EXPECT_TRUE(rejects(Bytes(good_.begin(), good_.begin() + cut), LLMRT_ERR_FORMAT, ""))
+        EXPECT_TRUE(rejects(Bytes(good_.begin(), good_.begin() + cut), Status::Format, ""))
             << "cut " << cut;
     }
 }
 
 TEST_F(LlmrtFileMalformed, Preamble) {
-    EXPECT_TRUE(rejects({}, LLMRT_ERR_FORMAT, "too small"));
+    EXPECT_TRUE(rejects({}, Status::Format, "too small"));
     Bytes bad = good_;
     bad[3] = 'X';
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "not an llmrt file"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "not an llmrt file"));
     bad = good_;
     test::put_le(bad, 8, kLlmrtFileVersion + 1, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version " + std::to_string(kLlmrtFileVersion + 1)));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "version " + std::to_string(kLlmrtFileVersion + 1)));
     bad = good_;
     test::put_le(bad, 8, 1, 4);  // version 1 kept int8/int4 scales inside the superblocks
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_UNSUPPORTED, "version 1"));
+    EXPECT_TRUE(rejects(bad, Status::Unsupported, "version 1"));
     bad = good_;
     test::put_le(bad, 12, test::get_le(good_, 12, 4) ^ 1, 4);
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "the header is corrupt"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "the header is corrupt"));
     for (uint64_t len :
          {uint64_t{1} << 40, UINT64_MAX, uint64_t{good_.size()}, uint64_t{good_.size() - 23}}) {
         bad = good_;
         test::put_le(bad, 16, len, 8);
-        EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "header length")) << len;
+        EXPECT_TRUE(rejects(bad, Status::Format, "header length")) << len;
     }
     bad = good_;
     test::put_le(bad, 16, 10, 8);  // inside the JSON: the checksum no longer covers the header
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "the header is corrupt"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "the header is corrupt"));
 }
 
 TEST_F(LlmrtFileMalformed, HeaderJson) {
-    EXPECT_TRUE(rejects(make_file("{\"format\": ", data_), LLMRT_ERR_FORMAT, "not valid JSON"));
-    EXPECT_TRUE(rejects(make_file("[1, 2]", data_), LLMRT_ERR_FORMAT, "not a JSON object"));
-    EXPECT_TRUE(rejects(make_file("\"\xff\"", data_), LLMRT_ERR_FORMAT, "not valid JSON"));
+    EXPECT_TRUE(rejects(make_file("{\"format\": ", data_), Status::Format, "not valid JSON"));
+    EXPECT_TRUE(rejects(make_file("[1, 2]", data_), Status::Format, "not a JSON object"));
+    EXPECT_TRUE(rejects(make_file("\"\xff\"", data_), Status::Format, "not valid JSON"));
     EXPECT_TRUE(rejects(make_file(std::string(100000, '[') + std::string(100000, ']'), data_),
-                        LLMRT_ERR_FORMAT, "deeper"));
+                        Status::Format, "deeper"));
     for (const char *key : {"format", "version", "source", "architecture", "hf_config", "gguf_metadata",
                             "embedded_files", "tensors", "quantization"}) {
         json h = header_;
@@ -651,7 +651,7 @@ TEST_F(LlmrtFileMalformed, TensorOffsetsAndSizes) {
     h["tensors"].push_back(5);
     EXPECT_TRUE(rejects_header(h, "tensor #3"));
     // Right-sized data past the end: truncating only the data section is caught too.
-    EXPECT_TRUE(rejects(make_file(header_.dump(), Bytes(data_.begin(), data_.end() - 1)), LLMRT_ERR_FORMAT,
+    EXPECT_TRUE(rejects(make_file(header_.dump(), Bytes(data_.begin(), data_.end() - 1)), Status::Format,
                         "outside the data section"));
 }
 
@@ -846,15 +846,15 @@ TEST_F(LlmrtFileMalformed, VersionTwoIsReadWithoutChecksums) {
     const std::string path = dir_.file("v2.llmrt");
     test::write_bytes(path, v2);
     EXPECT_EQ(read_llmrt_file(path).tensors.size(), 3u);
-    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, LLMRT_ERR_UNSUPPORTED, "no checksums"));
+    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, Status::Unsupported, "no checksums"));
 
     Bytes bad = v2;
     test::put_le(bad, 12, 7, 4);  // version 2 has a reserved field there
-    EXPECT_TRUE(rejects(bad, LLMRT_ERR_FORMAT, "reserved"));
+    EXPECT_TRUE(rejects(bad, Status::Format, "reserved"));
     // A version 3 header in a version 2 file, and the other way round.
-    EXPECT_TRUE(rejects(make_file(header_.dump(), data_, kLlmrtFileVersionWithoutChecksums), LLMRT_ERR_FORMAT,
+    EXPECT_TRUE(rejects(make_file(header_.dump(), data_, kLlmrtFileVersionWithoutChecksums), Status::Format,
                         "\"version\""));
-    EXPECT_TRUE(rejects(make_file(h.dump(), data_), LLMRT_ERR_FORMAT, "\"version\""));
+    EXPECT_TRUE(rejects(make_file(h.dump(), data_), Status::Format, "\"version\""));
 }
 
 // The real stories260K model as an llmrt file, damaged the way disks and copies damage files.
@@ -899,9 +899,9 @@ TEST_F(LlmrtFileDamage, ADamagedTensorIsNamedAtLoad) {
         Bytes bad = good_;
         damage(bad, name);
         const std::string path = write(bad);
-        EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, LLMRT_ERR_FORMAT,
+        EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, Status::Format,
                                  std::string("tensor '") + name + "' is corrupt"));
-        EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, LLMRT_ERR_FORMAT, path));
+        EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, Status::Format, path));
     }
 }
 
@@ -922,7 +922,7 @@ TEST_F(LlmrtFileDamage, CheckVisitsEveryTensorAndNamesEachDamagedOne) {
     for (const std::string &name : names) damage(bad, name);
     const std::string path = write(bad);
     seen.clear();
-    auto result = throws_error([&] { check_llmrt_file(path, visit); }, LLMRT_ERR_FORMAT,
+    auto result = throws_error([&] { check_llmrt_file(path, visit); }, Status::Format,
                                "3 of " + std::to_string(n_tensors_) + " tensors and embedded files are corrupt");
     EXPECT_TRUE(result);
     EXPECT_EQ(seen.size(), n_tensors_);
@@ -931,11 +931,11 @@ TEST_F(LlmrtFileDamage, CheckVisitsEveryTensorAndNamesEachDamagedOne) {
     std::sort(damaged.begin(), damaged.end());
     EXPECT_EQ(damaged, want);
     for (const std::string &name : names) {
-        EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, LLMRT_ERR_FORMAT, "'" + name + "'"));
+        EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, Status::Format, "'" + name + "'"));
     }
     // A visitor returning false stops the check.
     EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, [](const char *, const std::string &, bool) { return false; }); },
-                             LLMRT_CANCELLED, "cancelled"));
+                             Status::Cancelled, "cancelled"));
 }
 
 // A changed letter in a tensor name keeps the header valid JSON: only its checksum notices.
@@ -945,8 +945,8 @@ TEST_F(LlmrtFileDamage, AnEditedHeaderIsRefused) {
     ASSERT_LT(at, kHeaderAt + header_len_);
     bad[at] = 'x';
     const std::string path = write(bad);
-    EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, LLMRT_ERR_FORMAT, "the header is corrupt"));
-    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, LLMRT_ERR_FORMAT, "the header is corrupt"));
+    EXPECT_TRUE(throws_error([&] { read_checkpoint(path); }, Status::Format, "the header is corrupt"));
+    EXPECT_TRUE(throws_error([&] { check_llmrt_file(path, nullptr); }, Status::Format, "the header is corrupt"));
 }
 
 }  // namespace

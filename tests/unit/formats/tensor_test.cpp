@@ -34,8 +34,8 @@ TEST(DType, NamesBlockSizesAndBytes) {
     EXPECT_EQ(dtype_bytes(DType::Q4_0, 64), 36u);
     EXPECT_EQ(dtype_bytes(DType::Q4_1, 32), 20u);
     EXPECT_EQ(dtype_bytes(DType::Q4_1, 0), 0u);
-    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::Q8_0, 33); }, LLMRT_ERR_INVALID_ARGUMENT, "Q8_0"));
-    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::F32, -1); }, LLMRT_ERR_INVALID_ARGUMENT, "F32"));
+    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::Q8_0, 33); }, Status::InvalidArgument, "Q8_0"));
+    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::F32, -1); }, Status::InvalidArgument, "F32"));
     size_t bytes = 0;
     EXPECT_FALSE(checked_dtype_bytes(DType::F32, std::numeric_limits<int64_t>::max(), bytes));
 }
@@ -45,7 +45,7 @@ TEST(DType, PackedIsSizedByItsWeightType) {
     EXPECT_EQ(dtype_block_size(DType::Packed), 1);
     size_t bytes = 0;
     EXPECT_FALSE(checked_dtype_bytes(DType::Packed, 64, bytes));
-    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::Packed, 64); }, LLMRT_ERR_INVALID_ARGUMENT, "nbytes"));
+    EXPECT_TRUE(throws_error([] { dtype_bytes(DType::Packed, 64); }, Status::InvalidArgument, "nbytes"));
     const std::vector<uint8_t> data(40);
     TensorView t;
     t.name = "w";
@@ -55,7 +55,7 @@ TEST(DType, PackedIsSizedByItsWeightType) {
     t.data = data.data();
     t.nbytes = data.size();
     std::vector<float> out(64);
-    EXPECT_TRUE(throws_error([&] { tensor_to_f32(t, out.data()); }, LLMRT_ERR_UNSUPPORTED,
+    EXPECT_TRUE(throws_error([&] { tensor_to_f32(t, out.data()); }, Status::Unsupported,
                              "packed tensor 'w' (int4_g32_sym_fp32) must be read through its weight type"));
 }
 
@@ -161,7 +161,7 @@ TEST(TensorToF32, RejectsSizeMismatch) {
     const std::vector<uint8_t> bytes(10);
     std::vector<float> out(4);
     EXPECT_TRUE(throws_error([&] { tensor_to_f32(view(DType::F32, {4}, bytes), out.data()); },
-                             LLMRT_ERR_INVALID_ARGUMENT, "'t'"));
+                             Status::InvalidArgument, "'t'"));
 }
 
 void put_f16(std::vector<uint8_t> &b, float v) {
@@ -212,11 +212,11 @@ TEST(MetaValue, NumberConversions) {
     EXPECT_EQ(MetaValue::from_float(-2.9).as_int(), -2);
     EXPECT_TRUE(MetaValue::from_uint(1).is_number());
     EXPECT_FALSE(MetaValue::from_bool(true).is_number());
-    EXPECT_TRUE(throws_error([] { MetaValue::from_uint(UINT64_MAX).as_int(); }, LLMRT_ERR_FORMAT, "int64"));
-    EXPECT_TRUE(throws_error([] { MetaValue::from_float(1e30).as_int(); }, LLMRT_ERR_FORMAT, "int64"));
-    EXPECT_TRUE(throws_error([] { MetaValue::from_float(NAN).as_int(); }, LLMRT_ERR_FORMAT, "int64"));
-    EXPECT_TRUE(throws_error([] { MetaValue::from_string("x").as_int(); }, LLMRT_ERR_FORMAT, "string"));
-    EXPECT_TRUE(throws_error([] { MetaValue::from_array({}).as_double(); }, LLMRT_ERR_FORMAT, "array"));
+    EXPECT_TRUE(throws_error([] { MetaValue::from_uint(UINT64_MAX).as_int(); }, Status::Format, "int64"));
+    EXPECT_TRUE(throws_error([] { MetaValue::from_float(1e30).as_int(); }, Status::Format, "int64"));
+    EXPECT_TRUE(throws_error([] { MetaValue::from_float(NAN).as_int(); }, Status::Format, "int64"));
+    EXPECT_TRUE(throws_error([] { MetaValue::from_string("x").as_int(); }, Status::Format, "string"));
+    EXPECT_TRUE(throws_error([] { MetaValue::from_array({}).as_double(); }, Status::Format, "array"));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ using test::status_of;
 
 std::string stories_model() { return test::read_text(test::model_path("stories260K-hf/tokenizer.model")); }
 
-llmrt_status spm_status(const std::string &bytes) {
+std::optional<Status> spm_status(const std::string &bytes) {
     return status_of([&] {
         const auto tok = tokenizer_from_sentencepiece(bytes, "test.model");
         (void)tok->encode("Once upon a time", true);
@@ -22,19 +22,19 @@ llmrt_status spm_status(const std::string &bytes) {
 
 TEST(MalformedSentencepiece, EveryTruncationIsAFormatError) {
     const std::string bytes = stories_model();
-    ASSERT_EQ(spm_status(bytes), LLMRT_OK);
+    ASSERT_EQ(spm_status(bytes), test::kNoError);
     for (size_t cut = 0; cut < bytes.size(); ++cut) {
-        ASSERT_EQ(spm_status(bytes.substr(0, cut)), LLMRT_ERR_FORMAT) << "cut at " << cut;
+        ASSERT_EQ(spm_status(bytes.substr(0, cut)), Status::Format) << "cut at " << cut;
     }
 }
 
 TEST(MalformedSentencepiece, TruncatedLlama2ModelIsAFormatError) {
     const std::string bytes = test::read_text(test::model_path("llama2-tokenizer-32k/tokenizer.model"));
     for (size_t cut = 0; cut < bytes.size(); cut += 4099) {
-        ASSERT_EQ(spm_status(bytes.substr(0, cut)), LLMRT_ERR_FORMAT) << "cut at " << cut;
+        ASSERT_EQ(spm_status(bytes.substr(0, cut)), Status::Format) << "cut at " << cut;
     }
     for (size_t back = 1; back < 40; ++back) {
-        ASSERT_EQ(spm_status(bytes.substr(0, bytes.size() - back)), LLMRT_ERR_FORMAT) << "cut " << back << " before the end";
+        ASSERT_EQ(spm_status(bytes.substr(0, bytes.size() - back)), Status::Format) << "cut " << back << " before the end";
     }
 }
 
@@ -60,7 +60,7 @@ TEST(MalformedSentencepiece, BadVarintsLengthsAndWireTypes) {
         std::string("not a sentencepiece model at all"),
         good + std::string("\x0a\x80", 2),  // valid model followed by junk
     };
-    for (size_t i = 0; i < bad.size(); ++i) EXPECT_EQ(spm_status(bad[i]), LLMRT_ERR_FORMAT) << "case " << i;
+    for (size_t i = 0; i < bad.size(); ++i) EXPECT_EQ(spm_status(bad[i]), Status::Format) << "case " << i;
 }
 
 TEST(MalformedSentencepiece, OutOfRangeSpecialIdsAndForeignModelTypes) {
@@ -69,10 +69,10 @@ TEST(MalformedSentencepiece, OutOfRangeSpecialIdsAndForeignModelTypes) {
     const auto with_trainer = [&](const std::string &fields) {
         return good + std::string("\x12", 1) + static_cast<char>(fields.size()) + fields;
     };
-    EXPECT_EQ(spm_status(with_trainer(std::string("\xc8\x02\x90\x4e", 4))), LLMRT_ERR_FORMAT);  // bos_id 10000
-    EXPECT_EQ(spm_status(with_trainer(std::string("\xc0\x02\x05", 3))), LLMRT_OK);              // unk_id 5
-    EXPECT_EQ(spm_status(with_trainer(std::string("\x18\x01", 2))), LLMRT_ERR_UNSUPPORTED);     // UNIGRAM
-    EXPECT_EQ(spm_status(with_trainer(std::string("\x18\x04", 2))), LLMRT_ERR_UNSUPPORTED);     // CHAR
+    EXPECT_EQ(spm_status(with_trainer(std::string("\xc8\x02\x90\x4e", 4))), Status::Format);  // bos_id 10000
+    EXPECT_EQ(spm_status(with_trainer(std::string("\xc0\x02\x05", 3))), test::kNoError);              // unk_id 5
+    EXPECT_EQ(spm_status(with_trainer(std::string("\x18\x01", 2))), Status::Unsupported);     // UNIGRAM
+    EXPECT_EQ(spm_status(with_trainer(std::string("\x18\x04", 2))), Status::Unsupported);     // CHAR
 }
 
 TEST(MalformedSentencepiece, RandomByteFlipsNeverCrash) {
@@ -83,14 +83,14 @@ TEST(MalformedSentencepiece, RandomByteFlipsNeverCrash) {
     for (int iteration = 0; iteration < 3000; ++iteration) {
         std::string bytes = good;
         for (int k = 0; k < 3; ++k) bytes[position(rng)] = static_cast<char>(value(rng));
-        const llmrt_status status = status_of([&] {
+        const std::optional<Status> status = status_of([&] {
             const auto tok = tokenizer_from_sentencepiece(bytes, "flipped.model");
             const std::vector<int32_t> ids = tok->encode("Once upon a time, <s> there was \xff\xfe text.", true, true);
             (void)tok->decode(ids, false);
             for (int32_t id = -1; id <= tok->n_vocab(); ++id) (void)tok->piece(id);
         });
-        EXPECT_TRUE(status == LLMRT_OK || status == LLMRT_ERR_FORMAT || status == LLMRT_ERR_UNSUPPORTED)
-            << "iteration " << iteration << " status " << status;
+        EXPECT_TRUE(status == test::kNoError || status == Status::Format || status == Status::Unsupported)
+            << "iteration " << iteration << " status " << (status ? static_cast<int>(*status) : -1);
     }
 }
 
@@ -128,7 +128,7 @@ const char *const kTinyTokenizerJson = R"({
   "added_tokens": [{"id": 5, "content": "<|end|>", "special": true}]
 })";
 
-llmrt_status json_status(const std::string &text) {
+std::optional<Status> json_status(const std::string &text) {
     return status_of([&] {
         const auto tok = tokenizer_from_json(text, nlohmann::json::object(), nlohmann::json::object(), "tokenizer.json");
         (void)tok->encode("ab ab<|end|>", true, true);
@@ -148,7 +148,7 @@ TEST(MalformedTokenizerJson, TinyValidFileWorks) {
 TEST(MalformedTokenizerJson, EveryTruncationIsAFormatError) {
     const std::string text = kTinyTokenizerJson;
     for (size_t cut = 0; cut < text.size(); ++cut) {
-        ASSERT_EQ(json_status(text.substr(0, cut)), LLMRT_ERR_FORMAT) << "cut at " << cut;
+        ASSERT_EQ(json_status(text.substr(0, cut)), Status::Format) << "cut at " << cut;
     }
 }
 
@@ -183,7 +183,7 @@ TEST(MalformedTokenizerJson, BrokenContentIsAFormatError) {
         R"({"model": {"type": "BPE", "vocab": {"a": 0}}, "post_processor": {"type": "TemplateProcessing",
             "single": [{"SpecialToken": {"id": "<s>"}}], "special_tokens": {"<s>": {"ids": [7]}}}})",
     };
-    for (size_t i = 0; i < bad.size(); ++i) EXPECT_EQ(json_status(bad[i]), LLMRT_ERR_FORMAT) << "case " << i << ": " << bad[i];
+    for (size_t i = 0; i < bad.size(); ++i) EXPECT_EQ(json_status(bad[i]), Status::Format) << "case " << i << ": " << bad[i];
 }
 
 TEST(MalformedTokenizerJson, ForeignModelsAreUnsupported) {
@@ -193,7 +193,7 @@ TEST(MalformedTokenizerJson, ForeignModelsAreUnsupported) {
         R"({"model": {"type": "BPE", "vocab": {"a": 0}}, "normalizer": {"type": "BertNormalizer"}})",
         R"({"model": {"type": "BPE", "vocab": {"a": 0}, "continuing_subword_prefix": "##"}})",
     };
-    for (size_t i = 0; i < foreign.size(); ++i) EXPECT_EQ(json_status(foreign[i]), LLMRT_ERR_UNSUPPORTED) << foreign[i];
+    for (size_t i = 0; i < foreign.size(); ++i) EXPECT_EQ(json_status(foreign[i]), Status::Unsupported) << foreign[i];
 }
 
 // ---- GGUF metadata ----
@@ -228,54 +228,54 @@ Metadata tiny_gpt2_metadata() {
     return m;
 }
 
-llmrt_status gguf_status(const Metadata &m) {
+std::optional<Status> gguf_status(const Metadata &m) {
     return status_of([&] { (void)tokenizer_from_gguf(m, "test.gguf")->encode("abab", true); });
 }
 
 TEST(MalformedGgufTokenizer, InconsistentMetadata) {
-    EXPECT_EQ(gguf_status(tiny_gpt2_metadata()), LLMRT_OK);
+    EXPECT_EQ(gguf_status(tiny_gpt2_metadata()), test::kNoError);
     EXPECT_EQ(test::show(tokenizer_from_gguf(tiny_gpt2_metadata(), "t")->encode("abab", false)), "[2 2]");
 
-    EXPECT_EQ(gguf_status(Metadata{}), LLMRT_ERR_FORMAT);  // no tokenizer at all
+    EXPECT_EQ(gguf_status(Metadata{}), Status::Format);  // no tokenizer at all
     Metadata m = tiny_gpt2_metadata();
     m["tokenizer.ggml.model"] = num(3);
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m.erase("tokenizer.ggml.tokens");
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.tokens"] = array({str("a"), num(1)});
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.tokens"] = array({});
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.token_type"] = array({num(1)});
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.merges"] = array({str("a c")});
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.merges"] = array({str("ab")});
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m.erase("tokenizer.ggml.merges");
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(m), Status::Format);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.pre"] = str("no-such-pre-tokenizer");
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_UNSUPPORTED);
+    EXPECT_EQ(gguf_status(m), Status::Unsupported);
     m = tiny_gpt2_metadata();
     m["tokenizer.ggml.model"] = str("bert");
-    EXPECT_EQ(gguf_status(m), LLMRT_ERR_UNSUPPORTED);
+    EXPECT_EQ(gguf_status(m), Status::Unsupported);
 
     Metadata spm;
     spm["tokenizer.ggml.model"] = str("llama");
     spm["tokenizer.ggml.tokens"] = array({str("<unk>"), str("<s>"), str("</s>"), str("\xe2\x96\x81" "a")});
-    EXPECT_EQ(gguf_status(spm), LLMRT_OK);
+    EXPECT_EQ(gguf_status(spm), test::kNoError);
     spm["tokenizer.ggml.scores"] = array({num(0), num(0)});
-    EXPECT_EQ(gguf_status(spm), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(spm), Status::Format);
     spm["tokenizer.ggml.scores"] = array({str("x"), num(0), num(0), num(0)});
-    EXPECT_EQ(gguf_status(spm), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(gguf_status(spm), Status::Format);
 }
 
 // ---- load_tokenizer on directories ----
@@ -287,7 +287,7 @@ TEST(LoadTokenizer, DirectoryWithoutTokenizerNamesThePath) {
         (void)load_tokenizer(test::hf_directory_checkpoint(path));
         FAIL() << "expected an error";
     } catch (const Error &e) {
-        EXPECT_EQ(e.status(), LLMRT_ERR_FORMAT);
+        EXPECT_EQ(e.status(), Status::Format);
         EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("tokenizer"), std::string::npos) << e.what();
     }
@@ -296,17 +296,17 @@ TEST(LoadTokenizer, DirectoryWithoutTokenizerNamesThePath) {
 TEST(LoadTokenizer, BrokenFilesInADirectoryAreFormatErrors) {
     test::TempDir dir;
     test::write_text(dir.file("tokenizer.json"), "{\"model\": ");
-    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), Status::Format);
     test::write_text(dir.file("tokenizer.json"), kTinyTokenizerJson);
     test::write_text(dir.file("tokenizer_config.json"), "{broken");
-    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), Status::Format);
     test::write_text(dir.file("tokenizer_config.json"), "{\"add_bos_token\": false}");
-    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), LLMRT_OK);
+    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), test::kNoError);
     test::write_text(dir.file("tokenizer.model"), "garbage");  // a SentencePiece model is preferred...
-    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), LLMRT_OK)
+    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), test::kNoError)
         << "...but not over a byte-level tokenizer.json";
     test::write_text(dir.file("tokenizer.json"), R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
-    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), LLMRT_ERR_FORMAT);
+    EXPECT_EQ(status_of([&] { (void)load_tokenizer(test::hf_directory_checkpoint(dir.file(""))); }), Status::Format);
 }
 
 }  // namespace

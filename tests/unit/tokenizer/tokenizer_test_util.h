@@ -2,6 +2,8 @@
 // byte files, id formatting, a temporary directory and error-status assertions.
 #pragma once
 
+#include <optional>
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -82,16 +84,17 @@ inline void write_text(const std::string &path, const std::string &text) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-// The status of the llmrt::Error that f throws; LLMRT_OK if it returns normally. Any other
+// The status of the llmrt::Error that f throws; kNoError if it returns normally. Any other
 // exception fails the test.
+inline const std::optional<Status> kNoError = std::nullopt;
 template <typename F>
-llmrt_status status_of(F &&f) {
+std::optional<Status> status_of(F &&f) {
     try {
         f();
     } catch (const Error &e) {
         return e.status();
     }
-    return LLMRT_OK;
+    return kNoError;
 }
 
 }  // namespace llmrt::test

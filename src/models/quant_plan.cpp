@@ -1,4 +1,4 @@
-#include "quant/quant_plan.h"
+#include "models/quant_plan.h"
 
 #include "core/error.h"
 
@@ -45,8 +45,8 @@ bool tensor_pattern_matches(const std::string &pattern, const std::string &name)
 
 QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
     const std::string problem = validate_quant_format(options.format);
-    require(problem.empty(), LLMRT_ERR_INVALID_ARGUMENT, problem);
-    require(options.algorithm == "rtn", LLMRT_ERR_UNSUPPORTED,
+    require(problem.empty(), Status::InvalidArgument, problem);
+    require(options.algorithm == "rtn", Status::Unsupported,
             "quantization algorithm '" + options.algorithm + "' is not supported (supported: rtn)");
     const std::string list = options.tensor_overrides.value_or(kDefaultOverrides);
     size_t start = 0;
@@ -56,13 +56,13 @@ QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
         start = end + 1;
         if (item.empty()) continue;
         const size_t eq = item.rfind('=');
-        require(eq != std::string::npos && eq > 0, LLMRT_ERR_INVALID_ARGUMENT,
+        require(eq != std::string::npos && eq > 0, Status::InvalidArgument,
                 "tensor override '" + item + "' is not of the form pattern=dtype");
         Rule rule{trim(item.substr(0, eq)), std::nullopt};
         const std::string dtype = trim(item.substr(eq + 1));
         if (dtype != "f32" && dtype != "fp32") {
             const auto kind = parse_quant_kind(dtype);
-            require(kind.has_value(), LLMRT_ERR_INVALID_ARGUMENT,
+            require(kind.has_value(), Status::InvalidArgument,
                     "tensor override '" + item + "': unknown dtype '" + dtype + "'");
             QuantFormat f = options.format;
             f.kind = *kind;

@@ -16,7 +16,7 @@ struct QuantOptions {
     std::string algorithm = "rtn";
     ComputeDtype compute = ComputeDtype::Auto;
     std::optional<std::string> tensor_overrides;  // nullopt: the defaults (embeddings, head in int8)
-    // Called after each matrix with the fraction done; false cancels (throws LLMRT_CANCELLED).
+    // Called after each matrix with the fraction done; false cancels (throws Status::Cancelled).
     std::function<bool(float fraction, const std::string &tensor)> progress;
 };
 
