@@ -138,6 +138,12 @@ TensorRef TensorNames::resolve(Role role, int64_t layer, int64_t expert, const c
         }
     if (r.in_layer) hf = naming_.layer_prefix + std::to_string(layer) + "." + hf;
     ref.name = with_expert(hf, expert) + suffix;
+    // save_pretrained writes "transformer." before GPT-2/BLOOM-era names; the hub files of those
+    // models (gpt2, bloom-560m) were saved without it.
+    const std::string prefix = "transformer.";
+    if (!ckpt_->find(ref.name) && ref.name.compare(0, prefix.size(), prefix) == 0 &&
+        ckpt_->find(ref.name.substr(prefix.size())))
+        ref.name = ref.name.substr(prefix.size());
     return ref;
 }
 
