@@ -8,20 +8,17 @@ namespace {
 
 void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
     s.rot_dims = s.hp.head_dim / 2;
-    if (cfg.is_gguf()) return;
     require(cfg.bool_or("rmsnorm", "", true) && !cfg.bool_or("apply_residual_connection_post_layernorm", "", false),
             Status::Unsupported, cfg.file() + ": only ChatGLM's RMSNorm pre-norm blocks (ChatGLM2/3) are supported");
-    s.hp.n_head_kv = cfg.bool_or("multi_query_attention", "", false)
-                         ? cfg.int_or("multi_query_group_num", "", s.hp.n_head)
-                         : s.hp.n_head;
-    s.rope_theta = 10000.0 * cfg.float_or("rope_ratio", "", 1.0);
+    if (!cfg.bool_or("multi_query_attention", "", true)) s.hp.n_head_kv = s.hp.n_head;
+    s.rope_theta *= cfg.float_or("rope_ratio", "", 1.0);  // GGUF: already in its freq_base
 }
 
 }  // namespace
 
 DecoderSpec chatglm_spec() {
     DecoderSpec s;
-    s.keys = {"hidden_size", "num_layers", "num_attention_heads", "", "ffn_hidden_size", "seq_length",
+    s.keys = {"hidden_size", "num_layers", "num_attention_heads", "multi_query_group_num", "ffn_hidden_size", "seq_length",
               "padded_vocab_size", "kv_channels", "layernorm_epsilon", "", "", "", ""};
     s.default_norm_eps = 1e-5f;
     s.pairing = RopePairing::Interleaved;

@@ -8,29 +8,26 @@ namespace {
 
 void configure(const ConfigReader &cfg, DecoderSpec &spec, DecoderSettings &s) {
     if (s.hp.n_ff == 0) s.hp.n_ff = 4 * s.hp.n_embd;
-    if (cfg.is_gguf()) {
-        // With two norms, llama.cpp calls the attention's attn_norm_2 and the MLP's attn_norm.
-        if (cfg.has_tensor("blk.0.attn_norm_2.weight"))
-            spec.names.gguf_overrides = {{Role::AttnNorm, "attn_norm_2"}, {Role::MlpNorm, "attn_norm"}};
-        return;
-    }
     require(!cfg.bool_or("alibi", "", false), Status::Unsupported,
             cfg.setting("alibi", "") + ": Falcon with ALiBi is not supported");
     spec.parallel = cfg.bool_or("parallel_attn", "", true);
+    // The new decoder (40B, 180B) has num_kv_heads and a norm per branch; 7B one kv head.
     if (cfg.bool_or("new_decoder_architecture", "", false)) {
-        s.hp.n_head_kv = cfg.int_or("num_kv_heads", "", s.hp.n_head);
         spec.names.overrides.push_back({Role::AttnNorm, "ln_attn"});
         spec.names.overrides.push_back({Role::MlpNorm, "ln_mlp"});
-    } else {
-        s.hp.n_head_kv = cfg.bool_or("multi_query", "", true) ? 1 : s.hp.n_head;
+    } else if (cfg.bool_or("multi_query", "", false)) {
+        s.hp.n_head_kv = 1;
     }
+    // With two norms, llama.cpp names the attention's attn_norm_2 and the MLP's attn_norm.
+    if (cfg.has_tensor("blk.0.attn_norm_2.weight"))
+        spec.names.gguf_overrides = {{Role::AttnNorm, "attn_norm_2"}, {Role::MlpNorm, "attn_norm"}};
 }
 
 }  // namespace
 
 DecoderSpec falcon_spec() {
     DecoderSpec s;
-    s.keys.kv_heads = "";
+    s.keys.kv_heads = "num_kv_heads";
     s.keys.ff = "ffn_hidden_size";
     s.keys.norm_eps = "layer_norm_epsilon";
     s.keys.act = "activation";

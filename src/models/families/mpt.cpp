@@ -6,8 +6,7 @@ namespace llmrt {
 namespace {
 
 void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
-    if (cfg.is_gguf()) return;
-    s.hp.n_ff = s.hp.n_embd * cfg.int_or("expansion_ratio", "", 4);
+    if (s.hp.n_ff == 0) s.hp.n_ff = s.hp.n_embd * cfg.int_or("expansion_ratio", "", 4);
     if (const nlohmann::json *attn = cfg.hf("attn_config"); attn && attn->is_object()) {
         auto it = attn->find("alibi_bias_max");
         if (it != attn->end() && it->is_number()) s.alibi_max_bias = it->get<float>();

@@ -5,15 +5,16 @@
 namespace llmrt {
 namespace {
 
+// config.json's intermediate_size counts both branches (GGUF's feed_forward_length one).
 void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
-    if (!cfg.is_gguf()) s.hp.n_ff /= 2;
+    if (const int64_t both = cfg.int_or("intermediate_size", "", 0, 0); both > 0) s.hp.n_ff = both / 2;
 }
 
 }  // namespace
 
 DecoderSpec qwen_spec() {
     DecoderSpec s;
-    s.keys = {"hidden_size", "num_hidden_layers", "num_attention_heads", "", "intermediate_size", "seq_length",
+    s.keys = {"hidden_size", "num_hidden_layers", "num_attention_heads", "", "", "seq_length",
               "vocab_size", "kv_channels", "layer_norm_epsilon", "rotary_emb_base", "rotary_pct", "", ""};
     s.fused_qkv = true;
     s.names.layer_prefix = "transformer.h.";

@@ -6,7 +6,7 @@ namespace {
 
 void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
     if (s.hp.n_ff == 0) s.hp.n_ff = 4 * s.hp.n_embd;
-    if (!cfg.is_gguf() && cfg.bool_or("multi_query", "", true)) s.hp.n_head_kv = 1;
+    if (cfg.bool_or("multi_query", "", false)) s.hp.n_head_kv = 1;
 }
 
 }  // namespace
