@@ -119,6 +119,15 @@ uint8_t quantize_code(const IntGeom &g, float v, const GroupQuant &p) {
 
 }  // namespace
 
+BlockParams int_group_params(const IntGeom &g, const float *x, int64_t n) {
+    const GroupQuant p = choose_group_quant(g, x, n);
+    return {p.scale, p.min};
+}
+
+uint8_t int_quantize_code(const IntGeom &g, float v, BlockParams p) {
+    return quantize_code(g, v, {p.scale, p.min, p.scale != 0.0f ? 1.0f / p.scale : 0.0f});
+}
+
 void int_pack_row(const IntGeom &g, const float *src, uint8_t *dst) {
     std::memset(dst, 0, static_cast<size_t>(g.row_bytes));
     uint8_t codes[kMaxIntGroup];

@@ -126,6 +126,11 @@ inline float code_value(const IntGeom &g, int code, BlockParams p) {
     return p.scale * static_cast<float>(code - g.zero);
 }
 
+// Round to nearest, one group at a time, as int_pack_row does it: the group's parameters (rounded
+// as stored) for its n values, then each value's code. Calibrated quantizers (GPTQ) reuse them.
+BlockParams int_group_params(const IntGeom &g, const float *x, int64_t n);
+uint8_t int_quantize_code(const IntGeom &g, float v, BlockParams p);
+
 void int_pack_row(const IntGeom &g, const float *src, uint8_t *dst);
 void int_unpack_row(const IntGeom &g, const uint8_t *row, float *out);
 

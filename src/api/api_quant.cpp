@@ -36,6 +36,12 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     o.compute = *compute_dtype;
     o.algorithm = text_or(p.algorithm, "rtn");
     if (p.tensor_overrides) o.tensor_overrides = std::string(p.tensor_overrides);
+    if (p.calibration_path) o.calibration_path = p.calibration_path;
+    o.n_samples = p.n_samples;
+    o.seq_len = p.seq_len;
+    o.seed = p.seed;
+    o.gptq_damp = p.gptq_damp;
+    o.gptq_act_order = p.gptq_act_order != 0;
     const std::string problem = validate_quant_format(o.format);
     require_arg(problem.empty(), problem.c_str());
     QuantPlan validate(o);  // rejects bad overrides and algorithms now, not halfway through a model
@@ -66,6 +72,12 @@ void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_si
     params->tensor_overrides = nullptr;
     params->progress = nullptr;
     params->progress_user_data = nullptr;
+    params->calibration_path = nullptr;
+    params->n_samples = 128;
+    params->seq_len = 512;
+    params->seed = 0;
+    params->gptq_damp = 0.01f;
+    params->gptq_act_order = 0;
     llmrt::write_params(given, struct_size, defaults);
 }
 

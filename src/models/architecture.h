@@ -55,6 +55,14 @@ struct ForwardBatch {
     TapObserver *taps = nullptr;      // sees the taps when set
 };
 
+// A linear layer of a block as a calibrating quantizer sees it: the tap that feeds it, the name
+// its weight is stored under (WeightStore::tensors), and the matrix, which it may replace.
+struct BlockLinear {
+    Tap input;
+    std::string name;
+    Matrix *matrix;
+};
+
 class Architecture {
 public:
     virtual ~Architecture() = default;
@@ -70,6 +78,16 @@ public:
     // Writes n_vocab logits per returned token (n of them when all_logits, else 1) to logits.
     virtual void forward(const ForwardBatch &batch, KvCache &cache, float *workspace, ThreadPool &pool,
                          float *logits) const = 0;
+
+    // The same pass a block at a time, for calibration: embed writes the n_embd-wide input of the
+    // first block for batch.tokens to x; forward_block runs one block over x in place (batch.tokens
+    // unused). The workspace is workspace_floats(batch.n, cache.n_ctx(), threads) floats.
+    virtual void embed(const ForwardBatch &batch, float *x) const = 0;
+    virtual void forward_block(int64_t layer, const ForwardBatch &batch, KvCache &cache, float *x, float *workspace,
+                               ThreadPool &pool) const = 0;
+    // The block's linear layers in true-sequential order: q, k, v (or qkv); o; gate, up; down.
+    // Experts are not listed (their inputs are the routed tokens only).
+    virtual std::vector<BlockLinear> block_linears(int64_t layer) = 0;
 
 protected:
     HyperParams hp_;

@@ -108,6 +108,7 @@ DecoderSettings read_settings(const ConfigReader &cfg, const DecoderSpec &spec, 
 struct Linear {
     Matrix w;
     const float *b = nullptr;
+    std::string name;  // as the weight store keeps it
 };
 
 struct Norm {
@@ -182,6 +183,10 @@ public:
 
     void forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool,
                  float *logits) const override;
+    void embed(const ForwardBatch &batch, float *x) const override;
+    void forward_block(int64_t layer, const ForwardBatch &batch, KvCache &cache, float *x, float *ws,
+                       ThreadPool &pool) const override;
+    std::vector<BlockLinear> block_linears(int64_t layer) override;
 
 private:
     struct Buffers {
@@ -226,6 +231,8 @@ private:
     Linear linear(Role role, int64_t layer, int64_t rows, int64_t cols);
 
     void norm(const Norm &w, const float *in, float *out, int64_t n, Profiler *prof) const;
+    void rope_table(const ForwardBatch &batch, const Buffers &b) const;
+    void block(int64_t il, const Buffers &b, const ForwardBatch &batch, KvCache &cache, ThreadPool &pool) const;
     void attention(const Layer &L, int64_t il, const float *in, const Buffers &b, const ForwardBatch &batch,
                    KvCache &cache, ThreadPool &pool) const;
     void mlp(const Layer &L, int64_t il, const float *in, float *out, const Buffers &b, const ForwardBatch &batch,
@@ -350,7 +357,9 @@ Norm Decoder::norm_weights(Role role, int64_t layer, bool required) {
 
 Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
     Linear l;
-    l.w = matrix(names_.weight(role, layer), rows, cols);
+    const TensorRef ref = names_.weight(role, layer);
+    l.w = matrix(ref, rows, cols);
+    l.name = ref.transform == Transform::None ? ref.name : ref.canonical_name;
     if (names_.has_bias(role, layer)) l.b = vector(names_.bias(role, layer), rows);
     return l;
 }
@@ -565,63 +574,101 @@ void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers
     }
 }
 
-void Decoder::forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool, float *logits) const {
+void Decoder::embed(const ForwardBatch &batch, float *x) const {
     const int64_t n = batch.n, d = hp_.n_embd;
-    const Buffers b = carve(ws, n);
     Profiler *prof = batch.profiler;
     {
         const uint64_t rows_bytes = prof ? static_cast<uint64_t>(n) * tok_embd_.type->row_bytes(d) : 0;
         ProfileScope scope(prof, ProfileOp::Embedding, rows_bytes);
-        for (int64_t t = 0; t < n; ++t) tok_embd_.type->unpack_row(tok_embd_.row(batch.tokens[t]), d, b.x + t * d);
+        for (int64_t t = 0; t < n; ++t) tok_embd_.type->unpack_row(tok_embd_.row(batch.tokens[t]), d, x + t * d);
         if (spec_.scale_embeddings) {
             const float scale = std::sqrt(static_cast<float>(d));
-            for (int64_t i = 0; i < n * d; ++i) b.x[i] *= scale;
+            for (int64_t i = 0; i < n * d; ++i) x[i] *= scale;
         }
         if (pos_embd_.data) {
+            std::vector<float> row(static_cast<size_t>(d));
             for (int64_t t = 0; t < n; ++t) {
-                pos_embd_.type->unpack_row(pos_embd_.row(batch.pos + t + spec_.position_offset), d, b.h);
-                add_inplace(b.x + t * d, b.h, d);
+                pos_embd_.type->unpack_row(pos_embd_.row(batch.pos + t + spec_.position_offset), d, row.data());
+                add_inplace(x + t * d, row.data(), d);
             }
         }
     }
-    if (embd_norm_.w) norm(embd_norm_, b.x, b.x, n, prof);
-    if (!inv_freq_.empty()) {
-        ProfileScope scope(prof, ProfileOp::Rope);
-        rope_angles(inv_freq_, batch.pos, n, b.cos, b.sin);
-    }
+    if (embd_norm_.w) norm(embd_norm_, x, x, n, prof);
+}
 
-    for (int64_t il = 0; il < hp_.n_layer; ++il) {
-        const Layer &L = layers_[static_cast<size_t>(il)];
-        norm(L.attn_norm, b.x, b.h, n, prof);
-        attention(L, il, b.h, b, batch, cache, pool);
-        if (spec_.parallel) {
-            // The MLP reads the block's input too: through its own norm, or the attention's.
-            const Norm &own = L.mlp_norm.w ? L.mlp_norm : L.ffn_norm;
-            const float *mlp_in = b.h;
-            if (own.w) {
-                norm(own, b.x, b.h2, n, prof);
-                mlp_in = b.h2;
-            }
-            mlp(L, il, mlp_in, b.m, b, batch, pool);
+void Decoder::rope_table(const ForwardBatch &batch, const Buffers &b) const {
+    if (inv_freq_.empty()) return;
+    ProfileScope scope(batch.profiler, ProfileOp::Rope);
+    rope_angles(inv_freq_, batch.pos, batch.n, b.cos, b.sin);
+}
+
+void Decoder::block(int64_t il, const Buffers &b, const ForwardBatch &batch, KvCache &cache, ThreadPool &pool) const {
+    const int64_t n = batch.n, d = hp_.n_embd;
+    Profiler *prof = batch.profiler;
+    const Layer &L = layers_[static_cast<size_t>(il)];
+    norm(L.attn_norm, b.x, b.h, n, prof);
+    attention(L, il, b.h, b, batch, cache, pool);
+    if (spec_.parallel) {
+        // The MLP reads the block's input too: through its own norm, or the attention's.
+        const Norm &own = L.mlp_norm.w ? L.mlp_norm : L.ffn_norm;
+        const float *mlp_in = b.h;
+        if (own.w) {
+            norm(own, b.x, b.h2, n, prof);
+            mlp_in = b.h2;
+        }
+        mlp(L, il, mlp_in, b.m, b, batch, pool);
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        add_inplace(b.x, b.a, n * d);
+        add_inplace(b.x, b.m, n * d);
+    } else {
+        {
             ProfileScope scope(prof, ProfileOp::Elementwise);
             add_inplace(b.x, b.a, n * d);
-            add_inplace(b.x, b.m, n * d);
-        } else {
-            {
-                ProfileScope scope(prof, ProfileOp::Elementwise);
-                add_inplace(b.x, b.a, n * d);
-            }
-            norm(L.ffn_norm, b.x, b.h, n, prof);
-            mlp(L, il, b.h, b.m, b, batch, pool);
-            ProfileScope scope(prof, ProfileOp::Elementwise);
-            add_inplace(b.x, b.m, n * d);
         }
-        tap(batch, Tap::BlockOutput, il, b.x, d);
+        norm(L.ffn_norm, b.x, b.h, n, prof);
+        mlp(L, il, b.h, b.m, b, batch, pool);
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        add_inplace(b.x, b.m, n * d);
     }
+    tap(batch, Tap::BlockOutput, il, b.x, d);
+}
 
+void Decoder::forward(const ForwardBatch &batch, KvCache &cache, float *ws, ThreadPool &pool, float *logits) const {
+    const int64_t n = batch.n, d = hp_.n_embd;
+    const Buffers b = carve(ws, n);
+    embed(batch, b.x);
+    rope_table(batch, b);
+    for (int64_t il = 0; il < hp_.n_layer; ++il) block(il, b, batch, cache, pool);
     const int64_t first = batch.all_logits ? 0 : n - 1;
-    norm(out_norm_, b.x + first * d, b.h, n - first, prof);
-    profiled_matmul(output_, b.h, n - first, logits, pool, prof, ProfileOp::MatmulOutput);
+    norm(out_norm_, b.x + first * d, b.h, n - first, batch.profiler);
+    profiled_matmul(output_, b.h, n - first, logits, pool, batch.profiler, ProfileOp::MatmulOutput);
+}
+
+void Decoder::forward_block(int64_t layer, const ForwardBatch &batch, KvCache &cache, float *x, float *ws,
+                            ThreadPool &pool) const {
+    const Buffers b = carve(ws, batch.n);
+    const int64_t count = batch.n * hp_.n_embd;
+    std::copy(x, x + count, b.x);
+    rope_table(batch, b);
+    block(layer, b, batch, cache, pool);
+    std::copy(b.x, b.x + count, x);
+}
+
+std::vector<BlockLinear> Decoder::block_linears(int64_t layer) {
+    Layer &L = layers_[static_cast<size_t>(layer)];
+    std::vector<BlockLinear> out;
+    auto add = [&](Tap tap, Linear &l) {
+        if (l.w.data) out.push_back({tap, l.name, &l.w});
+    };
+    add(Tap::AttnInput, L.qkv);
+    add(Tap::AttnInput, L.q);
+    add(Tap::AttnInput, L.k);
+    add(Tap::AttnInput, L.v);
+    add(Tap::AttnOutInput, L.o);
+    add(Tap::MlpInput, L.gate);
+    add(Tap::MlpInput, L.up);
+    add(Tap::DownInput, L.down);
+    return out;
 }
 
 }  // namespace

@@ -16,6 +16,14 @@ struct QuantOptions {
     std::string algorithm = "rtn";
     ComputeDtype compute = ComputeDtype::Auto;
     std::optional<std::string> tensor_overrides;  // nullopt: the defaults (embeddings, head in int8)
+    // Calibrated algorithms ("gptq"): the calibration text (plain text or JSONL with "text"),
+    // samples of seq_len tokens drawn with seed, and GPTQ's knobs.
+    std::string calibration_path;
+    int64_t n_samples = 128;
+    int64_t seq_len = 512;
+    uint64_t seed = 0;
+    double gptq_damp = 0.01;
+    bool gptq_act_order = false;
     // Called after each matrix with the fraction done; false cancels (throws Status::Cancelled).
     std::function<bool(float fraction, const std::string &tensor)> progress;
 };

@@ -86,13 +86,36 @@ void WeightStore::record(const std::string &name, const std::string &type, std::
     tensors_.push_back({name, type, std::move(shape), data, nbytes});
     n_params_ += params;
     weight_bytes_ += nbytes;
+    count_type(type, static_cast<int64_t>(params));
+}
+
+void WeightStore::count_type(const std::string &type, int64_t params) {
     auto it = std::find_if(params_by_type_.begin(), params_by_type_.end(),
                            [&](const auto &p) { return p.first == type; });
     if (it == params_by_type_.end()) it = params_by_type_.insert(params_by_type_.end(), {type, 0});
-    it->second += params;
+    it->second += static_cast<uint64_t>(params);
     main_type_ = std::max_element(params_by_type_.begin(), params_by_type_.end(),
                                   [](const auto &a, const auto &b) { return a.second < b.second; })
                      ->first;
+}
+
+Matrix WeightStore::replace(const std::string &name, const Matrix &old, const WeightType &type,
+                            AlignedBuffer<uint8_t> data) {
+    auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const StoredTensor &t) { return t.name == name; });
+    require(it != tensors_.end(), Status::Internal, "no stored tensor '" + name + "' to replace");
+    Matrix m = old;
+    m.type = &type;
+    require(data.size() >= m.nbytes(), Status::Internal, "a replacement for '" + name + "' is too small");
+    m.data = data.data();
+    const int64_t params = old.rows * old.cols;
+    count_type(it->type_name, -params);
+    it->type_name = type.format() ? quant_format_name(*type.format()) : type.name();
+    count_type(it->type_name, params);
+    weight_bytes_ = weight_bytes_ - it->nbytes + m.nbytes();
+    it->data = m.data;
+    it->nbytes = m.nbytes();
+    owned_.push_back(std::move(data));
+    return m;
 }
 
 void WeightStore::report_progress(const std::string &name) {

@@ -68,6 +68,10 @@ public:
     bool has(const std::string &name) const { return ckpt_.find(name) != nullptr; }
     const Checkpoint &checkpoint() const { return ckpt_; }
 
+    // Replaces the stored tensor `name` (a matrix) by `data` in `type` (a calibrated quantizer's
+    // result) and returns the matrix to use; the store keeps the buffer.
+    Matrix replace(const std::string &name, const Matrix &old, const WeightType &type, AlignedBuffer<uint8_t> data);
+
     uint64_t n_params() const { return n_params_; }
     uint64_t weight_bytes() const { return weight_bytes_; }
     // The type holding most of the parameters, e.g. "f32" or "int4_g32_sym_fp32".
@@ -83,6 +87,7 @@ private:
     std::vector<float> rearranged_f32(const std::string &name, int64_t count, const Rearranged &how);
     void record(const std::string &name, const std::string &type, std::vector<int64_t> shape, const uint8_t *data,
                 size_t nbytes, uint64_t params);
+    void count_type(const std::string &type, int64_t params);
     void report_progress(const std::string &name);
     ThreadPool &pool();
 

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "formats/llmrt_file.h"
 #include "models/model.h"
+#include "quant/calibration.h"
 
 namespace llmrt {
 namespace {
@@ -29,7 +30,12 @@ void embed_tokenizer_files(const std::string &dir, std::map<std::string, std::st
 }
 
 nlohmann::json describe(const QuantOptions &o) {
+    nlohmann::json calibration;
+    if (o.algorithm != "rtn")
+        calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
+                       {"seed", o.seed},           {"damp", o.gptq_damp},     {"act_order", o.gptq_act_order}};
     return {{"algorithm", o.algorithm},
+            {"calibration", calibration},
             {"weight_dtype", quant_kind_name(o.format.kind)},
             {"group_size", o.format.group_size},
             {"asym", o.format.asym},
@@ -38,18 +44,46 @@ nlohmann::json describe(const QuantOptions &o) {
             {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
 }
 
+// GPTQ: the model in f32, then calibrated block by block (quant/calibration.h).
+std::unique_ptr<Model> load_calibrated(const std::string &input_path, const QuantOptions &options) {
+    std::unique_ptr<Model> model = load_model(input_path, LoadOptions{});
+    for (const StoredTensor &t : model->weights->tensors())
+        require(t.type_name == "f32", Status::Unsupported,
+                input_path + " is already quantized (tensor '" + t.name + "' is " + t.type_name +
+                    "): quantize the original checkpoint instead");
+    CalibrationOptions c;
+    c.path = options.calibration_path;
+    c.n_samples = options.n_samples;
+    c.seq_len = options.seq_len;
+    c.seed = options.seed;
+    GptqOptions g;
+    g.damp = options.gptq_damp;
+    g.act_order = options.gptq_act_order;
+    const QuantPlan plan(options);
+    std::function<bool(float, const std::string &)> progress;
+    if (options.progress)
+        progress = [&](float fraction, const std::string &what) { return options.progress(fraction * kQuantizeShare, what); };
+    quantize_with_gptq(*model, plan, calibration_samples(*model->tokenizer, c), g, 0, progress);
+    return model;
+}
+
 }  // namespace
 
 void quantize_to_file(const std::string &input_path, const std::string &output_path, const QuantOptions &options) {
-    LoadOptions load;
-    load.quantize = options;
-    if (options.progress) {
-        load.quantize->progress = [&](float fraction, const std::string &tensor) {
-            return options.progress(fraction * kQuantizeShare, tensor);
-        };
+    std::unique_ptr<Model> model;
+    if (options.algorithm == "gptq") {
+        model = load_calibrated(input_path, options);
+    } else {
+        LoadOptions load;
+        load.quantize = options;
+        if (options.progress) {
+            load.quantize->progress = [&](float fraction, const std::string &tensor) {
+                return options.progress(fraction * kQuantizeShare, tensor);
+            };
+        }
+        // An input that is already quantized is refused by the loader (WeightStore).
+        model = load_model(input_path, load);
     }
-    // An input that is already quantized is refused by the loader (WeightStore).
-    const std::unique_ptr<Model> model = load_model(input_path, load);
     const Checkpoint &ckpt = model->checkpoint;
 
     LlmrtFileContents contents = llmrt_file_contents_of(ckpt);

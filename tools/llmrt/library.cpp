@@ -38,6 +38,12 @@ llmrt_quant_params quant_params(const QuantSettings &s) {
         params.compute_dtype = s.compute_dtype.c_str();
     }
     params.tensor_overrides = s.has_overrides ? s.overrides.c_str() : nullptr;
+    params.calibration_path = s.calibration_path.empty() ? nullptr : s.calibration_path.c_str();
+    params.n_samples = s.n_samples;
+    params.seq_len = s.seq_len;
+    params.seed = s.seed;
+    params.gptq_damp = s.damp;
+    params.gptq_act_order = s.act_order ? 1 : 0;
     return params;
 }
 

@@ -57,6 +57,13 @@ struct QuantSettings {
     std::string compute_dtype; // "": the library's default ("auto")
     bool has_overrides = false; // false: the library's defaults (embeddings and head in int8)
     std::string overrides;
+    // Calibrated algorithms (gptq).
+    std::string calibration_path;
+    int32_t n_samples = 128;
+    int32_t seq_len = 512;
+    uint64_t seed = 0;
+    float damp = 0.01f;
+    bool act_order = false;
 
     bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
 };

@@ -39,8 +39,24 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
         flags->weight_dtype = "int4";
         args.string(nullptr, "--weight-dtype", "T", "weight type: int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
                     &flags->weight_dtype);
-        args.string(nullptr, "--algorithm", "A", "quantization algorithm (rtn: round to nearest)",
+        args.string(nullptr, "--method", "M",
+                    "rtn (round to nearest) or gptq (calibrated: needs --calib; int8/int4 layers)",
                     &flags->algorithm);
+        args.string(nullptr, "--algorithm", "M", "the same as --method", &flags->algorithm);
+        args.string(nullptr, "--calib", "FILE",
+                    "calibration text for gptq: plain text, or JSONL with a \"text\" field (not your "
+                    "evaluation text)",
+                    &flags->calibration_path);
+        args.integer(nullptr, "--nsamples", "N", "calibration samples (default 128)", &flags->n_samples, 1,
+                     1 << 20);
+        args.integer(nullptr, "--seqlen", "N", "tokens per calibration sample (default 512)", &flags->seq_len, 2,
+                     1 << 20);
+        args.uint64(nullptr, "--calib-seed", "S", "where the samples are drawn from (default 0)",
+                    &flags->calib_seed);
+        args.string(nullptr, "--damp", "F", "gptq: dampening, share of the Hessian's mean diagonal (0.01)",
+                    &flags->damp);
+        args.flag(nullptr, "--act-order", "gptq: columns by decreasing Hessian diagonal (static groups)",
+                  &flags->act_order);
         break;
     case QuantFlagUse::Load:
         args.string(nullptr, "--weight-dtype", "T",
@@ -64,6 +80,7 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
                 quantize ? "int8/int4: scale only (sym) or scale and minimum (asym) per group"
                          : "with --weight-dtype: int8/int4 symmetric or asymmetric groups",
                 &flags->alg);
+    args.string(nullptr, "--scheme", "sym|asym", "the same as --alg", &flags->alg);
     args.string(nullptr, "--scale-dtype", "S",
                 quantize ? "type of the group scales: fp32, bf16 or fp16"
                          : "with --weight-dtype: type of the group scales (fp32, bf16, fp16)",
@@ -92,6 +109,16 @@ std::vector<QuantSettings> quant_settings(const ArgParser &args, const QuantFlag
     base.compute_dtype = args.given("--compute-dtype") ? flags.compute_dtype : "";
     base.has_overrides = args.given("--overrides");
     base.overrides = flags.overrides;
+    base.calibration_path = flags.calibration_path;
+    base.n_samples = flags.n_samples;
+    base.seq_len = flags.seq_len;
+    base.seed = flags.calib_seed;
+    try {
+        base.damp = std::stof(flags.damp);
+    } catch (const std::exception &) {
+        throw UsageError("--damp: '" + flags.damp + "' is not a number");
+    }
+    base.act_order = flags.act_order;
 
     std::vector<std::string> dtypes;
     if (use == QuantFlagUse::Quantize) {

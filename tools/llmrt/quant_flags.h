@@ -25,6 +25,12 @@ struct QuantFlags {
     std::string scale_dtype = "fp32";
     std::string compute_dtype = "auto";
     std::string overrides;
+    std::string calibration_path;
+    int32_t n_samples = 128;
+    int32_t seq_len = 512;
+    uint64_t calib_seed = 0;
+    std::string damp = "0.01";
+    bool act_order = false;
 };
 
 // Registers --weight-dtype, --group-size, --alg, --scale-dtype, --compute-dtype, --overrides (and

@@ -1,0 +1,179 @@
+#include "quant/calibration.h"
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "kernels/weight_types.h"
+
+namespace llmrt {
+namespace {
+
+std::string read_text(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    require(in.good(), Status::Io, "cannot open calibration text " + path);
+    std::ostringstream all;
+    all << in.rdbuf();
+    const std::string content = all.str();
+    // JSONL: every non-empty line an object with a "text" string; anything else is plain text.
+    std::istringstream lines(content);
+    std::string line, joined;
+    bool jsonl = false;
+    while (std::getline(lines, line)) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+        if (!j.is_object() || !j.contains("text") || !j["text"].is_string()) return content;
+        joined += j["text"].get<std::string>() + "\n\n";
+        jsonl = true;
+    }
+    return jsonl ? joined : content;
+}
+
+// Accumulates the Hessian of one tap of one layer.
+class HessianTap final : public TapObserver {
+public:
+    HessianTap(Tap tap, int64_t layer, Hessian &h, ThreadPool &pool) : tap_(tap), layer_(layer), h_(h), pool_(pool) {}
+    void observe(Tap tap, int64_t layer, const float *x, int64_t n, int64_t width) override {
+        if (tap != tap_ || layer != layer_) return;
+        require(width == h_.cols(), Status::Internal, "a tap's width does not match its linear layers");
+        h_.add(x, n, pool_);
+    }
+
+private:
+    Tap tap_;
+    int64_t layer_;
+    Hessian &h_;
+    ThreadPool &pool_;
+};
+
+const char *tap_name(Tap t) {
+    switch (t) {
+        case Tap::AttnInput: return "attention input";
+        case Tap::AttnOutInput: return "attention output";
+        case Tap::MlpInput: return "mlp input";
+        case Tap::DownInput: return "mlp down";
+        case Tap::BlockOutput: return "block output";
+    }
+    return "?";
+}
+
+std::vector<float> unpack(const Matrix &m) {
+    std::vector<float> w(static_cast<size_t>(m.rows * m.cols));
+    for (int64_t r = 0; r < m.rows; ++r) m.type->unpack_row(m.row(r), m.cols, w.data() + r * m.cols);
+    return w;
+}
+
+bool is_int(const QuantFormat &f) { return f.kind == QuantKind::Int4 || f.kind == QuantKind::Int8; }
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> calibration_samples(const Tokenizer &tokenizer, const CalibrationOptions &o) {
+    require(o.n_samples > 0 && o.seq_len > 1, Status::InvalidArgument,
+            "calibration needs at least one sample of at least two tokens");
+    const std::vector<int32_t> ids = tokenizer.encode(read_text(o.path), false);
+    const bool bos = tokenizer.bos() >= 0;
+    const int64_t body = o.seq_len - (bos ? 1 : 0);
+    require(static_cast<int64_t>(ids.size()) >= body, Status::InvalidArgument,
+            o.path + " has " + std::to_string(ids.size()) + " tokens, fewer than one sample of " +
+                std::to_string(o.seq_len));
+    std::mt19937_64 rng(o.seed);
+    std::uniform_int_distribution<int64_t> start(0, static_cast<int64_t>(ids.size()) - body);
+    std::vector<std::vector<int32_t>> samples;
+    for (int64_t s = 0; s < o.n_samples; ++s) {
+        std::vector<int32_t> sample;
+        if (bos) sample.push_back(tokenizer.bos());
+        const int64_t at = start(rng);
+        sample.insert(sample.end(), ids.begin() + at, ids.begin() + at + body);
+        samples.push_back(std::move(sample));
+    }
+    return samples;
+}
+
+void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
+                        const GptqOptions &options, int n_threads,
+                        const std::function<bool(float, const std::string &)> &progress) {
+    require(!samples.empty(), Status::InvalidArgument, "GPTQ needs calibration samples");
+    Architecture &arch = *model.arch;
+    WeightStore &store = *model.weights;
+    const HyperParams &hp = arch.hparams();
+    const int64_t seq = static_cast<int64_t>(samples.front().size()), d = hp.n_embd;
+    ThreadPool pool(n_threads);
+    KvCache cache(KvType::F32, hp.n_layer, seq, arch.kv_dim());
+    AlignedBuffer<float> ws(arch.workspace_floats(seq, seq, pool.size()));
+    auto batch_of = [&](const std::vector<int32_t> &tokens, TapObserver *taps) {
+        ForwardBatch b;
+        b.tokens = tokens.data();
+        b.n = seq;
+        b.pos = 0;
+        b.taps = taps;
+        return b;
+    };
+
+    // The first block's inputs for every sample.
+    std::vector<float> x(static_cast<size_t>(samples.size() * seq * d)), tmp(static_cast<size_t>(seq * d));
+    for (size_t s = 0; s < samples.size(); ++s) arch.embed(batch_of(samples[s], nullptr), x.data() + s * seq * d);
+
+    const Tap order[] = {Tap::AttnInput, Tap::AttnOutInput, Tap::MlpInput, Tap::DownInput};
+    for (int64_t il = 0; il < hp.n_layer; ++il) {
+        const std::vector<BlockLinear> linears = arch.block_linears(il);
+        for (Tap tap : order) {
+            std::vector<const BlockLinear *> group;
+            for (const BlockLinear &l : linears)
+                if (l.input == tap && l.matrix->type->format() == nullptr) {
+                    const std::optional<QuantFormat> f = plan.format_for(l.name);
+                    if (f && is_int(*f)) group.push_back(&l);
+                }
+            if (group.empty()) continue;
+            if (progress && !progress(static_cast<float>(il) / static_cast<float>(hp.n_layer),
+                                      "block " + std::to_string(il) + ", " + tap_name(tap)))
+                fail(Status::Cancelled, "quantization was cancelled");
+            // This tap's inputs, with the block's earlier linears already quantized.
+            Hessian h(group.front()->matrix->cols);
+            HessianTap observer(tap, il, h, pool);
+            for (size_t s = 0; s < samples.size(); ++s) {
+                std::copy(x.begin() + s * seq * d, x.begin() + (s + 1) * seq * d, tmp.begin());
+                arch.forward_block(il, batch_of(samples[s], &observer), cache, tmp.data(), ws.data(), pool);
+            }
+            for (const BlockLinear *l : group) {
+                const Matrix &m = *l->matrix;
+                const QuantFormat f = *plan.format_for(l->name);
+                const WeightType &type = weight_type_for(f, plan.options().compute);
+                const std::vector<float> w = unpack(m);
+                AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
+                gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
+                *l->matrix = store.replace(l->name, m, type, std::move(packed));
+            }
+        }
+        // The next block's inputs, from this block quantized.
+        for (size_t s = 0; s < samples.size(); ++s)
+            arch.forward_block(il, batch_of(samples[s], nullptr), cache, x.data() + s * seq * d, ws.data(), pool);
+    }
+
+    // Every other matrix the plan quantizes (embeddings, output head, experts): round to nearest.
+    for (const StoredTensor &t : std::vector<StoredTensor>(store.tensors())) {
+        if (t.type_name != "f32" || t.shape.size() != 2) continue;
+        const std::optional<QuantFormat> f = plan.format_for(t.name);
+        if (!f) continue;
+        Matrix m;
+        m.rows = t.shape[0];
+        m.cols = t.shape[1];
+        m.type = &weight_type_f32();
+        m.data = t.data;
+        const WeightType &type = weight_type_for(*f, plan.options().compute);
+        AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
+        const size_t row_bytes = type.row_bytes(m.cols);
+        pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r)
+                type.pack_row(reinterpret_cast<const float *>(t.data) + r * m.cols, m.cols, packed.data() + r * row_bytes);
+        });
+        store.replace(t.name, m, type, std::move(packed));
+    }
+    if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");
+}
+
+}  // namespace llmrt
