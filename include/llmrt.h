@@ -193,6 +193,34 @@ typedef int32_t (*llmrt_check_callback)(const char *kind, const char *name, int3
  * damaged tensor. */
 LLMRT_API llmrt_status llmrt_check_file(const char *path, llmrt_check_callback callback, void *user_data);
 
+/* The tensors of one type in a model, from llmrt_model_tensor_type. An output struct, so it follows
+ * the params structs' size rule: it begins with struct_size and only ever grows at the end; the
+ * library writes only the fields the caller's struct holds and sets struct_size to their size. */
+typedef struct llmrt_tensor_type_stats {
+    uint32_t struct_size;
+    const char *type;   /* owned by the model, valid until it is freed: "f32", "bf16", "q4_k"...
+                           (as stored in the file) or "f32", "int4_g32_sym_fp32"... (as loaded) */
+    int32_t n_tensors;
+    uint64_t n_params;  /* elements of those tensors */
+    uint64_t n_bytes;   /* n_bytes * 8 / n_params = bits per weight */
+} llmrt_tensor_type_stats;
+
+/* The tensor types of a model, sorted by n_params, most first. as_loaded = 0: the tensors of its
+ * file by their type there (GGUF/safetensors dtypes in lower case, an llmrt file's weight types),
+ * every tensor of the file, also one the model does not use; a synthetic model counts the bf16
+ * tensors it is generated in. as_loaded != 0: the tensors the model holds in memory, by the type
+ * they were converted, repacked or quantized to on load (their n_params add up to
+ * llmrt_model_n_params, their n_bytes to llmrt_model_weight_bytes). 0 for a NULL model. */
+LLMRT_API int32_t llmrt_model_n_tensor_types(const llmrt_model *model, int32_t as_loaded);
+/* Writes the index-th of those types to *out. LLMRT_ERR_INVALID_ARGUMENT if index is outside
+ * [0, llmrt_model_n_tensor_types). */
+LLMRT_API llmrt_status llmrt_model_tensor_type_sized(const llmrt_model *model, int32_t as_loaded, int32_t index,
+                                                     llmrt_tensor_type_stats *out, uint32_t struct_size);
+static inline llmrt_status llmrt_model_tensor_type(const llmrt_model *model, int32_t as_loaded, int32_t index,
+                                                   llmrt_tensor_type_stats *out) {
+    return llmrt_model_tensor_type_sized(model, as_loaded, index, out, (uint32_t)sizeof(*out));
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Quantizer: checkpoint in, packed llmrt file out                                               */
 /* ---------------------------------------------------------------------------------------------- */

@@ -92,6 +92,40 @@ int32_t llmrt_model_n_layer(const llmrt_model *model) {
 llmrt_token llmrt_model_bos(const llmrt_model *model) { return model ? model->impl->tokenizer->bos() : -1; }
 llmrt_token llmrt_model_eos(const llmrt_model *model) { return model ? model->impl->tokenizer->eos() : -1; }
 
+namespace {
+
+const std::vector<llmrt::TensorTypeStats> &tensor_types(const llmrt_model *model, int32_t as_loaded) {
+    return as_loaded != 0 ? model->impl->loaded_types : model->impl->file_types;
+}
+
+}  // namespace
+
+int32_t llmrt_model_n_tensor_types(const llmrt_model *model, int32_t as_loaded) {
+    return model ? static_cast<int32_t>(tensor_types(model, as_loaded).size()) : 0;
+}
+
+llmrt_status llmrt_model_tensor_type_sized(const llmrt_model *model, int32_t as_loaded, int32_t index,
+                                           llmrt_tensor_type_stats *out, uint32_t struct_size) {
+    return guarded([&] {
+        require_arg(model && out, "model and out must not be NULL");
+        require_arg(struct_size >= sizeof(uint32_t), "struct_size is too small to hold struct_size itself");
+        const std::vector<llmrt::TensorTypeStats> &types = tensor_types(model, as_loaded);
+        if (index < 0 || static_cast<size_t>(index) >= types.size())
+            llmrt::fail(llmrt::Status::InvalidArgument,
+                        "tensor type index " + std::to_string(index) + " is out of range: the model has " +
+                            std::to_string(types.size()) + " tensor types " +
+                            (as_loaded ? "as loaded" : "in its file"));
+        const llmrt::TensorTypeStats &t = types[static_cast<size_t>(index)];
+        llmrt_tensor_type_stats stats{};
+        stats.struct_size = sizeof(stats);
+        stats.type = t.type.c_str();
+        stats.n_tensors = static_cast<int32_t>(std::min<int64_t>(t.n_tensors, INT32_MAX));
+        stats.n_params = t.n_params;
+        stats.n_bytes = t.n_bytes;
+        llmrt::write_params(out, struct_size, stats);  // only the fields the caller's struct holds
+    });
+}
+
 llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *text, size_t text_len, int32_t add_special,
                               llmrt_token *tokens, int32_t capacity, int32_t *n_tokens) {
     return guarded([&] {

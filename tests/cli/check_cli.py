@@ -101,6 +101,26 @@ def case_info(a):
     expect("llama" in out, f"info text output lacks the architecture:\n{out}")
 
 
+def case_info_tensor_types(a):
+    # llama.cpp's Q4_K_M mix: Q4_K for most matrices, Q6_K for some, F32 norms (counts from
+    # gguf-py, as in tests/api/test_tensor_types.cpp); loaded, the blocks are repacked into int types.
+    path = os.path.join(a.shared, "models", "debdoc-8M-gguf", "debdoc-8M-Q4_K_M.gguf")
+    data = run_json(a.tool, ["info", "-m", path])
+    file_types = {t["type"]: t for t in data["file_tensor_types"]}
+    expect(list(file_types) == ["q4_k", "q6_k", "f32"], f"info file_tensor_types: {data['file_tensor_types']}")
+    q4k = file_types["q4_k"]
+    expect((q4k["n_tensors"], q4k["n_params"], q4k["n_bytes"]) == (49, 6422528, 3612672), f"info q4_k: {q4k}")
+    expect(abs(q4k["bits_per_weight"] - 4.5) < 1e-9, f"info q4_k bits per weight: {q4k}")
+    loaded = data["loaded_tensor_types"]
+    expect(loaded and all(t["type"] == "f32" or t["type"].startswith("int") for t in loaded),
+           f"info loaded_tensor_types: {loaded}")
+    expect(sum(t["n_params"] for t in loaded) == data["n_params"], f"info loaded n_params: {loaded}")
+    out, _ = run(a.tool, ["info", "-m", path])
+    expect("tensor types in the file" in out and "q4_k" in out and "4.50" in out,
+           f"info text output lacks the file's tensor types:\n{out}")
+    expect("tensor types as loaded" in out, f"info text output lacks the loaded tensor types:\n{out}")
+
+
 def case_perplexity(a):
     ref = load_reference(a.shared)["perplexity_wikitext2_test"]
     want = ref["results"]["F32"]

@@ -1,9 +1,10 @@
-// llmrt info: what a model is (architecture, sizes, special tokens), without running it.
+// llmrt info: what a model is (architecture, sizes, special tokens, tensor types), without running it.
 #include "args.h"
 #include "library.h"
 #include "output.h"
 #include "quant_flags.h"
 
+#include <cstdio>
 #include <string>
 
 namespace cli {
@@ -18,6 +19,27 @@ struct InfoOptions {
     bool json = false;
 };
 
+// The model's tensors by type (llmrt_model_tensor_type): in the file, or as loaded.
+json tensor_types(const llmrt_model *model, bool as_loaded) {
+    json types = json::array();
+    const int32_t n = llmrt_model_n_tensor_types(model, as_loaded);
+    for (int32_t i = 0; i < n; ++i) {
+        llmrt_tensor_type_stats s;
+        check(llmrt_model_tensor_type(model, as_loaded, i, &s), "tensor type");
+        const double bits = s.n_params == 0 ? 0.0
+                                            : static_cast<double>(s.n_bytes) * 8.0 /
+                                                  static_cast<double>(s.n_params);
+        types.push_back({
+            {"type", s.type},
+            {"n_tensors", s.n_tensors},
+            {"n_params", s.n_params},
+            {"n_bytes", s.n_bytes},
+            {"bits_per_weight", bits},
+        });
+    }
+    return types;
+}
+
 json describe(const llmrt_model *model) {
     return {
         {"architecture", llmrt_model_architecture(model)},
@@ -30,7 +52,20 @@ json describe(const llmrt_model *model) {
         {"weight_bytes", llmrt_model_weight_bytes(model)},
         {"bos", llmrt_model_bos(model)},
         {"eos", llmrt_model_eos(model)},
+        {"file_tensor_types", tensor_types(model, false)},
+        {"loaded_tensor_types", tensor_types(model, true)},
     };
+}
+
+void print_types(const char *title, const json &types) {
+    Table table({"type", "tensors", "parameters", "bytes", "bits/weight"});
+    for (const auto &t : types) {
+        table.add_row({t["type"].get<std::string>(), std::to_string(t["n_tensors"].get<int32_t>()),
+                       std::to_string(t["n_params"].get<uint64_t>()),
+                       human_bytes(static_cast<double>(t["n_bytes"].get<uint64_t>())),
+                       format("%.2f", t["bits_per_weight"].get<double>())});
+    }
+    std::printf("\n%s\n%s", title, table.markdown().c_str());
 }
 
 void print_text(const std::string &source, const json &d) {
@@ -50,6 +85,13 @@ void print_text(const std::string &source, const json &d) {
         {"bos", std::to_string(d["bos"].get<int32_t>())},
         {"eos", std::to_string(d["eos"].get<int32_t>())},
     });
+    // A synthetic model has no file: its "file" types are those it is generated in.
+    const bool synthetic = source.rfind("synthetic:", 0) == 0;
+    print_types(synthetic ? "tensor types as generated:" : "tensor types in the file:",
+                d["file_tensor_types"]);
+    if (d["loaded_tensor_types"] != d["file_tensor_types"]) {
+        print_types("tensor types as loaded:", d["loaded_tensor_types"]);
+    }
 }
 
 } // namespace
@@ -57,8 +99,9 @@ void print_text(const std::string &source, const json &d) {
 int run_info(int argc, char **argv) {
     InfoOptions o;
     ArgParser args("info", "-m PATH | --synthetic NAME [--weight-dtype T ...] [--json]",
-                   "Shows a model's architecture, weight type, sizes and special tokens (after quantizing "
-                   "it in memory with --weight-dtype).");
+                   "Shows a model's architecture, weight type, sizes, special tokens and its tensor types "
+                   "(in the file, and as loaded when that differs: after quantizing it in memory "
+                   "with --weight-dtype, for instance).");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
     args.string(nullptr, "--synthetic", "NAME",

@@ -18,7 +18,7 @@ from .context import Context
 from .errors import (BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError, FormatError,
                      InternalError, InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
 from .generation import TokenStream
-from .model import Model
+from .model import Model, TensorType
 from .quantizer import Quantizer
 from .sampler import Sampler
 
@@ -72,6 +72,7 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 __all__ = [
     "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
     "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
-    "OutOfMemoryError", "Quantizer", "Sampler", "TokenStream", "UnsupportedError", "LOG_DEBUG", "LOG_INFO", "LOG_WARN",
-    "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback", "set_log_level",
+    "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError", "LOG_DEBUG",
+    "LOG_INFO", "LOG_WARN", "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback",
+    "set_log_level",
 ]

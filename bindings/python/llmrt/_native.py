@@ -101,6 +101,11 @@ class GenerateParams(Structure):
                 ("stop_strings", POINTER(c_char_p)), ("n_stop_strings", c_int32)]
 
 
+class TensorTypeStats(Structure):
+    _fields_ = [("struct_size", c_uint32), ("type", c_char_p), ("n_tensors", c_int32),
+                ("n_params", c_uint64), ("n_bytes", c_uint64)]
+
+
 # The piece is declared as POINTER(c_char), not c_char_p, so ctypes does not cut it at a NUL byte:
 # it is read with string_at(piece, length).
 TOKEN_CALLBACK = ctypes.CFUNCTYPE(c_int32, POINTER(c_char), c_size_t, c_int32, c_void_p)
@@ -163,13 +168,17 @@ _PROTOTYPES = {
     "llmrt_generate_end": (None, [_handle]),
 }
 
-# Declared in llmrt.h but implemented later than the rest (issue 3): the package works without
-# them, and Quantizer reports UnsupportedError until the library has them.
+# Declared in llmrt.h but implemented later than the rest (quantization: issue 3, tensor types:
+# issue 9): the package works without them, and Quantizer and Model.tensor_types() report
+# UnsupportedError until the library has them.
 _OPTIONAL_PROTOTYPES = {
     "llmrt_quant_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_quantizer_create": (_status, [POINTER(QuantParams), _p_handle]),
     "llmrt_quantizer_free": (None, [_handle]),
     "llmrt_quantize": (_status, [_handle, c_char_p, c_char_p]),
+    "llmrt_model_n_tensor_types": (c_int32, [_handle, c_int32]),
+    # Writes only the fields a struct of the size it is given holds, like *_params_init_sized.
+    "llmrt_model_tensor_type_sized": (_status, [_handle, c_int32, c_int32, POINTER(TensorTypeStats), c_uint32]),
 }
 
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
-from ctypes import byref, c_char, c_int32, c_uint64, c_void_p, pointer
+from ctypes import byref, c_char, c_int32, c_uint64, c_void_p, pointer, sizeof
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 from . import _native as n
 from ._handle import Handle
-from .errors import check, error_for
+from .errors import UnsupportedError, check, error_for
 
 if TYPE_CHECKING:  # the real imports are deferred: context and generation import this module
     from .context import Context
@@ -17,6 +18,20 @@ if TYPE_CHECKING:  # the real imports are deferred: context and generation impor
 
 PathLike = Union[str, "os.PathLike[str]"]
 TokenCallback = Callable[[str, int], Optional[bool]]
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """The tensors of one type in a model (Model.tensor_types())."""
+
+    type: str       # "f32", "bf16", "q4_k"... in a file; "f32", "int4_g32_sym_fp32"... as loaded
+    n_tensors: int
+    n_params: int   # elements of those tensors
+    n_bytes: int
+
+    @property
+    def bits_per_weight(self) -> float:
+        return self.n_bytes * 8 / self.n_params if self.n_params else 0.0
 
 
 class Model(Handle):
@@ -146,6 +161,26 @@ class Model(Handle):
         """The end-of-sequence token, or None."""
         token = int(n.lib.llmrt_model_eos(self._h()))
         return token if token >= 0 else None
+
+    def tensor_types(self, as_loaded: bool = False) -> List[TensorType]:
+        """The model's tensors by type, most parameters first.
+
+        as_loaded=False: as stored in its file (every tensor of the file; a synthetic model's are
+        the bf16 tensors it is generated in). as_loaded=True: as the model holds them in memory,
+        after conversion, the repacking of GGUF blocks or quantization on load; their n_params add
+        up to n_params and their n_bytes to weight_bytes.
+        """
+        if not n.has_function("llmrt_model_tensor_type_sized"):
+            raise UnsupportedError("this libllmrt cannot list tensor types (no llmrt_model_tensor_type_sized)")
+        handle = self._h()
+        which = int(bool(as_loaded))
+        types = []
+        for i in range(n.lib.llmrt_model_n_tensor_types(handle, which)):
+            stats = n.TensorTypeStats()
+            check(n.lib.llmrt_model_tensor_type_sized(handle, which, i, byref(stats), sizeof(stats)))
+            types.append(TensorType(stats.type.decode(), int(stats.n_tensors), int(stats.n_params),
+                                    int(stats.n_bytes)))
+        return types
 
     # ---- tokenizer ----
 
