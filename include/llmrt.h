@@ -157,11 +157,15 @@ LLMRT_API llmrt_status llmrt_model_load(const char *path, const llmrt_model_para
 LLMRT_API void llmrt_model_free(llmrt_model *model);
 
 /* Builds a model with random weights and the shape of a known model, in memory, for benchmarks
- * without downloads: "tinyllama-1.1b", "llama-7b", "stories260k". Its tokenizer is a byte-level
- * stand-in (one token per byte). seed makes the weights reproducible. */
+ * without downloads: "tinyllama-1.1b", "llama-7b", "gptj-6b", "falcon-7b", "mixtral-8x7b", ...
+ * (llmrt_synthetic_shapes lists them). Its tokenizer is a byte-level stand-in (one token per
+ * byte). seed makes the weights reproducible. LLMRT_ERR_OUT_OF_MEMORY, with the memory needed in
+ * llmrt_last_error, when the shape in the requested weight type does not fit this machine. */
 LLMRT_API llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
                                                     const llmrt_model_params *params,
                                                     llmrt_model **out);
+/* The shape names llmrt_model_create_synthetic knows, comma-separated ("stories260k, ..."). Static. */
+LLMRT_API const char *llmrt_synthetic_shapes(void);
 
 /* Introspection. Returned strings live as long as the model. */
 LLMRT_API const char *llmrt_model_architecture(const llmrt_model *model); /* e.g. "llama" */

@@ -1,6 +1,7 @@
 // Models and their tokenizers.
 #include "api/handles.h"
 #include "api/quant_options.h"
+#include "models/synthetic.h"
 
 #include <string_view>
 
@@ -63,6 +64,8 @@ llmrt_status llmrt_model_create_synthetic(const char *shape_name, uint64_t seed,
         *out = model.release();
     });
 }
+
+const char *llmrt_synthetic_shapes(void) { return llmrt::synthetic_shape_names().c_str(); }
 
 void llmrt_model_free(llmrt_model *model) { llmrt::release(model); }
 

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "core/error.h"
 
@@ -31,6 +32,25 @@ MappedFile::MappedFile(const std::string &path) : path_(path) {
         data_ = static_cast<const uint8_t *>(p);
     }
     ::close(fd);
+}
+
+std::shared_ptr<MappedFile> MappedFile::anonymous(const std::string &name, size_t size) {
+    std::shared_ptr<MappedFile> m(new MappedFile());
+    m->path_ = name;
+    m->anonymous_ = true;
+    m->size_ = size;
+    if (size > 0) {
+        void *p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            fail(Status::OutOfMemory, name + ": cannot reserve " + std::to_string(size) + " bytes: " + std::strerror(errno));
+        m->data_ = static_cast<const uint8_t *>(p);
+    }
+    return m;
+}
+
+uint8_t *MappedFile::mutable_data() const {
+    require(anonymous_, Status::Internal, path_ + ": a mapped file is read-only");
+    return const_cast<uint8_t *>(data_);
 }
 
 void MappedFile::release(const uint8_t *p, size_t n) const {

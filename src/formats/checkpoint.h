@@ -3,6 +3,7 @@
 // files themselves, for an llmrt file).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,10 @@ struct Checkpoint {
 
     std::map<std::string, TensorView> tensors;
     std::vector<std::shared_ptr<MappedFile>> files;  // keep the tensors' memory alive
+    // Tensors made on demand (synthetic models): when set, the loader calls it before it reads a
+    // tensor's data, and may release (MappedFile::release) that memory once it has converted it;
+    // calling it again makes the same data. Unset for files, whose data is always there.
+    std::function<void(const TensorView &)> produce;
 
     // Architecture name as the file states it: HF config "architectures"[0] (e.g.
     // "LlamaForCausalLM") or GGUF "general.architecture" (e.g. "llama").

@@ -32,7 +32,6 @@ std::vector<TensorTypeStats> loaded_tensor_types(const WeightStore &weights);
 
 struct Model {
     Checkpoint checkpoint;                          // owns the mapped files the weights point into
-    std::vector<AlignedBuffer<uint16_t>> owned_data;  // bf16 tensors built in memory (synthetic models)
     std::unique_ptr<WeightStore> weights;           // what the architecture's matrices point into
     std::unique_ptr<Architecture> arch;
     std::unique_ptr<Tokenizer> tokenizer;
@@ -48,8 +47,8 @@ struct Model {
 // architecture. Throws Error.
 std::unique_ptr<Model> load_model(const std::string &path, const LoadOptions &options = {});
 
-// A random-weight model of a known shape ("tinyllama-1.1b", "llama-7b", "stories260k"), built in
-// memory with a byte-level stand-in tokenizer. Throws Error.
+// A random-weight model of a known shape (models/synthetic.h lists them), built in memory with a
+// byte-level stand-in tokenizer. Throws Error.
 std::unique_ptr<Model> create_synthetic_model(const std::string &shape, uint64_t seed, const LoadOptions &options = {});
 
 // Builds the architecture (and its weights) for a model whose checkpoint is filled in.

@@ -68,6 +68,7 @@ const Family kFamilies[] = {
     {"mpt", mpt_spec},
     {"OPTForCausalLM", opt_spec},
     {"GPTJForCausalLM", gptj_spec},
+    {"gptj", gptj_spec},  // llama.cpp names the architecture (llama-arch.cpp) but has no converter
     {"ChatGLMModel", chatglm_spec},
     {"ChatGLMForConditionalGeneration", chatglm_spec},
     {"chatglm", chatglm_spec},
@@ -75,15 +76,30 @@ const Family kFamilies[] = {
     {"qwen", qwen_spec},
 };
 
+const Family *find_family(const std::string &name) {
+    for (const Family &f : kFamilies)
+        if (name == f.name) return &f;
+    return nullptr;
+}
+
+[[noreturn]] void unknown(const std::string &where, const std::string &name) {
+    std::string supported;
+    for (const Family &f : kFamilies) supported += std::string(supported.empty() ? "" : ", ") + f.name;
+    fail(Status::Unsupported, where + ": unknown architecture '" + name + "' (supported: " + supported + ")");
+}
+
 }  // namespace
 
 std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint, WeightStore &weights) {
-    for (const Family &f : kFamilies)
-        if (checkpoint.architecture == f.name) return make_decoder(checkpoint, weights, f.spec());
-    std::string supported;
-    for (const Family &f : kFamilies) supported += std::string(supported.empty() ? "" : ", ") + f.name;
-    fail(Status::Unsupported, checkpoint.path + ": unknown architecture '" + checkpoint.architecture +
-                                    "' (supported: " + supported + ")");
+    const Family *f = find_family(checkpoint.architecture);
+    if (!f) unknown(checkpoint.path, checkpoint.architecture);
+    return make_decoder(checkpoint, weights, f->spec());
+}
+
+DecoderSpec decoder_spec(const std::string &architecture) {
+    const Family *f = find_family(architecture);
+    if (!f) unknown("registry", architecture);
+    return f->spec();
 }
 
 }  // namespace llmrt

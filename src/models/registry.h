@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "formats/checkpoint.h"
 #include "models/architecture.h"
@@ -12,5 +13,10 @@ namespace llmrt {
 // outlive the result). Throws Error(Status::Unsupported) naming the architecture and listing
 // the supported ones.
 std::unique_ptr<Architecture> create_architecture(const Checkpoint &checkpoint, WeightStore &weights);
+
+struct DecoderSpec;
+// The declaration of the family a name (HF class or GGUF general.architecture) stands for.
+// Throws Error(Status::Unsupported) like create_architecture.
+DecoderSpec decoder_spec(const std::string &architecture);
 
 }  // namespace llmrt

@@ -128,9 +128,19 @@ void WeightStore::report_progress(const std::string &name) {
     require(plan_->options().progress(fraction, name), Status::Cancelled, "quantization was cancelled");
 }
 
+void WeightStore::fetch(const TensorView &t) const {
+    if (ckpt_.produce) ckpt_.produce(t);
+}
+
+void WeightStore::release(const TensorView &t) const {
+    for (const auto &file : ckpt_.files)
+        if (file->contains(t.data)) file->release(t.data, t.nbytes);
+}
+
 const float *WeightStore::as_f32(const TensorView &t) {
     require(t.dtype != DType::Packed, Status::Format,
             ckpt_.path + ": tensor '" + t.name + "' is quantized but must be floating point");
+    fetch(t);
     const int64_t n = t.n_elements();
     // f32 data that is suitably aligned is used in place, straight from the mapping.
     if (t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0) {
@@ -140,6 +150,7 @@ const float *WeightStore::as_f32(const TensorView &t) {
     owned_.emplace_back(static_cast<size_t>(n) * sizeof(float));
     float *dst = reinterpret_cast<float *>(owned_.back().data());
     tensor_to_f32(t, dst);
+    release(t);  // only the f32 copy is read from now on
     record(t.name, "f32", t.shape, owned_.back().data(), static_cast<size_t>(n) * sizeof(float),
            static_cast<uint64_t>(n));
     return dst;
@@ -156,6 +167,7 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
     const size_t row_bytes = type.row_bytes(cols);
     owned_.emplace_back(row_bytes * static_cast<size_t>(rows));
     uint8_t *dst = owned_.back().data();
+    fetch(t);
     const GgufBlockLayout *blocks = gguf_block_layout(t.dtype);
     if (blocks && type.format() && *type.format() == exact_int_format(*blocks)) {
         // Exact, no re-rounding.
@@ -180,8 +192,7 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
     }
     // The source is no longer needed: keep only the packed copy resident (the peak stays one
     // copy of the weights plus one tensor).
-    for (const auto &file : ckpt_.files)
-        if (file->contains(t.data)) file->release(t.data, t.nbytes);
+    release(t);
     return dst;
 }
 
@@ -232,7 +243,9 @@ std::vector<float> WeightStore::rearranged_f32(const std::string &name, int64_t 
     require(t.dtype != DType::Packed, Status::Format,
             ckpt_.path + ": tensor '" + name + "' is stored packed, not in the layout of the file it came from");
     std::vector<float> in(static_cast<size_t>(count)), out(static_cast<size_t>(count));
+    fetch(t);
     tensor_to_f32(t, in.data());
+    release(t);
     how.apply(in.data(), out.data());
     return out;
 }

@@ -81,6 +81,10 @@ public:
 
 private:
     const TensorView &checked(const std::string &name, const std::vector<int64_t> &shape) const;
+    // A tensor's data is read between fetch (which makes it, for a synthetic checkpoint) and
+    // release (which drops the source's pages once the converted copy exists).
+    void fetch(const TensorView &t) const;
+    void release(const TensorView &t) const;
     const float *as_f32(const TensorView &t);
     const uint8_t *quantize(const TensorView &t, const WeightType &type, int64_t rows, int64_t cols);
     void pack_into(const float *f32, const WeightType &type, int64_t rows, int64_t cols, uint8_t *dst);

@@ -325,4 +325,18 @@ TEST(Api, UnknownSyntheticShapeIsInvalidArgument) {
     EXPECT_EQ(llmrt_decode(ctx.get(), ids, 3), LLMRT_OK);
 }
 
+TEST(Api, SyntheticShapesAreListedAndTooLargeIsOutOfMemory) {
+    const std::string shapes = llmrt_synthetic_shapes();
+    for (const char *name : {"stories260k", "tinyllama-1.1b", "llama-7b", "gptj-6b", "falcon-7b", "mixtral-8x7b"})
+        EXPECT_NE(shapes.find(name), std::string::npos) << shapes;
+    llmrt_model *m = nullptr;
+    EXPECT_EQ(llmrt_model_create_synthetic("gpt-17", 1, nullptr, &m), LLMRT_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(llmrt_last_error()).find(shapes), std::string::npos) << llmrt_last_error();
+    // Mixtral-8x7B in f32: 187 GB, refused before anything is allocated.
+    EXPECT_EQ(llmrt_model_create_synthetic("mixtral-8x7b", 1, nullptr, &m), LLMRT_ERR_OUT_OF_MEMORY);
+    EXPECT_EQ(m, nullptr);
+    EXPECT_NE(std::string(llmrt_last_error()).find("mixtral-8x7b' needs 187."), std::string::npos)
+        << llmrt_last_error();
+}
+
 }  // namespace

@@ -454,6 +454,16 @@ def case_quant_bench(a):
     expect("tg vs f32" in out and out.count("\n") == 4, f"bench: no vs-f32 table with 2 rows:\n{out}")
 
 
+def case_synthetic_shapes(a):
+    # --help lists the library's shapes; one too large for the machine ends with a clear error.
+    out, _ = run(a.tool, ["bench", "--help"])
+    for name in ["stories260k", "tinyllama-1.1b", "llama-7b", "gptj-6b", "falcon-7b", "mixtral-8x7b"]:
+        expect(name in out, f"bench --help does not list {name}:\n{out}")
+    _, err = run(a.tool, ["bench", "--synthetic", "mixtral-8x7b", "--weight-dtype", "f32", "-r", "1",
+                          "--no-bandwidth"], expect_code=1)
+    expect("mixtral-8x7b' needs" in err and "GB" in err, f"bench mixtral-8x7b f32: {err}")
+
+
 def write_garbage(path, size=4096):
     with open(path, "wb") as f:
         f.write(b"GGUF" + bytes((i * 97 + 13) % 251 for i in range(size)))

@@ -425,9 +425,8 @@ int run_bench(int argc, char **argv) {
                    "compared with the f32 row of the same thread count (\"vs f32\").");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
-    args.string(nullptr, "--synthetic", "NAME",
-                "random-weight model of a known shape (tinyllama-1.1b, llama-7b, stories260k)",
-                &o.synthetic);
+    const std::string synthetic_help = synthetic_shapes_help();
+    args.string(nullptr, "--synthetic", "NAME", synthetic_help.c_str(), &o.synthetic);
     args.integer("-p", "--n-prompt", "N", "prompt tokens", &o.n_prompt, 1, 1 << 20);
     args.integer("-n", "--n-gen", "N", "generated tokens", &o.n_gen, 0, 1 << 20);
     args.integer_list("-t", "--threads", "N[,N...]", "thread counts, one row each", &o.threads, 1, LLMRT_MAX_THREADS);

@@ -148,8 +148,8 @@ int run_generate(int argc, char **argv) {
                    "Ctrl-C stops cleanly. --temp 0 is greedy.");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
-    args.string(nullptr, "--synthetic", "NAME",
-                "random-weight model of a known shape instead of -m (for speed trials)", &o.synthetic);
+    const std::string synthetic_help = synthetic_shapes_help() + " instead of -m (for speed trials)";
+    args.string(nullptr, "--synthetic", "NAME", synthetic_help.c_str(), &o.synthetic);
     args.string("-p", "--prompt", "TEXT", "prompt (BOS is added)", &o.prompt);
     args.integer("-n", "--n-predict", "N", "most tokens to generate", &o.n_predict, 0, 1 << 30);
     args.number(nullptr, "--temp", "T", "temperature; 0 = greedy", &o.sampling.temperature, 0.0, 100.0);

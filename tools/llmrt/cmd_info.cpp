@@ -104,9 +104,8 @@ int run_info(int argc, char **argv) {
                    "with --weight-dtype, for instance).");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
                 &o.model_path);
-    args.string(nullptr, "--synthetic", "NAME",
-                "random-weight model of a known shape (tinyllama-1.1b, llama-7b, stories260k)",
-                &o.synthetic);
+    const std::string synthetic_help = synthetic_shapes_help();
+    args.string(nullptr, "--synthetic", "NAME", synthetic_help.c_str(), &o.synthetic);
     args.uint64(nullptr, "--seed", "S", "weight seed for --synthetic", &o.seed);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print JSON", &o.json);

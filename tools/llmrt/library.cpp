@@ -105,6 +105,10 @@ ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed,
                      });
 }
 
+std::string synthetic_shapes_help() {
+    return std::string("random-weight model of a known shape (") + llmrt_synthetic_shapes() + ")";
+}
+
 ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed,
                     const QuantSettings &quant) {
     return synthetic.empty() ? load_model(path, quant) : create_synthetic_model(synthetic, seed, quant);

@@ -78,6 +78,8 @@ QuantizerPtr create_quantizer(const llmrt_quant_params &params);
 ModelPtr load_model(const std::string &path, const QuantSettings &quant = QuantSettings());
 ModelPtr create_synthetic_model(const std::string &shape_name, uint64_t seed,
                                 const QuantSettings &quant = QuantSettings());
+// "random-weight model of a known shape (stories260k, ...)": --synthetic's help, from the library.
+std::string synthetic_shapes_help();
 // The synthetic shape if one is named, else the model at path.
 ModelPtr open_model(const std::string &path, const std::string &synthetic, uint64_t seed,
                     const QuantSettings &quant = QuantSettings());
