@@ -358,6 +358,9 @@ Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
 void Decoder::load_weights() {
     const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim(), ff = hp_.n_ff;
     tok_embd_ = matrix(names_.weight(Role::TokenEmbd), hp_.n_vocab, d);
+    // Rows are looked up by unpacking them, which an input permutation (act-order GPTQ) would scramble.
+    require(tok_embd_.in_perm == nullptr, Status::Unsupported,
+            store_.checkpoint().path + ": the token embedding is an act-order GPTQ tensor, which is not supported");
     if (spec_.positions == PositionKind::Learned) {
         const TensorRef ref = names_.weight(Role::PosEmbd);
         const TensorView *t = store_.has(ref.name) ? &store_.checkpoint().get(ref.name) : nullptr;
