@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "formats/checked_math.h"
 
 namespace llmrt {
 namespace {
@@ -125,6 +126,20 @@ HfQuantConfig read_hf_quant_config(const json &config, const std::string &where)
 
 bool has_hf_quantized_linear(const Checkpoint &checkpoint, const std::string &prefix) {
     return checkpoint.find(prefix + ".qweight") != nullptr;
+}
+
+std::vector<int64_t> hf_quantized_linear_shape(const Checkpoint &ckpt, const std::string &prefix) {
+    const HfQuantConfig config = read_hf_quant_config(ckpt.hf_config, ckpt.path + "/config.json");
+    const TensorView &qweight = ckpt.get(prefix + ".qweight");
+    const TensorView &scales = ckpt.get(prefix + ".scales");
+    for (const TensorView *t : {&qweight, &scales})
+        require(t->shape.size() == 2, Status::Format,
+                ckpt.path + ": tensor '" + t->name + "' has shape " + shape_to_string(t->shape) + ", not 2-D");
+    const int64_t per = config.method == HfQuantConfig::Method::Gptq ? 32 / config.bits : 1;
+    int64_t in = 0;
+    require(checked_mul(qweight.shape[0], per, in), Status::Format,
+            ckpt.path + ": tensor '" + qweight.name + "' has shape " + shape_to_string(qweight.shape) + ", too large");
+    return {scales.shape[1], in};
 }
 
 HfQuantLinear read_hf_quantized_linear(const Checkpoint &ckpt, const HfQuantConfig &config, const std::string &prefix,

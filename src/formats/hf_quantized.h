@@ -40,6 +40,12 @@ HfQuantConfig read_hf_quant_config(const nlohmann::json &config, const std::stri
 // True when the checkpoint holds "<prefix>.qweight".
 bool has_hf_quantized_linear(const Checkpoint &checkpoint, const std::string &prefix);
 
+// The [out, in] shape the tensors of "<prefix>" imply (out from its scales, in from its qweight and
+// the config's bits), to check settings against before loading; read_hf_quantized_linear checks
+// every tensor in full. Throws like read_hf_quant_config, and Status::Format naming a missing or
+// not 2-D tensor.
+std::vector<int64_t> hf_quantized_linear_shape(const Checkpoint &checkpoint, const std::string &prefix);
+
 // One quantized Linear, decoded. Input column i belongs to group g_idx[i] (i / group_size unless
 // GPTQ act-order); value[o, i] = scales[o, g] * (codes[o, i] - zeros[o, g]), g = g_idx[i], which
 // float32 computes exactly (scales are float16 in the files).

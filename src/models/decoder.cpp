@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "formats/checked_math.h"
+#include "formats/hf_quantized.h"
 #include "kernels/matmul.h"
 
 namespace llmrt {
@@ -287,11 +288,14 @@ void Decoder::check_against_tensors(const Checkpoint &ckpt, const ConfigReader &
             cfg.file() + ": " + kv_heads + " times " + head_dim + " is too large");
     require(hp_.n_ff <= kMaxConfigInt / 2, Status::Format, cfg.file() + ": " + ff + " is too large");
     auto expect = [&](const TensorRef &ref, int64_t rows, int64_t cols, const std::string &keys) {
-        const TensorView &t = ckpt.get(ref.name);
         const std::vector<int64_t> shape = file_shape(ref.transform, rows, cols);
-        require(same_shape(t.shape, shape), Status::Format,
+        // A GPTQ/AWQ Linear has P.qweight... instead of P.weight: the shape its tensors imply.
+        const std::string quantized = store_.hf_quantized_prefix(ref.name);
+        const std::vector<int64_t> actual =
+            quantized.empty() ? ckpt.get(ref.name).shape : hf_quantized_linear_shape(ckpt, quantized);
+        require(same_shape(actual, shape), Status::Format,
                 cfg.file() + ": " + keys + " do not match tensor '" + ref.name + "': it has shape " +
-                    shape_to_string(t.shape) + ", the settings give " + shape_to_string(shape));
+                    shape_to_string(actual) + ", the settings give " + shape_to_string(shape));
     };
     expect(names_.weight(Role::TokenEmbd), hp_.n_vocab, hp_.n_embd,
            cfg.key(k.vocab, "{arch}.vocab_size") + " and " + hidden);

@@ -251,7 +251,8 @@ Matrix WeightStore::hf_quantized_matrix(const std::string &name, const std::stri
     owned_.emplace_back(m.nbytes());
     uint8_t *dst = owned_.back().data();
     const size_t row_bytes = m.type->row_bytes(cols);
-    const int64_t padded = (cols + 31) / 32 * 32 + q.group_size;  // whole blocks: codes past cols are 0
+    // Whole blocks (of the group, or of 32 for one group per row): codes past cols are 0.
+    const int64_t padded = (cols + 31) / 32 * 32 + std::min(q.group_size, cols);
     pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
         std::vector<uint8_t> codes(static_cast<size_t>(padded), 0);
         std::vector<float> scales(static_cast<size_t>(q.n_groups)), mins(scales.size());

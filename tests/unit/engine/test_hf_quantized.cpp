@@ -151,6 +151,44 @@ TEST(HfQuantized, EveryLinearOfEveryCheckpointUnpacksToTheReferenceExactly) {
     }
 }
 
+// GPTQModel's gptq_v2 stores the zero points themselves: a v1 checkpoint converted the way
+// GPTQModel converts (+0x11111111 per 4-bit word) loads to the same values.
+TEST(HfQuantized, GptqV2ZerosLoadLikeV1) {
+    for (const char *dir : {"gptq-g64-asym", "gptq-g32-sym-descact"}) {
+        SCOPED_TRACE(dir);
+        Checkpoint ckpt = read_hf_checkpoint(shared(std::string("models/quantized-hf/synthetic-llama/") + dir));
+        ckpt.hf_config["quantization_config"]["checkpoint_format"] = "gptq_v2";
+        std::vector<std::vector<uint8_t>> v2_zeros;
+        for (auto &entry : ckpt.tensors) {
+            TensorView &t = entry.second;
+            if (entry.first.size() < 7 || entry.first.compare(entry.first.size() - 7, 7, ".qzeros") != 0) continue;
+            std::vector<uint8_t> bytes(t.data, t.data + t.nbytes);
+            for (size_t i = 0; i + 4 <= bytes.size(); i += 4) {
+                uint32_t word;
+                std::memcpy(&word, &bytes[i], 4);
+                word += 0x11111111u;
+                std::memcpy(&bytes[i], &word, 4);
+            }
+            v2_zeros.push_back(std::move(bytes));
+            t.data = v2_zeros.back().data();
+        }
+        ASSERT_EQ(v2_zeros.size(), 14u);
+        const nlohmann::json *ck = nullptr;
+        for (const auto &x : reference()["checkpoints"])
+            if (x["name"] == dir) ck = &x;
+        ASSERT_NE(ck, nullptr);
+        WeightStore store(ckpt, LoadOptions{});
+        for (const auto &item : (*ck)["tensors"].items()) {
+            const Matrix m = store.matrix(item.key(), item.value()["shape"][0].get<int64_t>(),
+                                          item.value()["shape"][1].get<int64_t>());
+            const std::vector<float> w = unpacked(m);
+            EXPECT_EQ(sha256_hex(reinterpret_cast<const uint8_t *>(w.data()), w.size() * sizeof(float)),
+                      item.value()["sha256_f32le"].get<std::string>())
+                << item.key();
+        }
+    }
+}
+
 // q/k/v (and gate/up) share a permutation: one pointer, so matmul_group gathers x once.
 TEST(HfQuantized, ActOrderMatricesSharingAnInputSharePermutation) {
     const Checkpoint ckpt =
