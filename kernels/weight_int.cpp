@@ -147,7 +147,8 @@ void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *cod
             "integer codes cannot be packed into weight type " + type.name());
     const IntGeom g = int_geom(*type.format(), cols);
     // Whole-row groups keep one scale: only a row of a single group maps onto them.
-    require(!g.row_scale || type.format()->group_size < 0 || type.format()->group_size >= cols, Status::InvalidArgument,
+    const int32_t group = type.format()->group_size;
+    require(!g.row_scale || group < 0 || group >= cols, Status::InvalidArgument,
             "codes in groups cannot be packed into a one-scale-per-row type");
     require(g.row_scale || g.block == type.format()->group_size, Status::Internal, "group and block differ");
     for (int64_t b = 0; b < g.nblocks; ++b) {

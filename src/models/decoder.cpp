@@ -288,9 +288,11 @@ void Decoder::check_against_tensors(const Checkpoint &ckpt, const ConfigReader &
             cfg.file() + ": " + kv_heads + " times " + head_dim + " is too large");
     require(hp_.n_ff <= kMaxConfigInt / 2, Status::Format, cfg.file() + ": " + ff + " is too large");
     auto expect = [&](const TensorRef &ref, int64_t rows, int64_t cols, const std::string &keys) {
-        const std::vector<int64_t> shape = file_shape(ref.transform, rows, cols);
-        // A GPTQ/AWQ Linear has P.qweight... instead of P.weight: the shape its tensors imply.
+        // A GPTQ/AWQ Linear has P.qweight... instead of P.weight: the [out, in] shape its tensors
+        // imply, whatever layout an unquantized one would have in the file.
         const std::string quantized = store_.hf_quantized_prefix(ref.name);
+        const std::vector<int64_t> shape =
+            quantized.empty() ? file_shape(ref.transform, rows, cols) : std::vector<int64_t>{rows, cols};
         const std::vector<int64_t> actual =
             quantized.empty() ? ckpt.get(ref.name).shape : hf_quantized_linear_shape(ckpt, quantized);
         require(same_shape(actual, shape), Status::Format,

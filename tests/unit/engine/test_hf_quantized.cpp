@@ -310,6 +310,21 @@ TEST(HfQuantized, AwqKnownAnswerLayout) {
     }
 }
 
+// One group over the whole input (GPTQ group_size -1) maps onto the one-scale-per-row layout.
+TEST(HfQuantized, PerChannelGroupsLoadExactly) {
+    Fake f = gptq_fake();
+    f.ckpt.hf_config = {{"quantization_config", {{"quant_method", "gptq"}, {"bits", 4}, {"group_size", -1}}}};
+    WeightStore store(f.ckpt, LoadOptions{});
+    const Matrix m = store.matrix("P.weight", 8, 32);
+    EXPECT_EQ(m.type->name(), "int4_grow_asym_fp32");
+    EXPECT_EQ(m.in_perm, nullptr);
+    HfQuantConfig c = gptq4(-1);
+    const HfQuantLinear q = read_hf_quantized_linear(f.ckpt, c, "P", 8, 32);
+    const std::vector<float> w = unpacked(m);
+    for (int64_t o = 0; o < 8; ++o)
+        for (int64_t i = 0; i < 32; ++i) EXPECT_EQ(w[static_cast<size_t>(o * 32 + i)], q.value(o, i));
+}
+
 void expect_format_error(const Fake &f, const std::string &tensor) {
     try {
         read_hf_quantized_linear(f.ckpt, gptq4(32), "P", 8, 32);
