@@ -30,10 +30,26 @@ const uint8_t *prepare_activations(const WeightType &type, const float *x, int64
     return buffer.data();
 }
 
+// x with its columns in a matrix's stored order: row i, column k = x[i * cols + perm[k]]. In a
+// thread-local buffer like the prepared activations.
+const float *gather_columns(const int32_t *perm, const float *x, int64_t m, int64_t cols) {
+    thread_local std::vector<float> buffer;
+    const size_t n = static_cast<size_t>(m * cols);
+    if (buffer.size() < n) buffer.resize(n);
+    for (int64_t i = 0; i < m; ++i) {
+        const float *src = x + i * cols;
+        float *dst = buffer.data() + i * cols;
+        for (int64_t k = 0; k < cols; ++k) dst[k] = src[perm[k]];
+    }
+    return buffer.data();
+}
+
 // The group's matrices can share one prepare and one parallel section.
 bool shares_kernels(const MatmulOutput *outputs, int count) {
     for (int i = 1; i < count; ++i)
-        if (outputs[i].w->type != outputs[0].w->type || outputs[i].w->cols != outputs[0].w->cols) return false;
+        if (outputs[i].w->type != outputs[0].w->type || outputs[i].w->cols != outputs[0].w->cols ||
+            outputs[i].w->in_perm != outputs[0].w->in_perm)
+            return false;
     return true;
 }
 
@@ -57,6 +73,7 @@ void matmul_group(const MatmulOutput *outputs, int count, const float *x, int64_
     int64_t total_rows = 0;
     for (int i = 0; i < count; ++i) total_rows += outputs[i].w->rows;
     if (total_rows <= 0) return;
+    if (outputs[0].w->in_perm) x = gather_columns(outputs[0].w->in_perm, x, m, outputs[0].w->cols);
     if (uses_dnnl(*outputs[0].w, m)) {
         for (int i = 0; i < count; ++i)
             if (outputs[i].w->rows > 0) dnnl_f32_matmul(*outputs[i].w, x, m, outputs[i].y, pool);

@@ -9,7 +9,8 @@
 
 namespace llmrt {
 
-// x: m rows of w.cols floats (contiguous); y: m rows of w.rows floats (contiguous).
+// x: m rows of w.cols floats (contiguous); y: m rows of w.rows floats (contiguous). A matrix with
+// an input permutation (Matrix::in_perm) gets x's columns gathered into its stored order first.
 void matmul(const Matrix &w, const float *x, int64_t m, float *y, ThreadPool &pool);
 
 // One product of a group applied to the same x.

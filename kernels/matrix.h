@@ -53,6 +53,10 @@ struct Matrix {
     int64_t rows = 0;  // output features
     int64_t cols = 0;  // input features
     const uint8_t *data = nullptr;  // rows * type->row_bytes(cols) bytes
+    // Column k of the stored rows holds input feature in_perm[k] (cols entries), or nullptr for
+    // the identity. matmul() gathers x[in_perm[k]] before the kernels, which never see it. It lets
+    // GPTQ's act-order checkpoints keep their groups, which are not consecutive input features.
+    const int32_t *in_perm = nullptr;
 
     const uint8_t *row(int64_t r) const { return data + static_cast<size_t>(r) * type->row_bytes(cols); }
     size_t nbytes() const { return static_cast<size_t>(rows) * type->row_bytes(cols); }

@@ -146,7 +146,6 @@ void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *cod
                 (type.format()->kind == QuantKind::Int8 || type.format()->kind == QuantKind::Int4), Status::InvalidArgument,
             "integer codes cannot be packed into weight type " + type.name());
     const IntGeom g = int_geom(*type.format(), cols);
-    // Whole-row groups keep one scale: only a row of a single group maps onto them.
     // A one-scale-per-row type takes one scale (scales[0]): right for a caller that quantized the
     // row as one group (group -1, or a group covering the row), wrong for codes in smaller groups.
     require(!g.row_scale || type.format()->group_size < 0 || type.format()->group_size >= cols,

@@ -1,5 +1,6 @@
 // Hugging Face directories: config.json (+ generation_config.json) and safetensors weights,
-// either one model.safetensors or shards listed by model.safetensors.index.json.
+// either one model.safetensors, shards listed by model.safetensors.index.json, or AutoGPTQ's
+// <quantization_config.model_file_base_name>.safetensors.
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -97,13 +98,28 @@ void add_sharded(Checkpoint &ckpt, const std::string &dir, const std::string &in
     }
 }
 
+// AutoGPTQ names its weights file after quantization_config.model_file_base_name
+// ("gptq_model-4bit-128g.safetensors" by default); "" when the config names none.
+std::string gptq_weights_file(const json &config, const std::string &dir) {
+    auto q = config.find("quantization_config");
+    if (q == config.end() || !q->is_object()) return "";
+    auto base = q->find("model_file_base_name");
+    if (base == q->end() || !base->is_string()) return "";
+    const std::string name = base->get<std::string>() + ".safetensors";
+    if (name.find('/') != std::string::npos) return "";
+    return is_file(join(dir, name)) ? join(dir, name) : "";
+}
+
 void add_tensors(Checkpoint &ckpt, const std::string &dir) {
     const std::string single = join(dir, "model.safetensors");
     const std::string index = join(dir, "model.safetensors.index.json");
+    const std::string gptq = gptq_weights_file(ckpt.hf_config, dir);
     if (is_file(single)) {
         add_safetensors(ckpt, single);
     } else if (is_file(index)) {
         add_sharded(ckpt, dir, index);
+    } else if (!gptq.empty()) {
+        add_safetensors(ckpt, gptq);
     } else if (is_file(join(dir, "pytorch_model.bin")) ||
                is_file(join(dir, "pytorch_model.bin.index.json"))) {
         fail(Status::Unsupported, dir + ": holds PyTorch pickle weights; only safetensors are supported");

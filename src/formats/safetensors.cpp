@@ -26,6 +26,8 @@ bool dtype_from_name(const std::string &name, DType &out) {
         out = DType::F16;
     } else if (name == "BF16") {
         out = DType::BF16;
+    } else if (name == "I32") {
+        out = DType::I32;  // GPTQ/AWQ packed weights (formats/hf_quantized.h)
     } else {
         return false;
     }
@@ -61,7 +63,7 @@ TensorView parse_entry(const std::string &path, const std::string &name, const j
     require(dtype != entry.end() && dtype->is_string(), Status::Format, where + " has no \"dtype\" string");
     if (!dtype_from_name(dtype->get<std::string>(), t.dtype)) {
         fail(Status::Unsupported, where + " has dtype " + dtype->get<std::string>() +
-                                        ", which is not supported (F32, F16 and BF16 are)");
+                                        ", which is not supported (F32, F16, BF16 and I32 are)");
     }
     t.shape = parse_shape(entry, where);
 

@@ -22,6 +22,7 @@ DTypeInfo info(DType t) {
         case DType::F32: return {"F32", 1, 4};
         case DType::F16: return {"F16", 1, 2};
         case DType::BF16: return {"BF16", 1, 2};
+        case DType::I32: return {"I32", 1, 4};
         // block_bytes is never used: checked_dtype_bytes refuses Packed before it gets there.
         case DType::Packed: return {"packed", 1, 0};
         default: break;
@@ -88,6 +89,7 @@ void tensor_to_f32(const TensorView &t, float *dst) {
         fail(Status::Unsupported,
              "packed tensor '" + t.name + "' (" + t.packed_type + ") must be read through its weight type");
     }
+    require(t.dtype != DType::I32, Status::Format, "tensor '" + t.name + "' holds integers (I32), not floats");
     const int64_t n = t.n_elements();
     size_t expected = 0;
     require(checked_dtype_bytes(t.dtype, n, expected) && expected == t.nbytes, Status::InvalidArgument,
@@ -104,7 +106,8 @@ void tensor_to_f32(const TensorView &t, float *dst) {
         case DType::BF16:
             for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(load_u16(src + 2 * i));
             return;
-        case DType::Packed: return;  // refused above
+        case DType::Packed:
+        case DType::I32: return;  // refused above
         default: {
             const GgufBlockLayout &l = *gguf_block_layout(t.dtype);
             dequantize_gguf_blocks(l, src, n / l.values, dst);

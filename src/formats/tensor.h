@@ -12,8 +12,9 @@ namespace llmrt {
 
 // Storage types a file may hold. Block types are llama.cpp's (formats/gguf_blocks.h: 32 or 256
 // values per block). Packed is a weight in a kernels-layer weight type (TensorView::packed_type names it); formats
-// never interprets its bytes, so only TensorView::nbytes says how large it is.
-enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, Packed };
+// never interprets its bytes, so only TensorView::nbytes says how large it is. I32 holds integers
+// (GPTQ/AWQ's packed words, g_idx): formats/hf_quantized.h reads them, tensor_to_f32 refuses them.
+enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, Packed, I32 };
 
 const char *dtype_name(DType t);
 // Bytes needed for n elements (n must be a multiple of the block size for block types).

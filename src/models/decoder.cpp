@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "formats/checked_math.h"
+#include "formats/hf_quantized.h"
 #include "kernels/matmul.h"
 
 namespace llmrt {
@@ -294,11 +295,16 @@ void Decoder::check_against_tensors(const Checkpoint &ckpt, const ConfigReader &
             cfg.file() + ": " + kv_heads + " times " + head_dim + " is too large");
     require(hp_.n_ff <= kMaxConfigInt / 2, Status::Format, cfg.file() + ": " + ff + " is too large");
     auto expect = [&](const TensorRef &ref, int64_t rows, int64_t cols, const std::string &keys) {
-        const TensorView &t = ckpt.get(ref.name);
-        const std::vector<int64_t> shape = file_shape(ref.transform, rows, cols);
-        require(same_shape(t.shape, shape), Status::Format,
+        // A GPTQ/AWQ Linear has P.qweight... instead of P.weight: the [out, in] shape its tensors
+        // imply, whatever layout an unquantized one would have in the file.
+        const std::string quantized = store_.hf_quantized_prefix(ref.name);
+        const std::vector<int64_t> shape =
+            quantized.empty() ? file_shape(ref.transform, rows, cols) : std::vector<int64_t>{rows, cols};
+        const std::vector<int64_t> actual =
+            quantized.empty() ? ckpt.get(ref.name).shape : hf_quantized_linear_shape(ckpt, quantized);
+        require(same_shape(actual, shape), Status::Format,
                 cfg.file() + ": " + keys + " do not match tensor '" + ref.name + "': it has shape " +
-                    shape_to_string(t.shape) + ", the settings give " + shape_to_string(shape));
+                    shape_to_string(actual) + ", the settings give " + shape_to_string(shape));
     };
     expect(names_.weight(Role::TokenEmbd), hp_.n_vocab, hp_.n_embd,
            cfg.key(k.vocab, "{arch}.vocab_size") + " and " + hidden);
@@ -367,6 +373,9 @@ Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
 void Decoder::load_weights() {
     const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim(), ff = hp_.n_ff;
     tok_embd_ = matrix(names_.weight(Role::TokenEmbd), hp_.n_vocab, d);
+    // Rows are looked up by unpacking them, which an input permutation (act-order GPTQ) would scramble.
+    require(tok_embd_.in_perm == nullptr, Status::Unsupported,
+            store_.checkpoint().path + ": the token embedding is an act-order GPTQ tensor, which is not supported");
     if (spec_.positions == PositionKind::Learned) {
         const TensorRef ref = names_.weight(Role::PosEmbd);
         const TensorView *t = store_.has(ref.name) ? &store_.checkpoint().get(ref.name) : nullptr;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "formats/hf_quantized.h"
 
 namespace llmrt {
 namespace {
@@ -158,7 +159,12 @@ TensorRef TensorNames::bias(Role role, int64_t layer) const {
 }
 
 bool TensorNames::has_weight(Role role, int64_t layer) const {
-    return ckpt_->find(weight(role, layer).name) != nullptr;
+    const std::string name = weight(role, layer).name;
+    if (ckpt_->find(name) != nullptr) return true;
+    // A GPTQ/AWQ Linear holds P.qweight instead of P.weight (models/weights.h repacks it).
+    const std::string suffix = ".weight";
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+           has_hf_quantized_linear(*ckpt_, name.substr(0, name.size() - suffix.size()));
 }
 
 bool TensorNames::has_bias(Role role, int64_t layer) const { return ckpt_->find(bias(role, layer).name) != nullptr; }

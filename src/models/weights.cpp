@@ -196,7 +196,127 @@ const uint8_t *WeightStore::quantize(const TensorView &t, const WeightType &type
     return dst;
 }
 
+std::string WeightStore::hf_quantized_prefix(const std::string &name) const {
+    const std::string suffix = ".weight";
+    if (ckpt_.packed_file || ckpt_.find(name) || name.size() <= suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return "";
+    const std::string prefix = name.substr(0, name.size() - suffix.size());
+    return has_hf_quantized_linear(ckpt_, prefix) ? prefix : "";
+}
+
+const int32_t *WeightStore::shared_perm(const std::vector<int32_t> &perm) {
+    // q/k/v (and gate/up) share their input and, in real checkpoints, their permutation: one
+    // pointer lets matmul_group gather x once for all of them.
+    for (const auto &p : perms_)
+        if (p == perm) return p.data();
+    perms_.push_back(perm);
+    return perms_.back().data();
+}
+
+// A GPTQ/AWQ Linear. Without a quantization plan it is repacked exactly: its codes as they are,
+// its float16 scales, and its zero points either as our sym zero (when every one is 8 or 128:
+// value = scale * (code - zero), the same product) or as the asym min = -scale * zero, which
+// float32 holds exactly (an 11-bit scale times a zero below 2^9), so scale * code + min rounds
+// nowhere and equals scale * (code - zero). Act-order groups (g_idx not i / group) are made
+// consecutive by ordering the input columns by group, and the matrix keeps that order as its
+// input permutation. With a plan, the exact values are quantized like any float weight.
+Matrix WeightStore::hf_quantized_matrix(const std::string &name, const std::string &prefix, int64_t rows,
+                                        int64_t cols) {
+    if (!hf_quant_) hf_quant_ = read_hf_quant_config(ckpt_.hf_config, ckpt_.path + "/config.json");
+    const HfQuantLinear q = read_hf_quantized_linear(ckpt_, *hf_quant_, prefix, rows, cols);
+    Matrix m;
+    m.rows = rows;
+    m.cols = cols;
+    const uint64_t params = static_cast<uint64_t>(rows * cols);
+    if (plan_) {
+        const std::optional<QuantFormat> target = plan_->format_for(name);
+        owned_.emplace_back(static_cast<size_t>(rows * cols) * sizeof(float));
+        float *f32 = reinterpret_cast<float *>(owned_.back().data());
+        for (int64_t o = 0; o < rows; ++o)
+            for (int64_t i = 0; i < cols; ++i) f32[o * cols + i] = q.value(o, i);
+        if (!target) {
+            m.type = &weight_type_f32();
+            m.data = owned_.back().data();
+            record(name, "f32", {rows, cols}, m.data, m.nbytes(), params);
+        } else {
+            m.type = &weight_type_for(*target, plan_->options().compute);
+            AlignedBuffer<uint8_t> packed(m.nbytes());
+            pack_into(f32, *m.type, rows, cols, packed.data());
+            owned_.back() = std::move(packed);
+            m.data = owned_.back().data();
+            record(name, quant_format_name(*target), {rows, cols}, m.data, m.nbytes(), params);
+        }
+        report_progress(name);
+        return m;
+    }
+
+    const std::string what = ckpt_.path + ": " + hf_quant_->describe() + " Linear '" + prefix + "'";
+    QuantFormat f;
+    f.kind = q.bits == 4 ? QuantKind::Int4 : QuantKind::Int8;
+    f.group_size = q.n_groups == 1 ? -1 : static_cast<int32_t>(q.group_size);
+    const int32_t sym_zero = q.bits == 4 ? 8 : 128;
+    f.asym = !std::all_of(q.zeros.begin(), q.zeros.end(), [&](int32_t z) { return z == sym_zero; });
+    f.scale = !f.asym && q.f16_scales ? ScaleDtype::F16 : ScaleDtype::F32;
+    const std::string invalid = validate_quant_format(f);
+    require(invalid.empty(), Status::Unsupported,
+            what + ": group size " + std::to_string(q.group_size) + " has no llmrt int format (" + invalid + ")");
+
+    // Columns ordered by group (stable); every group must hold group_size columns (the last one the rest).
+    std::vector<int64_t> start(static_cast<size_t>(q.n_groups) + 1, 0);
+    for (int32_t g : q.g_idx) ++start[static_cast<size_t>(g) + 1];
+    for (int64_t g = 0; g < q.n_groups; ++g) {
+        const int64_t want = std::min(q.group_size, cols - g * q.group_size);
+        require(start[static_cast<size_t>(g) + 1] == want, Status::Unsupported,
+                what + ": g_idx puts " + std::to_string(start[static_cast<size_t>(g) + 1]) + " inputs in group " +
+                    std::to_string(g) + ", llmrt's groups hold " + std::to_string(want));
+        start[static_cast<size_t>(g) + 1] += start[static_cast<size_t>(g)];
+    }
+    std::vector<int32_t> perm(static_cast<size_t>(cols));
+    bool identity = true;
+    for (int64_t i = 0; i < cols; ++i) {
+        const int64_t k = start[static_cast<size_t>(q.g_idx[static_cast<size_t>(i)])]++;
+        perm[static_cast<size_t>(k)] = static_cast<int32_t>(i);
+        identity = identity && k == i;
+    }
+    if (!identity) m.in_perm = shared_perm(perm);
+
+    m.type = &weight_type_for(f, options_.compute);
+    owned_.emplace_back(m.nbytes());
+    uint8_t *dst = owned_.back().data();
+    const size_t row_bytes = m.type->row_bytes(cols);
+    // Whole blocks (of the group, or of 32 for one group per row): codes past cols are 0.
+    const int64_t padded = (cols + 31) / 32 * 32 + std::min(q.group_size, cols);
+    pool().parallel_for(rows, [&](int64_t r0, int64_t r1) {
+        std::vector<uint8_t> codes(static_cast<size_t>(padded), 0);
+        std::vector<float> scales(static_cast<size_t>(q.n_groups)), mins(scales.size());
+        for (int64_t r = r0; r < r1; ++r) {
+            const uint8_t *src = q.codes.data() + r * cols;
+            for (int64_t k = 0; k < cols; ++k) codes[static_cast<size_t>(k)] = src[perm[static_cast<size_t>(k)]];
+            for (int64_t g = 0; g < q.n_groups; ++g) {
+                const size_t p = static_cast<size_t>(r * q.n_groups + g);
+                scales[static_cast<size_t>(g)] = q.scales[p];
+                mins[static_cast<size_t>(g)] = -(q.scales[p] * static_cast<float>(q.zeros[p]));
+            }
+            pack_int_codes_row(*m.type, cols, codes.data(), scales.data(), mins.data(),
+                               dst + static_cast<size_t>(r) * row_bytes);
+        }
+    });
+    // Note: an input permutation is not part of StoredTensor; only a quantization plan writes
+    // files, and with one the values are re-quantized in the original column order above.
+    m.data = dst;
+    record(name, quant_format_name(f), {rows, cols}, m.data, m.nbytes(), params);
+    for (const char *part : {".qweight", ".qzeros", ".scales", ".g_idx"})
+        if (const TensorView *t = ckpt_.find(prefix + part))
+            for (const auto &file : ckpt_.files)
+                if (file->contains(t->data)) file->release(t->data, t->nbytes);
+    report_progress(name);
+    return m;
+}
+
 Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) {
+    const std::string quantized = hf_quantized_prefix(name);
+    if (!quantized.empty()) return hf_quantized_matrix(name, quantized, rows, cols);
     const TensorView &t = checked(name, {rows, cols});
     Matrix m;
     m.rows = rows;
@@ -239,6 +359,9 @@ Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) 
 const float *WeightStore::vector(const std::string &name, int64_t n) { return as_f32(checked(name, {n})); }
 
 std::vector<float> WeightStore::rearranged_f32(const std::string &name, int64_t count, const Rearranged &how) {
+    require(hf_quantized_prefix(name).empty(), Status::Unsupported,
+            ckpt_.path + ": '" + name + "' is a GPTQ/AWQ Linear of a layout llmrt rearranges on load (fused qkv, "
+                         "Conv1D); such packed Linears are not supported yet");
     const TensorView &t = checked(name, how.file_shape);
     require(t.dtype != DType::Packed, Status::Format,
             ckpt_.path + ": tensor '" + name + "' is stored packed, not in the layout of the file it came from");

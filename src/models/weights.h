@@ -14,6 +14,7 @@
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "formats/gguf_blocks.h"
+#include "formats/hf_quantized.h"
 #include "kernels/matrix.h"
 #include "kernels/quant_format.h"
 #include "models/quant_plan.h"
@@ -57,7 +58,9 @@ public:
     WeightStore(const Checkpoint &checkpoint, const LoadOptions &options);
     ~WeightStore();
 
-    // A [rows, cols] matrix (PyTorch Linear layout: rows = out features).
+    // A [rows, cols] matrix (PyTorch Linear layout: rows = out features). A GPTQ/AWQ Linear
+    // (no "P.weight" but "P.qweight", formats/hf_quantized.h) is repacked exactly into our int4/int8
+    // type of its group size; act-order ones get an input permutation (Matrix::in_perm).
     Matrix matrix(const std::string &name, int64_t rows, int64_t cols);
     // A vector of n floats (norm weights, biases): always f32.
     const float *vector(const std::string &name, int64_t n);
@@ -66,6 +69,8 @@ public:
     Matrix matrix(const std::string &name, int64_t rows, int64_t cols, const Rearranged &how);
     const float *vector(const std::string &name, int64_t n, const Rearranged &how);
     bool has(const std::string &name) const { return ckpt_.find(name) != nullptr; }
+    // "P" when `name` is "P.weight", absent, and the checkpoint has "P.qweight" (GPTQ/AWQ); "" otherwise.
+    std::string hf_quantized_prefix(const std::string &name) const;
     const Checkpoint &checkpoint() const { return ckpt_; }
 
     // Replaces the stored tensor `name` (a matrix) by `data` in `type` (a calibrated quantizer's
@@ -94,12 +99,16 @@ private:
     void count_type(const std::string &type, int64_t params);
     void report_progress(const std::string &name);
     ThreadPool &pool();
+    Matrix hf_quantized_matrix(const std::string &name, const std::string &prefix, int64_t rows, int64_t cols);
+    const int32_t *shared_perm(const std::vector<int32_t> &perm);
 
     const Checkpoint &ckpt_;
     LoadOptions options_;
     std::optional<QuantPlan> plan_;
     std::unique_ptr<ThreadPool> pool_;
     std::vector<AlignedBuffer<uint8_t>> owned_;
+    std::optional<HfQuantConfig> hf_quant_;             // read at the first GPTQ/AWQ Linear
+    std::vector<std::vector<int32_t>> perms_;           // input permutations, one per distinct one
     std::vector<StoredTensor> tensors_;
     std::vector<std::pair<std::string, uint64_t>> params_by_type_;
     std::string main_type_ = "f32";
