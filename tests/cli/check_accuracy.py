@@ -25,6 +25,16 @@ def wiki(a):
     return os.path.join(a.shared, "data", "wikitext-2-raw", "wiki.test.raw")
 
 
+def small_text(a, tmp):
+    """The first 40 KB of wikitext-2 (whole lines): enough chunks, and quick to tokenize."""
+    with open(wiki(a), "rb") as f:
+        data = f.read(40000)
+    path = os.path.join(tmp, "wiki-head.txt")
+    with open(path, "wb") as f:
+        f.write(data[:data.rindex(b"\n") + 1])
+    return path
+
+
 def log_softmax(row):
     m = max(row)
     lse = m + math.log(sum(math.exp(x - m) for x in row))
@@ -61,11 +71,12 @@ def read_text(path):
 def case_kld(a):
     n_ctx, n_chunks = 128, 3
     with tempfile.TemporaryDirectory() as tmp:
+        text = small_text(a, tmp)
         base = os.path.join(tmp, "base.kld")
-        common = ["-f", wiki(a), "-c", str(n_ctx), "--chunks", str(n_chunks), "-t", "2"]
+        common = ["-f", text, "-c", str(n_ctx), "--chunks", str(n_chunks), "-t", "2"]
         ppl_base = run_json(a.tool, ["perplexity", "-m", a.model] + common + ["--kl-divergence-base", base])
         # The model against itself: nothing differs.
-        same = run_json(a.tool, ["perplexity", "-m", a.model, "-f", wiki(a), "-c", str(n_ctx), "-t", "2",
+        same = run_json(a.tool, ["perplexity", "-m", a.model, "-f", text, "-c", str(n_ctx), "-t", "2",
                                  "--kl-divergence", base])
         expect(same["n_scored"] == n_chunks * (n_ctx - 1 - n_ctx // 2), f"self: {same}")
         expect(abs(same["kld_mean"]) < 1e-6 and same["kld_max"] < 1e-5, f"self KLD is not 0: {same}")
@@ -76,9 +87,10 @@ def case_kld(a):
         q = run_json(a.tool, ["perplexity", "-m", a.model] + common +
                      ["--weight-dtype", "int8", "--kl-divergence", base])
         expect(0 < q["kld_mean"] < 0.05, f"int8 KLD not small and positive: {q}")
+        words = read_text(text)
 
     with llmrt.Model.load(a.model) as f32, llmrt.Model.load(a.model, quantize="int8") as i8:
-        tokens = f32.tokenize(read_text(wiki(a)), add_special=True)
+        tokens = f32.tokenize(words, add_special=True)
         rows_f = chunk_logits(f32, tokens, n_ctx, n_chunks)
         rows_q = chunk_logits(i8, tokens, n_ctx, n_chunks)
     klds, same_top, nll, nll_base = [], 0, [], []
@@ -107,32 +119,33 @@ def case_kld(a):
 
 def case_kld_refused(a):
     with tempfile.TemporaryDirectory() as tmp:
+        text = small_text(a, tmp)
         base = os.path.join(tmp, "base.kld")
-        run(a.tool, ["perplexity", "-m", a.model, "-f", wiki(a), "-c", "64", "--chunks", "2",
+        run(a.tool, ["perplexity", "-m", a.model, "-f", text, "-c", "64", "--chunks", "2",
                      "--kl-divergence-base", base])
 
         def refused(args, words):
             _, err = run(a.tool, ["perplexity"] + args + ["--kl-divergence", base], expect_code=None)
             expect(all(w in err for w in words), f"refusal of {args} does not say {words}: {err}")
 
-        refused(["-m", a.model, "-f", wiki(a), "-c", "128"], ["-c 64"])
-        refused(["-m", a.model, "-f", wiki(a), "-c", "64", "--chunks", "1"], ["2 chunks"])
+        refused(["-m", a.model, "-f", text, "-c", "128"], ["-c 64"])
+        refused(["-m", a.model, "-f", text, "-c", "64", "--chunks", "1"], ["2 chunks"])
         other = os.path.join(tmp, "other.txt")
         with open(other, "w") as f:
             f.write("Once upon a time there was a cat. " * 40)
         refused(["-m", a.model, "-f", other, "-c", "64"], ["other tokens"])
         debdoc = os.path.join(a.shared, "models", "debdoc-8M-gguf", "debdoc-8M-Q8_0.gguf")
         if os.path.exists(debdoc):
-            refused(["-m", debdoc, "-f", wiki(a), "-c", "64"], ["vocabulary"])
-        refused(["-m", a.model, "-f", wiki(a), "-c", "64", "--kl-divergence-base", base + "2"], ["together"])
-        _, err = run(a.tool, ["perplexity", "-m", a.model, "-f", wiki(a), "-c", "64", "--kl-divergence", wiki(a)],
+            refused(["-m", debdoc, "-f", text, "-c", "64"], ["vocabulary"])
+        refused(["-m", a.model, "-f", text, "-c", "64", "--kl-divergence-base", base + "2"], ["together"])
+        _, err = run(a.tool, ["perplexity", "-m", a.model, "-f", text, "-c", "64", "--kl-divergence", text],
                      expect_code=None)
         expect("not an llmrt KL-divergence base file" in err, f"a text file as base: {err}")
         with open(base, "rb") as f:
             data = f.read()
         with open(base, "wb") as f:
             f.write(data[:-10])
-        refused(["-m", a.model, "-f", wiki(a), "-c", "64"], ["truncated"])
+        refused(["-m", a.model, "-f", text, "-c", "64"], ["truncated"])
 
 
 def sequence_logprob(model, ctx, prefix, cont):

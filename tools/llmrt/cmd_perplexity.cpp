@@ -256,9 +256,9 @@ int run_perplexity(int argc, char **argv) {
         const KldHeader &h = reader->header();
         if (h.n_chunks > n_chunk || h.token_hash != token_hash || h.n_tokens != tokens.size()) {
             throw std::runtime_error("the KL-divergence base '" + o.kld + "' (" + h.model +
-                                     ") was computed on other tokens (" + std::to_string(h.n_tokens) +
-                                     " tokens in its file, " + std::to_string(tokens.size()) +
-                                     " here): a different text file or tokenizer");
+                                     ") was computed on other tokens (its text had " + std::to_string(h.n_tokens) +
+                                     " tokens, this one has " + std::to_string(tokens.size()) +
+                                     "): a different text file or tokenizer");
         }
     }
     if (!o.kld_base.empty()) {
