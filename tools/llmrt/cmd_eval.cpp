@@ -19,6 +19,7 @@
 #include "interrupt.h"
 #include "library.h"
 #include "output.h"
+#include "quant_flags.h"
 
 #include <bzlib.h>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,7 @@ struct EvalOptions {
     int32_t limit = -1;
     int32_t n_ctx = 0;
     int32_t n_threads = 0;
+    QuantFlags quant;
     bool json = false;
 };
 
@@ -241,7 +243,7 @@ nlohmann::ordered_json run_hellaswag(const EvalOptions &o, const llmrt_model *mo
 
 int run_eval(int argc, char **argv) {
     EvalOptions o;
-    ArgParser args("eval", "--task lambada|hellaswag -m PATH -f FILE [--limit N] [-c N] [-t THREADS] [--json]",
+    ArgParser args("eval", "--task lambada|hellaswag -m PATH -f FILE [--limit N] [-c N] [-t THREADS] [--weight-dtype T ...] [--json]",
                    "Zero-shot accuracy: lambada_openai (greedy accuracy and perplexity of the last "
                    "word) or hellaswag (acc_norm, llama.cpp's file layout, .bz2 or plain).");
     args.string(nullptr, "--task", "NAME", "lambada or hellaswag", &o.task);
@@ -251,6 +253,7 @@ int run_eval(int argc, char **argv) {
     args.integer(nullptr, "--limit", "N", "score only the first N examples; -1 = all", &o.limit, -1, 1 << 30);
     args.integer("-c", "--ctx-size", "N", "context window; 0 = the model's (at most 4096)", &o.n_ctx, 0, 1 << 20);
     args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
+    add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print JSON (with each example's scores)", &o.json);
     if (!args.parse(argc, argv)) {
         return 0;
@@ -261,8 +264,9 @@ int run_eval(int argc, char **argv) {
     if (o.task != "lambada" && o.task != "lambada_openai" && o.task != "hellaswag") {
         throw UsageError("--task must be lambada or hellaswag, not '" + o.task + "'");
     }
+    const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
-    ModelPtr model = load_model(o.model_path);
+    ModelPtr model = load_model(o.model_path, quant);
     ContextOptions context_options;
     context_options.n_ctx = o.n_ctx;
     context_options.n_threads = o.n_threads;
