@@ -312,6 +312,18 @@ LLMRT_API const float *llmrt_get_logits(const llmrt_context *ctx);
 /* Logits after token i of the last llmrt_decode call (0 <= i < its n_tokens); needs logits_all
  * unless i is the last. NULL when out of range. */
 LLMRT_API const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i);
+/* Log-likelihood of a continuation given a context, as evaluation harnesses score answers
+ * (lm-eval's loglikelihood): *logprob receives the sum over the m continuation tokens of
+ * ln p(token | everything before it), and *is_greedy 1 when each of them is the greedy choice
+ * (the highest logit, the lowest id among equal ones), else 0. Both token arrays are the caller's
+ * ids as they are (add BOS to context_tokens yourself if the model expects it); n >= 1, m >= 1,
+ * n + m <= n_ctx or LLMRT_ERR_CONTEXT_FULL. Works with or without logits_all. Replaces ctx's
+ * sequence with context + continuation minus its last token; positions already in the cache that
+ * agree with it are reused, so scoring several continuations of one context evaluates the context
+ * once. Ends a pull-form generation. LLMRT_CANCELLED as llmrt_decode. */
+LLMRT_API llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_token *context_tokens,
+                                                int32_t n, const llmrt_token *continuation_tokens,
+                                                int32_t m, double *logprob, int32_t *is_greedy);
 /* Empties the KV cache, ends a pull-form generation and clears a pending cancel. While a call on
  * ctx is running (from its callback) it does nothing but log a warning: the context is busy. */
 LLMRT_API void llmrt_context_reset(llmrt_context *ctx);

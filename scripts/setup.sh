@@ -6,7 +6,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   build-essential cmake pkg-config git
   clang-14 libclang-rt-14-dev
-  libgtest-dev nlohmann-json3-dev libpcre2-dev libdnnl-dev
+  libgtest-dev nlohmann-json3-dev libpcre2-dev libdnnl-dev libbz2-dev
   python3 python3-pytest python3-pip python3-setuptools python3-wheel python3-venv
   swig default-jdk-headless junit4
   mono-mcs mono-runtime libmono-system-core4.0-cil

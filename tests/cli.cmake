@@ -13,6 +13,16 @@ if(TARGET llmrt_cli)
           --shared ${LLMRT_SHARED_DIR} --case ${case})
       set_tests_properties(cli_${case} PROPERTIES LABELS "cli" TIMEOUT 600)
     endforeach()
+    # The accuracy tools, checked against float64 over the Python bindings' logits.
+    foreach(case kld kld_refused eval_lambada eval_hellaswag)
+      add_test(NAME cli_${case}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/cli/check_accuracy.py
+          --tool $<TARGET_FILE:llmrt_cli> --library $<TARGET_FILE:llmrt>
+          --bindings ${CMAKE_SOURCE_DIR}/bindings/python --model ${LLMRT_CLI_MODEL}
+          --shared ${LLMRT_SHARED_DIR} --case ${case})
+      set_tests_properties(cli_${case} PROPERTIES LABELS "cli" TIMEOUT 600
+        ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+    endforeach()
     # bench's bandwidth probe allocates 1 GiB and loads every core: keep it off other tests' time.
     set_tests_properties(cli_bench PROPERTIES RUN_SERIAL TRUE)
   else()

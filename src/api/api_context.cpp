@@ -85,6 +85,24 @@ llmrt_status llmrt_decode(llmrt_context *ctx, const llmrt_token *tokens, int32_t
     });
 }
 
+llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_token *context_tokens, int32_t n,
+                                      const llmrt_token *continuation_tokens, int32_t m, double *logprob,
+                                      int32_t *is_greedy) {
+    return guarded([&] {
+        require_arg(logprob != nullptr && is_greedy != nullptr, "logprob and is_greedy must not be NULL");
+        *logprob = 0.0;
+        *is_greedy = 0;
+        require_arg(ctx != nullptr, "ctx is NULL");
+        require_arg(context_tokens != nullptr && n > 0, "context_tokens must not be NULL and n > 0");
+        require_arg(continuation_tokens != nullptr && m > 0, "continuation_tokens must not be NULL and m > 0");
+        llmrt::ContextCall call(ctx, true);
+        llmrt::end_generation(ctx);
+        bool greedy = false;
+        ctx->impl->score_continuation(context_tokens, n, continuation_tokens, m, logprob, &greedy);
+        *is_greedy = greedy ? 1 : 0;
+    });
+}
+
 const float *llmrt_get_logits(const llmrt_context *ctx) { return ctx ? ctx->impl->last_logits() : nullptr; }
 
 const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i) { return ctx ? ctx->impl->logits(i) : nullptr; }

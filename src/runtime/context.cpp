@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <string>
 #include <cstring>
 
 #include "core/error.h"
@@ -37,9 +39,10 @@ Context::Context(const Model &model, const ContextOptions &options)
       logits_(static_cast<size_t>((logits_all_ ? n_batch_ : 1) * model.hparams().n_vocab)) {
     // Untouched pages would otherwise be faulted in during the first token.
     std::memset(workspace_.data(), 0, workspace_.size() * sizeof(float));
+    tokens_.reserve(static_cast<size_t>(n_ctx_));  // far smaller than the cache
 }
 
-void Context::decode(const int32_t *tokens, int64_t n) {
+void Context::decode(const int32_t *tokens, int64_t n, bool all_logits) {
     require(n > 0, Status::InvalidArgument, "decode needs at least one token");
     require(n_past_ + n <= n_ctx_, Status::ContextFull,
             std::to_string(n) + " tokens do not fit in the context: " + std::to_string(n_past_) +
@@ -49,12 +52,18 @@ void Context::decode(const int32_t *tokens, int64_t n) {
         require(tokens[i] >= 0 && tokens[i] < n_vocab, Status::InvalidArgument,
                 "token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " +
                     std::to_string(n_vocab) + ")");
+    const bool keep_all = logits_all_ || all_logits;
+    // A scoring call on a context made without logits_all: its per-batch buffer grows once.
+    if (keep_all && logits_.size() < static_cast<size_t>(n_batch_ * n_vocab))
+        logits_ = AlignedBuffer<float>(static_cast<size_t>(n_batch_ * n_vocab));
     // Logits for every token outlive the per-batch buffer (perplexity scores whole chunks).
-    if (logits_all_) all_logits_.resize(static_cast<size_t>(n * n_vocab));
+    if (keep_all) all_logits_.resize(static_cast<size_t>(n * n_vocab));
+    has_logits_ = false;
     const int64_t start_past = n_past_;
     for (int64_t done = 0; done < n;) {
         if (cancel_requested()) {
             n_past_ = start_past;
+            tokens_.resize(static_cast<size_t>(start_past));
             fail(Status::Cancelled, "decode was cancelled");
         }
         const int64_t step = std::min(n_batch_, n - done);
@@ -62,17 +71,64 @@ void Context::decode(const int32_t *tokens, int64_t n) {
         batch.tokens = tokens + done;
         batch.n = step;
         batch.pos = n_past_;
-        batch.all_logits = logits_all_;
+        batch.all_logits = keep_all;
         batch.profiler = profiler_.get();
         forward_step(batch);
-        if (logits_all_)
+        if (keep_all)
             std::memcpy(all_logits_.data() + done * n_vocab, logits_.data(),
                         static_cast<size_t>(step * n_vocab) * sizeof(float));
+        tokens_.insert(tokens_.end(), tokens + done, tokens + done + step);
         n_past_ += step;
         done += step;
     }
     last_n_ = n;
+    last_all_logits_ = keep_all;
     has_logits_ = true;
+}
+
+void Context::truncate(int64_t n) {
+    require(n >= 0 && n <= n_past_, Status::InvalidArgument,
+            "cannot keep " + std::to_string(n) + " of " + std::to_string(n_past_) + " cached positions");
+    n_past_ = n;
+    tokens_.resize(static_cast<size_t>(n));
+    last_n_ = 0;
+    has_logits_ = false;
+}
+
+void Context::score_continuation(const int32_t *context, int64_t n, const int32_t *continuation, int64_t m,
+                                 double *logprob, bool *is_greedy) {
+    require(n > 0 && m > 0, Status::InvalidArgument, "the context and the continuation need at least one token each");
+    require(n + m <= n_ctx_, Status::ContextFull,
+            std::to_string(n) + " + " + std::to_string(m) + " tokens do not fit in the context of " +
+                std::to_string(n_ctx_));
+    std::vector<int32_t> all(context, context + n);
+    all.insert(all.end(), continuation, continuation + m);
+    // The last continuation token is never decoded, only looked up: check every id here.
+    const int64_t n_vocab = model_.hparams().n_vocab;
+    for (int32_t id : all)
+        require(id >= 0 && id < n_vocab, Status::InvalidArgument,
+                "token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(n_vocab) + ")");
+    // Reuse the cached prefix, but evaluate at least the context's last token: its logits score
+    // the continuation's first.
+    int64_t keep = 0;
+    while (keep < n - 1 && keep < n_past_ && tokens_[static_cast<size_t>(keep)] == all[static_cast<size_t>(keep)]) ++keep;
+    truncate(keep);
+    decode(all.data() + keep, n + m - 1 - keep, true);
+    double total = 0.0;
+    bool greedy = true;
+    for (int64_t j = 0; j < m; ++j) {
+        const float *row = logits(n - 1 - keep + j);
+        const int32_t target = continuation[j];
+        int64_t best = 0;
+        for (int64_t v = 1; v < n_vocab; ++v)
+            if (row[v] > row[best]) best = v;
+        double sum_exp = 0.0;
+        for (int64_t v = 0; v < n_vocab; ++v) sum_exp += std::exp(static_cast<double>(row[v]) - row[best]);
+        total += static_cast<double>(row[target]) - row[best] - std::log(sum_exp);
+        greedy = greedy && best == target;
+    }
+    *logprob = total;
+    *is_greedy = greedy;
 }
 
 void Context::forward_step(const ForwardBatch &batch) {
@@ -89,12 +145,13 @@ void Context::forward_step(const ForwardBatch &batch) {
 
 const float *Context::logits(int64_t i) const {
     if (!has_logits_ || i < 0 || i >= last_n_) return nullptr;
-    if (logits_all_) return all_logits_.data() + i * model_.hparams().n_vocab;
+    if (last_all_logits_) return all_logits_.data() + i * model_.hparams().n_vocab;
     return i == last_n_ - 1 ? logits_.data() : nullptr;
 }
 
 void Context::reset() {
     n_past_ = 0;
+    tokens_.clear();
     last_n_ = 0;
     has_logits_ = false;
     clear_cancel();

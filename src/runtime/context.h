@@ -27,7 +27,20 @@ public:
 
     // Appends tokens and evaluates them in n_batch steps. Throws Error: INVALID_ARGUMENT for
     // out-of-range ids, CONTEXT_FULL, CANCELLED.
-    void decode(const int32_t *tokens, int64_t n);
+    // all_logits keeps every row of this call's logits even when the context was created
+    // without logits_all (scoring).
+    void decode(const int32_t *tokens, int64_t n, bool all_logits = false);
+
+    // Drops the cache's positions from n on (0 <= n <= n_past): the next decode continues at n.
+    void truncate(int64_t n);
+    // The ids in the cache, one per position (n_past of them).
+    const std::vector<int32_t> &tokens() const { return tokens_; }
+
+    // Log-likelihood of continuation given context (natural log, summed over its tokens) and
+    // whether every continuation token is the greedy choice (the first maximum logit). Replaces
+    // the sequence with context + continuation, keeping the cached positions it shares with it.
+    void score_continuation(const int32_t *context, int64_t n, const int32_t *continuation, int64_t m,
+                            double *logprob, bool *is_greedy);
 
     const float *logits(int64_t i) const;  // after token i of the last decode; nullptr if absent
     const float *last_logits() const { return logits(last_n_ - 1); }
@@ -64,6 +77,8 @@ private:
     int64_t n_past_ = 0;
     int64_t last_n_ = 0;
     bool has_logits_ = false;
+    bool last_all_logits_ = false;   // the last decode kept every row in all_logits_
+    std::vector<int32_t> tokens_;    // the id at each cached position
     std::atomic<bool> cancel_{false};
     std::unique_ptr<Profiler> profiler_;  // nullptr while profiling is off
 };

@@ -25,6 +25,7 @@ int run_perplexity(int argc, char **argv);
 int run_bench(int argc, char **argv);
 int run_quantize(int argc, char **argv);
 int run_check(int argc, char **argv);
+int run_eval(int argc, char **argv);
 
 namespace {
 
@@ -39,6 +40,7 @@ const Command kCommands[] = {
     {"tokenize", "print the token ids of a text", run_tokenize},
     {"info", "describe a model", run_info},
     {"perplexity", "perplexity of a text file (llama.cpp's method)", run_perplexity},
+    {"eval", "zero-shot accuracy: lambada, hellaswag", run_eval},
     {"bench", "prompt and generation speed, bandwidth use", run_bench},
     {"quantize", "quantize a checkpoint into an llmrt file", run_quantize},
     {"check", "verify the checksums of an llmrt file", run_check},

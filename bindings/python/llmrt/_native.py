@@ -8,7 +8,7 @@ import ctypes
 import ctypes.util
 import operator
 import os
-from ctypes import POINTER, Structure, c_char, c_char_p, c_float, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, Structure, c_char, c_char_p, c_double, c_float, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import List, Sequence, Type, TypeVar
 
@@ -152,6 +152,8 @@ _PROTOTYPES = {
     "llmrt_decode": (_status, [_handle, _p_int32, c_int32]),
     "llmrt_get_logits": (_p_float, [_handle]),
     "llmrt_get_logits_ith": (_p_float, [_handle, c_int32]),
+    "llmrt_score_continuation": (_status, [_handle, _p_int32, c_int32, _p_int32, c_int32,
+                                           POINTER(c_double), _p_int32]),
     "llmrt_context_reset": (None, [_handle]),
     "llmrt_context_cancel": (None, [_handle]),
     "llmrt_context_set_profiling": (_status, [_handle, c_int32]),

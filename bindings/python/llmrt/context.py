@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import array
 import json
-from ctypes import byref, c_char_p, c_void_p, string_at
-from typing import Optional, Sequence
+from ctypes import byref, c_char_p, c_double, c_int32, c_void_p, string_at
+from typing import Optional, Sequence, Tuple
 
 from . import _native as n
 from ._handle import Handle
@@ -87,6 +87,27 @@ class Context(Handle):
         values = array.array("f")
         values.frombytes(string_at(ptr, self._n_vocab * values.itemsize))
         return values
+
+    def score_continuation(self, context: Sequence[int], continuation: Sequence[int]) -> Tuple[float, bool]:
+        """Log-likelihood of the continuation's tokens after the context's (natural log, summed),
+        and whether each of them is the greedy choice, as evaluation harnesses score answers.
+
+        Both are token ids as they are (include BOS in context if the model expects it). The
+        context's sequence becomes context + continuation; positions already cached that agree
+        with it are reused, so several continuations of one context evaluate it once.
+
+        Raises:
+            ContextFullError: len(context) + len(continuation) > n_ctx.
+            InvalidArgumentError: an empty context or continuation, an id outside the vocabulary.
+        """
+        ctx_ids = n.c_int32_array(context, "context")
+        cont_ids = n.c_int32_array(continuation, "continuation")
+        logprob = c_double()
+        greedy = c_int32()
+        check(n.lib.llmrt_score_continuation(self._h(), ctx_ids, len(ctx_ids), cont_ids, len(cont_ids),
+                                             byref(logprob), byref(greedy)))
+        self._pull_id += 1  # a generation streaming on this context has ended
+        return logprob.value, bool(greedy.value)
 
     def reset(self) -> None:
         """Empties the KV cache (a fresh sequence) and clears a pending cancel. A stream running
