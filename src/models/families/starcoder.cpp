@@ -2,6 +2,9 @@
 #include "models/decoder.h"
 
 namespace llmrt {
+
+DecoderSpec gpt2_spec();
+
 namespace {
 
 void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
@@ -12,21 +15,9 @@ void configure(const ConfigReader &cfg, DecoderSpec &, DecoderSettings &s) {
 }  // namespace
 
 DecoderSpec starcoder_spec() {
-    DecoderSpec s;
-    s.keys = {"n_embd", "n_layer", "n_head", "", "n_inner", "n_positions", "vocab_size", "", "layer_norm_epsilon",
-              "", "", "", "activation_function"};
-    s.norm = NormKind::Layer;
-    s.default_norm_eps = 1e-5f;
-    s.positions = PositionKind::Learned;
-    s.fused_qkv = true;
-    s.mlp = MlpKind::Plain;
-    s.act = Activation::GeluTanh;
-    s.names.layer_prefix = "transformer.h.";
-    s.names.overrides = {{Role::TokenEmbd, "transformer.wte"}, {Role::PosEmbd, "transformer.wpe"},
-                         {Role::AttnNorm, "ln_1"},             {Role::Qkv, "attn.c_attn"},
-                         {Role::AttnOut, "attn.c_proj"},       {Role::FfnNorm, "ln_2"},
-                         {Role::Up, "mlp.c_fc"},               {Role::Down, "mlp.c_proj"},
-                         {Role::OutputNorm, "transformer.ln_f"}};
+    DecoderSpec s = gpt2_spec();
+    // The same names, without GPT-2's Conv1D transposition.
+    for (HfName &n : s.names.overrides) n.transform = Transform::None;
     s.configure = configure;
     return s;
 }
