@@ -76,7 +76,9 @@ class QuantParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("weight_dtype", c_char_p), ("algorithm", c_char_p),
                 ("group_size", c_int32), ("asym", c_int32), ("scale_dtype", c_char_p),
                 ("compute_dtype", c_char_p), ("tensor_overrides", c_char_p),
-                ("progress", PROGRESS_CALLBACK), ("progress_user_data", c_void_p)]
+                ("progress", PROGRESS_CALLBACK), ("progress_user_data", c_void_p),
+                ("calibration_path", c_char_p), ("n_samples", c_int32), ("seq_len", c_int32),
+                ("seed", c_uint64), ("gptq_damp", c_float), ("gptq_act_order", c_int32)]
 
 
 class ModelParams(Structure):

@@ -15,14 +15,18 @@ QuantizeSpec = Union[str, Mapping[str, Any]]
 
 def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
                  group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
-                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None) -> n.QuantParams:
+                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
+                 calibration_path: Optional[str] = None, n_samples: Optional[int] = None,
+                 seq_len: Optional[int] = None, seed: Optional[int] = None, gptq_damp: Optional[float] = None,
+                 gptq_act_order: Optional[bool] = None) -> n.QuantParams:
     """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
     keeps the encoded strings alive itself.)"""
     if not n.has_function("llmrt_quant_params_init_sized"):
         raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quant_params_init_sized)")
     params = n.new_params(n.QuantParams, "llmrt_quant_params_init")
     strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, scale_dtype=scale_dtype,
-                   compute_dtype=compute_dtype, tensor_overrides=tensor_overrides)
+                   compute_dtype=compute_dtype, tensor_overrides=tensor_overrides,
+                   calibration_path=os.fspath(calibration_path) if calibration_path is not None else None)
     for name, value in strings.items():
         if value is not None:
             setattr(params, name, n.c_string(value, name))
@@ -30,6 +34,16 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
         params.group_size = n.c_int(group_size, "group_size")
     if asym is not None:
         params.asym = int(asym)
+    if n_samples is not None:
+        params.n_samples = n.c_int(n_samples, "n_samples")
+    if seq_len is not None:
+        params.seq_len = n.c_int(seq_len, "seq_len")
+    if seed is not None:
+        params.seed = int(seed)
+    if gptq_damp is not None:
+        params.gptq_damp = float(gptq_damp)
+    if gptq_act_order is not None:
+        params.gptq_act_order = int(gptq_act_order)
     return params
 
 
@@ -67,12 +81,15 @@ class Quantizer(Handle):
 
     Args:
         weight_dtype: "int8", "int4", "nf4", "fp4", "fp8_e4m3" or "fp8_e5m2".
-        algorithm: "rtn".
+        algorithm: "rtn" (round to nearest) or "gptq" (calibrated; needs calibration_path).
         group_size: 32, 64, 128, or -1 for one group per output channel.
         asym: int8/int4 with a minimum per group as well as a scale.
         scale_dtype: "fp32" or "bf16".
         compute_dtype: "auto", "fp32", "bf16" or "int8".
         tensor_overrides: "pattern=dtype;..." for tensors kept in another type ("" quantizes all).
+        calibration_path: "gptq": plain text or JSONL with a "text" field (not the evaluation text).
+        n_samples, seq_len, seed: "gptq": how many windows of how many tokens, drawn where.
+        gptq_damp, gptq_act_order: "gptq": dampening share and act-order (static groups).
 
     Raises:
         InvalidArgumentError: an unknown type or group size.
@@ -81,11 +98,13 @@ class Quantizer(Handle):
 
     def __init__(self, weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
                  group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
-                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None) -> None:
+                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
+                 **calibration: Any) -> None:
         if not n.has_function("llmrt_quantizer_create"):
             raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quantizer_create)")
         params = quant_params(weight_dtype, algorithm=algorithm, group_size=group_size, asym=asym,
-                              scale_dtype=scale_dtype, compute_dtype=compute_dtype, tensor_overrides=tensor_overrides)
+                              scale_dtype=scale_dtype, compute_dtype=compute_dtype, tensor_overrides=tensor_overrides,
+                              **calibration)
         self._progress = _Progress()
         # The library keeps the callback pointer for the quantizer's lifetime: so must we.
         self._native_progress = n.PROGRESS_CALLBACK(self._progress)

@@ -6,6 +6,10 @@ import pytest
 
 import llmrt
 
+from conftest import SOURCE_DIR
+
+SOURCE_DIR_SHARED = SOURCE_DIR.parent / "shared"
+
 needs_quantizer = pytest.mark.skipif(not llmrt.has_quantizer(), reason="libllmrt does not implement quantization yet")
 
 
@@ -86,3 +90,25 @@ def test_bad_quantizer_arguments_are_refused(model_path, tmp_path):
         llmrt.Quantizer("int8\0")
     with llmrt.Quantizer("int8") as quantizer, pytest.raises(ValueError, match="^output_path contains a NUL"):
         quantizer.quantize(model_path, str(tmp_path / "x\0.llmrt"))
+
+
+@needs_quantizer
+def test_gptq_with_a_calibration_text(model_path, tmp_path):
+    """GPTQ from Python: the settings reach the library (a bad calibration path is its I/O error),
+    progress names the blocks, and the weights take the bytes round to nearest gives."""
+    calib = SOURCE_DIR_SHARED / "data/calibration/tinyshakespeare.txt"
+    if not calib.exists():
+        pytest.skip("no calibration text")
+    settings = dict(group_size=32, algorithm="gptq", n_samples=4, seq_len=64, seed=3, gptq_damp=0.02)
+    with llmrt.Quantizer("int4", calibration_path=tmp_path / "missing.txt", **settings) as quantizer:
+        with pytest.raises(llmrt.LlmrtError):
+            quantizer.quantize(model_path, tmp_path / "x.llmrt")
+    reports = []
+    with llmrt.Quantizer("int4", calibration_path=calib, **settings) as quantizer:
+        quantizer.quantize(model_path, tmp_path / "gptq.llmrt", progress=lambda f, what: reports.append(what))
+    with llmrt.Quantizer("int4", group_size=32) as quantizer:
+        quantizer.quantize(model_path, tmp_path / "rtn.llmrt")
+    assert any(what.startswith("block 0") for what in reports)
+    with llmrt.Model.load(tmp_path / "gptq.llmrt") as gptq, llmrt.Model.load(tmp_path / "rtn.llmrt") as rtn:
+        assert gptq.weight_bytes == rtn.weight_bytes and gptq.weight_type == rtn.weight_type
+        assert gptq.generate("Once upon a time", max_new_tokens=4, temperature=0)
