@@ -88,6 +88,10 @@ public:
     // The block's linear layers in true-sequential order: q, k, v (or qkv); o; gate, up; down.
     // Experts are not listed (their inputs are the routed tokens only).
     virtual std::vector<BlockLinear> block_linears(int64_t layer) = 0;
+    // The output head's input from the last block's output x (the final norm), and the head
+    // itself (its input tap is BlockOutput); nullptr matrix when it is the embedding table.
+    virtual void final_norm(const float *x, int64_t n, float *out) const = 0;
+    virtual BlockLinear output_linear() = 0;
 
 protected:
     HyperParams hp_;

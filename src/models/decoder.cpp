@@ -188,6 +188,11 @@ public:
     void forward_block(int64_t layer, const ForwardBatch &batch, KvCache &cache, float *x, float *ws,
                        ThreadPool &pool) const override;
     std::vector<BlockLinear> block_linears(int64_t layer) override;
+    void final_norm(const float *x, int64_t n, float *out) const override { norm(out_norm_, x, out, n, nullptr); }
+    BlockLinear output_linear() override {
+        const bool tied = output_.w.data == tok_embd_.data;
+        return {Tap::BlockOutput, output_.name, tied ? nullptr : &output_.w};
+    }
 
 private:
     struct Buffers {

@@ -154,7 +154,28 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
             arch.forward_block(il, batch_of(samples[s], nullptr), cache, x.data() + s * seq * d, ws.data(), pool);
     }
 
-    // Every other matrix the plan quantizes (embeddings, output head, experts): round to nearest.
+    // The output head, from the final norm of the last block's outputs (unless it is the
+    // embedding table, which is also read row by row).
+    const BlockLinear head = arch.output_linear();
+    if (head.matrix && head.matrix->type->format() == nullptr) {
+        const std::optional<QuantFormat> f = plan.format_for(head.name);
+        if (f && is_int(*f)) {
+            if (progress && !progress(1.0f, "output head")) fail(Status::Cancelled, "quantization was cancelled");
+            Hessian h(d);
+            for (size_t s = 0; s < samples.size(); ++s) {
+                arch.final_norm(x.data() + s * seq * d, seq, tmp.data());
+                h.add(tmp.data(), seq, pool);
+            }
+            const Matrix &m = *head.matrix;
+            const WeightType &type = weight_type_for(*f, plan.options().compute);
+            const std::vector<float> w = unpack(m);
+            AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
+            gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
+            *head.matrix = store.replace(head.name, m, type, std::move(packed));
+        }
+    }
+
+    // Every other matrix the plan quantizes (embeddings, experts): round to nearest.
     for (const StoredTensor &t : std::vector<StoredTensor>(store.tensors())) {
         if (t.type_name != "f32" || t.shape.size() != 2) continue;
         const std::optional<QuantFormat> f = plan.format_for(t.name);

@@ -28,7 +28,8 @@ struct CalibrationOptions {
 std::vector<std::vector<int32_t>> calibration_samples(const Tokenizer &tokenizer, const CalibrationOptions &options);
 
 // GPTQ on every block linear the plan quantizes to int4/int8 (true-sequential: q, k, v; then o;
-// then gate, up; then down), round to nearest for the other matrices the plan quantizes. The
+// then gate, up; then down) and on an untied output head; round to nearest for the other
+// matrices the plan quantizes (embeddings, experts). The
 // model's store then holds what an llmrt file should contain. progress(fraction, what) returning
 // false cancels (Status::Cancelled).
 void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
