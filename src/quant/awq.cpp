@@ -64,7 +64,64 @@ double group_error(const std::vector<AwqLinear> &group, int64_t cols, const floa
     return total;
 }
 
+// d^T H_gg d for the diagonal block of H at [g0, g0 + n).
+double block_quadratic(const float *h, int64_t cols, int64_t g0, const float *d, int64_t n, float *y) {
+    std::fill(y, y + n, 0.0f);
+    for (int64_t i = 0; i < n; ++i) {
+        const float di = d[i];
+        if (di == 0.0f) continue;
+        const float *hi = h + (g0 + i) * cols + g0;
+        for (int64_t j = 0; j < n; ++j) y[j] += di * hi[j];
+    }
+    double e = 0.0;
+    for (int64_t j = 0; j < n; ++j) e += static_cast<double>(d[j]) * static_cast<double>(y[j]);
+    return e;
+}
+
 }  // namespace
+
+std::pair<double, double> awq_clip(float *w, int64_t rows, int64_t cols, const float *s, const WeightType &type,
+                                   const Hessian &h, int n_grid, ThreadPool &pool) {
+    require(h.cols() == cols && type.format() != nullptr, Status::Internal, "AWQ clipping needs a quantized type");
+    const int32_t gs = type.format()->group_size;
+    const int64_t g = gs > 0 && cols % gs == 0 ? gs : cols;
+    const std::vector<float> hf = to_f32(h);
+    std::vector<double> before(static_cast<size_t>(rows), 0.0), after(static_cast<size_t>(rows), 0.0);
+    pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
+        std::vector<float> clamped(static_cast<size_t>(g)), q(static_cast<size_t>(g)), y(static_cast<size_t>(g)),
+            best(static_cast<size_t>(g));
+        std::vector<uint8_t> packed(type.row_bytes(g));
+        for (int64_t r = r0; r < r1; ++r) {
+            for (int64_t g0 = 0; g0 < cols; g0 += g) {
+                float *wg = w + r * cols + g0;
+                const float lo = *std::min_element(wg, wg + g), hi = *std::max_element(wg, wg + g);
+                double best_e = INFINITY;
+                for (int i = 0; i < std::max(n_grid, 1); ++i) {
+                    const float f = 1.0f - 0.5f * static_cast<float>(i) / static_cast<float>(std::max(n_grid, 1));
+                    for (int64_t c = 0; c < g; ++c) clamped[static_cast<size_t>(c)] = std::min(std::max(wg[c], lo * f), hi * f);
+                    type.pack_row(clamped.data(), g, packed.data());
+                    type.unpack_row(packed.data(), g, q.data());
+                    for (int64_t c = 0; c < g; ++c)
+                        q[static_cast<size_t>(c)] = (wg[c] - q[static_cast<size_t>(c)]) / (s ? s[g0 + c] : 1.0f);
+                    const double e = block_quadratic(hf.data(), cols, g0, q.data(), g, y.data());
+                    if (i == 0) before[static_cast<size_t>(r)] += e;
+                    if (e < best_e) {
+                        best_e = e;
+                        best = clamped;
+                    }
+                }
+                after[static_cast<size_t>(r)] += best_e;
+                std::copy(best.begin(), best.end(), wg);
+            }
+        }
+    });
+    double b = 0.0, a = 0.0;
+    for (int64_t r = 0; r < rows; ++r) {
+        b += before[static_cast<size_t>(r)];
+        a += after[static_cast<size_t>(r)];
+    }
+    return {b, a};
+}
 
 double layer_output_error(const float *w, const float *q, int64_t rows, int64_t cols, const Hessian &h,
                           ThreadPool &pool) {

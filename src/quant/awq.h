@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -16,7 +17,8 @@
 namespace llmrt {
 
 struct AwqOptions {
-    int n_grid = 20;  // alpha in {0, 1/n_grid, ..., (n_grid - 1)/n_grid}
+    int n_grid = 20;       // alpha in {0, 1/n_grid, ..., (n_grid - 1)/n_grid}
+    int n_clip_grid = 20;  // range shrink factors 1, 1 - 0.5/n, ..., 1 - 0.5(n-1)/n; 0: no clipping
 };
 
 // One linear layer of a group: its f32 weights [rows][cols] and the type it is quantized to.
@@ -37,6 +39,14 @@ struct AwqResult {
 // calibration inputs, through which the output error over all of them is evaluated exactly.
 AwqResult awq_search(const std::vector<AwqLinear> &group, int64_t cols, const std::vector<double> &mean_abs,
                      const Hessian &h, const AwqOptions &options, ThreadPool &pool);
+
+// The clipping search: for each quantization group of each row of w ([rows][cols], the weights
+// about to be quantized into `type`), the group's range [min, max] shrunk by the factor of the
+// grid that gives the lowest output error of the group, d^T H_gg d, and w clamped to it in place.
+// w may be the weights already multiplied by AWQ's column scales s (their input is then x / s);
+// s null: no scales. Returns the layer's summed per-group errors before and after.
+std::pair<double, double> awq_clip(float *w, int64_t rows, int64_t cols, const float *s, const WeightType &type,
+                                   const Hessian &h, int n_grid, ThreadPool &pool);
 
 // ||(W - Q) X^T||^2 = trace((W - Q) H (W - Q)^T) for a [rows][cols] weight and its dequantized
 // approximation q.

@@ -312,16 +312,21 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
                 const BlockLinear &l = *group[i];
                 const Matrix &m = *l.matrix;
                 const WeightType &type = *awq[i].type;
+                std::vector<float> &w = weights[i];
+                for (int64_t rr = 0; rr < m.rows; ++rr)
+                    for (int64_t c = 0; c < m.cols; ++c) w[static_cast<size_t>(rr * m.cols + c)] *= r.scales[static_cast<size_t>(c)];
+                // The clipping search; not on q/k/v, whose errors attention's softmax amplifies
+                // (as the reference implementation skips q and k).
+                if (options.n_clip_grid > 0 && tap != Tap::AttnInput && type.format()) {
+                    const std::pair<double, double> e =
+                        awq_clip(w.data(), m.rows, m.cols, r.scales.data(), type, st->h, options.n_clip_grid, pool);
+                    log_info("awq: " + l.name + ": clipping, group error " + std::to_string(e.first) + " -> " +
+                             std::to_string(e.second));
+                }
                 const size_t row_bytes = type.row_bytes(m.cols);
                 AlignedBuffer<uint8_t> packed(row_bytes * static_cast<size_t>(m.rows));
-                const float *w = weights[i].data();
-                const float *s = r.scales.data();
                 pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
-                    std::vector<float> row(static_cast<size_t>(m.cols));
-                    for (int64_t rr = r0; rr < r1; ++rr) {
-                        for (int64_t c = 0; c < m.cols; ++c) row[static_cast<size_t>(c)] = w[rr * m.cols + c] * s[c];
-                        type.pack_row(row.data(), m.cols, packed.data() + rr * row_bytes);
-                    }
+                    for (int64_t rr = r0; rr < r1; ++rr) type.pack_row(w.data() + rr * m.cols, m.cols, packed.data() + rr * row_bytes);
                 });
                 *l.matrix = store.replace(l.name, m, type, std::move(packed));
             }
