@@ -94,11 +94,14 @@ void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool
     }
 }
 
-// A block's linears at `tap`, as the model holds them now, rounded to nearest (and replaced).
-void round_block_linear(WeightStore &store, const QuantPlan &plan, const BlockLinear &l, ThreadPool &pool) {
+// A block's linear, as the model holds it now, rounded to nearest (and replaced); with a
+// Hessian of its input and clip_grid > 0, after AWQ's clipping search.
+void round_block_linear(WeightStore &store, const QuantPlan &plan, const BlockLinear &l, ThreadPool &pool,
+                        const Hessian *h = nullptr, int clip_grid = 0) {
     const Matrix &m = *l.matrix;
     const WeightType &type = weight_type_for(*plan.format_for(l.name), plan.options().compute);
-    const std::vector<float> w = unpack(m);
+    std::vector<float> w = unpack(m);
+    if (h && clip_grid > 0 && type.format()) awq_clip(w.data(), m.rows, m.cols, nullptr, type, *h, clip_grid, pool);
     const size_t row_bytes = type.row_bytes(m.cols);
     AlignedBuffer<uint8_t> packed(row_bytes * static_cast<size_t>(m.rows));
     pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
@@ -278,6 +281,11 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
             }
             stats.want(tap, group.front()->matrix->cols);
         }
+        // o is not scaled (its input's channels follow the heads) but may be clipped.
+        if (options.n_clip_grid > 0)
+            for (const BlockLinear *l : at(Tap::AttnOutInput))
+                if (l->matrix->type->name() == "f32" && plan.format_for(l->name) && !stats.find(Tap::AttnOutInput))
+                    stats.want(Tap::AttnOutInput, l->matrix->cols);
         for (size_t s = 0; s < samples.size(); ++s) {
             std::copy(x.begin() + s * seq * d, x.begin() + (s + 1) * seq * d, tmp.begin());
             arch.forward_block(il, batch_of(samples[s], &stats), cache, tmp.data(), ws.data(), pool);
@@ -317,7 +325,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
                     for (int64_t c = 0; c < m.cols; ++c) w[static_cast<size_t>(rr * m.cols + c)] *= r.scales[static_cast<size_t>(c)];
                 // The clipping search; not on q/k/v, whose errors attention's softmax amplifies
                 // (as the reference implementation skips q and k).
-                if (options.n_clip_grid > 0 && tap != Tap::AttnInput && type.format()) {
+                if (options.n_clip_grid > 0 && (options.clip_attention || tap != Tap::AttnInput) && type.format()) {
                     const std::pair<double, double> e =
                         awq_clip(w.data(), m.rows, m.cols, r.scales.data(), type, st->h, options.n_clip_grid, pool);
                     log_info("awq: " + l.name + ": clipping, group error " + std::to_string(e.first) + " -> " +
@@ -333,7 +341,10 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
         }
         // The rest of the block (o, groups AWQ could not scale): round to nearest.
         for (const BlockLinear &l : linears)
-            if (l.matrix->type->name() == "f32" && plan.format_for(l.name)) round_block_linear(store, plan, l, pool);
+            if (l.matrix->type->name() == "f32" && plan.format_for(l.name)) {
+                AwqStatsTap::Stats *st = stats.find(l.input);
+                round_block_linear(store, plan, l, pool, st ? &st->h : nullptr, options.n_clip_grid);
+            }
         // The next block's inputs, from this block quantized.
         for (size_t s = 0; s < samples.size(); ++s)
             arch.forward_block(il, batch_of(samples[s], nullptr), cache, x.data() + s * seq * d, ws.data(), pool);
