@@ -19,7 +19,7 @@ namespace llmrt {
 struct AwqOptions {
     int n_grid = 20;       // alpha in {0, 1/n_grid, ..., (n_grid - 1)/n_grid}
     int n_clip_grid = 20;  // range shrink factors 1, 1 - 0.5/n, ..., 1 - 0.5(n-1)/n; 0: no clipping
-    bool clip_attention = true;  // clip q/k/v too (the reference skips q and k)
+    bool clip_attention = false;  // clip q/k/v too (the reference skips q and k; at g32 it hurts)
 };
 
 // One linear layer of a group: its f32 weights [rows][cols] and the type it is quantized to.
