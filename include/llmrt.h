@@ -103,7 +103,7 @@ typedef int32_t (*llmrt_progress_callback)(float fraction, const char *tensor_na
 typedef struct llmrt_quant_params {
     uint32_t struct_size;
     const char *weight_dtype;   /* "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2" (default "int4") */
-    const char *algorithm;      /* "rtn" (default): round to nearest; "gptq": calibrated, see below */
+    const char *algorithm;      /* "rtn" (default): round to nearest; "gptq", "awq": calibrated, see below */
     int32_t group_size;         /* 32 (default), 64, 128, or -1 for one group per output channel */
     int32_t asym;               /* int8/int4: 1 = scale and minimum per group, 0 = scale only (default) */
     const char *scale_dtype;    /* "fp32" (default), "bf16" or "fp16" */
@@ -115,11 +115,11 @@ typedef struct llmrt_quant_params {
     const char *tensor_overrides;
     llmrt_progress_callback progress; /* may be NULL */
     void *progress_user_data;
-    /* Calibrated algorithms ("gptq"; added in API 1.x: read only when struct_size covers them).
+    /* Calibrated algorithms ("gptq", "awq"; added in API 1.x: read only when struct_size covers them).
      * The calibration text: plain text, or JSONL with a "text" field per line. n_samples windows
      * of seq_len tokens are drawn from it at random offsets (seed). Calibrate on text that is not
      * your evaluation text. */
-    const char *calibration_path; /* required by "gptq" (default NULL) */
+    const char *calibration_path; /* required by "gptq" and "awq" (default NULL) */
     int32_t n_samples;            /* 128 */
     int32_t seq_len;              /* 512 */
     uint64_t seed;                /* 0 */

@@ -7,5 +7,9 @@ bash scripts/setup.sh
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
   "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" -DLLMRT_SANITIZE=ON -DLLMRT_BUILD_BINDINGS=OFF > /dev/null
 cmake --build build-asan -j "$(nproc)"
+# GPT-2's 50k-token vocabulary makes its file round trips the slowest cases under ASan; the same
+# code paths run sanitized for the other families (bloom, falcon, gemma...) and unsanitized in the
+# main suite.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -L cpp -LE install --output-on-failure -j "$(nproc)" --timeout 1800
+  ctest --test-dir build-asan -L cpp -LE install -E "FamilyFile.*gpt2|Unprefixed.*gpt2" --output-on-failure \
+    -j "$(nproc)" --timeout 1800

@@ -92,6 +92,14 @@ public:
     // itself (its input tap is BlockOutput); nullptr matrix when it is the embedding table.
     virtual void final_norm(const float *x, int64_t n, float *out) const = 0;
     virtual BlockLinear output_linear() = 0;
+    // For AWQ: divides the block's input of the linears at `tap` channel-wise by 1/inv_scale, i.e.
+    // multiplies it by inv_scale (cols of that tap's width), by folding into the op before them:
+    // the attention norm's weight and bias (AttnInput), the MLP's norm (MlpInput), the rows of up
+    // (DownInput: act(gate) * up is linear in up). The model's output is then unchanged once the
+    // tap's linears have their columns multiplied by 1/inv_scale. Returns false, changing nothing,
+    // where folding is impossible (a norm shared by attention and MLP, experts' router, a plain
+    // MLP's activation, up already quantized); with inv_scale null only says whether it could.
+    virtual bool scale_block_input(int64_t /*layer*/, Tap /*tap*/, const float * /*inv_scale*/) { return false; }
 
 protected:
     HyperParams hp_;

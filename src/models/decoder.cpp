@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <string>
 
@@ -109,12 +110,14 @@ DecoderSettings read_settings(const ConfigReader &cfg, const DecoderSpec &spec, 
 struct Linear {
     Matrix w;
     const float *b = nullptr;
-    std::string name;  // as the weight store keeps it
+    std::string name;       // as the weight store keeps it
+    std::string bias_name;  // the same for b
 };
 
 struct Norm {
     const float *w = nullptr;
     const float *b = nullptr;
+    std::string w_name, b_name;  // as the weight store keeps them
 };
 
 struct Expert {
@@ -193,6 +196,7 @@ public:
         const bool tied = output_.w.data == tok_embd_.data;
         return {Tap::BlockOutput, output_.name, tied ? nullptr : &output_.w};
     }
+    bool scale_block_input(int64_t layer, Tap tap, const float *inv_scale) override;
 
 private:
     struct Buffers {
@@ -361,8 +365,14 @@ const float *Decoder::vector(const TensorRef &ref, int64_t n) {
 Norm Decoder::norm_weights(Role role, int64_t layer, bool required) {
     Norm n;
     if (!required && !names_.has_weight(role, layer)) return n;
-    n.w = vector(names_.weight(role, layer), hp_.n_embd);
-    if (names_.has_bias(role, layer)) n.b = vector(names_.bias(role, layer), hp_.n_embd);
+    const TensorRef w = names_.weight(role, layer);
+    n.w = vector(w, hp_.n_embd);
+    n.w_name = w.transform == Transform::None ? w.name : w.canonical_name;
+    if (names_.has_bias(role, layer)) {
+        const TensorRef b = names_.bias(role, layer);
+        n.b = vector(b, hp_.n_embd);
+        n.b_name = b.transform == Transform::None ? b.name : b.canonical_name;
+    }
     return n;
 }
 
@@ -371,7 +381,11 @@ Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
     const TensorRef ref = names_.weight(role, layer);
     l.w = matrix(ref, rows, cols);
     l.name = ref.transform == Transform::None ? ref.name : ref.canonical_name;
-    if (names_.has_bias(role, layer)) l.b = vector(names_.bias(role, layer), rows);
+    if (names_.has_bias(role, layer)) {
+        const TensorRef b = names_.bias(role, layer);
+        l.b = vector(b, rows);
+        l.bias_name = b.transform == Transform::None ? b.name : b.canonical_name;
+    }
     return l;
 }
 
@@ -683,6 +697,57 @@ std::vector<BlockLinear> Decoder::block_linears(int64_t layer) {
     add(Tap::MlpInput, L.up);
     add(Tap::DownInput, L.down);
     return out;
+}
+
+bool Decoder::scale_block_input(int64_t layer, Tap tap, const float *inv) {
+    if (layer < 0 || layer >= hp_.n_layer) return false;
+    Layer &L = layers_[static_cast<size_t>(layer)];
+    const int64_t d = hp_.n_embd;
+    auto scale_norm = [&](Norm &n) {
+        if (!n.w) return false;
+        if (!inv) return true;
+        float *w = store_.replace_vector(n.w_name, n.w, d);
+        for (int64_t c = 0; c < d; ++c) w[c] *= inv[c];
+        n.w = w;
+        if (n.b) {
+            float *b = store_.replace_vector(n.b_name, n.b, d);
+            for (int64_t c = 0; c < d; ++c) b[c] *= inv[c];
+            n.b = b;
+        }
+        return true;
+    };
+    switch (tap) {
+        case Tap::AttnInput:
+            // A parallel block whose MLP reads the attention norm's output too cannot fold.
+            if (spec_.parallel && !L.mlp_norm.w && !L.ffn_norm.w) return false;
+            return scale_norm(L.attn_norm);
+        case Tap::MlpInput:
+            if (spec_.mlp == MlpKind::Experts) return false;  // the router reads it too
+            if (spec_.parallel) return scale_norm(L.mlp_norm.w ? L.mlp_norm : L.ffn_norm);
+            return scale_norm(L.ffn_norm);
+        case Tap::DownInput: {
+            Linear &up = L.up;
+            if (spec_.mlp != MlpKind::Gated || !up.w.data || up.w.type->name() != "f32" || up.w.in_perm) return false;
+            if (!inv) return true;
+            const int64_t ff = hp_.n_ff, first = spec_.fused_gate_up ? ff : 0, cols = up.w.cols;
+            AlignedBuffer<uint8_t> copy(up.w.nbytes());
+            std::memcpy(copy.data(), up.w.data, up.w.nbytes());
+            const size_t row_bytes = up.w.type->row_bytes(cols);
+            for (int64_t r = 0; r < ff; ++r) {
+                float *row = reinterpret_cast<float *>(copy.data() + static_cast<size_t>(first + r) * row_bytes);
+                for (int64_t c = 0; c < cols; ++c) row[c] *= inv[r];
+            }
+            up.w = store_.replace(up.name, up.w, *up.w.type, std::move(copy));
+            if (up.b) {
+                float *b = store_.replace_vector(up.bias_name, up.b, up.w.rows);
+                for (int64_t r = 0; r < ff; ++r) b[first + r] *= inv[r];
+                up.b = b;
+            }
+            return true;
+        }
+        default:
+            return false;
+    }
 }
 
 }  // namespace

@@ -46,8 +46,9 @@ bool tensor_pattern_matches(const std::string &pattern, const std::string &name)
 QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
     const std::string problem = validate_quant_format(options.format);
     require(problem.empty(), Status::InvalidArgument, problem);
-    require(options.algorithm == "rtn" || options.algorithm == "gptq", Status::Unsupported,
-            "quantization algorithm '" + options.algorithm + "' is not supported (supported: rtn, gptq)");
+    require(options.algorithm == "rtn" || options.algorithm == "gptq" || options.algorithm == "awq",
+            Status::Unsupported,
+            "quantization algorithm '" + options.algorithm + "' is not supported (supported: rtn, gptq, awq)");
     require(options.algorithm == "rtn" || !options.calibration_path.empty(), Status::InvalidArgument,
             "quantization algorithm '" + options.algorithm + "' needs a calibration text");
     require(options.n_samples > 0 && options.seq_len > 1 && options.gptq_damp > 0.0, Status::InvalidArgument,

@@ -13,10 +13,10 @@ namespace llmrt {
 
 struct QuantOptions {
     QuantFormat format;                           // the default for every weight matrix
-    std::string algorithm = "rtn";
+    std::string algorithm = "rtn";                // "rtn", "gptq" or "awq"
     ComputeDtype compute = ComputeDtype::Auto;
     std::optional<std::string> tensor_overrides;  // nullopt: the defaults (embeddings, head in int8)
-    // Calibrated algorithms ("gptq"): the calibration text (plain text or JSONL with "text"),
+    // Calibrated algorithms ("gptq", "awq"): the calibration text (plain text or JSONL with "text"),
     // samples of seq_len tokens drawn with seed, and GPTQ's knobs.
     std::string calibration_path;
     int64_t n_samples = 128;

@@ -118,6 +118,17 @@ Matrix WeightStore::replace(const std::string &name, const Matrix &old, const We
     return m;
 }
 
+float *WeightStore::replace_vector(const std::string &name, const float *data, int64_t n) {
+    auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const StoredTensor &t) { return t.name == name; });
+    require(it != tensors_.end() && it->type_name == "f32" && it->nbytes == static_cast<size_t>(n) * sizeof(float),
+            Status::Internal, "no stored f32 vector '" + name + "' of " + std::to_string(n) + " to replace");
+    owned_.emplace_back(static_cast<size_t>(n) * sizeof(float));
+    float *dst = reinterpret_cast<float *>(owned_.back().data());
+    std::copy(data, data + n, dst);
+    it->data = owned_.back().data();
+    return dst;
+}
+
 void WeightStore::report_progress(const std::string &name) {
     ++n_matrices_done_;
     if (!plan_ || !plan_->options().progress) return;

@@ -76,6 +76,9 @@ public:
     // Replaces the stored tensor `name` (a matrix) by `data` in `type` (a calibrated quantizer's
     // result) and returns the matrix to use; the store keeps the buffer.
     Matrix replace(const std::string &name, const Matrix &old, const WeightType &type, AlignedBuffer<uint8_t> data);
+    // Replaces the stored f32 vector `name` by a copy of n floats (a folded norm's weight) and
+    // returns the copy, which the store owns and the caller may modify in place.
+    float *replace_vector(const std::string &name, const float *data, int64_t n);
 
     uint64_t n_params() const { return n_params_; }
     uint64_t weight_bytes() const { return weight_bytes_; }

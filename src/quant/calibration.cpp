@@ -1,5 +1,6 @@
 #include "quant/calibration.h"
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <random>
@@ -69,6 +70,75 @@ std::vector<float> unpack(const Matrix &m) {
 }
 
 bool is_int(const QuantFormat &f) { return f.kind == QuantKind::Int4 || f.kind == QuantKind::Int8; }
+
+// Every f32 matrix of the store the plan quantizes, rounded to nearest (in the store only: what
+// the model computes with is not changed).
+void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool) {
+    for (const StoredTensor &t : std::vector<StoredTensor>(store.tensors())) {
+        if (t.type_name != "f32" || t.shape.size() != 2) continue;
+        const std::optional<QuantFormat> f = plan.format_for(t.name);
+        if (!f) continue;
+        Matrix m;
+        m.rows = t.shape[0];
+        m.cols = t.shape[1];
+        m.type = &weight_type_f32();
+        m.data = t.data;
+        const WeightType &type = weight_type_for(*f, plan.options().compute);
+        AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
+        const size_t row_bytes = type.row_bytes(m.cols);
+        pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r)
+                type.pack_row(reinterpret_cast<const float *>(t.data) + r * m.cols, m.cols, packed.data() + r * row_bytes);
+        });
+        store.replace(t.name, m, type, std::move(packed));
+    }
+}
+
+// A block's linear, as the model holds it now, rounded to nearest (and replaced); with a
+// Hessian of its input and clip_grid > 0, after AWQ's clipping search.
+void round_block_linear(WeightStore &store, const QuantPlan &plan, const BlockLinear &l, ThreadPool &pool,
+                        const Hessian *h = nullptr, int clip_grid = 0) {
+    const Matrix &m = *l.matrix;
+    const WeightType &type = weight_type_for(*plan.format_for(l.name), plan.options().compute);
+    std::vector<float> w = unpack(m);
+    if (h && clip_grid > 0 && type.format()) awq_clip(w.data(), m.rows, m.cols, nullptr, type, *h, clip_grid, pool);
+    const size_t row_bytes = type.row_bytes(m.cols);
+    AlignedBuffer<uint8_t> packed(row_bytes * static_cast<size_t>(m.rows));
+    pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) type.pack_row(w.data() + r * m.cols, m.cols, packed.data() + r * row_bytes);
+    });
+    *l.matrix = store.replace(l.name, m, type, std::move(packed));
+}
+
+// Per-channel mean |x| and the Hessian of the inputs at each tap of one layer.
+class AwqStatsTap final : public TapObserver {
+public:
+    struct Stats {
+        Hessian h;
+        std::vector<double> abs_sum;
+        explicit Stats(int64_t cols) : h(cols), abs_sum(static_cast<size_t>(cols), 0.0) {}
+    };
+    AwqStatsTap(int64_t layer, ThreadPool &pool) : layer_(layer), pool_(pool) {}
+    void want(Tap tap, int64_t cols) { stats_.emplace(tap, Stats(cols)); }
+    Stats *find(Tap tap) {
+        auto it = stats_.find(tap);
+        return it == stats_.end() ? nullptr : &it->second;
+    }
+    void observe(Tap tap, int64_t layer, const float *x, int64_t n, int64_t width) override {
+        if (layer != layer_) return;
+        Stats *s = find(tap);
+        if (!s) return;
+        require(width == s->h.cols(), Status::Internal, "a tap's width does not match its linear layers");
+        s->h.add(x, n, pool_);
+        for (int64_t t = 0; t < n; ++t)
+            for (int64_t c = 0; c < width; ++c) s->abs_sum[static_cast<size_t>(c)] += std::fabs(x[t * width + c]);
+    }
+
+private:
+    int64_t layer_;
+    ThreadPool &pool_;
+    std::map<Tap, Stats> stats_;
+};
 
 }  // namespace
 
@@ -175,25 +245,132 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
         }
     }
 
-    // Every other matrix the plan quantizes (embeddings, experts): round to nearest.
-    for (const StoredTensor &t : std::vector<StoredTensor>(store.tensors())) {
-        if (t.type_name != "f32" || t.shape.size() != 2) continue;
-        const std::optional<QuantFormat> f = plan.format_for(t.name);
-        if (!f) continue;
-        Matrix m;
-        m.rows = t.shape[0];
-        m.cols = t.shape[1];
-        m.type = &weight_type_f32();
-        m.data = t.data;
-        const WeightType &type = weight_type_for(*f, plan.options().compute);
-        AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
-        const size_t row_bytes = type.row_bytes(m.cols);
-        pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r)
-                type.pack_row(reinterpret_cast<const float *>(t.data) + r * m.cols, m.cols, packed.data() + r * row_bytes);
-        });
-        store.replace(t.name, m, type, std::move(packed));
+    // Every other matrix the plan quantizes (embeddings, a tied head, experts): round to nearest.
+    round_remaining(store, plan, pool);
+    if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");
+}
+
+void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
+                       const AwqOptions &options, int n_threads,
+                       const std::function<bool(float, const std::string &)> &progress) {
+    require(!samples.empty(), Status::InvalidArgument, "AWQ needs calibration samples");
+    Architecture &arch = *model.arch;
+    WeightStore &store = *model.weights;
+    const HyperParams &hp = arch.hparams();
+    const int64_t seq = static_cast<int64_t>(samples.front().size()), d = hp.n_embd;
+    ThreadPool pool(n_threads);
+    KvCache cache(KvType::F32, hp.n_layer, seq, arch.kv_dim());
+    AlignedBuffer<float> ws(arch.workspace_floats(seq, seq, pool.size()));
+    auto batch_of = [&](const std::vector<int32_t> &tokens, TapObserver *taps) {
+        ForwardBatch b;
+        b.tokens = tokens.data();
+        b.n = seq;
+        b.pos = 0;
+        b.taps = taps;
+        return b;
+    };
+    std::vector<float> x(static_cast<size_t>(samples.size() * seq * d)), tmp(static_cast<size_t>(seq * d));
+    for (size_t s = 0; s < samples.size(); ++s) arch.embed(batch_of(samples[s], nullptr), x.data() + s * seq * d);
+
+    // Later groups first: down's scales fold into up's rows while up is still f32.
+    const Tap order[] = {Tap::DownInput, Tap::MlpInput, Tap::AttnInput};
+    for (int64_t il = 0; il < hp.n_layer; ++il) {
+        if (progress && !progress(static_cast<float>(il) / static_cast<float>(hp.n_layer), "block " + std::to_string(il)))
+            fail(Status::Cancelled, "quantization was cancelled");
+        const std::vector<BlockLinear> linears = arch.block_linears(il);
+        auto at = [&](Tap tap) {
+            std::vector<const BlockLinear *> group;
+            for (const BlockLinear &l : linears)
+                if (l.input == tap) group.push_back(&l);
+            return group;
+        };
+        // Which groups AWQ can scale: all their linears quantized by the plan, still f32, and a
+        // place to fold the scales into.
+        AwqStatsTap stats(il, pool);
+        for (Tap tap : order) {
+            const std::vector<const BlockLinear *> group = at(tap);
+            if (group.empty()) continue;
+            bool all = true;
+            for (const BlockLinear *l : group)
+                all = all && l->matrix->type->format() == nullptr && l->matrix->type->name() == "f32" &&
+                      plan.format_for(l->name).has_value();
+            if (!all) continue;
+            if (!arch.scale_block_input(il, tap, nullptr)) {
+                log_info("awq: block " + std::to_string(il) + ", " + tap_name(tap) +
+                         ": no op to fold scales into, round to nearest");
+                continue;
+            }
+            stats.want(tap, group.front()->matrix->cols);
+        }
+        // o is not scaled (its input's channels follow the heads) but may be clipped.
+        if (options.n_clip_grid > 0)
+            for (const BlockLinear *l : at(Tap::AttnOutInput))
+                if (l->matrix->type->name() == "f32" && plan.format_for(l->name) && !stats.find(Tap::AttnOutInput))
+                    stats.want(Tap::AttnOutInput, l->matrix->cols);
+        for (size_t s = 0; s < samples.size(); ++s) {
+            std::copy(x.begin() + s * seq * d, x.begin() + (s + 1) * seq * d, tmp.begin());
+            arch.forward_block(il, batch_of(samples[s], &stats), cache, tmp.data(), ws.data(), pool);
+        }
+        const double rows_seen = static_cast<double>(samples.size()) * static_cast<double>(seq);
+        for (Tap tap : order) {
+            AwqStatsTap::Stats *st = stats.find(tap);
+            if (!st) continue;
+            const std::vector<const BlockLinear *> group = at(tap);
+            const int64_t cols = group.front()->matrix->cols;
+            std::vector<double> mean_abs(st->abs_sum.size());
+            for (size_t c = 0; c < mean_abs.size(); ++c) mean_abs[c] = st->abs_sum[c] / rows_seen;
+            std::vector<std::vector<float>> weights;
+            std::vector<AwqLinear> awq;
+            weights.reserve(group.size());
+            for (const BlockLinear *l : group) {
+                weights.push_back(unpack(*l->matrix));  // after any folding into its rows
+                awq.push_back({weights.back().data(), l->matrix->rows,
+                               &weight_type_for(*plan.format_for(l->name), plan.options().compute)});
+            }
+            const AwqResult r = awq_search(awq, cols, mean_abs, st->h, options, pool);
+            log_info("awq: block " + std::to_string(il) + ", " + tap_name(tap) + ": alpha " + std::to_string(r.alpha) +
+                     ", output error " + std::to_string(r.error) + " (round to nearest " + std::to_string(r.rtn_error) +
+                     ")");
+            if (r.alpha > 0.0) {
+                std::vector<float> inv(r.scales.size());
+                for (size_t c = 0; c < inv.size(); ++c) inv[c] = 1.0f / r.scales[c];
+                require(arch.scale_block_input(il, tap, inv.data()), Status::Internal,
+                        "AWQ scales could not be folded although the architecture said they could");
+            }
+            for (size_t i = 0; i < group.size(); ++i) {
+                const BlockLinear &l = *group[i];
+                const Matrix &m = *l.matrix;
+                const WeightType &type = *awq[i].type;
+                std::vector<float> &w = weights[i];
+                for (int64_t rr = 0; rr < m.rows; ++rr)
+                    for (int64_t c = 0; c < m.cols; ++c) w[static_cast<size_t>(rr * m.cols + c)] *= r.scales[static_cast<size_t>(c)];
+                // The clipping search; not on q/k/v, whose errors attention's softmax amplifies
+                // (as the reference implementation skips q and k).
+                if (options.n_clip_grid > 0 && (options.clip_attention || tap != Tap::AttnInput) && type.format()) {
+                    const std::pair<double, double> e =
+                        awq_clip(w.data(), m.rows, m.cols, r.scales.data(), type, st->h, options.n_clip_grid, pool);
+                    log_info("awq: " + l.name + ": clipping, group error " + std::to_string(e.first) + " -> " +
+                             std::to_string(e.second));
+                }
+                const size_t row_bytes = type.row_bytes(m.cols);
+                AlignedBuffer<uint8_t> packed(row_bytes * static_cast<size_t>(m.rows));
+                pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
+                    for (int64_t rr = r0; rr < r1; ++rr) type.pack_row(w.data() + rr * m.cols, m.cols, packed.data() + rr * row_bytes);
+                });
+                *l.matrix = store.replace(l.name, m, type, std::move(packed));
+            }
+        }
+        // The rest of the block (o, groups AWQ could not scale): round to nearest.
+        for (const BlockLinear &l : linears)
+            if (l.matrix->type->name() == "f32" && plan.format_for(l.name)) {
+                AwqStatsTap::Stats *st = stats.find(l.input);
+                round_block_linear(store, plan, l, pool, st ? &st->h : nullptr, options.n_clip_grid);
+            }
+        // The next block's inputs, from this block quantized.
+        for (size_t s = 0; s < samples.size(); ++s)
+            arch.forward_block(il, batch_of(samples[s], nullptr), cache, x.data() + s * seq * d, ws.data(), pool);
     }
+    round_remaining(store, plan, pool);
     if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");
 }
 

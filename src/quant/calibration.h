@@ -11,6 +11,7 @@
 
 #include "models/model.h"
 #include "models/quant_plan.h"
+#include "quant/awq.h"
 #include "quant/gptq.h"
 
 namespace llmrt {
@@ -35,5 +36,14 @@ std::vector<std::vector<int32_t>> calibration_samples(const Tokenizer &tokenizer
 void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
                         const GptqOptions &options, int n_threads,
                         const std::function<bool(float, const std::string &)> &progress);
+
+// AWQ (quant/awq.h) on every block's q/k/v (or qkv), gate/up and down, into whatever type the
+// plan gives them (int, nf4, fp4, fp8), the scales folded into the attention norm, the MLP norm
+// and up's rows through Architecture::scale_block_input; round to nearest where folding is
+// impossible, for o and for the other matrices the plan quantizes. Calibrated block by block as
+// quantize_with_gptq is; the model's store then holds what an llmrt file should contain.
+void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
+                       const AwqOptions &options, int n_threads,
+                       const std::function<bool(float, const std::string &)> &progress);
 
 }  // namespace llmrt

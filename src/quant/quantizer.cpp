@@ -31,9 +31,12 @@ void embed_tokenizer_files(const std::string &dir, std::map<std::string, std::st
 
 nlohmann::json describe(const QuantOptions &o) {
     nlohmann::json calibration;
-    if (o.algorithm != "rtn")
+    if (o.algorithm == "gptq")
         calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
                        {"seed", o.seed},           {"damp", o.gptq_damp},     {"act_order", o.gptq_act_order}};
+    else if (o.algorithm != "rtn")
+        calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
+                       {"seed", o.seed}};
     return {{"algorithm", o.algorithm},
             {"calibration", calibration},
             {"weight_dtype", quant_kind_name(o.format.kind)},
@@ -44,7 +47,7 @@ nlohmann::json describe(const QuantOptions &o) {
             {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
 }
 
-// GPTQ: the model in f32, then calibrated block by block (quant/calibration.h).
+// GPTQ or AWQ: the model in f32, then calibrated block by block (quant/calibration.h).
 std::unique_ptr<Model> load_calibrated(const std::string &input_path, const QuantOptions &options) {
     std::unique_ptr<Model> model = load_model(input_path, LoadOptions{});
     for (const StoredTensor &t : model->weights->tensors())
@@ -63,15 +66,24 @@ std::unique_ptr<Model> load_calibrated(const std::string &input_path, const Quan
     std::function<bool(float, const std::string &)> progress;
     if (options.progress)
         progress = [&](float fraction, const std::string &what) { return options.progress(fraction * kQuantizeShare, what); };
-    quantize_with_gptq(*model, plan, calibration_samples(*model->tokenizer, c), g, 0, progress);
+    const std::vector<std::vector<int32_t>> samples = calibration_samples(*model->tokenizer, c);
+    if (options.algorithm == "awq")
+        quantize_with_awq(*model, plan, samples, AwqOptions{}, 0, progress);
+    else
+        quantize_with_gptq(*model, plan, samples, g, 0, progress);
     return model;
 }
 
 }  // namespace
 
 void quantize_to_file(const std::string &input_path, const std::string &output_path, const QuantOptions &options) {
+    const std::unique_ptr<Model> model = quantize_model(input_path, options);
+    write_quantized_model(*model, output_path, options);
+}
+
+std::unique_ptr<Model> quantize_model(const std::string &input_path, const QuantOptions &options) {
     std::unique_ptr<Model> model;
-    if (options.algorithm == "gptq") {
+    if (options.algorithm == "gptq" || options.algorithm == "awq") {
         model = load_calibrated(input_path, options);
     } else {
         LoadOptions load;
@@ -84,11 +96,15 @@ void quantize_to_file(const std::string &input_path, const std::string &output_p
         // An input that is already quantized is refused by the loader (WeightStore).
         model = load_model(input_path, load);
     }
-    const Checkpoint &ckpt = model->checkpoint;
+    return model;
+}
+
+void write_quantized_model(const Model &model, const std::string &output_path, const QuantOptions &options) {
+    const Checkpoint &ckpt = model.checkpoint;
 
     LlmrtFileContents contents = llmrt_file_contents_of(ckpt);
     contents.tensors.clear();
-    for (const StoredTensor &t : model->weights->tensors()) {
+    for (const StoredTensor &t : model.weights->tensors()) {
         LlmrtFileTensor out;
         out.name = t.name;
         out.dtype = t.type_name == "f32" ? DType::F32 : DType::Packed;

@@ -2,8 +2,10 @@
 // time is expanded), then stream the packed tensors to disk.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "models/model.h"
 #include "models/quant_plan.h"
 
 namespace llmrt {
@@ -12,5 +14,10 @@ namespace llmrt {
 // UNSUPPORTED for an input that is already quantized, IO for output_path, CANCELLED when the
 // progress callback says so. output_path is replaced only by a complete file.
 void quantize_to_file(const std::string &input_path, const std::string &output_path, const QuantOptions &options);
+
+// The two halves of quantize_to_file: the model quantized in memory (its store holding what the
+// file will), then written.
+std::unique_ptr<Model> quantize_model(const std::string &input_path, const QuantOptions &options);
+void write_quantized_model(const Model &model, const std::string &output_path, const QuantOptions &options);
 
 }  // namespace llmrt

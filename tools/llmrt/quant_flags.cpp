@@ -40,11 +40,12 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
         args.string(nullptr, "--weight-dtype", "T", "weight type: int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
                     &flags->weight_dtype);
         args.string(nullptr, "--method", "M",
-                    "rtn (round to nearest) or gptq (calibrated: needs --calib; int8/int4 layers)",
+                    "rtn (round to nearest), gptq (calibrated: needs --calib; int8/int4 layers) or awq "
+                    "(activation-aware scales, calibrated: needs --calib; every weight type)",
                     &flags->algorithm);
         args.string(nullptr, "--algorithm", "M", "the same as --method", &flags->algorithm);
         args.string(nullptr, "--calib", "FILE",
-                    "calibration text for gptq: plain text, or JSONL with a \"text\" field (not your "
+                    "calibration text for gptq/awq: plain text, or JSONL with a \"text\" field (not your "
                     "evaluation text)",
                     &flags->calibration_path);
         args.integer(nullptr, "--nsamples", "N", "calibration samples (default 128)", &flags->n_samples, 1,
