@@ -109,7 +109,9 @@ typedef struct llmrt_quant_params {
     const char *scale_dtype;    /* "fp32" (default), "bf16" or "fp16" */
     const char *compute_dtype;  /* "auto" (default: fastest this CPU has), "fp32", "bf16", "int8" */
     /* Tensors kept in another type, as "pattern=dtype" pairs separated by ';'. A pattern is a
-     * substring of the tensor name or a glob with '*'; dtype is a weight_dtype or "f32".
+     * substring of the tensor name or a glob with '*'; dtype is a weight_dtype or "f32" (group,
+     * scheme and scale type then as above), or a full weight type name such as
+     * "int8_g128_sym_fp16" or "int4_g16_asym_fp16" (kind, group, scheme, scale type).
      * NULL (default) keeps the embeddings and the output head in int8. "" quantizes everything
      * to weight_dtype. */
     const char *tensor_overrides;
@@ -125,6 +127,10 @@ typedef struct llmrt_quant_params {
     uint64_t seed;                /* 0 */
     float gptq_damp;              /* 0.01: added to the Hessian's diagonal, share of its mean */
     int32_t gptq_act_order;       /* 0; 1 = columns by decreasing Hessian diagonal, static groups */
+    /* 0 (the reference's default); N > 0: each group's range is shrunk by the best of N steps
+     * from 1 down to 0.8, judged by its rounding error weighted by the Hessian's diagonal (the
+     * reference GPTQ's "mse" option). Added after gptq_act_order: read when struct_size covers it. */
+    int32_t gptq_clip_grid;
 } llmrt_quant_params;
 
 LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_t struct_size);

@@ -43,6 +43,27 @@ bool tensor_pattern_matches(const std::string &pattern, const std::string &name)
     return glob(pattern.c_str(), name.c_str());
 }
 
+namespace {
+
+// A kind ("int8") keeps the base format's group, scheme and scale type; a full weight type name
+// ("int8_g32_sym_fp16") sets them all, so one plan can mix group sizes and scale types.
+QuantFormat override_format(const std::string &item, const std::string &dtype, const QuantFormat &base) {
+    if (const auto kind = parse_quant_kind(dtype)) {
+        QuantFormat f = base;
+        f.kind = *kind;
+        if (f.kind != QuantKind::Int8 && f.kind != QuantKind::Int4) f.asym = false;
+        return f;
+    }
+    const auto full = parse_quant_format(dtype);
+    require(full.has_value(), Status::InvalidArgument,
+            "tensor override '" + item + "': unknown dtype '" + dtype + "' (a kind such as int8, or a weight type such as int8_g32_sym_fp16)");
+    const std::string problem = validate_quant_format(*full);
+    require(problem.empty(), Status::InvalidArgument, "tensor override '" + item + "': " + problem);
+    return *full;
+}
+
+}  // namespace
+
 QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
     const std::string problem = validate_quant_format(options.format);
     require(problem.empty(), Status::InvalidArgument, problem);
@@ -66,13 +87,7 @@ QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
         Rule rule{trim(item.substr(0, eq)), std::nullopt};
         const std::string dtype = trim(item.substr(eq + 1));
         if (dtype != "f32" && dtype != "fp32") {
-            const auto kind = parse_quant_kind(dtype);
-            require(kind.has_value(), Status::InvalidArgument,
-                    "tensor override '" + item + "': unknown dtype '" + dtype + "'");
-            QuantFormat f = options.format;
-            f.kind = *kind;
-            if (f.kind != QuantKind::Int8 && f.kind != QuantKind::Int4) f.asym = false;
-            rule.format = f;
+            rule.format = override_format(item, dtype, options.format);
         }
         rules_.push_back(rule);
     }

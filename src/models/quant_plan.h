@@ -24,6 +24,7 @@ struct QuantOptions {
     uint64_t seed = 0;
     double gptq_damp = 0.01;
     bool gptq_act_order = false;
+    int gptq_clip_grid = 0;
     // Called after each matrix with the fraction done; false cancels (throws Status::Cancelled).
     std::function<bool(float fraction, const std::string &tensor)> progress;
 };

@@ -15,6 +15,7 @@ struct GptqOptions {
     double damp = 0.01;      // added to H's diagonal, as a share of its mean
     int64_t block = 128;     // columns per lazy batch update
     bool act_order = false;  // quantize columns by decreasing H diagonal (groups stay static)
+    int clip_grid = 0;       // > 0: search each group's range shrink on this many steps down to 0.8
 };
 
 // The sum of x x^T over rows of calibration inputs, accumulated in double.

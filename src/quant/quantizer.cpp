@@ -33,7 +33,8 @@ nlohmann::json describe(const QuantOptions &o) {
     nlohmann::json calibration;
     if (o.algorithm == "gptq")
         calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
-                       {"seed", o.seed},           {"damp", o.gptq_damp},     {"act_order", o.gptq_act_order}};
+                       {"seed", o.seed},           {"damp", o.gptq_damp},     {"act_order", o.gptq_act_order},
+                       {"clip_grid", o.gptq_clip_grid}};
     else if (o.algorithm != "rtn")
         calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
                        {"seed", o.seed}};
@@ -62,6 +63,7 @@ std::unique_ptr<Model> load_calibrated(const std::string &input_path, const Quan
     GptqOptions g;
     g.damp = options.gptq_damp;
     g.act_order = options.gptq_act_order;
+    g.clip_grid = options.gptq_clip_grid;
     const QuantPlan plan(options);
     std::function<bool(float, const std::string &)> progress;
     if (options.progress)

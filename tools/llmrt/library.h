@@ -64,6 +64,7 @@ struct QuantSettings {
     uint64_t seed = 0;
     float damp = 0.01f;
     bool act_order = false;
+    int clip_grid = 0;
 
     bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
 };

@@ -58,6 +58,9 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
                     &flags->damp);
         args.flag(nullptr, "--act-order", "gptq: columns by decreasing Hessian diagonal (static groups)",
                   &flags->act_order);
+        args.integer(nullptr, "--gptq-clip", "N",
+                     "gptq: search each group's range shrink on N steps down to 0.8 (0 = off, as the reference; 20 is good)",
+                     &flags->clip_grid, 0, 1000);
         break;
     case QuantFlagUse::Load:
         args.string(nullptr, "--weight-dtype", "T",
@@ -92,8 +95,9 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
                            "bf16 or fp32; alone, for a file already quantized",
                 &flags->compute_dtype);
     args.string(nullptr, "--overrides", "\"PAT=T;...\"",
-                "tensors kept in another type: name substring or glob = weight type or f32; \"\" "
-                "quantizes everything (default: embeddings and output head in int8)",
+                "tensors kept in another type: name substring or glob = weight dtype (int8), full type "
+                "(int8_g128_sym_fp16) or f32; \"\" quantizes everything (default: embeddings and output "
+                "head in int8)",
                 &flags->overrides);
 }
 
@@ -120,6 +124,7 @@ std::vector<QuantSettings> quant_settings(const ArgParser &args, const QuantFlag
         throw UsageError("--damp: '" + flags.damp + "' is not a number");
     }
     base.act_order = flags.act_order;
+    base.clip_grid = flags.clip_grid;
 
     std::vector<std::string> dtypes;
     if (use == QuantFlagUse::Quantize) {

@@ -31,6 +31,7 @@ struct QuantFlags {
     uint64_t calib_seed = 0;
     std::string damp = "0.01";
     bool act_order = false;
+    int32_t clip_grid = 0;
 };
 
 // Registers --weight-dtype, --group-size, --alg, --scale-dtype, --compute-dtype, --overrides (and

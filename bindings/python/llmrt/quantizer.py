@@ -18,7 +18,7 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
                  compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
                  calibration_path: Optional[str] = None, n_samples: Optional[int] = None,
                  seq_len: Optional[int] = None, seed: Optional[int] = None, gptq_damp: Optional[float] = None,
-                 gptq_act_order: Optional[bool] = None) -> n.QuantParams:
+                 gptq_act_order: Optional[bool] = None, gptq_clip_grid: Optional[int] = None) -> n.QuantParams:
     """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
     keeps the encoded strings alive itself.)"""
     if not n.has_function("llmrt_quant_params_init_sized"):
@@ -44,6 +44,8 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
         params.gptq_damp = float(gptq_damp)
     if gptq_act_order is not None:
         params.gptq_act_order = int(gptq_act_order)
+    if gptq_clip_grid is not None:
+        params.gptq_clip_grid = int(gptq_clip_grid)
     return params
 
 
@@ -90,6 +92,7 @@ class Quantizer(Handle):
         calibration_path: "gptq": plain text or JSONL with a "text" field (not the evaluation text).
         n_samples, seq_len, seed: "gptq": how many windows of how many tokens, drawn where.
         gptq_damp, gptq_act_order: "gptq": dampening share and act-order (static groups).
+        gptq_clip_grid: "gptq": steps of the per-group range-shrink search (0 = off).
 
     Raises:
         InvalidArgumentError: an unknown type or group size.

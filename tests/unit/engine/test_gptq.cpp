@@ -112,6 +112,28 @@ TEST(Gptq, EqualsRoundToNearestWhenInputsAreUncorrelated) {
     }
 }
 
+// With H = I GPTQ is per-group rounding, so the range search can only lower the rounding error:
+// shrink 1 (round to nearest) is one of the candidates.
+TEST(Gptq, ClipSearchLowersTheRoundingErrorOfUncorrelatedInputs) {
+    ThreadPool pool(2);
+    const Layer l = random_layer(16, 128, 7);
+    Hessian h(l.cols);
+    std::vector<float> eye(static_cast<size_t>(l.cols * l.cols), 0.0f);
+    for (int64_t i = 0; i < l.cols; ++i) eye[static_cast<size_t>(i * l.cols + i)] = 1.0f;
+    h.add(eye.data(), l.cols, pool);
+    for (const QuantFormat &f : {format(QuantKind::Int4, 32, false), format(QuantKind::Int4, 128, true)}) {
+        SCOPED_TRACE(quant_format_name(f));
+        const WeightType &type = weight_type_for(f, ComputeDtype::F32);
+        GptqOptions o;
+        const double e_plain = relative_layer_error(l.w.data(), unpack(type, gptq(type, l, h, o, pool), l.rows, l.cols).data(),
+                                                    l.rows, l.cols, h);
+        o.clip_grid = 20;
+        const double e_clip = relative_layer_error(l.w.data(), unpack(type, gptq(type, l, h, o, pool), l.rows, l.cols).data(),
+                                                   l.rows, l.cols, h);
+        EXPECT_LT(e_clip, 0.97 * e_plain) << "clip " << e_clip << ", plain " << e_plain;
+    }
+}
+
 TEST(Gptq, ColumnsNoInputReachesAreQuantizedAsZero) {
     ThreadPool pool(1);
     const Layer l = random_layer(4, 64, 4);

@@ -33,6 +33,17 @@ TEST(QuantPlan, OverridesByGlobAndSubstringInOrder) {
     EXPECT_EQ(plan.format_for("model.layers.1.self_attn.q_proj.weight")->kind, QuantKind::NF4);
 }
 
+TEST(QuantPlan, OverrideByFullTypeNameSetsGroupSchemeAndScale) {
+    QuantOptions o = int4_options();
+    o.format.group_size = 128;
+    o.tensor_overrides = "embed_tokens=int4_g16_asym_fp16;lm_head=int8";
+    QuantPlan plan(o);
+    EXPECT_EQ(quant_format_name(*plan.format_for("model.embed_tokens.weight")), "int4_g16_asym_fp16");
+    EXPECT_EQ(quant_format_name(*plan.format_for("lm_head.weight")), "int8_g128_sym_fp32");
+    o.tensor_overrides = "lm_head=int4_g33_sym_fp32";
+    EXPECT_THROW(QuantPlan{o}, Error);
+}
+
 TEST(QuantPlan, EmptyOverridesQuantizeEverything) {
     QuantOptions o = int4_options();
     o.tensor_overrides = "";
