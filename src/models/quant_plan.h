@@ -24,6 +24,9 @@ struct QuantOptions {
     uint64_t seed = 0;
     double gptq_damp = 0.01;
     bool gptq_act_order = false;
+    // What quantize writes: "llmrt" (our file), "hf-gptq" (a Hugging Face GPTQ directory) or
+    // "gguf" (llama.cpp's file); quant/export.h. Loading ignores it.
+    std::string output_format = "llmrt";
     // Called after each matrix with the fraction done; false cancels (throws Status::Cancelled).
     std::function<bool(float fraction, const std::string &tensor)> progress;
 };

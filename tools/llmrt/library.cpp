@@ -44,6 +44,7 @@ llmrt_quant_params quant_params(const QuantSettings &s) {
     params.seed = s.seed;
     params.gptq_damp = s.damp;
     params.gptq_act_order = s.act_order ? 1 : 0;
+    params.output_format = s.output_format.c_str();
     return params;
 }
 

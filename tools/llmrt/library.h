@@ -64,6 +64,7 @@ struct QuantSettings {
     uint64_t seed = 0;
     float damp = 0.01f;
     bool act_order = false;
+    std::string output_format = "llmrt";  // llmrt quantize only: llmrt, hf-gptq or gguf
 
     bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
 };

@@ -58,6 +58,10 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
                     &flags->damp);
         args.flag(nullptr, "--act-order", "gptq: columns by decreasing Hessian diagonal (static groups)",
                   &flags->act_order);
+        args.string(nullptr, "--output-format", "F",
+                    "llmrt (default), hf-gptq (a Hugging Face GPTQ directory: int4/int8 Linears, the rest "
+                    "f32) or gguf (llama.cpp: Q4_0 = int4 g32 sym fp16, Q4_1 = asym, Q8_0 = int8 g32 sym fp16)",
+                    &flags->output_format);
         break;
     case QuantFlagUse::Load:
         args.string(nullptr, "--weight-dtype", "T",
@@ -120,6 +124,7 @@ std::vector<QuantSettings> quant_settings(const ArgParser &args, const QuantFlag
         throw UsageError("--damp: '" + flags.damp + "' is not a number");
     }
     base.act_order = flags.act_order;
+    base.output_format = flags.output_format;
 
     std::vector<std::string> dtypes;
     if (use == QuantFlagUse::Quantize) {

@@ -31,6 +31,7 @@ struct QuantFlags {
     uint64_t calib_seed = 0;
     std::string damp = "0.01";
     bool act_order = false;
+    std::string output_format = "llmrt";
 };
 
 // Registers --weight-dtype, --group-size, --alg, --scale-dtype, --compute-dtype, --overrides (and
