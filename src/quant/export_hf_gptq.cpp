@@ -118,7 +118,7 @@ void export_hf_gptq(const Model &model, const std::string &dir, const QuantOptio
         if (embedding && tf && !has_output) {
             fail(Status::Unsupported, "tensor '" + t.name + "' (" + t.type_name +
                                           ") is a quantized embedding tied to the output head, which HF GPTQ cannot "
-                                          "hold: keep it in f32 (tensor override '*embed_tokens.*=f32')");
+                                          "hold: keep it in f32 (tensor override '" + t.name + "=f32')");
         }
         if (embedding && type) {
             // Looked up, never multiplied: its dequantized rows are exactly what the runtime reads.
