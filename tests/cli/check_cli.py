@@ -363,6 +363,18 @@ def case_quantize_export(a):
                               "--weight-dtype", "nf4"], expect_code=1)
         expect("nf4" in err and "tensor" in err, f"an nf4 GGUF export: stderr does not say why:\n{err}")
         expect(os.listdir(workdir) == ["q4_0.gguf"], f"a refused export left {os.listdir(workdir)}")
+        # hf-gptq: a directory; int4 cannot pack stories260K's 172-wide down projection into 32-bit words.
+        gptq = os.path.join(workdir, "gptq")
+        data = run_json(a.tool, ["quantize", "-m", hf_dir(a), "-o", gptq, "--output-format", "hf-gptq",
+                                 "--weight-dtype", "int8", "--scale-dtype", "fp16"])
+        with open(os.path.join(gptq, "config.json")) as f:
+            q = json.load(f)["quantization_config"]
+        expect(q["quant_method"] == "gptq" and q["bits"] == 8 and q["checkpoint_format"] == "gptq", f"config: {q}")
+        expect(data["weight_type"] == "int8_g32_sym_fp16", f"hf-gptq: the reloaded directory is {data}")
+        _, err = run(a.tool, ["quantize", "-m", hf_dir(a), "-o", os.path.join(workdir, "int4"), "--output-format",
+                              "hf-gptq", "--scale-dtype", "fp16"], expect_code=1)
+        expect("down_proj" in err and "32-bit words" in err, f"an int4 hf-gptq export of 172 columns:\n{err}")
+        expect(sorted(os.listdir(workdir)) == ["gptq", "q4_0.gguf"], f"a refused export left {os.listdir(workdir)}")
 
 
 def perplexity(a, model, extra=()):
