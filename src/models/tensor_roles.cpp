@@ -129,7 +129,8 @@ std::optional<RoleName> role_of_tensor(const std::string &name, const HfNaming &
         if (stem.compare(0, prefix.size(), prefix) != 0) return false;
         size_t i = prefix.size(), j = i;
         while (j < stem.size() && std::isdigit(static_cast<unsigned char>(stem[j]))) ++j;
-        if (j == i || j >= stem.size() || stem[j] != '.') return false;
+        // At most 9 digits: any layer index fits, and stoll cannot overflow on a crafted name.
+        if (j == i || j - i > 9 || j >= stem.size() || stem[j] != '.') return false;
         layer = std::stoll(stem.substr(i, j - i));
         rest = stem.substr(j + 1);
         return true;
