@@ -131,6 +131,14 @@ typedef struct llmrt_quant_params {
      * from 1 down to 0.8, judged by its rounding error weighted by the Hessian's diagonal (the
      * reference GPTQ's "mse" option). Added after gptq_act_order: read when struct_size covers it. */
     int32_t gptq_clip_grid;
+    /* What llmrt_quantize writes (added in API 1.x: read only when struct_size covers it; the
+     * caller owns the string, which is copied by llmrt_quantizer_create and not retained):
+     * "llmrt" (default, also for NULL): our file. "hf-gptq": a Hugging Face GPTQ directory
+     * (int4/int8 Linears of one type, the rest float32; HF sources only). "gguf": llama.cpp's
+     * file (int4_g32_sym_fp16 -> Q4_0, int4_g32_asym_fp16 -> Q4_1, int8_g32_sym_fp16 -> Q8_0,
+     * f32 -> F32; from GGUF files and Llama HF checkpoints). A tensor the format cannot hold
+     * exactly fails with LLMRT_ERR_UNSUPPORTED naming it. Ignored by llmrt_model_load. */
+    const char *output_format;
 } llmrt_quant_params;
 
 LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_t struct_size);

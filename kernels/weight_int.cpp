@@ -126,6 +126,29 @@ void repack_gguf_row(GgufBlockType type, const IntGeom &g, const uint8_t *in, ui
     }
 }
 
+// The inverse of repack_gguf_row: our superblock layout back into GGUF blocks.
+void unpack_gguf_row(GgufBlockType type, const IntGeom &g, const uint8_t *in, uint8_t *out) {
+    const size_t bb = gguf_block_bytes(type);
+    const size_t qs_at = type == GgufBlockType::Q4_1 ? 4 : 2;
+    uint8_t codes[kGgufBlock];
+    for (int64_t b = 0; b < g.nblocks; ++b) {
+        uint8_t *blk = out + static_cast<size_t>(b) * bb;
+        const SbLayout l = sb_layout(g, b / kSbBlocks);
+        const int64_t j = b % kSbBlocks;
+        // The fp16 scale (and min) bits as stored: no rounding on the way out either.
+        std::memcpy(blk, in + l.scales + j * 2, 2);
+        if (type == GgufBlockType::Q4_1) std::memcpy(blk + 2, in + l.mins + j * 2, 2);
+        get_block_codes(g, in, b, codes);
+        uint8_t *qs = blk + qs_at;
+        if (type == GgufBlockType::Q8_0) {
+            for (int k = 0; k < kGgufBlock; ++k) qs[k] = static_cast<uint8_t>(codes[k] ^ 0x80u);
+        } else {
+            // Byte k: value k in the low nibble, value k + 16 in the high one.
+            for (int k = 0; k < kGgufBlock / 2; ++k) qs[k] = static_cast<uint8_t>(codes[k] | (codes[k + 16] << 4));
+        }
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<WeightType> make_int_weight_type(const QuantFormat &format, ComputeDtype compute) {
@@ -168,6 +191,37 @@ void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int6
     const size_t src_row = static_cast<size_t>(cols / kGgufBlock) * gguf_block_bytes(type);
     for (int64_t r = 0; r < rows; ++r)
         repack_gguf_row(type, g, src + static_cast<size_t>(r) * src_row, dst + r * g.row_bytes);
+}
+
+void unpack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *row, uint8_t *codes, float *scales,
+                          float *mins) {
+    require(type.format() != nullptr &&
+                (type.format()->kind == QuantKind::Int8 || type.format()->kind == QuantKind::Int4), Status::InvalidArgument,
+            "weight type " + type.name() + " holds no integer codes");
+    const IntGeom g = int_geom(*type.format(), cols);
+    uint8_t block[kMaxIntGroup];
+    for (int64_t b = 0; b < g.nblocks; ++b) {
+        const BlockParams p = block_params(g, row, b);
+        if (!g.row_scale || b == 0) {
+            const int64_t k = g.row_scale ? 0 : b;
+            scales[k] = p.scale;
+            if (g.asym) mins[k] = p.min;
+        }
+        get_block_codes(g, row, b, block);
+        std::memcpy(codes + b * g.block, block, static_cast<size_t>(g.block_len(b)));
+    }
+}
+
+void unpack_gguf_rows(GgufBlockType type, const WeightType &src_type, const uint8_t *src, int64_t rows, int64_t cols,
+                      uint8_t *dst) {
+    require(src_type.format() != nullptr && *src_type.format() == gguf_block_format(type), Status::InvalidArgument,
+            "weight type " + src_type.name() + " is not a GGUF block type");
+    require(cols % kGgufBlock == 0, Status::Unsupported,
+            "GGUF block rows must have a multiple of 32 values, got " + std::to_string(cols));
+    const IntGeom g = int_geom(*src_type.format(), cols);
+    const size_t dst_row = static_cast<size_t>(cols / kGgufBlock) * gguf_block_bytes(type);
+    for (int64_t r = 0; r < rows; ++r)
+        unpack_gguf_row(type, g, src + r * g.row_bytes, dst + static_cast<size_t>(r) * dst_row);
 }
 
 }  // namespace llmrt

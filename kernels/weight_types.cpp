@@ -61,4 +61,10 @@ QuantFormat gguf_block_format(GgufBlockType type) {
     return f;
 }
 
+std::optional<GgufBlockType> gguf_block_type_for(const QuantFormat &format) {
+    for (GgufBlockType t : {GgufBlockType::Q8_0, GgufBlockType::Q4_0, GgufBlockType::Q4_1})
+        if (gguf_block_format(t) == format) return t;
+    return std::nullopt;
+}
+
 }  // namespace llmrt

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "kernels/matrix.h"
@@ -24,6 +25,11 @@ const WeightType *find_weight_type(const std::string &name, ComputeDtype compute
 // re-rounding: how llama.cpp's other block types (formats/gguf_blocks.h) are loaded.
 void pack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *codes, const float *scales,
                         const float *mins, uint8_t *dst);
+// The inverse of pack_int_codes_row: one packed row of int weight type `type` as integer codes
+// (cols of them), one scale (and min, asym) per group (format().group_size values; one for a
+// whole-row type). Exact: the stored scales are returned as floats. What exporters read.
+void unpack_int_codes_row(const WeightType &type, int64_t cols, const uint8_t *row, uint8_t *codes, float *scales,
+                          float *mins);
 
 // The three llama.cpp block types whose repack has a fast path of its own (loading a Q8_0 file is
 // mostly this copy).
@@ -34,6 +40,13 @@ QuantFormat gguf_block_format(GgufBlockType type);
 // Converts rows of GGUF blocks (cols a multiple of 32) into dst_type's row layout without
 // re-rounding. dst_type->format() must equal gguf_block_format(type).
 void repack_gguf_rows(GgufBlockType type, const uint8_t *src, int64_t rows, int64_t cols, const WeightType &dst_type,
+                      uint8_t *dst);
+// The block type holding `format` exactly (the inverse of gguf_block_format), or nullopt.
+std::optional<GgufBlockType> gguf_block_type_for(const QuantFormat &format);
+// The inverse of repack_gguf_rows: rows of src_type (whose format is gguf_block_format(type))
+// into llama.cpp's blocks, bit for bit (the fp16 scales copied as they are). cols must be a
+// multiple of 32. dst holds rows * cols / 32 blocks.
+void unpack_gguf_rows(GgufBlockType type, const WeightType &src_type, const uint8_t *src, int64_t rows, int64_t cols,
                       uint8_t *dst);
 
 }  // namespace llmrt

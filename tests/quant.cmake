@@ -5,7 +5,7 @@ if(TARGET llmrt_cli)
   if(Python3_Interpreter_FOUND)
     set(LLMRT_QUANT_CLI_MODEL "${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf")
     set(LLMRT_QUANT_CLI_CASES quantize_gguf quantize_hf quant_perplexity_int quant_perplexity_fp gguf_quant_types
-      quant_bench quant_errors quant_interrupt quant_memory)
+      quant_bench quant_errors quant_interrupt quant_memory quantize_export)
     foreach(case ${LLMRT_QUANT_CLI_CASES})
       add_test(NAME cli_${case}
         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/cli/check_cli.py

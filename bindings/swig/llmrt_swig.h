@@ -87,6 +87,7 @@ public:
         scale_dtype_.set(params_.scale_dtype);
         compute_dtype_.set(params_.compute_dtype);
         tensor_overrides_.set(params_.tensor_overrides);
+        output_format_.set(params_.output_format);
     }
 
     // "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2"
@@ -105,6 +106,9 @@ public:
     // "pattern=dtype;..."; null keeps embeddings and output head in int8, "" quantizes everything.
     const char *get_tensor_overrides() const { return tensor_overrides_.get(); }
     void set_tensor_overrides(const char *v) { tensor_overrides_.set(v); }
+    // What Quantizer writes: "llmrt" (default), "hf-gptq" (a directory) or "gguf".
+    const char *get_output_format() const { return output_format_.get(); }
+    void set_output_format(const char *v) { output_format_.set(v); }
 
 #ifndef SWIG
     // The C struct, pointing into this object: valid while it is alive and unchanged.
@@ -115,6 +119,7 @@ public:
         p.scale_dtype = scale_dtype_.get();
         p.compute_dtype = compute_dtype_.get();
         p.tensor_overrides = tensor_overrides_.get();
+        p.output_format = output_format_.get();
         return p;
     }
 
@@ -124,7 +129,7 @@ public:
 
 private:
     llmrt_quant_params params_;
-    OptionalString weight_dtype_, algorithm_, scale_dtype_, compute_dtype_, tensor_overrides_;
+    OptionalString weight_dtype_, algorithm_, scale_dtype_, compute_dtype_, tensor_overrides_, output_format_;
 #endif
 };
 

@@ -43,6 +43,7 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     o.gptq_damp = p.gptq_damp;
     o.gptq_act_order = p.gptq_act_order != 0;
     o.gptq_clip_grid = p.gptq_clip_grid;
+    o.output_format = text_or(p.output_format, "llmrt");
     const std::string problem = validate_quant_format(o.format);
     require_arg(problem.empty(), problem.c_str());
     QuantPlan validate(o);  // rejects bad overrides and algorithms now, not halfway through a model
@@ -80,6 +81,7 @@ void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_si
     params->gptq_damp = 0.01f;
     params->gptq_act_order = 0;
     params->gptq_clip_grid = 0;
+    params->output_format = "llmrt";
     llmrt::write_params(given, struct_size, defaults);
 }
 

@@ -8,6 +8,9 @@ namespace {
 // Embeddings and the output head decide every token: keep them at 8 bits by default, as the
 // reference runtimes do, whatever the body is quantized to.
 const char *kDefaultOverrides = "token_embd.*=int8;output.*=int8;*embed_tokens.*=int8;lm_head.*=int8";
+// A GPTQ checkpoint quantizes the Linears of the blocks only (AutoGPTQ's habit): embeddings and
+// head stay float, which is also all its format can hold for an embedding.
+const char *kGptqDefaultOverrides = "token_embd.*=f32;output.*=f32;*embed_tokens.*=f32;lm_head.*=f32";
 
 bool glob(const char *p, const char *s) {
     // Iterative glob with backtracking to the last '*': linear in practice for tensor names.
@@ -74,7 +77,11 @@ QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
             "quantization algorithm '" + options.algorithm + "' needs a calibration text");
     require(options.n_samples > 0 && options.seq_len > 1 && options.gptq_damp > 0.0, Status::InvalidArgument,
             "calibration needs n_samples > 0, seq_len > 1 and a positive dampening");
-    const std::string list = options.tensor_overrides.value_or(kDefaultOverrides);
+    require(options.output_format == "llmrt" || options.output_format == "hf-gptq" || options.output_format == "gguf",
+            Status::InvalidArgument,
+            "output format '" + options.output_format + "' is not supported (llmrt, hf-gptq, gguf)");
+    const std::string list = options.tensor_overrides.value_or(
+        options.output_format == "hf-gptq" ? kGptqDefaultOverrides : kDefaultOverrides);
     size_t start = 0;
     while (start <= list.size()) {
         const size_t end = std::min(list.find(';', start), list.size());

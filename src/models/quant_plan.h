@@ -25,6 +25,9 @@ struct QuantOptions {
     double gptq_damp = 0.01;
     bool gptq_act_order = false;
     int gptq_clip_grid = 0;
+    // What quantize writes: "llmrt" (our file), "hf-gptq" (a Hugging Face GPTQ directory) or
+    // "gguf" (llama.cpp's file); quant/export.h. Loading ignores it.
+    std::string output_format = "llmrt";
     // Called after each matrix with the fraction done; false cancels (throws Status::Cancelled).
     std::function<bool(float fraction, const std::string &tensor)> progress;
 };

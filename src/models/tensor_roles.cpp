@@ -1,6 +1,7 @@
 #include "models/tensor_roles.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -113,6 +114,52 @@ void rearrange(Transform t, const QkvShape &s, int64_t rows, int64_t cols, const
             return;
         }
     }
+}
+
+std::optional<RoleName> role_of_tensor(const std::string &name, const HfNaming &naming) {
+    std::string suffix;
+    for (const char *s : {".weight", ".bias"}) {
+        const size_t n = std::strlen(s);
+        if (name.size() > n && name.compare(name.size() - n, n, s) == 0) suffix = s;
+    }
+    if (suffix.empty()) return std::nullopt;
+    const std::string stem = name.substr(0, name.size() - suffix.size());
+    // "<prefix><digits>.<rest>" -> layer and rest.
+    auto split_layer = [&](const std::string &prefix, int64_t &layer, std::string &rest) {
+        if (stem.compare(0, prefix.size(), prefix) != 0) return false;
+        size_t i = prefix.size(), j = i;
+        while (j < stem.size() && std::isdigit(static_cast<unsigned char>(stem[j]))) ++j;
+        // At most 9 digits: any layer index fits, and stoll cannot overflow on a crafted name.
+        if (j == i || j - i > 9 || j >= stem.size() || stem[j] != '.') return false;
+        layer = std::stoll(stem.substr(i, j - i));
+        rest = stem.substr(j + 1);
+        return true;
+    };
+    int64_t gguf_layer = -1, hf_layer = -1;
+    std::string gguf_rest, hf_rest;
+    const bool gguf_block = split_layer("blk.", gguf_layer, gguf_rest);
+    const bool hf_block = split_layer(naming.layer_prefix, hf_layer, hf_rest);
+    for (const RoleNames &r : kRoles) {
+        if (std::strstr(r.gguf, "{e}")) continue;
+        std::string gguf = r.gguf, hf = r.hf;
+        Transform transform = Transform::None;
+        for (const GgufName &o : naming.gguf_overrides)
+            if (o.role == r.role) gguf = o.name;
+        for (const HfName &o : naming.overrides)
+            if (o.role == r.role) {
+                hf = o.name;
+                transform = o.transform;
+            }
+        int64_t layer = -1;
+        if (r.in_layer && gguf_block && gguf_rest == gguf) layer = gguf_layer;
+        else if (r.in_layer && hf_block && hf_rest == hf && transform == Transform::None) layer = hf_layer;
+        else if (r.in_layer || (stem != gguf && (stem != hf || transform != Transform::None))) continue;
+        RoleName out{r.role, layer, (r.in_layer ? "blk." + std::to_string(layer) + "." : "") + gguf + suffix, ""};
+        if (transform == Transform::None)
+            out.hf = (r.in_layer ? naming.layer_prefix + std::to_string(layer) + "." : "") + hf + suffix;
+        return out;
+    }
+    return std::nullopt;
 }
 
 TensorNames::TensorNames(const Checkpoint &checkpoint, HfNaming naming)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,17 @@ std::vector<int64_t> file_shape(Transform t, int64_t rows, int64_t cols);
 // in (file layout) -> out ([rows, cols] row-major). Throws Status::Format when the rows do not
 // fit the head layout.
 void rearrange(Transform t, const QkvShape &qkv, int64_t rows, int64_t cols, const float *in, float *out);
+
+// A tensor of the role table found by its name in either naming (suffix ".weight" or ".bias"):
+// its role and layer (-1 outside the blocks) and its names in GGUF and in HF. hf is empty when
+// `naming` rearranges the role on load (the stored tensor has no HF counterpart). nullopt for
+// names the table does not know (expert tensors included). What exporters rename with.
+struct RoleName {
+    Role role;
+    int64_t layer = -1;
+    std::string gguf, hf;
+};
+std::optional<RoleName> role_of_tensor(const std::string &name, const HfNaming &naming);
 
 class TensorNames {
 public:

@@ -8,6 +8,7 @@
 #include "formats/llmrt_file.h"
 #include "models/model.h"
 #include "quant/calibration.h"
+#include "quant/export.h"
 
 namespace llmrt {
 namespace {
@@ -102,6 +103,8 @@ std::unique_ptr<Model> quantize_model(const std::string &input_path, const Quant
 }
 
 void write_quantized_model(const Model &model, const std::string &output_path, const QuantOptions &options) {
+    if (options.output_format == "hf-gptq") return export_hf_gptq(model, output_path, options);
+    if (options.output_format == "gguf") return export_gguf(model, output_path, options);
     const Checkpoint &ckpt = model.checkpoint;
 
     LlmrtFileContents contents = llmrt_file_contents_of(ckpt);

@@ -1,4 +1,5 @@
-// Quantizes a checkpoint into an llmrt file: load with a quantization plan (one f32 tensor at a
+// Quantizes a checkpoint into an llmrt file (or, by options.output_format, an HF GPTQ directory
+// or a GGUF file: quant/export.h): load with a quantization plan (one f32 tensor at a
 // time is expanded), then stream the packed tensors to disk.
 #pragma once
 

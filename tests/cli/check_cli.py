@@ -346,6 +346,37 @@ def case_quantize_hf(a):
         check_quantized(a, source, input_bytes, workdir, "hf")
 
 
+def case_quantize_export(a):
+    """--output-format gguf: a GGUF file that loads and reports its Q4_0 weights; a type GGUF cannot
+    hold is refused naming the tensor, leaving nothing behind."""
+    with tempfile.TemporaryDirectory() as workdir:
+        out = os.path.join(workdir, "q4_0.gguf")
+        data = run_json(a.tool, ["quantize", "-m", a.model, "-o", out, "--output-format", "gguf",
+                                 "--scale-dtype", "fp16", "--overrides", "token_embd=int8;ffn_down=f32"])
+        expect(data["output_format"] == "gguf", f"quantize --output-format gguf: {data}")
+        with open(out, "rb") as f:
+            expect(f.read(4) == b"GGUF", f"{out} is not a GGUF file")
+        expect(data["output_bytes"] == os.path.getsize(out), f"output_bytes: {data}")
+        expect(data["weight_type"].startswith("int4_g32_sym_fp16"), f"weight type of the GGUF file: {data}")
+        bad = os.path.join(workdir, "nf4.gguf")
+        _, err = run(a.tool, ["quantize", "-m", a.model, "-o", bad, "--output-format", "gguf",
+                              "--weight-dtype", "nf4"], expect_code=1)
+        expect("nf4" in err and "tensor" in err, f"an nf4 GGUF export: stderr does not say why:\n{err}")
+        expect(os.listdir(workdir) == ["q4_0.gguf"], f"a refused export left {os.listdir(workdir)}")
+        # hf-gptq: a directory; int4 cannot pack stories260K's 172-wide down projection into 32-bit words.
+        gptq = os.path.join(workdir, "gptq")
+        data = run_json(a.tool, ["quantize", "-m", hf_dir(a), "-o", gptq, "--output-format", "hf-gptq",
+                                 "--weight-dtype", "int8", "--scale-dtype", "fp16"])
+        with open(os.path.join(gptq, "config.json")) as f:
+            q = json.load(f)["quantization_config"]
+        expect(q["quant_method"] == "gptq" and q["bits"] == 8 and q["checkpoint_format"] == "gptq", f"config: {q}")
+        expect(data["weight_type"] == "int8_g32_sym_fp16", f"hf-gptq: the reloaded directory is {data}")
+        _, err = run(a.tool, ["quantize", "-m", hf_dir(a), "-o", os.path.join(workdir, "int4"), "--output-format",
+                              "hf-gptq", "--scale-dtype", "fp16"], expect_code=1)
+        expect("down_proj" in err and "32-bit words" in err, f"an int4 hf-gptq export of 172 columns:\n{err}")
+        expect(sorted(os.listdir(workdir)) == ["gptq", "q4_0.gguf"], f"a refused export left {os.listdir(workdir)}")
+
+
 def perplexity(a, model, extra=()):
     data = run_json(a.tool, ["perplexity", "-m", model, "-f", os.path.join(a.shared, WIKITEXT),
                              "-c", "512", "--chunks", "40", "-t", "2"] + list(extra), timeout=1800)
@@ -481,7 +512,8 @@ def case_quant_errors(a):
         expect("int5" in err, f"unknown --weight-dtype: stderr does not name it:\n{err}")
         expect(os.listdir(workdir) == [], f"a usage error left {os.listdir(workdir)}")
         for args in (["--alg", "skew"], ["--scale-dtype", "fp64"], ["--compute-dtype", "int7"],
-                     ["--group-size", "x"], ["--algorithm", "magic"], ["--weight-dtype", "f32"]):
+                     ["--group-size", "x"], ["--algorithm", "magic"], ["--weight-dtype", "f32"],
+                     ["--output-format", "onnx"]):
             run(a.tool, ["quantize", "-m", a.model, "-o", out] + args, expect_code=2)
         run(a.tool, ["quantize", "-m", a.model], expect_code=2)                 # -o missing
         run(a.tool, ["quantize", "-m", a.model, "-o", a.model], expect_code=2)  # onto the input

@@ -61,7 +61,7 @@ int run_quantize(int argc, char **argv) {
                    "complete: an error or Ctrl-C leaves no partial file and an existing OUT as it was.");
     args.string("-m", "--model", "IN", "checkpoint: Hugging Face directory or GGUF file (not yet quantized)",
                 &o.input);
-    args.string("-o", "--output", "OUT", "llmrt file to write", &o.output);
+    args.string("-o", "--output", "OUT", "file (or HF GPTQ directory) to write", &o.output);
     add_quant_flags(args, &o.quant, QuantFlagUse::Quantize);
     args.flag(nullptr, "--json", "print JSON (progress stays on stderr)", &o.json);
     if (!args.parse(argc, argv)) {
@@ -97,11 +97,8 @@ int run_quantize(int argc, char **argv) {
     check(status, "cannot quantize '" + o.input + "' to '" + o.output + "'");
 
     const uint64_t input_bytes = input_size_on_disk(o.input);
-    std::error_code ec;
-    const uint64_t output_bytes = fs::file_size(o.output, ec);
-    if (ec) {
-        throw std::runtime_error("cannot read the size of '" + o.output + "': " + ec.message());
-    }
+    // An HF GPTQ export is a directory: counted like an HF input.
+    const uint64_t output_bytes = input_size_on_disk(o.output);
     // Opening the result confirms it loads and gives its weight type as the library names it.
     const ModelPtr model = load_model(o.output);
     const double ratio = output_bytes > 0 ? static_cast<double>(input_bytes) / static_cast<double>(output_bytes) : 0.0;
@@ -117,6 +114,7 @@ int run_quantize(int argc, char **argv) {
             {"weight_type", llmrt_model_weight_type(model.get())},
             {"weight_dtype", settings.weight_dtype},
             {"algorithm", settings.algorithm},
+            {"output_format", settings.output_format},
             {"group_size", settings.group_size},
             {"alg", settings.asym ? "asym" : "sym"},
             {"scale_dtype", settings.scale_dtype},

@@ -45,6 +45,7 @@ llmrt_quant_params quant_params(const QuantSettings &s) {
     params.gptq_damp = s.damp;
     params.gptq_act_order = s.act_order ? 1 : 0;
     params.gptq_clip_grid = s.clip_grid;
+    params.output_format = s.output_format.c_str();
     return params;
 }
 

@@ -65,6 +65,7 @@ struct QuantSettings {
     float damp = 0.01f;
     bool act_order = false;
     int clip_grid = 0;
+    std::string output_format = "llmrt";  // llmrt quantize only: llmrt, hf-gptq or gguf
 
     bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
 };

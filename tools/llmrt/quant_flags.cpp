@@ -61,6 +61,10 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
         args.integer(nullptr, "--gptq-clip", "N",
                      "gptq: search each group's range shrink on N steps down to 0.8 (0 = off, as the reference; 20 is good)",
                      &flags->clip_grid, 0, 1000);
+        args.string(nullptr, "--output-format", "F",
+                    "llmrt (default), hf-gptq (a Hugging Face GPTQ directory: int4/int8 Linears, the rest "
+                    "f32) or gguf (llama.cpp: Q4_0 = int4 g32 sym fp16, Q4_1 = asym, Q8_0 = int8 g32 sym fp16)",
+                    &flags->output_format);
         break;
     case QuantFlagUse::Load:
         args.string(nullptr, "--weight-dtype", "T",
@@ -125,6 +129,7 @@ std::vector<QuantSettings> quant_settings(const ArgParser &args, const QuantFlag
     }
     base.act_order = flags.act_order;
     base.clip_grid = flags.clip_grid;
+    base.output_format = flags.output_format;
 
     std::vector<std::string> dtypes;
     if (use == QuantFlagUse::Quantize) {

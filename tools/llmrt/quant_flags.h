@@ -32,6 +32,7 @@ struct QuantFlags {
     std::string damp = "0.01";
     bool act_order = false;
     int32_t clip_grid = 0;
+    std::string output_format = "llmrt";
 };
 
 // Registers --weight-dtype, --group-size, --alg, --scale-dtype, --compute-dtype, --overrides (and

@@ -79,7 +79,8 @@ class QuantParams(Structure):
                 ("progress", PROGRESS_CALLBACK), ("progress_user_data", c_void_p),
                 ("calibration_path", c_char_p), ("n_samples", c_int32), ("seq_len", c_int32),
                 ("seed", c_uint64), ("gptq_damp", c_float), ("gptq_act_order", c_int32),
-                ("gptq_clip_grid", c_int32)]
+                ("gptq_clip_grid", c_int32),
+                ("output_format", c_char_p)]
 
 
 class ModelParams(Structure):

@@ -18,14 +18,15 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
                  compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
                  calibration_path: Optional[str] = None, n_samples: Optional[int] = None,
                  seq_len: Optional[int] = None, seed: Optional[int] = None, gptq_damp: Optional[float] = None,
-                 gptq_act_order: Optional[bool] = None, gptq_clip_grid: Optional[int] = None) -> n.QuantParams:
+                 gptq_act_order: Optional[bool] = None, gptq_clip_grid: Optional[int] = None,
+                 output_format: Optional[str] = None) -> n.QuantParams:
     """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
     keeps the encoded strings alive itself.)"""
     if not n.has_function("llmrt_quant_params_init_sized"):
         raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quant_params_init_sized)")
     params = n.new_params(n.QuantParams, "llmrt_quant_params_init")
     strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, scale_dtype=scale_dtype,
-                   compute_dtype=compute_dtype, tensor_overrides=tensor_overrides,
+                   compute_dtype=compute_dtype, tensor_overrides=tensor_overrides, output_format=output_format,
                    calibration_path=os.fspath(calibration_path) if calibration_path is not None else None)
     for name, value in strings.items():
         if value is not None:
@@ -93,6 +94,9 @@ class Quantizer(Handle):
         n_samples, seq_len, seed: "gptq": how many windows of how many tokens, drawn where.
         gptq_damp, gptq_act_order: "gptq": dampening share and act-order (static groups).
         gptq_clip_grid: "gptq": steps of the per-group range-shrink search (0 = off).
+        output_format: "llmrt" (default), "hf-gptq" (a Hugging Face GPTQ directory) or "gguf"
+            (llama.cpp's file with Q4_0/Q4_1/Q8_0 blocks); a tensor the format cannot hold
+            exactly raises UnsupportedError naming it.
 
     Raises:
         InvalidArgumentError: an unknown type or group size.

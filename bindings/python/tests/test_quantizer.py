@@ -112,3 +112,22 @@ def test_gptq_with_a_calibration_text(model_path, tmp_path):
     with llmrt.Model.load(tmp_path / "gptq.llmrt") as gptq, llmrt.Model.load(tmp_path / "rtn.llmrt") as rtn:
         assert gptq.weight_bytes == rtn.weight_bytes and gptq.weight_type == rtn.weight_type
         assert gptq.generate("Once upon a time", max_new_tokens=4, temperature=0)
+
+
+@needs_quantizer
+def test_export_to_gguf(model_path, tmp_path):
+    """output_format reaches the library: a GGUF file that loads and generates what the llmrt file
+    of the same quantization does; a type GGUF cannot hold is UnsupportedError naming the tensor."""
+    settings = dict(group_size=32, scale_dtype="fp16", tensor_overrides="token_embd=int8;ffn_down=f32")
+    with llmrt.Quantizer("int4", output_format="gguf", **settings) as quantizer:
+        quantizer.quantize(model_path, tmp_path / "q4_0.gguf")
+    with llmrt.Quantizer("int4", **settings) as quantizer:
+        quantizer.quantize(model_path, tmp_path / "q4_0.llmrt")
+    assert (tmp_path / "q4_0.gguf").read_bytes()[:4] == b"GGUF"
+    with llmrt.Model.load(tmp_path / "q4_0.gguf") as gguf, llmrt.Model.load(tmp_path / "q4_0.llmrt") as ours:
+        assert gguf.generate("Once upon a time", max_new_tokens=8, temperature=0) == \
+            ours.generate("Once upon a time", max_new_tokens=8, temperature=0)
+    refused = pytest.raises(llmrt.UnsupportedError, match="^tensor '.+' is .+GGUF cannot hold")
+    with llmrt.Quantizer("nf4", output_format="gguf") as quantizer, refused:
+        quantizer.quantize(model_path, tmp_path / "nf4.gguf")
+    assert not (tmp_path / "nf4.gguf").exists()

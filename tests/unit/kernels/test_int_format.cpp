@@ -2,6 +2,7 @@
 // llama.cpp block repacking, lookup by name, compute type fallback, and matmul() through the pool.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -215,6 +216,63 @@ TEST(IntGguf, RepackReproducesLlamaCppValuesExactly) {
                 for (int64_t b = 0; b < per_row; ++b)
                     llama_dequantize(c.type, src.data() + (r * per_row + b) * c.block_bytes, want.data() + b * 32);
                 for (int64_t k = 0; k < cols; ++k) ASSERT_EQ(bits(got[k]), bits(want[k])) << "r=" << r << " k=" << k;
+            }
+        }
+}
+
+// Exporting (unpack_gguf_rows) gives back the file's blocks byte for byte, for every layout of
+// superblocks (one partial, several full, a full and a partial).
+TEST(IntGguf, UnpackIsTheInverseOfRepack) {
+    const GgufCase kCases[] = {{GgufBlockType::Q8_0, 34}, {GgufBlockType::Q4_0, 18}, {GgufBlockType::Q4_1, 20}};
+    for (const GgufCase &c : kCases)
+        for (int64_t cols : {32, 96, 544, 2048}) {
+            SCOPED_TRACE("type=" + std::to_string(static_cast<int>(c.type)) + " cols=" + std::to_string(cols));
+            const int64_t rows = 3;
+            const std::vector<uint8_t> src = random_blocks(c, rows * (cols / 32), static_cast<uint32_t>(cols) + 7);
+            const WeightType &t = weight_type_for(gguf_block_format(c.type), ComputeDtype::Auto);
+            std::vector<uint8_t> packed(t.row_bytes(cols) * rows), back(src.size(), 0xab);
+            repack_gguf_rows(c.type, src.data(), rows, cols, t, packed.data());
+            unpack_gguf_rows(c.type, t, packed.data(), rows, cols, back.data());
+            EXPECT_EQ(back, src);
+            ASSERT_TRUE(gguf_block_type_for(gguf_block_format(c.type)).has_value());
+            EXPECT_EQ(*gguf_block_type_for(gguf_block_format(c.type)), c.type);
+        }
+    QuantFormat g64 = gguf_block_format(GgufBlockType::Q4_0);
+    g64.group_size = 64;
+    EXPECT_FALSE(gguf_block_type_for(g64).has_value());
+    std::vector<uint8_t> dst(1024);
+    const WeightType &q40 = weight_type_for(gguf_block_format(GgufBlockType::Q4_0), ComputeDtype::F32);
+    EXPECT_THROW(unpack_gguf_rows(GgufBlockType::Q4_1, q40, dst.data(), 1, 64, dst.data()), Error);
+}
+
+// The codes, scales and mins of a packed row are what pack_int_codes_row was given.
+TEST(IntCodes, UnpackIsTheInverseOfPack) {
+    for (bool asym : {false, true})
+        for (int64_t cols : {64, 200}) {
+            QuantFormat f;
+            f.kind = QuantKind::Int4;
+            f.group_size = 32;
+            f.asym = asym;
+            f.scale = ScaleDtype::F16;
+            const WeightType &t = weight_type_for(f, ComputeDtype::Auto);
+            const int64_t groups = (cols + 31) / 32;
+            std::mt19937 rng(static_cast<uint32_t>(cols));
+            std::vector<uint8_t> codes(static_cast<size_t>(groups * 32), 0);
+            for (int64_t k = 0; k < cols; ++k) codes[static_cast<size_t>(k)] = static_cast<uint8_t>(rng() % 16);
+            std::vector<float> scales(static_cast<size_t>(groups)), mins(scales.size());
+            for (int64_t g = 0; g < groups; ++g) {
+                scales[static_cast<size_t>(g)] = 0.125f * static_cast<float>(g + 1);
+                mins[static_cast<size_t>(g)] = -0.5f * static_cast<float>(g + 1);
+            }
+            std::vector<uint8_t> row(t.row_bytes(cols));
+            pack_int_codes_row(t, cols, codes.data(), scales.data(), mins.data(), row.data());
+            std::vector<uint8_t> got_codes(static_cast<size_t>(cols));
+            std::vector<float> got_scales(scales.size()), got_mins(mins.size(), 0.0f);
+            unpack_int_codes_row(t, cols, row.data(), got_codes.data(), got_scales.data(), got_mins.data());
+            EXPECT_TRUE(std::equal(got_codes.begin(), got_codes.end(), codes.begin()));
+            EXPECT_EQ(got_scales, scales);
+            if (asym) {
+                EXPECT_EQ(got_mins, mins);
             }
         }
 }
