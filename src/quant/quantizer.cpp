@@ -8,6 +8,7 @@
 #include "formats/llmrt_file.h"
 #include "models/model.h"
 #include "quant/calibration.h"
+#include "quant/smoothquant.h"
 
 namespace llmrt {
 namespace {
@@ -37,6 +38,15 @@ nlohmann::json describe(const QuantOptions &o) {
     else if (o.algorithm != "rtn")
         calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
                        {"seed", o.seed}};
+    if (o.algorithm == "smoothquant") {
+        const SmoothQuantOptions &sq = o.smoothquant;
+        calibration["alpha"] = sq.auto_alpha ? nlohmann::json("auto") : nlohmann::json(sq.alpha);
+        if (sq.auto_alpha)
+            calibration["alpha_grid"] = {sq.alpha_min, sq.alpha_max, sq.alpha_step, sq.criterion_max ? "max" : "mean"};
+        calibration["activations"] = sq.static_act ? "static" : "dynamic";
+        if (sq.static_act) calibration["act_percentile"] = sq.act_percentile;
+        calibration["keep_f32"] = o.keep_f32;
+    }
     return {{"algorithm", o.algorithm},
             {"calibration", calibration},
             {"weight_dtype", quant_kind_name(o.format.kind)},
@@ -62,13 +72,18 @@ std::unique_ptr<Model> load_calibrated(const std::string &input_path, const Quan
     GptqOptions g;
     g.damp = options.gptq_damp;
     g.act_order = options.gptq_act_order;
-    const QuantPlan plan(options);
+    // SmoothQuant's W8A8 computes in int8 whatever was asked: its activation scales are int8's.
+    QuantOptions planned = options;
+    if (options.algorithm == "smoothquant") planned.compute = ComputeDtype::Int8;
+    const QuantPlan plan(planned);
     std::function<bool(float, const std::string &)> progress;
     if (options.progress)
         progress = [&](float fraction, const std::string &what) { return options.progress(fraction * kQuantizeShare, what); };
     const std::vector<std::vector<int32_t>> samples = calibration_samples(*model->tokenizer, c);
     if (options.algorithm == "awq")
         quantize_with_awq(*model, plan, samples, AwqOptions{}, 0, progress);
+    else if (options.algorithm == "smoothquant")
+        quantize_with_smoothquant(*model, plan, samples, options.smoothquant, 0, progress);
     else
         quantize_with_gptq(*model, plan, samples, g, 0, progress);
     return model;
@@ -83,7 +98,7 @@ void quantize_to_file(const std::string &input_path, const std::string &output_p
 
 std::unique_ptr<Model> quantize_model(const std::string &input_path, const QuantOptions &options) {
     std::unique_ptr<Model> model;
-    if (options.algorithm == "gptq" || options.algorithm == "awq") {
+    if (options.algorithm != "rtn") {
         model = load_calibrated(input_path, options);
     } else {
         LoadOptions load;
