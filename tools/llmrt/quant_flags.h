@@ -31,6 +31,7 @@ struct QuantFlags {
     uint64_t calib_seed = 0;
     std::string damp = "0.01";
     bool act_order = false;
+    std::string sq_alpha, sq_alpha_min, sq_alpha_max, sq_alpha_step, sq_criterion, sq_act, sq_percentile, sq_keep;
 };
 
 // Registers --weight-dtype, --group-size, --alg, --scale-dtype, --compute-dtype, --overrides (and

@@ -78,7 +78,10 @@ class QuantParams(Structure):
                 ("compute_dtype", c_char_p), ("tensor_overrides", c_char_p),
                 ("progress", PROGRESS_CALLBACK), ("progress_user_data", c_void_p),
                 ("calibration_path", c_char_p), ("n_samples", c_int32), ("seq_len", c_int32),
-                ("seed", c_uint64), ("gptq_damp", c_float), ("gptq_act_order", c_int32)]
+                ("seed", c_uint64), ("gptq_damp", c_float), ("gptq_act_order", c_int32),
+                ("sq_alpha", c_float), ("sq_alpha_auto", c_int32), ("sq_alpha_min", c_float),
+                ("sq_alpha_max", c_float), ("sq_alpha_step", c_float), ("sq_criterion", c_char_p),
+                ("sq_activations", c_char_p), ("sq_act_percentile", c_float), ("sq_keep", c_char_p)]
 
 
 class ModelParams(Structure):

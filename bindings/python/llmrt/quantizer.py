@@ -18,7 +18,11 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
                  compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
                  calibration_path: Optional[str] = None, n_samples: Optional[int] = None,
                  seq_len: Optional[int] = None, seed: Optional[int] = None, gptq_damp: Optional[float] = None,
-                 gptq_act_order: Optional[bool] = None) -> n.QuantParams:
+                 gptq_act_order: Optional[bool] = None, sq_alpha: Optional[Union[float, str]] = None,
+                 sq_alpha_min: Optional[float] = None, sq_alpha_max: Optional[float] = None,
+                 sq_alpha_step: Optional[float] = None, sq_criterion: Optional[str] = None,
+                 sq_act: Optional[str] = None, sq_act_percentile: Optional[float] = None,
+                 sq_keep: Optional[Union[str, List[str]]] = None) -> n.QuantParams:
     """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
     keeps the encoded strings alive itself.)"""
     if not n.has_function("llmrt_quant_params_init_sized"):
@@ -44,6 +48,21 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
         params.gptq_damp = float(gptq_damp)
     if gptq_act_order is not None:
         params.gptq_act_order = int(gptq_act_order)
+    if sq_alpha == "auto":
+        params.sq_alpha_auto = 1
+    elif sq_alpha is not None:
+        params.sq_alpha = float(sq_alpha)
+    for name, value in (("sq_alpha_min", sq_alpha_min), ("sq_alpha_max", sq_alpha_max),
+                        ("sq_alpha_step", sq_alpha_step), ("sq_act_percentile", sq_act_percentile)):
+        if value is not None:
+            setattr(params, name, float(value))
+    if sq_criterion is not None:
+        params.sq_criterion = n.c_string(sq_criterion, "sq_criterion")
+    if sq_act is not None:
+        params.sq_activations = n.c_string(sq_act, "sq_act")
+    if sq_keep is not None:
+        keep = sq_keep if isinstance(sq_keep, str) else ";".join(sq_keep)
+        params.sq_keep = n.c_string(keep, "sq_keep")
     return params
 
 
@@ -81,7 +100,8 @@ class Quantizer(Handle):
 
     Args:
         weight_dtype: "int8", "int4", "nf4", "fp4", "fp8_e4m3" or "fp8_e5m2".
-        algorithm: "rtn" (round to nearest) or "gptq" (calibrated; needs calibration_path).
+        algorithm: "rtn" (round to nearest), "gptq", "awq" or "smoothquant" (calibrated; need
+            calibration_path). "smoothquant" is W8A8: weight_dtype "int8", group_size -1.
         group_size: 32, 64, 128, or -1 for one group per output channel.
         asym: int8/int4 with a minimum per group as well as a scale.
         scale_dtype: "fp32" or "bf16".
@@ -90,6 +110,11 @@ class Quantizer(Handle):
         calibration_path: "gptq": plain text or JSONL with a "text" field (not the evaluation text).
         n_samples, seq_len, seed: "gptq": how many windows of how many tokens, drawn where.
         gptq_damp, gptq_act_order: "gptq": dampening share and act-order (static groups).
+        sq_alpha: "smoothquant": migration strength in [0, 1] (0.5) or "auto" (searched per layer
+            group on sq_alpha_min..sq_alpha_max by sq_alpha_step, by sq_criterion "mean" or "max").
+        sq_act: "smoothquant": "dynamic" (int8 activations, one scale per token) or "static" (one
+            calibrated scale per layer, from the sq_act_percentile of |x|, 100 = max).
+        sq_keep: "smoothquant": tensor name patterns kept in f32 (a list, or ';'-separated).
 
     Raises:
         InvalidArgumentError: an unknown type or group size.
