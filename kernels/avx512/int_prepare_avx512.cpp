@@ -3,7 +3,6 @@
 #include "kernels/avx512/common_avx512.h"  // first: sets a diagnostic pragma
 
 #include <cstring>
-#include <vector>
 
 #include "kernels/int_quant.h"
 
@@ -55,12 +54,16 @@ float amax_avx512(const float *x, int64_t n) {
 
 void int_prepare_int8_avx512(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared) {
     const int64_t psb = prep_sb_bytes(g, ComputeDtype::Int8);
-    // Per-row scales (g.act_amax, int_quant.h) need each row's amax before its first block.
-    std::vector<float> row_amax(x_per_row(g) ? static_cast<size_t>(m) : 0);
-    for (size_t i = 0; i < row_amax.size(); ++i) row_amax[i] = amax_avx512(x + static_cast<int64_t>(i) * g.cols, g.cols);
     const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+    // Per-row scales (g.act_amax, int_quant.h) need a row's amax at its first block (for_each_block
+    // goes row by row), computed then rather than into a buffer: no allocation per matmul.
+    int64_t row_at = -1;
+    float row = 0.0f;
     for_each_block(g, psb, x, m, prepared, [&](const float *xb, int64_t len, int j, uint8_t *sb) {
-        const float row = row_amax.empty() ? 0.0f : row_amax[static_cast<size_t>((xb - x) / g.cols)];
+        if (x_per_row(g) && (xb - x) / g.cols != row_at) {
+            row_at = (xb - x) / g.cols;
+            row = amax_avx512(x + row_at * g.cols, g.cols);
+        }
         const float a = x_quant_amax(g, amax_avx512(xb, len), row);
         const __m512 inv = _mm512_set1_ps(x_block_inv(a));
         // A block with NaN or inf is read as zeros (an empty load mask): xq = 0, dx NaN.

@@ -30,6 +30,11 @@ void embed_tokenizer_files(const std::string &dir, std::map<std::string, std::st
     }
 }
 
+// SmoothQuant's W8A8 computes in int8 whatever was asked: its activation scales are int8's.
+ComputeDtype planned_compute(const QuantOptions &o) {
+    return o.algorithm == "smoothquant" ? ComputeDtype::Int8 : o.compute;
+}
+
 nlohmann::json describe(const QuantOptions &o) {
     nlohmann::json calibration;
     if (o.algorithm == "gptq")
@@ -53,7 +58,7 @@ nlohmann::json describe(const QuantOptions &o) {
             {"group_size", o.format.group_size},
             {"asym", o.format.asym},
             {"scale_dtype", scale_dtype_name(o.format.scale)},
-            {"compute_dtype", compute_dtype_name(o.compute)},
+            {"compute_dtype", compute_dtype_name(planned_compute(o))},
             {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
 }
 
@@ -72,9 +77,8 @@ std::unique_ptr<Model> load_calibrated(const std::string &input_path, const Quan
     GptqOptions g;
     g.damp = options.gptq_damp;
     g.act_order = options.gptq_act_order;
-    // SmoothQuant's W8A8 computes in int8 whatever was asked: its activation scales are int8's.
     QuantOptions planned = options;
-    if (options.algorithm == "smoothquant") planned.compute = ComputeDtype::Int8;
+    planned.compute = planned_compute(options);
     const QuantPlan plan(planned);
     std::function<bool(float, const std::string &)> progress;
     if (options.progress)
