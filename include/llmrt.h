@@ -139,6 +139,20 @@ typedef struct llmrt_quant_params {
      * f32 -> F32; from GGUF files and Llama HF checkpoints). A tensor the format cannot hold
      * exactly fails with LLMRT_ERR_UNSUPPORTED naming it. Ignored by llmrt_model_load. */
     const char *output_format;
+    /* SmoothQuant ("smoothquant": int8 weights and int8 activations, W8A8; weight_dtype "int8",
+     * group_size -1 is the recipe's; computes in int8 whatever compute_dtype says). Per input
+     * channel s = max|x|^alpha / max|w|^(1 - alpha), folded into the op before the layers. Added
+     * after the calibration fields: read only when struct_size covers them. */
+    float sq_alpha;               /* 0.5 */
+    int32_t sq_alpha_auto;        /* 0; 1 = alpha searched per group of layers sharing an input */
+    float sq_alpha_min;           /* 0.5: the search's grid */
+    float sq_alpha_max;           /* 0.95 */
+    float sq_alpha_step;          /* 0.05 */
+    const char *sq_criterion;     /* "mean" (default) or "max" of the group's layers' errors */
+    const char *sq_activations;   /* "dynamic" (default: one scale per token) or "static" (one
+                                     calibrated scale per layer, stored in the file) */
+    float sq_act_percentile;      /* 100: static scale from max |x|; below 100 clips outliers */
+    const char *sq_keep;          /* tensor name patterns kept in f32, ';'-separated (default NULL) */
 } llmrt_quant_params;
 
 LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_t struct_size);

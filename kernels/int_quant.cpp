@@ -172,6 +172,7 @@ void int_prepare_ref(const IntGeom &g, ComputeDtype compute, const float *x, int
     const int64_t prow = g.nsb * psb;
     std::memset(prepared, 0, static_cast<size_t>(m * prow));
     for (int64_t i = 0; i < m; ++i) {
+        const float row_amax = compute == ComputeDtype::Int8 && x_per_row(g) ? x_amax(x + i * g.cols, g.cols) : 0.0f;
         for (int64_t b = 0; b < g.nblocks; ++b) {
             const int j = static_cast<int>(b % kSbBlocks);
             uint8_t *sb = prepared + i * prow + (b / kSbBlocks) * psb;
@@ -179,15 +180,13 @@ void int_prepare_ref(const IntGeom &g, ComputeDtype compute, const float *x, int
             const float *xb = x + i * g.cols + b * g.block;
             const int64_t len = g.block_len(b);
             if (compute == ComputeDtype::Int8) {
-                uint32_t amax_bits = 0;
-                for (int64_t k = 0; k < len; ++k) amax_bits = std::max(amax_bits, x_abs_bits(xb[k]));
-                const float amax = bits_to_f32(amax_bits);
+                const float amax = x_quant_amax(g, x_amax(xb, len), row_amax);
                 const bool finite = x_block_finite(amax);
                 const float inv = x_block_inv(amax);
                 int32_t sum = 0;
                 for (int64_t k = 0; k < len; ++k) {
                     const float v = finite ? xb[k] : 0.0f;
-                    const int q = static_cast<int>(std::nearbyint(v * inv));
+                    const int q = x_quantize(v, inv);
                     sum += q;
                     sb[128 + (k / 4) * 64 + prep_pos(g, compute, j, static_cast<int>(k % 4))] =
                         static_cast<uint8_t>(static_cast<int8_t>(q));

@@ -25,6 +25,7 @@
 // one code path and vpdpbusd can multiply unsigned codes by signed int8 activations.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -63,6 +64,7 @@ struct IntGeom {
     int64_t row_bytes = 0;
     int zero = 8;             // sym: the code of value 0
     int qmax = 15;            // largest code
+    float act_amax = 0.0f;    // Int8 compute: how x is quantized (Matrix::act_amax)
 
     int64_t sb_blocks(int64_t s) const { return s + 1 == nsb ? tail : kSbBlocks; }
     // Blocks [0, nblocks) with values in [b * block, min(cols, (b + 1) * block)).
@@ -178,6 +180,28 @@ inline float x_block_inv(float amax) {
     if (!x_block_finite(amax) || !(amax > 0.0f)) return 0.0f;
     const float inv = 127.0f / amax;
     return inv <= std::numeric_limits<float>::max() ? inv : 0.0f;
+}
+
+// The amax an Int8 prepare quantizes a block of x with, given the block's own amax and its row's
+// (both over the bits of |x|, as above): the block's, the row's (kActPerToken) or the static
+// g.act_amax. A block holding NaN or inf keeps its own, so it still quantizes to zeros with dx
+// NaN; a static amax below the block's saturates it (x_quantize clamps).
+inline float x_quant_amax(const IntGeom &g, float block_amax, float row_amax) {
+    if (!x_block_finite(block_amax) || g.act_amax == 0.0f) return block_amax;
+    return g.act_amax > 0.0f ? g.act_amax : row_amax;
+}
+// xq of one value: v * inv rounded to nearest even, clamped to [-127, 127] (a no-op unless the
+// amax is static and smaller than |v|).
+inline int x_quantize(float v, float inv) {
+    const float t = v * inv;
+    return static_cast<int>(std::nearbyint(t < -127.0f ? -127.0f : (t > 127.0f ? 127.0f : t)));
+}
+inline bool x_per_row(const IntGeom &g) { return g.act_amax < 0.0f; }
+// max |x| over n values, by bits as above.
+inline float x_amax(const float *x, int64_t n) {
+    uint32_t bits = 0;
+    for (int64_t k = 0; k < n; ++k) bits = x_abs_bits(x[k]) > bits ? x_abs_bits(x[k]) : bits;
+    return bits_to_f32(bits);
 }
 
 // Scalar prepare for each compute type (the reference, and the fallback where no SIMD one exists).

@@ -21,12 +21,12 @@ std::vector<uint8_t> &prepared_buffer() {
 }
 
 // The prepared activations of x for `type`, in the thread's buffer; nullptr when the type needs none.
-const uint8_t *prepare_activations(const WeightType &type, const float *x, int64_t m, int64_t cols) {
-    const size_t bytes = type.prepared_bytes(m, cols);
+const uint8_t *prepare_activations(const Matrix &w, const float *x, int64_t m) {
+    const size_t bytes = w.type->prepared_bytes(m, w.cols);
     if (bytes == 0) return nullptr;
     std::vector<uint8_t> &buffer = prepared_buffer();
     if (buffer.size() < bytes) buffer.resize(bytes);
-    type.prepare(x, m, cols, buffer.data());
+    w.type->prepare(w, x, m, buffer.data());
     return buffer.data();
 }
 
@@ -48,7 +48,7 @@ const float *gather_columns(const int32_t *perm, const float *x, int64_t m, int6
 bool shares_kernels(const MatmulOutput *outputs, int count) {
     for (int i = 1; i < count; ++i)
         if (outputs[i].w->type != outputs[0].w->type || outputs[i].w->cols != outputs[0].w->cols ||
-            outputs[i].w->in_perm != outputs[0].w->in_perm)
+            outputs[i].w->in_perm != outputs[0].w->in_perm || outputs[i].w->act_amax != outputs[0].w->act_amax)
             return false;
     return true;
 }
@@ -81,7 +81,7 @@ void matmul_group(const MatmulOutput *outputs, int count, const float *x, int64_
     }
     const WeightType &type = *outputs[0].w->type;
     const int64_t cols = outputs[0].w->cols;
-    const uint8_t *prepared = prepare_activations(type, x, m, cols);
+    const uint8_t *prepared = prepare_activations(*outputs[0].w, x, m);
     // Rows [begin, end) of the group's concatenated outputs.
     auto run_rows = [&](int64_t begin, int64_t end) {
         int64_t first = 0;

@@ -12,6 +12,9 @@ namespace llmrt {
 
 struct Matrix;
 
+// Matrix::act_amax for one activation scale per row of x, taken from the row itself.
+constexpr float kActPerToken = -1.0f;
+
 class WeightType {
 public:
     virtual ~WeightType() = default;
@@ -36,10 +39,11 @@ public:
         (void)cols;
         return 0;
     }
-    virtual void prepare(const float *x, int64_t m, int64_t cols, uint8_t *prepared) const {
+    // w: the matrix about to be multiplied (its cols, and for int8 compute its act_amax).
+    virtual void prepare(const Matrix &w, const float *x, int64_t m, uint8_t *prepared) const {
+        (void)w;
         (void)x;
         (void)m;
-        (void)cols;
         (void)prepared;
     }
     // y[i * ldy + r] = dot(x[i * ldx ..], W row r) for i in [0, m), r in [r0, r1). prepared is
@@ -57,6 +61,11 @@ struct Matrix {
     // the identity. matmul() gathers x[in_perm[k]] before the kernels, which never see it. It lets
     // GPTQ's act-order checkpoints keep their groups, which are not consecutive input features.
     const int32_t *in_perm = nullptr;
+    // How int8 compute quantizes x for this matrix (other compute types ignore it): 0, per block
+    // of the weights' groups (32 for whole-row groups); kActPerToken, one scale per row of x
+    // (SmoothQuant's dynamic W8A8); > 0, one static scale for every row, this being the max |x|
+    // calibrated for it (values beyond it saturate). Files store it as "<weight>.act_scale".
+    float act_amax = 0.0f;
 
     const uint8_t *row(int64_t r) const { return data + static_cast<size_t>(r) * type->row_bytes(cols); }
     size_t nbytes() const { return static_cast<size_t>(rows) * type->row_bytes(cols); }

@@ -45,16 +45,22 @@ public:
         if (!kernels_.prepare) return 0;
         return static_cast<size_t>(m * prep_row_bytes(geom(cols), compute_)) + kPreparedAlign;
     }
-    void prepare(const float *x, int64_t m, int64_t cols, uint8_t *prepared) const override {
-        if (kernels_.prepare) kernels_.prepare(geom(cols), x, m, align_prepared(prepared));
+    void prepare(const Matrix &w, const float *x, int64_t m, uint8_t *prepared) const override {
+        if (kernels_.prepare) kernels_.prepare(geom(w), x, m, align_prepared(prepared));
     }
     void matmul_rows(const Matrix &w, const float *x, const uint8_t *prepared, int64_t m, int64_t ldx, float *y,
                      int64_t ldy, int64_t r0, int64_t r1) const override {
-        kernels_.matmul(geom(w.cols), w, x, prepared ? align_prepared(prepared) : nullptr, m, ldx, y, ldy, r0, r1);
+        kernels_.matmul(geom(w), w, x, prepared ? align_prepared(prepared) : nullptr, m, ldx, y, ldy, r0, r1);
     }
 
 private:
     IntGeom geom(int64_t cols) const { return int_geom(format_, cols); }
+    // With the matrix's activation quantization (Matrix::act_amax), which only int8 compute reads.
+    IntGeom geom(const Matrix &w) const {
+        IntGeom g = geom(w.cols);
+        g.act_amax = w.act_amax;
+        return g;
+    }
 
     QuantFormat format_;
     std::string name_;

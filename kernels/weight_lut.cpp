@@ -29,8 +29,8 @@ public:
     size_t prepared_bytes(int64_t m, int64_t cols) const override {
         return kernel_.prepared_bytes ? kernel_.prepared_bytes(lut_layout(format_, cols), m) : 0;
     }
-    void prepare(const float *x, int64_t m, int64_t cols, uint8_t *prepared) const override {
-        if (prepared_bytes(m, cols) > 0) kernel_.prepare(lut_layout(format_, cols), x, m, prepared);
+    void prepare(const Matrix &w, const float *x, int64_t m, uint8_t *prepared) const override {
+        if (prepared_bytes(m, w.cols) > 0) kernel_.prepare(lut_layout(format_, w.cols), x, m, prepared);
     }
     void matmul_rows(const Matrix &w, const float *x, const uint8_t *prepared, int64_t m, int64_t ldx, float *y,
                      int64_t ldy, int64_t r0, int64_t r1) const override {

@@ -39,19 +39,32 @@ __m512i bf16_bits(__m512 v) {
     return _mm512_mask_or_epi32(rounded, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
 }
 
+// max |x| over n values by the bits of |x| as unsigned integers, as int_prepare_ref does (int_quant.h).
+float amax_avx512(const float *x, int64_t n) {
+    const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff);
+    __m512i amax = _mm512_setzero_si512();
+    for (int64_t k = 0; k < n; k += 16) {
+        const __m512i bits = _mm512_maskz_loadu_epi32(tail16(n - k), x + k);
+        amax = _mm512_max_epu32(amax, _mm512_and_si512(bits, abs_mask));
+    }
+    return bits_to_f32(_mm512_reduce_max_epu32(amax));
+}
+
 }  // namespace
 
 void int_prepare_int8_avx512(const IntGeom &g, const float *x, int64_t m, uint8_t *prepared) {
     const int64_t psb = prep_sb_bytes(g, ComputeDtype::Int8);
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+    // Per-row scales (g.act_amax, int_quant.h) need a row's amax at its first block (for_each_block
+    // goes row by row), computed then rather than into a buffer: no allocation per matmul.
+    int64_t row_at = -1;
+    float row = 0.0f;
     for_each_block(g, psb, x, m, prepared, [&](const float *xb, int64_t len, int j, uint8_t *sb) {
-        // amax over the bits of |x| as unsigned integers, as int_prepare_ref does (int_quant.h).
-        const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff);
-        __m512i amax = _mm512_setzero_si512();
-        for (int64_t k = 0; k < len; k += 16) {
-            const __m512i bits = _mm512_maskz_loadu_epi32(tail16(len - k), xb + k);
-            amax = _mm512_max_epu32(amax, _mm512_and_si512(bits, abs_mask));
+        if (x_per_row(g) && (xb - x) / g.cols != row_at) {
+            row_at = (xb - x) / g.cols;
+            row = amax_avx512(x + row_at * g.cols, g.cols);
         }
-        const float a = bits_to_f32(_mm512_reduce_max_epu32(amax));
+        const float a = x_quant_amax(g, amax_avx512(xb, len), row);
         const __m512 inv = _mm512_set1_ps(x_block_inv(a));
         // A block with NaN or inf is read as zeros (an empty load mask): xq = 0, dx NaN.
         const bool finite = x_block_finite(a);
@@ -59,7 +72,9 @@ void int_prepare_int8_avx512(const IntGeom &g, const float *x, int64_t m, uint8_
         uint8_t *out = sb + 128 + 4 * j;
         for (int64_t k = 0; k < len; k += 16, out += 4 * 64) {
             const __mmask16 load = finite ? tail16(len - k) : static_cast<__mmask16>(0);
-            const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(load, xb + k), inv));
+            // Clamped as x_quantize does: only a static amax smaller than |x| reaches the bounds.
+            const __m512 t = _mm512_mul_ps(_mm512_maskz_loadu_ps(load, xb + k), inv);
+            const __m512i q = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(t, lo), hi));
             sum = _mm512_add_epi32(sum, q);
             const __m128i bytes = _mm512_cvtepi32_epi8(q);  // |q| <= 127: truncation is exact
             store32(out, _mm_cvtsi128_si32(bytes));

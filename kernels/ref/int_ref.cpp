@@ -12,21 +12,20 @@ namespace {
 double dot_ref(const IntGeom &g, ComputeDtype compute, const uint8_t *row, const float *x) {
     uint8_t codes[kMaxIntGroup];
     double total = 0.0;
+    const float row_amax = compute == ComputeDtype::Int8 && x_per_row(g) ? x_amax(x, g.cols) : 0.0f;
     for (int64_t b = 0; b < g.nblocks; ++b) {
         const BlockParams p = block_params(g, row, b);
         get_block_codes(g, row, b, codes);
         const float *xb = x + b * g.block;
         const int64_t len = g.block_len(b);
         if (compute == ComputeDtype::Int8) {
-            // x quantized per block exactly as prepare() does it.
-            uint32_t amax_bits = 0;
-            for (int64_t k = 0; k < len; ++k) amax_bits = std::max(amax_bits, x_abs_bits(xb[k]));
-            const float amax = bits_to_f32(amax_bits);
+            // x quantized exactly as prepare() does it (per block, per row or static: g.act_amax).
+            const float amax = x_quant_amax(g, x_amax(xb, len), row_amax);
             const bool finite = x_block_finite(amax);
             const float inv = x_block_inv(amax);
             double acc = 0.0;
             for (int64_t k = 0; k < len; ++k)
-                acc += static_cast<double>(code_value(g, codes[k], p)) * std::nearbyint((finite ? xb[k] : 0.0f) * inv);
+                acc += static_cast<double>(code_value(g, codes[k], p)) * x_quantize(finite ? xb[k] : 0.0f, inv);
             total += static_cast<double>(x_block_dx(amax)) * acc;
         } else {
             for (int64_t k = 0; k < len; ++k) {

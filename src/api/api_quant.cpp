@@ -1,4 +1,6 @@
 // Quantization: the quantizer handle and the options shared with llmrt_model_load.
+#include <algorithm>
+
 #include "api/handles.h"
 #include "api/quant_options.h"
 #include "quant/quantizer.h"
@@ -44,6 +46,31 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     o.gptq_act_order = p.gptq_act_order != 0;
     o.gptq_clip_grid = p.gptq_clip_grid;
     o.output_format = text_or(p.output_format, "llmrt");
+    SmoothQuantOptions &sq = o.smoothquant;
+    sq.alpha = p.sq_alpha;
+    sq.auto_alpha = p.sq_alpha_auto != 0;
+    sq.alpha_min = p.sq_alpha_min;
+    sq.alpha_max = p.sq_alpha_max;
+    sq.alpha_step = p.sq_alpha_step;
+    const std::string criterion = text_or(p.sq_criterion, "mean");
+    require_arg(criterion == "mean" || criterion == "max", ("unknown sq_criterion '" + criterion + "' (mean, max)").c_str());
+    sq.criterion_max = criterion == "max";
+    const std::string acts = text_or(p.sq_activations, "dynamic");
+    require_arg(acts == "dynamic" || acts == "static",
+                ("unknown sq_activations '" + acts + "' (dynamic, static)").c_str());
+    sq.static_act = acts == "static";
+    sq.act_percentile = p.sq_act_percentile;
+    require_arg(sq.alpha >= 0.0 && sq.alpha <= 1.0, "sq_alpha must be in [0, 1]");
+    require_arg(!sq.auto_alpha || (sq.alpha_min >= 0.0 && sq.alpha_max <= 1.0 && sq.alpha_min <= sq.alpha_max &&
+                                   sq.alpha_step > 0.0),
+                "the sq_alpha search needs 0 <= sq_alpha_min <= sq_alpha_max <= 1 and sq_alpha_step > 0");
+    require_arg(sq.act_percentile > 0.0 && sq.act_percentile <= 100.0, "sq_act_percentile must be in (0, 100]");
+    const std::string keep = text_or(p.sq_keep, "");
+    for (size_t start = 0; start <= keep.size();) {
+        const size_t end = std::min(keep.find(';', start), keep.size());
+        if (end > start) o.keep_f32.push_back(keep.substr(start, end - start));
+        start = end + 1;
+    }
     const std::string problem = validate_quant_format(o.format);
     require_arg(problem.empty(), problem.c_str());
     QuantPlan validate(o);  // rejects bad overrides and algorithms now, not halfway through a model
@@ -82,6 +109,17 @@ void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_si
     params->gptq_act_order = 0;
     params->gptq_clip_grid = 0;
     params->output_format = "llmrt";
+    // SmoothQuant's defaults are QuantOptions' (one place for the library, the C API and the CLI).
+    const llmrt::SmoothQuantOptions sq;
+    params->sq_alpha = static_cast<float>(sq.alpha);
+    params->sq_alpha_auto = sq.auto_alpha ? 1 : 0;
+    params->sq_alpha_min = static_cast<float>(sq.alpha_min);
+    params->sq_alpha_max = static_cast<float>(sq.alpha_max);
+    params->sq_alpha_step = static_cast<float>(sq.alpha_step);
+    params->sq_criterion = sq.criterion_max ? "max" : "mean";
+    params->sq_activations = sq.static_act ? "static" : "dynamic";
+    params->sq_act_percentile = static_cast<float>(sq.act_percentile);
+    params->sq_keep = nullptr;
     llmrt::write_params(given, struct_size, defaults);
 }
 

@@ -70,9 +70,16 @@ QuantFormat override_format(const std::string &item, const std::string &dtype, c
 QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
     const std::string problem = validate_quant_format(options.format);
     require(problem.empty(), Status::InvalidArgument, problem);
-    require(options.algorithm == "rtn" || options.algorithm == "gptq" || options.algorithm == "awq",
+    require(options.algorithm == "rtn" || options.algorithm == "gptq" || options.algorithm == "awq" ||
+                options.algorithm == "smoothquant",
             Status::Unsupported,
-            "quantization algorithm '" + options.algorithm + "' is not supported (supported: rtn, gptq, awq)");
+            "quantization algorithm '" + options.algorithm +
+                "' is not supported (supported: rtn, gptq, awq, smoothquant)");
+    // W8A8: int8 weights; their activations are int8 whatever the group size.
+    require(options.algorithm != "smoothquant" || options.format.kind == QuantKind::Int8, Status::InvalidArgument,
+            "smoothquant quantizes weights to int8 (weight dtype int8, group size -1 is the recipe's)");
+    for (const std::string &p : options.keep_f32)
+        if (!trim(p).empty()) rules_.push_back({trim(p), std::nullopt});  // first: they win over the overrides
     require(options.algorithm == "rtn" || !options.calibration_path.empty(), Status::InvalidArgument,
             "quantization algorithm '" + options.algorithm + "' needs a calibration text");
     require(options.n_samples > 0 && options.seq_len > 1 && options.gptq_damp > 0.0, Status::InvalidArgument,

@@ -2,6 +2,7 @@
 // overrides, resolved once per tensor while a model loads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,9 +12,26 @@
 
 namespace llmrt {
 
+// SmoothQuant's knobs (quant/smoothquant.h says what they do); here so QuantOptions holds their
+// defaults once, for the library, the C API and the CLI.
+struct SmoothQuantOptions {
+    double alpha = 0.5;
+    // Search alpha per group of layers sharing an input on alpha_min, alpha_min + step, ...,
+    // alpha_max, for the lowest W8A8 output error on calibration inputs.
+    bool auto_alpha = false;
+    double alpha_min = 0.5, alpha_max = 0.95, alpha_step = 0.05;
+    bool criterion_max = false;  // a group's error: the max over its layers (else the mean)
+    bool static_act = false;     // one activation scale per layer from calibration, else per token
+    // Static: the scale is this percentile of |x| over the calibration inputs (after smoothing);
+    // 100 is their max (min-max), smaller values clip outliers.
+    double act_percentile = 100.0;
+    // Calibration tokens (rows) kept per input for the alpha search and a percentile.
+    int64_t sample_rows = 512;
+};
+
 struct QuantOptions {
     QuantFormat format;                           // the default for every weight matrix
-    std::string algorithm = "rtn";                // "rtn", "gptq" or "awq"
+    std::string algorithm = "rtn";                // "rtn", "gptq", "awq" or "smoothquant"
     ComputeDtype compute = ComputeDtype::Auto;
     std::optional<std::string> tensor_overrides;  // nullopt: the defaults (embeddings, head in int8)
     // Calibrated algorithms ("gptq", "awq"): the calibration text (plain text or JSONL with "text"),
@@ -28,6 +46,10 @@ struct QuantOptions {
     // What quantize writes: "llmrt" (our file), "hf-gptq" (a Hugging Face GPTQ directory) or
     // "gguf" (llama.cpp's file); quant/export.h. Loading ignores it.
     std::string output_format = "llmrt";
+    SmoothQuantOptions smoothquant;
+    // Tensor name patterns (as in tensor_overrides) kept in f32 whatever the rest says: the
+    // fallback lists of SmoothQuant's recipes (layers too sensitive for int8 activations).
+    std::vector<std::string> keep_f32;
     // Called after each matrix with the fraction done; false cancels (throws Status::Cancelled).
     std::function<bool(float fraction, const std::string &tensor)> progress;
 };

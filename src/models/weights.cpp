@@ -1,6 +1,7 @@
 #include "models/weights.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -116,6 +117,20 @@ Matrix WeightStore::replace(const std::string &name, const Matrix &old, const We
     it->nbytes = m.nbytes();
     owned_.push_back(std::move(data));
     return m;
+}
+
+std::string act_amax_name(const std::string &matrix_name) { return matrix_name + ".act_amax"; }
+
+void WeightStore::set_act_amax(const std::string &name, float amax) {
+    const std::string key = act_amax_name(name);
+    auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const StoredTensor &t) { return t.name == key; });
+    owned_.emplace_back(sizeof(float));
+    std::memcpy(owned_.back().data(), &amax, sizeof amax);
+    if (it != tensors_.end()) {
+        it->data = owned_.back().data();
+        return;
+    }
+    record(key, "f32", {1}, owned_.back().data(), sizeof(float), 0);
 }
 
 float *WeightStore::replace_vector(const std::string &name, const float *data, int64_t n) {
@@ -344,6 +359,11 @@ Matrix WeightStore::matrix(const std::string &name, int64_t rows, int64_t cols) 
                     std::to_string(m.nbytes()));
         m.data = t.data;
         record(name, t.packed_type, t.shape, t.data, t.nbytes, static_cast<uint64_t>(rows * cols));
+        if (ckpt_.find(act_amax_name(name))) {
+            m.act_amax = vector(act_amax_name(name), 1)[0];
+            require(m.act_amax == kActPerToken || (m.act_amax > 0.0f && std::isfinite(m.act_amax)), Status::Format,
+                    ckpt_.path + ": tensor '" + act_amax_name(name) + "' is neither a max |x| nor per-token (-1)");
+        }
         report_progress(name);
         return m;
     }

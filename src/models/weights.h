@@ -42,6 +42,9 @@ struct StoredTensor {
 
 // Whether a tensor's shape is the expected one. A 1-D tensor may be stored as [1, n] or [n]:
 // only the dims that are not 1 are compared, which is where GGUF and safetensors writers disagree.
+// Where a matrix's Matrix::act_amax is stored: "<name>.act_amax", one f32.
+std::string act_amax_name(const std::string &matrix_name);
+
 bool same_shape(const std::vector<int64_t> &actual, const std::vector<int64_t> &expected);
 
 // A tensor the file keeps in another layout than the model computes with (GPT-2's transposed
@@ -76,6 +79,9 @@ public:
     // Replaces the stored tensor `name` (a matrix) by `data` in `type` (a calibrated quantizer's
     // result) and returns the matrix to use; the store keeps the buffer.
     Matrix replace(const std::string &name, const Matrix &old, const WeightType &type, AlignedBuffer<uint8_t> data);
+    // Records the matrix `name`'s Matrix::act_amax as the one-float tensor act_amax_name(name),
+    // which matrix() reads back when the file is loaded (SmoothQuant's W8A8 activations).
+    void set_act_amax(const std::string &name, float amax);
     // Replaces the stored f32 vector `name` by a copy of n floats (a folded norm's weight) and
     // returns the copy, which the store owns and the caller may modify in place.
     float *replace_vector(const std::string &name, const float *data, int64_t n);

@@ -63,36 +63,7 @@ const char *tap_name(Tap t) {
     return "?";
 }
 
-std::vector<float> unpack(const Matrix &m) {
-    std::vector<float> w(static_cast<size_t>(m.rows * m.cols));
-    for (int64_t r = 0; r < m.rows; ++r) m.type->unpack_row(m.row(r), m.cols, w.data() + r * m.cols);
-    return w;
-}
-
 bool is_int(const QuantFormat &f) { return f.kind == QuantKind::Int4 || f.kind == QuantKind::Int8; }
-
-// Every f32 matrix of the store the plan quantizes, rounded to nearest (in the store only: what
-// the model computes with is not changed).
-void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool) {
-    for (const StoredTensor &t : std::vector<StoredTensor>(store.tensors())) {
-        if (t.type_name != "f32" || t.shape.size() != 2) continue;
-        const std::optional<QuantFormat> f = plan.format_for(t.name);
-        if (!f) continue;
-        Matrix m;
-        m.rows = t.shape[0];
-        m.cols = t.shape[1];
-        m.type = &weight_type_f32();
-        m.data = t.data;
-        const WeightType &type = weight_type_for(*f, plan.options().compute);
-        AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
-        const size_t row_bytes = type.row_bytes(m.cols);
-        pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r)
-                type.pack_row(reinterpret_cast<const float *>(t.data) + r * m.cols, m.cols, packed.data() + r * row_bytes);
-        });
-        store.replace(t.name, m, type, std::move(packed));
-    }
-}
 
 // A block's linear, as the model holds it now, rounded to nearest (and replaced); with a
 // Hessian of its input and clip_grid > 0, after AWQ's clipping search.
@@ -100,7 +71,7 @@ void round_block_linear(WeightStore &store, const QuantPlan &plan, const BlockLi
                         const Hessian *h = nullptr, int clip_grid = 0) {
     const Matrix &m = *l.matrix;
     const WeightType &type = weight_type_for(*plan.format_for(l.name), plan.options().compute);
-    std::vector<float> w = unpack(m);
+    std::vector<float> w = unpack_matrix(m);
     if (h && clip_grid > 0 && type.format()) awq_clip(w.data(), m.rows, m.cols, nullptr, type, *h, clip_grid, pool);
     const size_t row_bytes = type.row_bytes(m.cols);
     AlignedBuffer<uint8_t> packed(row_bytes * static_cast<size_t>(m.rows));
@@ -142,6 +113,33 @@ private:
 
 }  // namespace
 
+std::vector<float> unpack_matrix(const Matrix &m) {
+    std::vector<float> w(static_cast<size_t>(m.rows * m.cols));
+    for (int64_t r = 0; r < m.rows; ++r) m.type->unpack_row(m.row(r), m.cols, w.data() + r * m.cols);
+    return w;
+}
+
+void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool) {
+    for (const StoredTensor &t : std::vector<StoredTensor>(store.tensors())) {
+        if (t.type_name != "f32" || t.shape.size() != 2) continue;
+        const std::optional<QuantFormat> f = plan.format_for(t.name);
+        if (!f) continue;
+        Matrix m;
+        m.rows = t.shape[0];
+        m.cols = t.shape[1];
+        m.type = &weight_type_f32();
+        m.data = t.data;
+        const WeightType &type = weight_type_for(*f, plan.options().compute);
+        AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
+        const size_t row_bytes = type.row_bytes(m.cols);
+        pool.parallel_for(m.rows, [&](int64_t r0, int64_t r1) {
+            for (int64_t r = r0; r < r1; ++r)
+                type.pack_row(reinterpret_cast<const float *>(t.data) + r * m.cols, m.cols, packed.data() + r * row_bytes);
+        });
+        store.replace(t.name, m, type, std::move(packed));
+    }
+}
+
 std::vector<std::vector<int32_t>> calibration_samples(const Tokenizer &tokenizer, const CalibrationOptions &o) {
     require(o.n_samples > 0 && o.seq_len > 1, Status::InvalidArgument,
             "calibration needs at least one sample of at least two tokens");
@@ -164,6 +162,41 @@ std::vector<std::vector<int32_t>> calibration_samples(const Tokenizer &tokenizer
     return samples;
 }
 
+BlockRunner::BlockRunner(Model &model, const std::vector<std::vector<int32_t>> &samples, int n_threads)
+    : arch_(*model.arch),
+      samples_(samples),
+      seq_(samples.empty() ? 0 : static_cast<int64_t>(samples.front().size())),
+      d_(arch_.hparams().n_embd),
+      pool_(n_threads),
+      cache_(KvType::F32, arch_.hparams().n_layer, seq_, arch_.kv_dim()),
+      ws_(arch_.workspace_floats(seq_, seq_, pool_.size())),
+      x_(samples.size() * static_cast<size_t>(seq_ * d_)),
+      tmp_(static_cast<size_t>(seq_ * d_)) {
+    require(!samples.empty(), Status::InvalidArgument, "calibration needs samples");
+    for (size_t s = 0; s < samples.size(); ++s) arch_.embed(batch_of(s, nullptr), x_.data() + s * seq_ * d_);
+}
+
+ForwardBatch BlockRunner::batch_of(size_t s, TapObserver *taps) const {
+    ForwardBatch b;
+    b.tokens = samples_[s].data();
+    b.n = seq_;
+    b.pos = 0;
+    b.taps = taps;
+    return b;
+}
+
+void BlockRunner::observe(int64_t layer, TapObserver &taps) {
+    for (size_t s = 0; s < samples_.size(); ++s) {
+        std::copy(input(s), input(s) + seq_ * d_, tmp_.begin());
+        arch_.forward_block(layer, batch_of(s, &taps), cache_, tmp_.data(), ws_.data(), pool_);
+    }
+}
+
+void BlockRunner::advance(int64_t layer) {
+    for (size_t s = 0; s < samples_.size(); ++s)
+        arch_.forward_block(layer, batch_of(s, nullptr), cache_, x_.data() + s * seq_ * d_, ws_.data(), pool_);
+}
+
 void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
                         const GptqOptions &options, int n_threads,
                         const std::function<bool(float, const std::string &)> &progress) {
@@ -171,22 +204,9 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
     Architecture &arch = *model.arch;
     WeightStore &store = *model.weights;
     const HyperParams &hp = arch.hparams();
-    const int64_t seq = static_cast<int64_t>(samples.front().size()), d = hp.n_embd;
-    ThreadPool pool(n_threads);
-    KvCache cache(KvType::F32, hp.n_layer, seq, arch.kv_dim());
-    AlignedBuffer<float> ws(arch.workspace_floats(seq, seq, pool.size()));
-    auto batch_of = [&](const std::vector<int32_t> &tokens, TapObserver *taps) {
-        ForwardBatch b;
-        b.tokens = tokens.data();
-        b.n = seq;
-        b.pos = 0;
-        b.taps = taps;
-        return b;
-    };
-
-    // The first block's inputs for every sample.
-    std::vector<float> x(static_cast<size_t>(samples.size() * seq * d)), tmp(static_cast<size_t>(seq * d));
-    for (size_t s = 0; s < samples.size(); ++s) arch.embed(batch_of(samples[s], nullptr), x.data() + s * seq * d);
+    const int64_t d = hp.n_embd;
+    BlockRunner runner(model, samples, n_threads);
+    ThreadPool &pool = runner.pool();
 
     const Tap order[] = {Tap::AttnInput, Tap::AttnOutInput, Tap::MlpInput, Tap::DownInput};
     for (int64_t il = 0; il < hp.n_layer; ++il) {
@@ -205,23 +225,19 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
             // This tap's inputs, with the block's earlier linears already quantized.
             Hessian h(group.front()->matrix->cols);
             HessianTap observer(tap, il, h, pool);
-            for (size_t s = 0; s < samples.size(); ++s) {
-                std::copy(x.begin() + s * seq * d, x.begin() + (s + 1) * seq * d, tmp.begin());
-                arch.forward_block(il, batch_of(samples[s], &observer), cache, tmp.data(), ws.data(), pool);
-            }
+            runner.observe(il, observer);
             for (const BlockLinear *l : group) {
                 const Matrix &m = *l->matrix;
                 const QuantFormat f = *plan.format_for(l->name);
                 const WeightType &type = weight_type_for(f, plan.options().compute);
-                const std::vector<float> w = unpack(m);
+                const std::vector<float> w = unpack_matrix(m);
                 AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
                 gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
                 *l->matrix = store.replace(l->name, m, type, std::move(packed));
             }
         }
         // The next block's inputs, from this block quantized.
-        for (size_t s = 0; s < samples.size(); ++s)
-            arch.forward_block(il, batch_of(samples[s], nullptr), cache, x.data() + s * seq * d, ws.data(), pool);
+        runner.advance(il);
     }
 
     // The output head, from the final norm of the last block's outputs (unless it is the
@@ -232,13 +248,14 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
         if (f && is_int(*f)) {
             if (progress && !progress(1.0f, "output head")) fail(Status::Cancelled, "quantization was cancelled");
             Hessian h(d);
-            for (size_t s = 0; s < samples.size(); ++s) {
-                arch.final_norm(x.data() + s * seq * d, seq, tmp.data());
-                h.add(tmp.data(), seq, pool);
+            std::vector<float> normed(static_cast<size_t>(runner.seq_len() * d));
+            for (size_t s = 0; s < runner.n_samples(); ++s) {
+                arch.final_norm(runner.input(s), runner.seq_len(), normed.data());
+                h.add(normed.data(), runner.seq_len(), pool);
             }
             const Matrix &m = *head.matrix;
             const WeightType &type = weight_type_for(*f, plan.options().compute);
-            const std::vector<float> w = unpack(m);
+            const std::vector<float> w = unpack_matrix(m);
             AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
             gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
             *head.matrix = store.replace(head.name, m, type, std::move(packed));
@@ -257,20 +274,9 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
     Architecture &arch = *model.arch;
     WeightStore &store = *model.weights;
     const HyperParams &hp = arch.hparams();
-    const int64_t seq = static_cast<int64_t>(samples.front().size()), d = hp.n_embd;
-    ThreadPool pool(n_threads);
-    KvCache cache(KvType::F32, hp.n_layer, seq, arch.kv_dim());
-    AlignedBuffer<float> ws(arch.workspace_floats(seq, seq, pool.size()));
-    auto batch_of = [&](const std::vector<int32_t> &tokens, TapObserver *taps) {
-        ForwardBatch b;
-        b.tokens = tokens.data();
-        b.n = seq;
-        b.pos = 0;
-        b.taps = taps;
-        return b;
-    };
-    std::vector<float> x(static_cast<size_t>(samples.size() * seq * d)), tmp(static_cast<size_t>(seq * d));
-    for (size_t s = 0; s < samples.size(); ++s) arch.embed(batch_of(samples[s], nullptr), x.data() + s * seq * d);
+    const int64_t seq = static_cast<int64_t>(samples.front().size());
+    BlockRunner runner(model, samples, n_threads);
+    ThreadPool &pool = runner.pool();
 
     // Later groups first: down's scales fold into up's rows while up is still f32.
     const Tap order[] = {Tap::DownInput, Tap::MlpInput, Tap::AttnInput};
@@ -307,10 +313,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
             for (const BlockLinear *l : at(Tap::AttnOutInput))
                 if (l->matrix->type->name() == "f32" && plan.format_for(l->name) && !stats.find(Tap::AttnOutInput))
                     stats.want(Tap::AttnOutInput, l->matrix->cols);
-        for (size_t s = 0; s < samples.size(); ++s) {
-            std::copy(x.begin() + s * seq * d, x.begin() + (s + 1) * seq * d, tmp.begin());
-            arch.forward_block(il, batch_of(samples[s], &stats), cache, tmp.data(), ws.data(), pool);
-        }
+        runner.observe(il, stats);
         const double rows_seen = static_cast<double>(samples.size()) * static_cast<double>(seq);
         for (Tap tap : order) {
             AwqStatsTap::Stats *st = stats.find(tap);
@@ -323,7 +326,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
             std::vector<AwqLinear> awq;
             weights.reserve(group.size());
             for (const BlockLinear *l : group) {
-                weights.push_back(unpack(*l->matrix));  // after any folding into its rows
+                weights.push_back(unpack_matrix(*l->matrix));  // after any folding into its rows
                 awq.push_back({weights.back().data(), l->matrix->rows,
                                &weight_type_for(*plan.format_for(l->name), plan.options().compute)});
             }
@@ -367,8 +370,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
                 round_block_linear(store, plan, l, pool, st ? &st->h : nullptr, options.n_clip_grid);
             }
         // The next block's inputs, from this block quantized.
-        for (size_t s = 0; s < samples.size(); ++s)
-            arch.forward_block(il, batch_of(samples[s], nullptr), cache, x.data() + s * seq * d, ws.data(), pool);
+        runner.advance(il);
     }
     round_remaining(store, plan, pool);
     if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");

@@ -28,6 +28,43 @@ struct CalibrationOptions {
 // Status::InvalidArgument (text shorter than one sample).
 std::vector<std::vector<int32_t>> calibration_samples(const Tokenizer &tokenizer, const CalibrationOptions &options);
 
+// A matrix decoded to f32, [rows][cols].
+std::vector<float> unpack_matrix(const Matrix &m);
+// Every f32 matrix of the store the plan quantizes, rounded to nearest (in the store only: what
+// the model computes with is not changed). What each method does last, for what it does not
+// calibrate (embeddings, a tied head, experts).
+void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool);
+
+// What every calibrated method shares: each sample's input of the current block, held for all
+// samples at once, a KV cache and a workspace for one sample, and the pool. A method runs the
+// block with its observers (observe), changes the block's weights, then advances to the next
+// block's inputs computed from the block as it now is.
+class BlockRunner {
+public:
+    BlockRunner(Model &model, const std::vector<std::vector<int32_t>> &samples, int n_threads);
+
+    ThreadPool &pool() { return pool_; }
+    int64_t seq_len() const { return seq_; }
+    // Runs block `layer` over every sample's current input (left unchanged) with `taps` attached.
+    void observe(int64_t layer, TapObserver &taps);
+    // Replaces every sample's input by block `layer`'s output (the next block's input).
+    void advance(int64_t layer);
+    // Sample s's current input: seq_len rows of n_embd floats.
+    const float *input(size_t s) const { return x_.data() + s * static_cast<size_t>(seq_ * d_); }
+    size_t n_samples() const { return samples_.size(); }
+
+private:
+    ForwardBatch batch_of(size_t s, TapObserver *taps) const;
+
+    Architecture &arch_;
+    const std::vector<std::vector<int32_t>> &samples_;
+    int64_t seq_, d_;
+    ThreadPool pool_;
+    KvCache cache_;
+    AlignedBuffer<float> ws_;
+    std::vector<float> x_, tmp_;
+};
+
 // GPTQ on every block linear the plan quantizes to int4/int8 (true-sequential: q, k, v; then o;
 // then gate, up; then down) and on an untied output head; round to nearest for the other
 // matrices the plan quantizes (embeddings, experts). The

@@ -9,6 +9,7 @@
 #include "models/model.h"
 #include "quant/calibration.h"
 #include "quant/export.h"
+#include "quant/smoothquant.h"
 
 namespace llmrt {
 namespace {
@@ -30,6 +31,11 @@ void embed_tokenizer_files(const std::string &dir, std::map<std::string, std::st
     }
 }
 
+// SmoothQuant's W8A8 computes in int8 whatever was asked: its activation scales are int8's.
+ComputeDtype planned_compute(const QuantOptions &o) {
+    return o.algorithm == "smoothquant" ? ComputeDtype::Int8 : o.compute;
+}
+
 nlohmann::json describe(const QuantOptions &o) {
     nlohmann::json calibration;
     if (o.algorithm == "gptq")
@@ -39,13 +45,22 @@ nlohmann::json describe(const QuantOptions &o) {
     else if (o.algorithm != "rtn")
         calibration = {{"text", o.calibration_path}, {"n_samples", o.n_samples}, {"seq_len", o.seq_len},
                        {"seed", o.seed}};
+    if (o.algorithm == "smoothquant") {
+        const SmoothQuantOptions &sq = o.smoothquant;
+        calibration["alpha"] = sq.auto_alpha ? nlohmann::json("auto") : nlohmann::json(sq.alpha);
+        if (sq.auto_alpha)
+            calibration["alpha_grid"] = {sq.alpha_min, sq.alpha_max, sq.alpha_step, sq.criterion_max ? "max" : "mean"};
+        calibration["activations"] = sq.static_act ? "static" : "dynamic";
+        if (sq.static_act) calibration["act_percentile"] = sq.act_percentile;
+        calibration["keep_f32"] = o.keep_f32;
+    }
     return {{"algorithm", o.algorithm},
             {"calibration", calibration},
             {"weight_dtype", quant_kind_name(o.format.kind)},
             {"group_size", o.format.group_size},
             {"asym", o.format.asym},
             {"scale_dtype", scale_dtype_name(o.format.scale)},
-            {"compute_dtype", compute_dtype_name(o.compute)},
+            {"compute_dtype", compute_dtype_name(planned_compute(o))},
             {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
 }
 
@@ -65,13 +80,17 @@ std::unique_ptr<Model> load_calibrated(const std::string &input_path, const Quan
     g.damp = options.gptq_damp;
     g.act_order = options.gptq_act_order;
     g.clip_grid = options.gptq_clip_grid;
-    const QuantPlan plan(options);
+    QuantOptions planned = options;
+    planned.compute = planned_compute(options);
+    const QuantPlan plan(planned);
     std::function<bool(float, const std::string &)> progress;
     if (options.progress)
         progress = [&](float fraction, const std::string &what) { return options.progress(fraction * kQuantizeShare, what); };
     const std::vector<std::vector<int32_t>> samples = calibration_samples(*model->tokenizer, c);
     if (options.algorithm == "awq")
         quantize_with_awq(*model, plan, samples, AwqOptions{}, 0, progress);
+    else if (options.algorithm == "smoothquant")
+        quantize_with_smoothquant(*model, plan, samples, options.smoothquant, 0, progress);
     else
         quantize_with_gptq(*model, plan, samples, g, 0, progress);
     return model;
@@ -86,7 +105,7 @@ void quantize_to_file(const std::string &input_path, const std::string &output_p
 
 std::unique_ptr<Model> quantize_model(const std::string &input_path, const QuantOptions &options) {
     std::unique_ptr<Model> model;
-    if (options.algorithm == "gptq" || options.algorithm == "awq") {
+    if (options.algorithm != "rtn") {
         model = load_calibrated(input_path, options);
     } else {
         LoadOptions load;

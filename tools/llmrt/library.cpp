@@ -46,6 +46,15 @@ llmrt_quant_params quant_params(const QuantSettings &s) {
     params.gptq_act_order = s.act_order ? 1 : 0;
     params.gptq_clip_grid = s.clip_grid;
     params.output_format = s.output_format.c_str();
+    if (s.sq_alpha) params.sq_alpha = *s.sq_alpha;
+    params.sq_alpha_auto = s.sq_alpha_auto ? 1 : 0;
+    if (s.sq_alpha_min) params.sq_alpha_min = *s.sq_alpha_min;
+    if (s.sq_alpha_max) params.sq_alpha_max = *s.sq_alpha_max;
+    if (s.sq_alpha_step) params.sq_alpha_step = *s.sq_alpha_step;
+    if (s.sq_act_percentile) params.sq_act_percentile = *s.sq_act_percentile;
+    if (!s.sq_criterion.empty()) params.sq_criterion = s.sq_criterion.c_str();
+    if (!s.sq_activations.empty()) params.sq_activations = s.sq_activations.c_str();
+    if (!s.sq_keep.empty()) params.sq_keep = s.sq_keep.c_str();
     return params;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ struct QuantSettings {
     bool act_order = false;
     int clip_grid = 0;
     std::string output_format = "llmrt";  // llmrt quantize only: llmrt, hf-gptq or gguf
+    // SmoothQuant (llmrt_quant_params' sq_* fields); unset / "": the library's defaults.
+    std::optional<float> sq_alpha, sq_alpha_min, sq_alpha_max, sq_alpha_step, sq_act_percentile;
+    bool sq_alpha_auto = false;
+    std::string sq_criterion, sq_activations, sq_keep;
 
     bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
 };

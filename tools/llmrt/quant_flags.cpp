@@ -1,5 +1,8 @@
 #include "quant_flags.h"
 
+#include <algorithm>
+#include <optional>
+
 namespace cli {
 
 namespace {
@@ -31,6 +34,36 @@ void validate(const QuantSettings &settings) {
     check(status, "cannot check the quantization settings");
 }
 
+std::optional<float> number_flag(const char *name, const std::string &text) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    try {
+        size_t used = 0;
+        const float v = std::stof(text, &used);
+        if (used == text.size()) {
+            return v;
+        }
+    } catch (const std::exception &) {
+    }
+    throw UsageError(std::string(name) + ": '" + text + "' is not a number");
+}
+
+void add_smoothquant_settings(const QuantFlags &flags, QuantSettings *s) {
+    s->sq_alpha_auto = flags.sq_alpha == "auto";
+    if (!s->sq_alpha_auto) {
+        s->sq_alpha = number_flag("--sq-alpha", flags.sq_alpha);
+    }
+    s->sq_alpha_min = number_flag("--sq-alpha-min", flags.sq_alpha_min);
+    s->sq_alpha_max = number_flag("--sq-alpha-max", flags.sq_alpha_max);
+    s->sq_alpha_step = number_flag("--sq-alpha-step", flags.sq_alpha_step);
+    s->sq_act_percentile = number_flag("--sq-act-percentile", flags.sq_percentile);
+    s->sq_criterion = flags.sq_criterion;
+    s->sq_activations = flags.sq_act;
+    s->sq_keep = flags.sq_keep;
+    std::replace(s->sq_keep.begin(), s->sq_keep.end(), ',', ';');  // the library's separator
+}
+
 } // namespace
 
 void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
@@ -40,8 +73,10 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
         args.string(nullptr, "--weight-dtype", "T", "weight type: int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
                     &flags->weight_dtype);
         args.string(nullptr, "--method", "M",
-                    "rtn (round to nearest), gptq (calibrated: needs --calib; int8/int4 layers) or awq "
-                    "(activation-aware scales, calibrated: needs --calib; every weight type)",
+                    "rtn (round to nearest), gptq (calibrated: needs --calib; int8/int4 layers), awq "
+                    "(activation-aware scales, calibrated: needs --calib; every weight type) or "
+                    "smoothquant (int8 weights and activations, W8A8; needs --calib; defaults to "
+                    "--weight-dtype int8 --group-size -1)",
                     &flags->algorithm);
         args.string(nullptr, "--algorithm", "M", "the same as --method", &flags->algorithm);
         args.string(nullptr, "--calib", "FILE",
@@ -65,6 +100,23 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
                     "llmrt (default), hf-gptq (a Hugging Face GPTQ directory: int4/int8 Linears, the rest "
                     "f32) or gguf (llama.cpp: Q4_0 = int4 g32 sym fp16, Q4_1 = asym, Q8_0 = int8 g32 sym fp16)",
                     &flags->output_format);
+        args.string(nullptr, "--sq-alpha", "F|auto",
+                    "smoothquant: migration strength alpha in [0, 1] (0.5), or auto: searched per layer group",
+                    &flags->sq_alpha);
+        args.string(nullptr, "--sq-alpha-min", "F", "smoothquant auto: smallest alpha tried (0.5)", &flags->sq_alpha_min);
+        args.string(nullptr, "--sq-alpha-max", "F", "smoothquant auto: largest alpha tried (0.95)", &flags->sq_alpha_max);
+        args.string(nullptr, "--sq-alpha-step", "F", "smoothquant auto: alpha grid step (0.05)", &flags->sq_alpha_step);
+        args.string(nullptr, "--sq-criterion", "mean|max",
+                    "smoothquant auto: a layer group's error, mean or max over its layers (mean)", &flags->sq_criterion);
+        args.string(nullptr, "--sq-act", "dynamic|static",
+                    "smoothquant: int8 activations with one scale per token (dynamic) or one calibrated "
+                    "scale per layer (static)",
+                    &flags->sq_act);
+        args.string(nullptr, "--sq-act-percentile", "P",
+                    "smoothquant static: scale from this percentile of |x| (100 = max)", &flags->sq_percentile);
+        args.string(nullptr, "--sq-keep", "NAMES",
+                    "smoothquant: tensors kept in f32, name substrings or globs separated by ';' or ','",
+                    &flags->sq_keep);
         break;
     case QuantFlagUse::Load:
         args.string(nullptr, "--weight-dtype", "T",
@@ -130,10 +182,20 @@ std::vector<QuantSettings> quant_settings(const ArgParser &args, const QuantFlag
     base.act_order = flags.act_order;
     base.clip_grid = flags.clip_grid;
     base.output_format = flags.output_format;
+    add_smoothquant_settings(flags, &base);
 
     std::vector<std::string> dtypes;
     if (use == QuantFlagUse::Quantize) {
         dtypes = {flags.weight_dtype};
+        // SmoothQuant's recipe, unless asked otherwise: int8 weights, one scale per output channel.
+        if (flags.algorithm == "smoothquant") {
+            if (!args.given("--weight-dtype")) {
+                dtypes = {"int8"};
+            }
+            if (!args.given("--group-size")) {
+                base.group_size = -1;
+            }
+        }
     } else if (!args.given("--weight-dtype")) {
         // Only the compute type may be chosen for a file's own types; the other flags describe
         // a quantization, so without one they would be silently ignored.

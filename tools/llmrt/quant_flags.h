@@ -33,6 +33,7 @@ struct QuantFlags {
     bool act_order = false;
     int32_t clip_grid = 0;
     std::string output_format = "llmrt";
+    std::string sq_alpha, sq_alpha_min, sq_alpha_max, sq_alpha_step, sq_criterion, sq_act, sq_percentile, sq_keep;
 };
 
 // Registers --weight-dtype, --group-size, --alg, --scale-dtype, --compute-dtype, --overrides (and

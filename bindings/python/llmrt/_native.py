@@ -80,7 +80,10 @@ class QuantParams(Structure):
                 ("calibration_path", c_char_p), ("n_samples", c_int32), ("seq_len", c_int32),
                 ("seed", c_uint64), ("gptq_damp", c_float), ("gptq_act_order", c_int32),
                 ("gptq_clip_grid", c_int32),
-                ("output_format", c_char_p)]
+                ("output_format", c_char_p),
+                ("sq_alpha", c_float), ("sq_alpha_auto", c_int32), ("sq_alpha_min", c_float),
+                ("sq_alpha_max", c_float), ("sq_alpha_step", c_float), ("sq_criterion", c_char_p),
+                ("sq_activations", c_char_p), ("sq_act_percentile", c_float), ("sq_keep", c_char_p)]
 
 
 class ModelParams(Structure):

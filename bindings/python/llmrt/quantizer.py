@@ -19,7 +19,12 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
                  calibration_path: Optional[str] = None, n_samples: Optional[int] = None,
                  seq_len: Optional[int] = None, seed: Optional[int] = None, gptq_damp: Optional[float] = None,
                  gptq_act_order: Optional[bool] = None, gptq_clip_grid: Optional[int] = None,
-                 output_format: Optional[str] = None) -> n.QuantParams:
+                 output_format: Optional[str] = None,
+                 sq_alpha: Optional[Union[float, str]] = None,
+                 sq_alpha_min: Optional[float] = None, sq_alpha_max: Optional[float] = None,
+                 sq_alpha_step: Optional[float] = None, sq_criterion: Optional[str] = None,
+                 sq_act: Optional[str] = None, sq_act_percentile: Optional[float] = None,
+                 sq_keep: Optional[Union[str, List[str]]] = None) -> n.QuantParams:
     """llmrt_quant_params from keyword settings; None leaves the library's default. (The struct
     keeps the encoded strings alive itself.)"""
     if not n.has_function("llmrt_quant_params_init_sized"):
@@ -47,6 +52,21 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
         params.gptq_act_order = int(gptq_act_order)
     if gptq_clip_grid is not None:
         params.gptq_clip_grid = int(gptq_clip_grid)
+    if sq_alpha == "auto":
+        params.sq_alpha_auto = 1
+    elif sq_alpha is not None:
+        params.sq_alpha = float(sq_alpha)
+    for name, value in (("sq_alpha_min", sq_alpha_min), ("sq_alpha_max", sq_alpha_max),
+                        ("sq_alpha_step", sq_alpha_step), ("sq_act_percentile", sq_act_percentile)):
+        if value is not None:
+            setattr(params, name, float(value))
+    if sq_criterion is not None:
+        params.sq_criterion = n.c_string(sq_criterion, "sq_criterion")
+    if sq_act is not None:
+        params.sq_activations = n.c_string(sq_act, "sq_act")
+    if sq_keep is not None:
+        keep = sq_keep if isinstance(sq_keep, str) else ";".join(sq_keep)
+        params.sq_keep = n.c_string(keep, "sq_keep")
     return params
 
 
@@ -84,7 +104,8 @@ class Quantizer(Handle):
 
     Args:
         weight_dtype: "int8", "int4", "nf4", "fp4", "fp8_e4m3" or "fp8_e5m2".
-        algorithm: "rtn" (round to nearest) or "gptq" (calibrated; needs calibration_path).
+        algorithm: "rtn" (round to nearest), "gptq", "awq" or "smoothquant" (calibrated; need
+            calibration_path). "smoothquant" is W8A8: weight_dtype "int8", group_size -1.
         group_size: 32, 64, 128, or -1 for one group per output channel.
         asym: int8/int4 with a minimum per group as well as a scale.
         scale_dtype: "fp32" or "bf16".
@@ -97,6 +118,11 @@ class Quantizer(Handle):
         output_format: "llmrt" (default), "hf-gptq" (a Hugging Face GPTQ directory) or "gguf"
             (llama.cpp's file with Q4_0/Q4_1/Q8_0 blocks); a tensor the format cannot hold
             exactly raises UnsupportedError naming it.
+        sq_alpha: "smoothquant": migration strength in [0, 1] (0.5) or "auto" (searched per layer
+            group on sq_alpha_min..sq_alpha_max by sq_alpha_step, by sq_criterion "mean" or "max").
+        sq_act: "smoothquant": "dynamic" (int8 activations, one scale per token) or "static" (one
+            calibrated scale per layer, from the sq_act_percentile of |x|, 100 = max).
+        sq_keep: "smoothquant": tensor name patterns kept in f32 (a list, or ';'-separated).
 
     Raises:
         InvalidArgumentError: an unknown type or group size.

@@ -131,3 +131,25 @@ def test_export_to_gguf(model_path, tmp_path):
     with llmrt.Quantizer("nf4", output_format="gguf") as quantizer, refused:
         quantizer.quantize(model_path, tmp_path / "nf4.gguf")
     assert not (tmp_path / "nf4.gguf").exists()
+
+
+@needs_quantizer
+def test_smoothquant_settings_reach_the_library(model_path, tmp_path):
+    """SmoothQuant W8A8 from Python: the sq_* settings reach the library (a bad activation mode
+    is refused by it), and the static-activation model loads and generates."""
+    full = SOURCE_DIR_SHARED / "data/calibration/tinyshakespeare.txt"
+    if not full.exists():
+        pytest.skip("no calibration text")
+    # Its first 16 KB: 4 samples of 64 tokens need no more, and tokenizing 1.1 MB takes a second.
+    calib = tmp_path / "calib.txt"
+    calib.write_bytes(full.read_bytes()[:16384])
+    with pytest.raises(llmrt.InvalidArgumentError, match="sq_activations"):
+        llmrt.Quantizer("int8", algorithm="smoothquant", calibration_path=calib, sq_act="sometimes")
+    settings = dict(algorithm="smoothquant", group_size=-1, calibration_path=calib, n_samples=4, seq_len=64,
+                    sq_alpha="auto", sq_alpha_min=0.4, sq_alpha_max=0.6, sq_alpha_step=0.1, sq_criterion="max",
+                    sq_act="static", sq_act_percentile=99.9, sq_keep=["lm_head", "output.weight"])
+    with llmrt.Quantizer("int8", **settings) as quantizer:
+        quantizer.quantize(model_path, tmp_path / "sq.llmrt")
+    with llmrt.Model.load(tmp_path / "sq.llmrt") as sq:
+        assert sq.weight_type.startswith("int8")
+        assert sq.generate("Once upon a time", max_new_tokens=4, temperature=0)
