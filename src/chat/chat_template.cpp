@@ -37,16 +37,4 @@ std::string render_chat_template(const std::string &tmpl, const nlohmann::ordere
     return render_template(tmpl, vars, options.now ? *options.now : local_now());
 }
 
-std::string template_from_tokenizer_config(const nlohmann::ordered_json &config, const std::string &name) {
-    if (!config.is_object() || !config.contains("chat_template")) return {};
-    const nlohmann::ordered_json &t = config["chat_template"];
-    if (t.is_string()) return t.get<std::string>();
-    if (!t.is_array()) return {};
-    for (const auto &entry : t)
-        if (entry.is_object() && entry.value("name", "") == name && entry.contains("template") &&
-            entry["template"].is_string())
-            return entry["template"].get<std::string>();
-    return {};
-}
-
 }  // namespace llmrt::chat

@@ -27,8 +27,4 @@ std::string render_chat_template(const std::string &tmpl, const nlohmann::ordere
 // Renders `tmpl` with exactly the variables of the JSON object `vars`.
 std::string render_template(const std::string &tmpl, const nlohmann::ordered_json &vars, const std::tm &now);
 
-// The chat template of a tokenizer_config.json: the `chat_template` string, or from its list of
-// {name, template} the one called `name` ("default" unless asked). Empty if there is none.
-std::string template_from_tokenizer_config(const nlohmann::ordered_json &config, const std::string &name = "default");
-
 }  // namespace llmrt::chat

@@ -120,24 +120,28 @@ private:
         for (size_t i = 0; i < targets.size(); ++i) frame.vars.set(targets[i], items[i]);
     }
 
+    // Each iteration gets a fresh frame: what the body sets is gone at the next iteration (reads
+    // before a set see the enclosing value again), as in Jinja2.
     void exec_for(const Stmt &s, const FramePtr &frame, std::string &out) const {
         const Value seq = eval(*s.expr, frame);
         std::vector<Value> items = iterate(seq);
-        auto loop_frame = std::make_shared<Frame>();
-        loop_frame->parent = frame;
+        const auto iteration_frame = [&](const Value &item) {
+            auto f = std::make_shared<Frame>();
+            f->parent = frame;
+            bind_targets(s.targets, item, *f);
+            return f;
+        };
         if (s.cond) {  // "for x in xs if cond": filtered before the loop counts
             std::vector<Value> kept;
-            for (const auto &item : items) {
-                bind_targets(s.targets, item, *loop_frame);
-                if (eval(*s.cond, loop_frame).truthy()) kept.push_back(item);
-            }
+            for (const auto &item : items)
+                if (eval(*s.cond, iteration_frame(item)).truthy()) kept.push_back(item);
             items = std::move(kept);
         }
         const size_t n = items.size();
         for (size_t i = 0; i < n; ++i) {
-            bind_targets(s.targets, items[i], *loop_frame);
-            loop_frame->vars.set("loop", loop_value(items, i));
-            if (exec_body(s.body, loop_frame, out) == Flow::Break) break;
+            const FramePtr f = iteration_frame(items[i]);
+            f->vars.set("loop", loop_value(items, i));
+            if (exec_body(s.body, f, out) == Flow::Break) break;
         }
         if (n == 0) exec_body(s.else_body, frame, out);
     }
@@ -271,24 +275,24 @@ Value Macro::call(const Args &args, const Kwargs &kwargs) const {
     return Value::string(out);
 }
 
-// Jinja2 refuses, when compiling, a template that names an unknown filter (even in a branch that
-// never runs); do the same so a typo fails every render, not only some.
+// Jinja2 refuses, when compiling, a template that names an unknown filter or test, except inside
+// an if statement or an inline if, where the check waits until it runs. Do the same, so that a typo
+// fails every render, not only some.
 void check_names(const Expr *e) {
-    if (!e) return;
+    if (!e || e->kind == Expr::Kind::Cond) return;
     if (e->kind == Expr::Kind::Filter && !has_filter(e->name))
-        raise("TemplateAssertionError", "No filter named '" + e->name + "'. (line " + std::to_string(e->line) + ")");
+        raise("TemplateAssertionError", "No filter named '" + e->name + "'.");
+    if (e->kind == Expr::Kind::Test && !has_test(e->name))
+        raise("TemplateAssertionError", "No test named '" + e->name + "'.");
     for (const auto &a : e->args) check_names(a.get());
     for (const auto &kv : e->kwargs) check_names(kv.second.get());
 }
 
 void check_names(const Body &body) {
     for (const auto &s : body) {
+        if (s->kind == Stmt::Kind::If) continue;
         check_names(s->expr.get());
         check_names(s->cond.get());
-        for (const auto &b : s->branches) {
-            check_names(b.first.get());
-            check_names(b.second);
-        }
         for (const auto &p : s->params) check_names(p.second.get());
         check_names(s->body);
         check_names(s->else_body);

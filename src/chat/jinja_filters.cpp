@@ -291,7 +291,8 @@ const std::map<std::string, TestFn> &tests() {
         {"sequence", [](const Value &v, const Args &) {
              return v.is_undefined() || v.is_string() || (v.is_list() && v.seq_kind() != SeqKind::Generator) || v.is_dict();
          }},
-        {"callable", [](const Value &v, const Args &) { return v.kind() == Value::Kind::Callable; }},
+        // jinja2.Undefined defines __call__ (to raise), so Python's callable() is true for it.
+        {"callable", [](const Value &v, const Args &) { return v.kind() == Value::Kind::Callable || v.is_undefined(); }},
         {"equalto", [](const Value &v, const Args &a) { return equals(v, first_arg(a)); }},
         {"ne", [](const Value &v, const Args &a) { return !equals(v, first_arg(a)); }},
         {"gt", [](const Value &v, const Args &a) { return less_than(first_arg(a), v); }},
@@ -341,13 +342,13 @@ bool has_test(const std::string &name) { return tests().count(canonical_test(nam
 
 Value apply_filter(const std::string &name, const Value &subject, const Args &args, const Kwargs &kwargs) {
     const auto it = filters().find(canonical_filter(name));
-    if (it == filters().end()) raise("TemplateAssertionError", "No filter named '" + name + "'.");
+    if (it == filters().end()) raise("TemplateRuntimeError", "No filter named '" + name + "' found.");
     return it->second(subject, args, kwargs);
 }
 
 bool apply_test(const std::string &name, const Value &subject, const Args &args) {
     const auto it = tests().find(canonical_test(name));
-    if (it == tests().end()) raise("TemplateRuntimeError", "No test named '" + name + "'.");
+    if (it == tests().end()) raise("TemplateRuntimeError", "No test named '" + name + "' found.");
     return it->second(subject, args);
 }
 

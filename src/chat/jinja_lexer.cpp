@@ -117,6 +117,8 @@ public:
             pos_ = tag + 2 + (sign == '-' || sign == '+' ? 1 : 0);
             if (kind == '#')
                 skip_comment();
+            else if (kind == '%' && is_tag_named(pos_, "raw"))
+                lex_raw();
             else
                 lex_tag(kind);
             line_starting = pos_ > 0 && src_[pos_ - 1] == '\n';
@@ -167,6 +169,49 @@ private:
     void advance() {
         if (src_[pos_] == '\n') ++line_;
         ++pos_;
+    }
+
+    // Is the block tag whose body starts at `from` exactly "{% <name> %}" (any whitespace, signs)?
+    // Returns the position after its "%}" through end_of_tag.
+    bool is_tag_named(size_t from, const char *name, size_t *end_of_tag = nullptr, char *end_sign = nullptr) const {
+        size_t i = from;
+        while (i < src_.size() && is_py_space(src_[i])) ++i;
+        const size_t n = std::strlen(name);
+        if (src_.compare(i, n, name) != 0) return false;
+        i += n;
+        while (i < src_.size() && is_py_space(src_[i])) ++i;
+        char sign = '\0';
+        if (i < src_.size() && (src_[i] == '-' || src_[i] == '+')) sign = src_[i++];
+        if (src_.compare(i, 2, "%}") != 0) return false;
+        if (end_of_tag) *end_of_tag = i + 2;
+        if (end_sign) *end_sign = sign;
+        return true;
+    }
+
+    // {% raw %}...{% endraw %}: the body is text, whatever it holds.
+    void lex_raw() {
+        size_t body_start;
+        char sign;
+        is_tag_named(pos_, "raw", &body_start, &sign);
+        for (size_t i = body_start; i + 1 < src_.size(); ++i) {
+            if (src_[i] != '{' || src_[i + 1] != '%') continue;
+            const bool strip = i + 2 < src_.size() && src_[i + 2] == '-';
+            const size_t inner = i + 2 + (i + 2 < src_.size() && (src_[i + 2] == '-' || src_[i + 2] == '+') ? 1 : 0);
+            size_t end;
+            char end_sign;
+            if (!is_tag_named(inner, "endraw", &end, &end_sign)) continue;
+            std::string body = src_.substr(body_start, i - body_start);
+            if (sign == '-') body.erase(0, body.find_first_not_of(" \t\n\r\f\v") == std::string::npos ? body.size() : body.find_first_not_of(" \t\n\r\f\v"));
+            if (strip)
+                while (!body.empty() && is_py_space(body.back())) body.pop_back();
+            emit(Tok::Text, body);
+            for (size_t k = pos_; k < body_start; ++k)
+                if (src_[k] == '\n') ++line_;
+            pos_ = end;
+            after_end(end_sign, true);
+            return;
+        }
+        raise("TemplateSyntaxError", "missing end of raw directive (line " + std::to_string(line_) + ")");
     }
 
     void skip_comment() {

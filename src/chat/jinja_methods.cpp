@@ -182,10 +182,8 @@ Value BoundMethod::call(const Args &args, const Kwargs &kwargs) const {
     raise("TypeError", "'" + self_.type_name() + "' object has no method '" + name_ + "'");
 }
 
-std::string object_desc(const Value &obj) {
-    if (obj.is_none()) return "'None'";
-    return "'" + obj.type_name() + " object'";
-}
+// jinja2.utils.object_type_repr, which its undefined-value messages use.
+std::string object_type_repr(const Value &obj) { return obj.is_none() ? "None" : obj.type_name() + " object"; }
 
 int64_t normalize_index(int64_t i, size_t n) { return i < 0 ? i + static_cast<int64_t>(n) : i; }
 
@@ -214,7 +212,7 @@ Value get_attr(const Value &obj, const std::string &name) {
             break;
         default: break;
     }
-    return Value::undefined(object_desc(obj) + " has no attribute '" + name + "'");
+    return Value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + name + "'");
 }
 
 Value get_item(const Value &obj, const Value &key) {
@@ -231,12 +229,12 @@ Value get_item(const Value &obj, const Value &key) {
                 const int64_t i = normalize_index(key.as_int(), chars.size());
                 if (i >= 0 && i < static_cast<int64_t>(chars.size())) return Value::string(chars[static_cast<size_t>(i)]);
             }
-            return Value::undefined(object_desc(obj) + " has no element " + to_str(key));
+            return Value::undefined(object_type_repr(obj) + " has no element " + repr(key));
         }
     }
     // Jinja2 falls back to the attribute of that name ("x['items']" is the method).
     if (key.is_string()) return get_attr(obj, key.str());
-    return Value::undefined(object_desc(obj) + " has no element " + repr(key));
+    return Value::undefined(object_type_repr(obj) + " has no element " + repr(key));
 }
 
 Value slice(const Value &obj, const Value &start, const Value &stop, const Value &step) {

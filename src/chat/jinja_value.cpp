@@ -367,6 +367,7 @@ std::string repr(const Value &v) {
             }
             return out + "}";
         }
+        case Value::Kind::Undefined: return "Undefined";
         default: return to_str(v);
     }
 }
