@@ -7,6 +7,7 @@
 
 #include "chat/jinja_builtins.h"
 #include "chat/jinja_error.h"
+#include "chat/jinja_operators.h"
 #include "chat/jinja_strings.h"
 
 namespace llmrt::jinja {
@@ -19,6 +20,26 @@ Value arg(const Args &args, const Kwargs &kwargs, size_t n, const char *name, Va
     for (const auto &kv : kwargs)
         if (kv.first == name) return kv.second;
     return def;
+}
+
+// jinja2's title filter: upper-cases the first character of each piece after -, whitespace, (, {,
+// [ or <, lower-cases the rest (not Python's str.title).
+std::string jinja_title(const std::string &s) {
+    std::string out;
+    bool start = true;
+    for (const auto &cp : utf8_chars(s)) {
+        size_t len;
+        const bool sep = cp == "-" || cp == "(" || cp == "{" || cp == "[" || cp == "<" ||
+                         (is_py_whitespace_at(cp, 0, len) && len == cp.size());
+        if (sep) {
+            out += cp;
+            start = true;
+        } else {
+            out += start ? ascii_upper(cp) : ascii_lower(cp);
+            start = false;
+        }
+    }
+    return out;
 }
 
 int64_t length_of(const Value &v) {
@@ -138,6 +159,12 @@ Value select_filter(const Value &v, const Args &args, bool by_attr, bool keep) {
     return generator(std::move(out));
 }
 
+// Python sets and dict keys refuse lists and dicts.
+void require_hashable(const Value &v) {
+    if ((v.is_list() && v.seq_kind() == SeqKind::List) || v.is_dict())
+        raise("TypeError", "unhashable type: '" + v.type_name() + "'");
+}
+
 Value unique_filter(const Value &v, const Args &args, const Kwargs &kwargs) {
     const bool case_sensitive = arg(args, kwargs, 0, "case_sensitive").truthy();
     const Value attribute = arg(args, kwargs, 1, "attribute");
@@ -145,6 +172,7 @@ Value unique_filter(const Value &v, const Args &args, const Kwargs &kwargs) {
     for (const auto &item : iterate(v)) {
         Value key = attribute.is_undefined() ? item : attr_path(item, to_str(attribute));
         if (!case_sensitive && key.is_string()) key = Value::string(ascii_lower(key.str()));
+        require_hashable(key);
         if (std::any_of(seen.begin(), seen.end(), [&](const Value &s) { return equals(s, key); })) continue;
         seen.push_back(key);
         out.push_back(item);
@@ -176,6 +204,7 @@ Value sort_filter(const Value &v, const Args &args, const Kwargs &kwargs) {
 }
 
 Value number_filter(const Value &v, bool to_int, const Value &def) {
+    if (v.is_undefined()) undefined_error(v);  // int(Undefined) raises; jinja2 catches only TypeError/ValueError
     if (v.is_number()) return to_int ? Value::integer(v.as_int()) : Value::number(v.as_float());
     if (v.is_string()) {
         try {
@@ -210,7 +239,7 @@ const std::map<std::string, FilterFn> &filters() {
         {"lower", [](const Value &v, const Args &, const Kwargs &) { return Value::string(ascii_lower(to_str(v))); }},
         {"upper", [](const Value &v, const Args &, const Kwargs &) { return Value::string(ascii_upper(to_str(v))); }},
         {"capitalize", [](const Value &v, const Args &, const Kwargs &) { return Value::string(py_capitalize(to_str(v))); }},
-        {"title", [](const Value &v, const Args &, const Kwargs &) { return Value::string(py_title(to_str(v))); }},
+        {"title", [](const Value &v, const Args &, const Kwargs &) { return Value::string(jinja_title(to_str(v))); }},
         {"trim", [](const Value &v, const Args &a, const Kwargs &k) {
              const Value chars = arg(a, k, 0, "chars");
              if (chars.is_undefined() || chars.is_none()) return Value::string(py_strip(to_str(v), nullptr, true, true));
@@ -223,6 +252,14 @@ const std::map<std::string, FilterFn> &filters() {
                                              count.is_undefined() || count.is_none() ? -1 : count.as_int()));
          }},
         {"indent", [](const Value &v, const Args &a, const Kwargs &k) {
+             // jinja2 starts with `s += "\n"`, which fails like this for anything but a string.
+             if (v.is_list() && v.seq_kind() == SeqKind::List)
+                 raise("AttributeError", "'list' object has no attribute 'splitlines'");
+             if (v.is_list() && v.seq_kind() == SeqKind::Tuple)
+                 raise("TypeError", "can only concatenate tuple (not \"str\") to tuple");
+             if (v.is_undefined()) undefined_error(v);
+             if (!v.is_string())
+                 raise("TypeError", "unsupported operand type(s) for +=: '" + v.type_name() + "' and 'str'");
              return Value::string(indent_filter(to_str(v), arg(a, k, 0, "width", Value::integer(4)),
                                                 arg(a, k, 1, "first").truthy(), arg(a, k, 2, "blank").truthy()));
          }},
@@ -251,6 +288,7 @@ const std::map<std::string, FilterFn> &filters() {
                  for (auto it = cps.rbegin(); it != cps.rend(); ++it) out += *it;
                  return Value::string(out);
              }
+             if (!v.is_list() && !v.is_dict() && !v.is_undefined()) raise("FilterArgumentError", "argument must be iterable");
              auto items = iterate(v);
              std::reverse(items.begin(), items.end());
              return generator(std::move(items));
@@ -264,6 +302,12 @@ const std::map<std::string, FilterFn> &filters() {
         {"attr", [](const Value &v, const Args &a, const Kwargs &k) { return get_attr(v, to_str(arg(a, k, 0, "name"))); }},
     };
     return table;
+}
+
+// value % n as Python computes it (jinja2's odd/even tests), with its TypeErrors.
+Value modulo(const Value &v, int64_t n) {
+    if (v.is_string()) raise("TypeError", "not all arguments converted during string formatting");
+    return binary_op("%", v, Value::integer(n));
 }
 
 bool is_int(const Value &v) { return v.kind() == Value::Kind::Int; }
@@ -299,8 +343,8 @@ const std::map<std::string, TestFn> &tests() {
         {"lt", [](const Value &v, const Args &a) { return less_than(v, first_arg(a)); }},
         {"ge", [](const Value &v, const Args &a) { return !less_than(v, first_arg(a)); }},
         {"le", [](const Value &v, const Args &a) { return !less_than(first_arg(a), v); }},
-        {"odd", [](const Value &v, const Args &) { return v.as_int() % 2 != 0; }},
-        {"even", [](const Value &v, const Args &) { return v.as_int() % 2 == 0; }},
+        {"odd", [](const Value &v, const Args &) { return equals(modulo(v, 2), Value::integer(1)); }},
+        {"even", [](const Value &v, const Args &) { return equals(modulo(v, 2), Value::integer(0)); }},
         {"divisibleby", [](const Value &v, const Args &a) {
              const int64_t d = first_arg(a).as_int();
              if (d == 0) raise("ZeroDivisionError", "integer division or modulo by zero");

@@ -1,6 +1,7 @@
 #include "chat/jinja_operators.h"
 
 #include <cmath>
+#include <utility>
 
 #include "chat/jinja_builtins.h"
 #include "chat/jinja_error.h"
@@ -21,6 +22,28 @@ int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+// CPython's float_divmod: the remainder from fmod, so 3 // 0.1 is 29.0 as in Python.
+std::pair<double, double> float_divmod(double x, double y) {
+    double mod = std::fmod(x, y);
+    double div = (x - mod) / y;
+    if (mod != 0.0) {
+        if ((y < 0) != (mod < 0)) {
+            mod += y;
+            div -= 1.0;
+        }
+    } else {
+        mod = std::copysign(0.0, y);
+    }
+    double floordiv;
+    if (div != 0.0) {
+        floordiv = std::floor(div);
+        if (div - floordiv > 0.5) floordiv += 1.0;
+    } else {
+        floordiv = std::copysign(0.0, x / y);
+    }
+    return {floordiv, mod};
+}
+
 Value arithmetic(const std::string &op, const Value &a, const Value &b) {
     if (!a.is_number() || !b.is_number()) unsupported(op, a, b);
     const bool fl = is_float(a) || is_float(b);
@@ -31,8 +54,8 @@ Value arithmetic(const std::string &op, const Value &a, const Value &b) {
     if (op == "//" || op == "%") {
         if (b.as_float() == 0.0) raise("ZeroDivisionError", op == "%" ? "integer modulo by zero" : "integer division or modulo by zero");
         if (fl) {
-            const double q = std::floor(a.as_float() / b.as_float());
-            return op == "//" ? Value::number(q) : Value::number(a.as_float() - q * b.as_float());
+            const auto [q, m] = float_divmod(a.as_float(), b.as_float());
+            return Value::number(op == "//" ? q : m);
         }
         const int64_t q = floor_div(a.as_int(), b.as_int());
         return op == "//" ? Value::integer(q) : Value::integer(a.as_int() - q * b.as_int());
@@ -94,7 +117,10 @@ bool contains(const Value &hay, const Value &needle) {
             for (const auto &x : hay.items())
                 if (equals(x, needle)) return true;
             return false;
-        case Value::Kind::Dict: return needle.is_string() && hay.dict_data().find(needle.str()) != nullptr;
+        case Value::Kind::Dict:
+            if ((needle.is_list() && needle.seq_kind() == SeqKind::List) || needle.is_dict())
+                raise("TypeError", "unhashable type: '" + needle.type_name() + "'");
+            return needle.is_string() && hay.dict_data().find(needle.str()) != nullptr;
         default: raise("TypeError", "argument of type '" + hay.type_name() + "' is not iterable");
     }
 }
@@ -116,8 +142,9 @@ Value binary_op(const std::string &op, const Value &a, const Value &b) {
     if (op == ">=") return Value::boolean(!less_than(a, b));
     if (op == "+") return add(a, b);
     if (op == "*") {
-        if ((a.is_string() || a.is_list()) && b.kind() == Value::Kind::Int) return repeat(a, b.as_int());
-        if ((b.is_string() || b.is_list()) && a.kind() == Value::Kind::Int) return repeat(b, a.as_int());
+        const auto is_count = [](const Value &v) { return v.kind() == Value::Kind::Int || v.kind() == Value::Kind::Bool; };
+        if ((a.is_string() || a.is_list()) && is_count(b)) return repeat(a, b.as_int());
+        if ((b.is_string() || b.is_list()) && is_count(a)) return repeat(b, a.as_int());
     }
     if (op == "%" && a.is_string()) raise("TypeError", "printf-style string formatting is not supported");
     return arithmetic(op, a, b);
