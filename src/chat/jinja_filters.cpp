@@ -35,7 +35,7 @@ std::string jinja_title(const std::string &s) {
             out += cp;
             start = true;
         } else {
-            out += start ? ascii_upper(cp) : ascii_lower(cp);
+            out += start ? py_upper(cp) : py_lower(cp);
             start = false;
         }
     }
@@ -171,7 +171,7 @@ Value unique_filter(const Value &v, const Args &args, const Kwargs &kwargs) {
     std::vector<Value> out, seen;
     for (const auto &item : iterate(v)) {
         Value key = attribute.is_undefined() ? item : attr_path(item, to_str(attribute));
-        if (!case_sensitive && key.is_string()) key = Value::string(ascii_lower(key.str()));
+        if (!case_sensitive && key.is_string()) key = Value::string(py_lower(key.str()));
         require_hashable(key);
         if (std::any_of(seen.begin(), seen.end(), [&](const Value &s) { return equals(s, key); })) continue;
         seen.push_back(key);
@@ -195,7 +195,7 @@ Value sort_filter(const Value &v, const Args &args, const Kwargs &kwargs) {
     std::vector<Value> items = iterate(v);
     const auto key = [&](const Value &x) {
         Value k = attribute.is_undefined() ? x : attr_path(x, to_str(attribute));
-        return !case_sensitive && k.is_string() ? Value::string(ascii_lower(k.str())) : k;
+        return !case_sensitive && k.is_string() ? Value::string(py_lower(k.str())) : k;
     };
     std::stable_sort(items.begin(), items.end(), [&](const Value &a, const Value &b) {
         return reverse ? less_than(key(b), key(a)) : less_than(key(a), key(b));
@@ -236,8 +236,8 @@ const std::map<std::string, FilterFn> &filters() {
         {"string", [](const Value &v, const Args &, const Kwargs &) { return Value::string(to_str(v)); }},
         {"safe", [](const Value &v, const Args &, const Kwargs &) { return Value::markup(to_str(v)); }},
         {"list", [](const Value &v, const Args &, const Kwargs &) { return Value::list(iterate(v)); }},
-        {"lower", [](const Value &v, const Args &, const Kwargs &) { return Value::string(ascii_lower(to_str(v))); }},
-        {"upper", [](const Value &v, const Args &, const Kwargs &) { return Value::string(ascii_upper(to_str(v))); }},
+        {"lower", [](const Value &v, const Args &, const Kwargs &) { return Value::string(py_lower(to_str(v))); }},
+        {"upper", [](const Value &v, const Args &, const Kwargs &) { return Value::string(py_upper(to_str(v))); }},
         {"capitalize", [](const Value &v, const Args &, const Kwargs &) { return Value::string(py_capitalize(to_str(v))); }},
         {"title", [](const Value &v, const Args &, const Kwargs &) { return Value::string(jinja_title(to_str(v))); }},
         {"trim", [](const Value &v, const Args &a, const Kwargs &k) {
@@ -350,8 +350,8 @@ const std::map<std::string, TestFn> &tests() {
              if (d == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
              return v.as_int() % d == 0;
          }},
-        {"lower", [](const Value &v, const Args &) { return v.is_string() && ascii_lower(v.str()) == v.str(); }},
-        {"upper", [](const Value &v, const Args &) { return v.is_string() && ascii_upper(v.str()) == v.str(); }},
+        {"lower", [](const Value &v, const Args &) { return v.is_string() && py_lower(v.str()) == v.str(); }},
+        {"upper", [](const Value &v, const Args &) { return v.is_string() && py_upper(v.str()) == v.str(); }},
         {"in", [](const Value &v, const Args &a) {
              const Value hay = first_arg(a);
              for (const auto &x : iterate(hay))

@@ -97,8 +97,8 @@ Value BoundMethod::str_method(const Args &args, const Kwargs &kwargs) const {
         return string_list(py_split(s, sp, maxsplit, name_ == "rsplit"));
     }
     if (name_ == "startswith" || name_ == "endswith") return Value::boolean(starts_or_ends(s, a0, name_ == "startswith"));
-    if (name_ == "upper") return Value::string(ascii_upper(s));
-    if (name_ == "lower") return Value::string(ascii_lower(s));
+    if (name_ == "upper") return Value::string(py_upper(s));
+    if (name_ == "lower") return Value::string(py_lower(s));
     if (name_ == "title") return Value::string(py_title(s));
     if (name_ == "capitalize") return Value::string(py_capitalize(s));
     if (name_ == "swapcase") {

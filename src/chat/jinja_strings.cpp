@@ -194,15 +194,102 @@ int64_t py_count(const std::string &s, const std::string &needle) {
     return n;
 }
 
-std::string ascii_upper(std::string s) {
-    for (char &c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
+namespace {
+
+// Simple case mapping for the scripts chat text is most often in (ASCII, Latin-1, Latin
+// Extended-A, Greek, Cyrillic); other code points are left as they are.
+uint32_t to_upper_cp(uint32_t c) {
+    if (c >= 'a' && c <= 'z') return c - 32;
+    if (c < 0x80) return c;
+    if ((c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
+    if (c == 0xFF) return 0x178;
+    if (c == 0xB5) return 0x39C;
+    if (c == 0x131) return 'I';
+    if (c == 0x17F) return 'S';
+    if (c == 0x130 || c == 0x138 || c == 0x149 || c == 0x178) return c;  // no simple upper case
+    if (c >= 0x100 && c <= 0x17F) {
+        const bool odd_lower = (c <= 0x137) || (c >= 0x14A && c <= 0x177);
+        if (odd_lower) return (c & 1) ? c - 1 : c;
+        return (c & 1) ? c : c - 1;  // 0x139-0x148, 0x179-0x17E: even code points are lower case
+    }
+    if (c >= 0x3B1 && c <= 0x3CB) return c == 0x3C2 ? 0x3A3 : c - 32;  // incl. ϊ ϋ
+    if (c == 0x3AC) return 0x386;
+    if (c >= 0x3AD && c <= 0x3AF) return c - 37;
+    if (c == 0x3CC) return 0x38C;
+    if (c == 0x3CD || c == 0x3CE) return c - 63;
+    if (c >= 0x430 && c <= 0x44F) return c - 32;
+    if (c >= 0x450 && c <= 0x45F) return c - 80;
+    return c;
 }
 
-std::string ascii_lower(std::string s) {
-    for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
+uint32_t to_lower_cp(uint32_t c) {
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    if (c < 0x80) return c;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;
+    if (c == 0x178) return 0xFF;
+    if (c >= 0x100 && c <= 0x17F) {
+        const bool odd_lower = (c <= 0x137) || (c >= 0x14A && c <= 0x177);
+        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
+        if (odd_lower) return (c & 1) ? c : c + 1;
+        return (c & 1) ? c + 1 : c;
+    }
+    if (c >= 0x391 && c <= 0x3AB && c != 0x3A2) return c + 32;  // incl. Ϊ Ϋ
+    if (c == 0x386) return 0x3AC;
+    if (c >= 0x388 && c <= 0x38A) return c + 37;
+    if (c == 0x38C) return 0x3CC;
+    if (c == 0x38E || c == 0x38F) return c + 63;
+    if (c >= 0x410 && c <= 0x42F) return c + 32;
+    if (c >= 0x400 && c <= 0x40F) return c + 80;
+    return c;
 }
+
+void append_cp(std::string &out, uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+// Maps each well-formed 1-3 byte UTF-8 sequence; everything else is copied as it is.
+std::string map_case(const std::string &s, bool upper) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        uint32_t cp = c;
+        size_t n = 1;
+        if ((c >> 5) == 6 && i + 1 < s.size() && (static_cast<unsigned char>(s[i + 1]) >> 6) == 2) {
+            cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3Fu);
+            n = 2;
+        } else if (c >= 0x80) {
+            size_t len = (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+            len = std::min(len, s.size() - i);
+            out.append(s, i, len);
+            i += len;
+            continue;
+        }
+        if (upper && cp == 0xDF) {
+            out += "SS";  // Python: 'ß'.upper() == 'SS'
+        } else {
+            const uint32_t m = upper ? to_upper_cp(cp) : to_lower_cp(cp);
+            if (m == cp) out.append(s, i, n);
+            else append_cp(out, m);
+        }
+        i += n;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string py_upper(std::string s) { return map_case(s, true); }
+std::string py_lower(std::string s) { return map_case(s, false); }
 
 std::string py_title(const std::string &s) {
     std::string out = s;
@@ -220,7 +307,7 @@ std::string py_title(const std::string &s) {
 }
 
 std::string py_capitalize(const std::string &s) {
-    std::string out = ascii_lower(s);
+    std::string out = py_lower(s);
     if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
     return out;
 }
@@ -235,8 +322,8 @@ bool py_is_class(const std::string &s, const std::string &method) {
     if (method == "isalnum") return all(std::isalnum);
     if (method == "isspace") return py_strip(s, nullptr, true, true).empty();
     const bool has_cased = std::any_of(s.begin(), s.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; });
-    if (method == "islower") return has_cased && ascii_lower(s) == s;
-    if (method == "isupper") return has_cased && ascii_upper(s) == s;
+    if (method == "islower") return has_cased && py_lower(s) == s;
+    if (method == "isupper") return has_cased && py_upper(s) == s;
     raise("TypeError", "str has no method '" + method + "'");
 }
 

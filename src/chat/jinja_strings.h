@@ -1,5 +1,5 @@
 // Python's str operations on UTF-8 text, as the templates' methods and filters need them.
-// Case mapping is ASCII-only (the templates change case of role names and keywords).
+// Case mapping covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (see py_upper).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +16,9 @@ std::vector<std::string> py_split(const std::string &s, const std::string &sep, 
 std::vector<std::string> py_splitlines(const std::string &s);
 std::string py_replace(const std::string &s, const std::string &old, const std::string &repl, int64_t count);
 int64_t py_count(const std::string &s, const std::string &needle);
-std::string ascii_upper(std::string s);
-std::string ascii_lower(std::string s);
+// Python's upper()/lower() for ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic letters.
+std::string py_upper(std::string s);
+std::string py_lower(std::string s);
 std::string py_title(const std::string &s);
 std::string py_capitalize(const std::string &s);
 // isdigit/isspace/isalpha/isalnum/islower/isupper.
