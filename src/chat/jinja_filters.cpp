@@ -28,7 +28,7 @@ std::string jinja_title(const std::string &s) {
     std::string out;
     bool start = true;
     for (const auto &cp : utf8_chars(s)) {
-        size_t len;
+        size_t len = 0;
         const bool sep = cp == "-" || cp == "(" || cp == "{" || cp == "[" || cp == "<" ||
                          (is_py_whitespace_at(cp, 0, len) && len == cp.size());
         if (sep) {

@@ -190,15 +190,15 @@ private:
 
     // {% raw %}...{% endraw %}: the body is text, whatever it holds.
     void lex_raw() {
-        size_t body_start;
-        char sign;
+        size_t body_start = pos_;
+        char sign = '\0';
         is_tag_named(pos_, "raw", &body_start, &sign);
         for (size_t i = body_start; i + 1 < src_.size(); ++i) {
             if (src_[i] != '{' || src_[i + 1] != '%') continue;
             const bool strip = i + 2 < src_.size() && src_[i + 2] == '-';
             const size_t inner = i + 2 + (i + 2 < src_.size() && (src_[i + 2] == '-' || src_[i + 2] == '+') ? 1 : 0);
-            size_t end;
-            char end_sign;
+            size_t end = 0;
+            char end_sign = '\0';
             if (!is_tag_named(inner, "endraw", &end, &end_sign)) continue;
             std::string body = src_.substr(body_start, i - body_start);
             if (sign == '-') body.erase(0, body.find_first_not_of(" \t\n\r\f\v") == std::string::npos ? body.size() : body.find_first_not_of(" \t\n\r\f\v"));
@@ -249,8 +249,8 @@ private:
             if (pos_ >= src_.size())
                 raise("TemplateSyntaxError", std::string("unexpected end of template, expected '") +
                                                  (block ? "%}" : "}}") + "' (line " + std::to_string(line_) + ")");
-            char sign;
-            size_t len;
+            char sign = '\0';
+            size_t len = 0;
             if (depth == 0 && at_end(kind, sign, len)) {
                 pos_ += len;
                 emit(block ? Tok::BlockEnd : Tok::VarEnd, "");

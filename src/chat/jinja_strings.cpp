@@ -38,7 +38,7 @@ Chars split_chars(const std::string &s) {
     Chars c;
     c.cps = utf8_chars(s);
     for (const auto &cp : c.cps) {
-        size_t len;
+        size_t len = 0;
         c.space.push_back(is_py_whitespace_at(cp, 0, len) && len == cp.size());
     }
     return c;
