@@ -11,6 +11,20 @@
 
 namespace llmrt::jinja {
 
+namespace {
+
+// Deeper nesting than real data has; converting, printing or serializing stops there instead of
+// exhausting the stack (Python raises RecursionError too).
+constexpr int kMaxNesting = 500;
+
+void check_nesting(int level) {
+    if (level > kMaxNesting) raise("RecursionError", "maximum nesting depth exceeded");
+}
+
+Value from_json_at(const nlohmann::ordered_json &j, int level);
+
+}  // namespace
+
 const Value *DictData::find(const std::string &key) const {
     for (const auto &kv : items)
         if (kv.first == key) return &kv.second;
@@ -66,10 +80,16 @@ Value Value::markup(std::string s) {
     v.b_ = true;
     return v;
 }
+// Containers deeper than kMaxNesting are refused when made, so that printing, comparing and
+// destroying them never recurses too deep, whatever a template builds.
 Value Value::list(std::vector<Value> items, SeqKind kind) {
     Value v;
     v.kind_ = Kind::List;
     v.list_ = std::make_shared<ListData>();
+    int depth = 0;
+    for (const auto &item : items) depth = std::max(depth, item.depth());
+    check_nesting(depth + 1);
+    v.list_->depth = depth + 1;
     v.list_->items = std::move(items);
     v.list_->kind = kind;
     return v;
@@ -78,7 +98,17 @@ Value Value::dict(std::shared_ptr<DictData> data) {
     Value v;
     v.kind_ = Kind::Dict;
     v.dict_ = data ? std::move(data) : std::make_shared<DictData>();
+    int depth = 0;
+    for (const auto &kv : v.dict_->items) depth = std::max(depth, kv.second.depth());
+    check_nesting(depth + 1);
+    v.dict_->depth = depth + 1;
     return v;
+}
+
+int Value::depth() const {
+    if (kind_ == Kind::List) return list_->depth;
+    if (kind_ == Kind::Dict) return dict_->depth;
+    return 0;
 }
 Value Value::namespace_(std::shared_ptr<DictData> data) {
     Value v = dict(std::move(data));
@@ -92,27 +122,35 @@ Value Value::callable(std::shared_ptr<const Callable> fn) {
     return v;
 }
 
-Value Value::from_json(const nlohmann::ordered_json &j) {
+Value Value::from_json(const nlohmann::ordered_json &j) { return from_json_at(j, 0); }
+
+namespace {
+
+Value from_json_at(const nlohmann::ordered_json &j, int level) {
+    check_nesting(level);
+    using V = Value;
     switch (j.type()) {
-        case nlohmann::ordered_json::value_t::null: return none();
-        case nlohmann::ordered_json::value_t::boolean: return boolean(j.get<bool>());
-        case nlohmann::ordered_json::value_t::number_integer: return integer(j.get<int64_t>());
-        case nlohmann::ordered_json::value_t::number_unsigned: return integer(static_cast<int64_t>(j.get<uint64_t>()));
-        case nlohmann::ordered_json::value_t::number_float: return number(j.get<double>());
-        case nlohmann::ordered_json::value_t::string: return string(j.get<std::string>());
+        case nlohmann::ordered_json::value_t::null: return V::none();
+        case nlohmann::ordered_json::value_t::boolean: return V::boolean(j.get<bool>());
+        case nlohmann::ordered_json::value_t::number_integer: return V::integer(j.get<int64_t>());
+        case nlohmann::ordered_json::value_t::number_unsigned: return V::integer(static_cast<int64_t>(j.get<uint64_t>()));
+        case nlohmann::ordered_json::value_t::number_float: return V::number(j.get<double>());
+        case nlohmann::ordered_json::value_t::string: return V::string(j.get<std::string>());
         case nlohmann::ordered_json::value_t::array: {
             std::vector<Value> items;
-            for (const auto &e : j) items.push_back(from_json(e));
-            return list(std::move(items));
+            for (const auto &e : j) items.push_back(from_json_at(e, level + 1));
+            return V::list(std::move(items));
         }
         case nlohmann::ordered_json::value_t::object: {
             auto data = std::make_shared<DictData>();
-            for (auto it = j.begin(); it != j.end(); ++it) data->items.emplace_back(it.key(), from_json(it.value()));
-            return dict(std::move(data));
+            for (auto it = j.begin(); it != j.end(); ++it) data->items.emplace_back(it.key(), from_json_at(it.value(), level + 1));
+            return V::dict(std::move(data));
         }
         default: raise("TypeError", "unsupported JSON value");
     }
 }
+
+}  // namespace
 
 bool Value::truthy() const {
     switch (kind_) {
@@ -277,6 +315,7 @@ std::string json_string(const std::string &s, bool ensure_ascii) {
 }
 
 void json_into(const Value &v, const JsonStyle &st, int level, std::string &out) {
+    check_nesting(level);
     const auto newline = [&](int lvl) {
         if (st.indent >= 0) out += "\n" + std::string(static_cast<size_t>(st.indent * lvl), ' ');
     };
@@ -337,13 +376,18 @@ void json_into(const Value &v, const JsonStyle &st, int level, std::string &out)
 
 }  // namespace
 
+std::string repr_at(const Value &v, int level);
+
 std::string to_json(const Value &v, const JsonStyle &style) {
     std::string out;
     json_into(v, style, 0, out);
     return out;
 }
 
-std::string repr(const Value &v) {
+std::string repr(const Value &v) { return repr_at(v, 0); }
+
+std::string repr_at(const Value &v, int level) {
+    check_nesting(level);
     switch (v.kind()) {
         case Value::Kind::String: return repr_string(v.str());
         case Value::Kind::List: {
@@ -352,7 +396,7 @@ std::string repr(const Value &v) {
             std::string out = tuple ? "(" : "[";
             for (size_t i = 0; i < v.items().size(); ++i) {
                 if (i) out += ", ";
-                out += repr(v.items()[i]);
+                out += repr_at(v.items()[i], level + 1);
             }
             if (tuple && v.items().size() == 1) out += ",";
             return out + (tuple ? ")" : "]");
@@ -363,7 +407,7 @@ std::string repr(const Value &v) {
             for (const auto &kv : v.dict_data().items) {
                 if (!first) out += ", ";
                 first = false;
-                out += repr_string(kv.first) + ": " + repr(kv.second);
+                out += repr_string(kv.first) + ": " + repr_at(kv.second, level + 1);
             }
             return out + "}";
         }
@@ -386,7 +430,12 @@ std::string to_str(const Value &v) {
     }
 }
 
-bool equals(const Value &a, const Value &b) {
+bool equals_at(const Value &a, const Value &b, int level);
+
+bool equals(const Value &a, const Value &b) { return equals_at(a, b, 0); }
+
+bool equals_at(const Value &a, const Value &b, int level) {
+    check_nesting(level);
     if (a.is_number() && b.is_number()) {
         if (a.kind() == Value::Kind::Float || b.kind() == Value::Kind::Float) return a.as_float() == b.as_float();
         return a.as_int() == b.as_int();
@@ -400,7 +449,7 @@ bool equals(const Value &a, const Value &b) {
             if ((a.seq_kind() == SeqKind::Tuple) != (b.seq_kind() == SeqKind::Tuple)) return false;
             if (a.items().size() != b.items().size()) return false;
             for (size_t i = 0; i < a.items().size(); ++i)
-                if (!equals(a.items()[i], b.items()[i])) return false;
+                if (!equals_at(a.items()[i], b.items()[i], level + 1)) return false;
             return true;
         }
         case Value::Kind::Dict: {
@@ -408,7 +457,7 @@ bool equals(const Value &a, const Value &b) {
             if (x.size() != b.dict_data().items.size()) return false;
             for (const auto &kv : x) {
                 const Value *o = b.dict_data().find(kv.first);
-                if (!o || !equals(kv.second, *o)) return false;
+                if (!o || !equals_at(kv.second, *o, level + 1)) return false;
             }
             return true;
         }
@@ -416,14 +465,19 @@ bool equals(const Value &a, const Value &b) {
     }
 }
 
-bool less_than(const Value &a, const Value &b) {
+bool less_than_at(const Value &a, const Value &b, int level);
+
+bool less_than(const Value &a, const Value &b) { return less_than_at(a, b, 0); }
+
+bool less_than_at(const Value &a, const Value &b, int level) {
+    check_nesting(level);
     if (a.is_number() && b.is_number()) return a.as_float() < b.as_float();
     if (a.is_string() && b.is_string()) return a.str() < b.str();
     if (a.is_list() && b.is_list()) {
         const auto &x = a.items(), &y = b.items();
         for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-            if (less_than(x[i], y[i])) return true;
-            if (less_than(y[i], x[i])) return false;
+            if (less_than_at(x[i], y[i], level + 1)) return true;
+            if (less_than_at(y[i], x[i], level + 1)) return false;
         }
         return x.size() < y.size();
     }

@@ -32,10 +32,12 @@ enum class SeqKind { List, Tuple, Generator };
 struct ListData {
     std::vector<Value> items;
     SeqKind kind = SeqKind::List;
+    int depth = 1;  // nesting of lists and dicts, bounded so that nothing recurses too deep
 };
 
 struct DictData {
     std::vector<std::pair<std::string, Value>> items;
+    int depth = 1;  // as ListData's, computed when a dict value is made
     const Value *find(const std::string &key) const;
     void set(const std::string &key, Value value);
 };
@@ -81,6 +83,8 @@ public:
     const Callable &fn() const { return *fn_; }
 
     bool truthy() const;
+    // Nesting of lists and dicts: 0 for scalars, 1 for a flat list...
+    int depth() const;
     // Python's type name, for error messages ("str", "dict", "NoneType", ...).
     std::string type_name() const;
 

@@ -97,6 +97,15 @@ TEST(JinjaEngine, HostileTemplatesFailCleanly) {
     // Unbounded macro recursion and huge ranges raise instead of exhausting the machine.
     EXPECT_THROW(render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"), JinjaError);
     EXPECT_THROW(render("{{ range(1000000000) | length }}"), JinjaError);
+    // Deeply nested values, built by a template or passed as data, cannot exhaust the stack.
+    EXPECT_THROW(render("{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}"),
+                 JinjaError);
+    EXPECT_THROW(render("{% set ns = namespace(x={}) %}{% for i in range(100000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}"),
+                 JinjaError);
+    EXPECT_THROW(render("{{ x }}", json{{"x", json::parse(std::string(5000, '[') + std::string(5000, ']'))}}), JinjaError);
+    EXPECT_EQ(render("{% set ns = namespace(x=1) %}{% for i in range(400) %}{% set ns.x = [ns.x] %}{% endfor %}"
+                     "{{ ns.x == ns.x }}{{ (ns.x | tojson)[:3] }}"),
+              "True[[[");
     // Bytes that are not UTF-8 pass through text and string operations untouched.
     EXPECT_EQ(render("\xff{{ '\xfe' | length }}{{ x[1:] }}", {{"x", "a\xc3"}}), "\xff" "1\xc3");
 }
