@@ -99,6 +99,12 @@ private:
     std::shared_ptr<const Callable> fn_;
 };
 
+// Deeper nesting of lists and dicts than real data has: making, printing, comparing or serializing
+// deeper values raises RecursionError instead of exhausting the stack.
+constexpr int kMaxNesting = 500;
+void check_nesting(int level);
+
+// Printing (jinja_format.cpp).
 // str(value) as Jinja2 prints it: '' for undefined, Python repr inside containers.
 std::string to_str(const Value &v);
 // markupsafe.escape: & < > " ' as HTML entities.
