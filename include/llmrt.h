@@ -297,6 +297,64 @@ LLMRT_API llmrt_status llmrt_detokenize(const llmrt_model *model, const llmrt_to
                                         int32_t capacity, int32_t *length);
 
 /* ---------------------------------------------------------------------------------------------- */
+/* Chat templates                                                                                 */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* Chat templates are Jinja templates (tokenizer_config.json "chat_template", GGUF
+ * tokenizer.chat_template), rendered as Hugging Face transformers' apply_chat_template renders
+ * them with Jinja2: the variables are messages, tools (None unless given), documents (None),
+ * add_generation_prompt, bos_token/eos_token when known, and extra_vars_json's; the globals
+ * raise_exception and strftime_now (the current local time) are defined. */
+
+/* One message of a conversation. Both strings are NUL-terminated UTF-8. */
+typedef struct llmrt_chat_message {
+    const char *role;    /* "system", "user", "assistant", "tool", ... */
+    const char *content;
+} llmrt_chat_message;
+
+typedef struct llmrt_chat_template_params {
+    uint32_t struct_size;
+    int32_t add_generation_prompt; /* 1 (default): end with the opening of the assistant's turn */
+    /* The special tokens' text. NULL (default): the model's BOS/EOS when a model is given,
+     * otherwise undefined in the template. */
+    const char *bos_token;
+    const char *eos_token;
+    const char *tools_json;      /* JSON array of tool definitions; NULL (default): tools = None */
+    const char *extra_vars_json; /* JSON object of further variables, e.g. {"enable_thinking": false},
+                                    which win over the ones above; NULL (default): none */
+} llmrt_chat_template_params;
+
+LLMRT_API void llmrt_chat_template_params_init_sized(llmrt_chat_template_params *params, uint32_t struct_size);
+static inline void llmrt_chat_template_params_init(llmrt_chat_template_params *params) {
+    llmrt_chat_template_params_init_sized(params, (uint32_t)sizeof(*params));
+}
+
+/* The model's chat template called name (NULL or "default": its default one; others such as
+ * "tool_use" exist in some tokenizer_config.json files), NUL-terminated in buf. *length receives
+ * the length without the terminator; it is 0 (and buf holds "") when the model has no such
+ * template. LLMRT_ERR_BUFFER_TOO_SMALL if capacity < *length + 1; buf may be NULL when capacity
+ * is 0, to ask for the length. */
+LLMRT_API llmrt_status llmrt_model_chat_template(const llmrt_model *model, const char *name, char *buf,
+                                                 size_t capacity, size_t *length);
+
+/* Renders the chat template tmpl (NULL: the model's default template) for n_messages messages,
+ * NUL-terminated in buf; *length receives the length without the terminator, and
+ * LLMRT_ERR_BUFFER_TOO_SMALL is returned if capacity < *length + 1 (buf may be NULL when capacity
+ * is 0). model may be NULL when tmpl is given; params may be NULL for defaults. A template that
+ * is malformed or raises (raise_exception, a type error, ...) gives LLMRT_ERR_INVALID_ARGUMENT and
+ * a message like Jinja2's ("TemplateError: System role not supported"). */
+LLMRT_API llmrt_status llmrt_chat_apply_template(const llmrt_model *model, const char *tmpl,
+                                                 const llmrt_chat_message *messages, size_t n_messages,
+                                                 const llmrt_chat_template_params *params, char *buf,
+                                                 size_t capacity, size_t *length);
+/* The same with the messages as a JSON array of objects, for messages with more than a role and
+ * a content (tool_calls, tool_call_id, name, ...). */
+LLMRT_API llmrt_status llmrt_chat_apply_template_json(const llmrt_model *model, const char *tmpl,
+                                                      const char *messages_json,
+                                                      const llmrt_chat_template_params *params, char *buf,
+                                                      size_t capacity, size_t *length);
+
+/* ---------------------------------------------------------------------------------------------- */
 /* Context: KV cache and scratch for one sequence                                                 */
 /* ---------------------------------------------------------------------------------------------- */
 
