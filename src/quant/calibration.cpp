@@ -185,16 +185,29 @@ ForwardBatch BlockRunner::batch_of(size_t s, TapObserver *taps) const {
     return b;
 }
 
-void BlockRunner::observe(int64_t layer, TapObserver &taps) {
+SampleProgress sample_progress(const std::function<bool(float, const std::string &)> &progress, int64_t layer,
+                               int64_t n_layer, const std::string &what) {
+    if (!progress) return {};
+    const float fraction = static_cast<float>(layer) / static_cast<float>(n_layer);
+    return [&progress, fraction, what](size_t done, size_t total) {
+        if (!progress(fraction, what + ", sample " + std::to_string(done) + "/" + std::to_string(total)))
+            fail(Status::Cancelled, "quantization was cancelled");
+    };
+}
+
+void BlockRunner::observe(int64_t layer, TapObserver &taps, const SampleProgress &each) {
     for (size_t s = 0; s < samples_.size(); ++s) {
         std::copy(input(s), input(s) + seq_ * d_, tmp_.begin());
         arch_.forward_block(layer, batch_of(s, &taps), cache_, tmp_.data(), ws_.data(), pool_);
+        if (each) each(s + 1, samples_.size());
     }
 }
 
-void BlockRunner::advance(int64_t layer) {
-    for (size_t s = 0; s < samples_.size(); ++s)
+void BlockRunner::advance(int64_t layer, const SampleProgress &each) {
+    for (size_t s = 0; s < samples_.size(); ++s) {
         arch_.forward_block(layer, batch_of(s, nullptr), cache_, x_.data() + s * seq_ * d_, ws_.data(), pool_);
+        if (each) each(s + 1, samples_.size());
+    }
 }
 
 void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
@@ -225,7 +238,8 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
             // This tap's inputs, with the block's earlier linears already quantized.
             Hessian h(group.front()->matrix->cols);
             HessianTap observer(tap, il, h, pool);
-            runner.observe(il, observer);
+            runner.observe(il, observer,
+                           sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", " + tap_name(tap)));
             for (const BlockLinear *l : group) {
                 const Matrix &m = *l->matrix;
                 const QuantFormat f = *plan.format_for(l->name);
@@ -237,7 +251,7 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
             }
         }
         // The next block's inputs, from this block quantized.
-        runner.advance(il);
+        runner.advance(il, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", outputs"));
     }
 
     // The output head, from the final norm of the last block's outputs (unless it is the
@@ -313,7 +327,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
             for (const BlockLinear *l : at(Tap::AttnOutInput))
                 if (l->matrix->type->name() == "f32" && plan.format_for(l->name) && !stats.find(Tap::AttnOutInput))
                     stats.want(Tap::AttnOutInput, l->matrix->cols);
-        runner.observe(il, stats);
+        runner.observe(il, stats, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", inputs"));
         const double rows_seen = static_cast<double>(samples.size()) * static_cast<double>(seq);
         for (Tap tap : order) {
             AwqStatsTap::Stats *st = stats.find(tap);
@@ -370,7 +384,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
                 round_block_linear(store, plan, l, pool, st ? &st->h : nullptr, options.n_clip_grid);
             }
         // The next block's inputs, from this block quantized.
-        runner.advance(il);
+        runner.advance(il, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", outputs"));
     }
     round_remaining(store, plan, pool);
     if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");

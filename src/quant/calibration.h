@@ -39,6 +39,14 @@ void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool
 // samples at once, a KV cache and a workspace for one sample, and the pool. A method runs the
 // block with its observers (observe), changes the block's weights, then advances to the next
 // block's inputs computed from the block as it now is.
+// Called after each sample a block has run over, with (samples done, samples); may throw to stop.
+using SampleProgress = std::function<void(size_t done, size_t total)>;
+
+// A SampleProgress reporting progress(layer / n_layer, "<what>, sample i/n") and throwing
+// Status::Cancelled when it returns false; empty when progress is.
+SampleProgress sample_progress(const std::function<bool(float, const std::string &)> &progress, int64_t layer,
+                               int64_t n_layer, const std::string &what);
+
 class BlockRunner {
 public:
     BlockRunner(Model &model, const std::vector<std::vector<int32_t>> &samples, int n_threads);
@@ -46,9 +54,9 @@ public:
     ThreadPool &pool() { return pool_; }
     int64_t seq_len() const { return seq_; }
     // Runs block `layer` over every sample's current input (left unchanged) with `taps` attached.
-    void observe(int64_t layer, TapObserver &taps);
+    void observe(int64_t layer, TapObserver &taps, const SampleProgress &each = {});
     // Replaces every sample's input by block `layer`'s output (the next block's input).
-    void advance(int64_t layer);
+    void advance(int64_t layer, const SampleProgress &each = {});
     // Sample s's current input: seq_len rows of n_embd floats.
     const float *input(size_t s) const { return x_.data() + s * static_cast<size_t>(seq_ * d_); }
     size_t n_samples() const { return samples_.size(); }

@@ -231,7 +231,7 @@ void quantize_with_smoothquant(Model &model, const QuantPlan &plan, const std::v
         SmoothStatsTap stats(il, keep, stride);
         for (Tap tap : order)
             if (!at(tap).empty()) stats.want(tap, at(tap).front()->matrix->cols);
-        runner.observe(il, stats);
+        runner.observe(il, stats, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", inputs"));
 
         for (Tap tap : order) {
             const std::vector<const BlockLinear *> group = at(tap);
@@ -280,7 +280,7 @@ void quantize_with_smoothquant(Model &model, const QuantPlan &plan, const std::v
             }
         }
         // The next block's inputs, from this block smoothed and quantized.
-        runner.advance(il);
+        runner.advance(il, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", outputs"));
     }
     round_remaining(store, plan, pool);
     if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");

@@ -94,4 +94,36 @@ TEST(GptqQuantize, BadCalibrationSettingsAreClearStatuses) {
     EXPECT_FALSE(none.good()) << "a failed quantization must not leave a file";
 }
 
+// Calibration reports each sample it runs a block over, and stopping there cancels at once:
+// no output file, LLMRT_CANCELLED.
+TEST(GptqQuantize, ProgressReportsSamplesAndCancelStops) {
+    struct Seen {
+        int sample_reports = 0;
+        std::string first;
+    } seen;
+    llmrt_quant_params p;
+    llmrt_quant_params_init(&p);
+    p.algorithm = "gptq";
+    p.calibration_path = kCalib.c_str();
+    p.n_samples = 4;
+    p.seq_len = 32;
+    p.progress = [](float, const char *what, void *user) -> int32_t {
+        auto *s = static_cast<Seen *>(user);
+        if (std::string(what).find(", sample ") == std::string::npos) return 0;
+        if (s->sample_reports++ == 0) s->first = what;
+        return s->sample_reports == 3 ? 1 : 0;  // stop at the third sample
+    };
+    p.progress_user_data = &seen;
+    llmrt_quantizer *q = nullptr;
+    ASSERT_EQ(llmrt_quantizer_create(&p, &q), LLMRT_OK) << llmrt_last_error();
+    const std::string out = temp_path("cancelled.llmrt");
+    std::remove(out.c_str());
+    EXPECT_EQ(llmrt_quantize(q, kModel.c_str(), out.c_str()), LLMRT_CANCELLED);
+    llmrt_quantizer_free(q);
+    EXPECT_EQ(seen.sample_reports, 3);
+    EXPECT_EQ(seen.first, "block 0, attention input, sample 1/4");
+    std::ifstream absent(out);
+    EXPECT_FALSE(absent.good());
+}
+
 }  // namespace
