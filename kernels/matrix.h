@@ -64,7 +64,7 @@ struct Matrix {
     // How int8 compute quantizes x for this matrix (other compute types ignore it): 0, per block
     // of the weights' groups (32 for whole-row groups); kActPerToken, one scale per row of x
     // (SmoothQuant's dynamic W8A8); > 0, one static scale for every row, this being the max |x|
-    // calibrated for it (values beyond it saturate). Files store it as "<weight>.act_scale".
+    // calibrated for it (values beyond it saturate). Files store it as "<weight>.act_amax".
     float act_amax = 0.0f;
 
     const uint8_t *row(int64_t r) const { return data + static_cast<size_t>(r) * type->row_bytes(cols); }
