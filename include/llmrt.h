@@ -369,12 +369,16 @@ typedef struct llmrt_context_params {
                           LLMRT_ERR_OUT_OF_MEMORY if the system cannot start them */
     int32_t logits_all; /* 1: keep logits for every token of the last llmrt_decode (perplexity);
                            0 (default): only the last */
-    int32_t kv_type;    /* LLMRT_KV_F32 (default) or LLMRT_KV_F16: half the cache memory, and
-                           the numerics of llama.cpp's default cache */
+    int32_t kv_type;    /* LLMRT_KV_F32 (default); LLMRT_KV_F16: half the cache memory, and the
+                           numerics of llama.cpp's default cache; LLMRT_KV_BF16: half, f32's
+                           range; LLMRT_KV_Q8: about a quarter (int8 with one scale per head and
+                           position). Accuracy of each: README, "KV cache types". */
 } llmrt_context_params;
 
 #define LLMRT_KV_F32 0
 #define LLMRT_KV_F16 1
+#define LLMRT_KV_BF16 2
+#define LLMRT_KV_Q8 3
 
 LLMRT_API void llmrt_context_params_init_sized(llmrt_context_params *params, uint32_t struct_size);
 static inline void llmrt_context_params_init(llmrt_context_params *params) {

@@ -29,6 +29,18 @@ nlohmann::ordered_json phase_json(const llmrt::PhaseTotals &phase) {
             {"pool_runs", phase.pool_runs}};
 }
 
+llmrt::KvType kv_type_of(int32_t kv_type) {
+    switch (kv_type) {
+    case LLMRT_KV_F32: return llmrt::KvType::F32;
+    case LLMRT_KV_F16: return llmrt::KvType::F16;
+    case LLMRT_KV_BF16: return llmrt::KvType::BF16;
+    case LLMRT_KV_Q8: return llmrt::KvType::Q8;
+    default:
+        llmrt::fail(llmrt::Status::InvalidArgument,
+                    "kv_type " + std::to_string(kv_type) + " is not LLMRT_KV_F32, _F16, _BF16 or _Q8");
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -58,8 +70,7 @@ llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params
         opt.n_batch = p.n_batch;
         opt.n_threads = p.n_threads;
         opt.logits_all = p.logits_all != 0;
-        require_arg(p.kv_type == LLMRT_KV_F32 || p.kv_type == LLMRT_KV_F16, "kv_type must be LLMRT_KV_F32 or LLMRT_KV_F16");
-        opt.kv_type = p.kv_type == LLMRT_KV_F16 ? llmrt::KvType::F16 : llmrt::KvType::F32;
+        opt.kv_type = kv_type_of(p.kv_type);
         auto ctx = std::make_unique<llmrt_context>();
         ctx->impl = std::make_unique<llmrt::Context>(*model->impl, opt);
         ctx->model = llmrt::retain(model);

@@ -1,47 +1,107 @@
 #include "models/kv_cache.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
-#include "formats/tensor.h"
+#include "core/error.h"
+#include "core/float16.h"
 
 namespace llmrt {
+namespace {
 
-KvCache::KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim)
-    : type_(type), n_ctx_(n_ctx), kv_dim_(kv_dim) {
+size_t element_bytes(KvType type) {
+    switch (type) {
+    case KvType::F32: return 4;
+    case KvType::F16:
+    case KvType::BF16: return 2;
+    case KvType::Q8: return 1;
+    }
+    return 4;
+}
+
+}  // namespace
+
+const char *kv_type_name(KvType type) {
+    switch (type) {
+    case KvType::F32: return "f32";
+    case KvType::F16: return "f16";
+    case KvType::BF16: return "bf16";
+    case KvType::Q8: return "q8";
+    }
+    return "?";
+}
+
+KvCache::KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim)
+    : type_(type), n_ctx_(n_ctx), kv_dim_(kv_dim), head_dim_(head_dim) {
+    require(head_dim > 0 && kv_dim % head_dim == 0, Status::Internal, "KvCache: kv_dim is not a multiple of head_dim");
     const size_t n = static_cast<size_t>(n_layer * n_ctx * kv_dim);
-    if (type == KvType::F32) {
-        k32_ = AlignedBuffer<float>(n);
-        v32_ = AlignedBuffer<float>(n);
-    } else {
-        k16_ = AlignedBuffer<uint16_t>(n);
-        v16_ = AlignedBuffer<uint16_t>(n);
+    k_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
+    v_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
+    if (type == KvType::Q8) {
+        k_scale_ = AlignedBuffer<float>(n / static_cast<size_t>(head_dim));
+        v_scale_ = AlignedBuffer<float>(n / static_cast<size_t>(head_dim));
+    }
+}
+
+// count elements (whole positions) from src into dst in the cache's type; Q8 writes one scale
+// per head_dim values to scales.
+void KvCache::store_rows(const float *src, int64_t count, uint8_t *dst, float *scales) const {
+    switch (type_) {
+    case KvType::F32:
+        std::memcpy(dst, src, static_cast<size_t>(count) * sizeof(float));
+        return;
+    case KvType::F16: {
+        auto *d = reinterpret_cast<uint16_t *>(dst);
+        for (int64_t i = 0; i < count; ++i) d[i] = f32_to_f16(src[i]);
+        return;
+    }
+    case KvType::BF16: {
+        auto *d = reinterpret_cast<uint16_t *>(dst);
+        for (int64_t i = 0; i < count; ++i) d[i] = f32_to_bf16(src[i]);
+        return;
+    }
+    case KvType::Q8: {
+        auto *d = reinterpret_cast<int8_t *>(dst);
+        for (int64_t r = 0; r < count / head_dim_; ++r) {
+            const float *x = src + r * head_dim_;
+            float amax = 0.0f;
+            for (int64_t i = 0; i < head_dim_; ++i) amax = std::max(amax, std::fabs(x[i]));
+            // NaN and inf keep the scale NaN/inf, so attention gives NaN rather than a finite lie.
+            const float scale = amax / 127.0f;
+            const float inv = scale > 0.0f ? 1.0f / scale : 0.0f;
+            scales[r] = scale;
+            for (int64_t i = 0; i < head_dim_; ++i) {
+                const float q = std::nearbyint(x[i] * inv);
+                d[r * head_dim_ + i] = static_cast<int8_t>(std::isfinite(q) ? std::clamp(q, -127.0f, 127.0f) : 0.0f);
+            }
+        }
+        return;
+    }
     }
 }
 
 void KvCache::store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v) {
     const size_t offset = static_cast<size_t>((layer * n_ctx_ + pos) * kv_dim_);
-    const size_t count = static_cast<size_t>(n * kv_dim_);
-    if (type_ == KvType::F32) {
-        std::memcpy(k32_.data() + offset, k, count * sizeof(float));
-        std::memcpy(v32_.data() + offset, v, count * sizeof(float));
-        return;
-    }
-    for (size_t i = 0; i < count; ++i) {
-        k16_[offset + i] = f32_to_f16(k[i]);
-        v16_[offset + i] = f32_to_f16(v[i]);
-    }
+    const size_t bytes = offset * element_bytes(type_);
+    const size_t scale_offset = offset / static_cast<size_t>(head_dim_);
+    float *ks = type_ == KvType::Q8 ? k_scale_.data() + scale_offset : nullptr;
+    float *vs = type_ == KvType::Q8 ? v_scale_.data() + scale_offset : nullptr;
+    store_rows(k, n * kv_dim_, k_.data() + bytes, ks);
+    store_rows(v, n * kv_dim_, v_.data() + bytes, vs);
 }
 
 KvLayerView KvCache::layer(int64_t layer) const {
     KvLayerView view;
     const size_t offset = static_cast<size_t>(layer * n_ctx_ * kv_dim_);
+    view.type = type_;
     view.stride = kv_dim_;
-    if (type_ == KvType::F32) {
-        view.k32 = k32_.data() + offset;
-        view.v32 = v32_.data() + offset;
-    } else {
-        view.k16 = k16_.data() + offset;
-        view.v16 = v16_.data() + offset;
+    view.head_dim = head_dim_;
+    view.k = k_.data() + offset * element_bytes(type_);
+    view.v = v_.data() + offset * element_bytes(type_);
+    if (type_ == KvType::Q8) {
+        view.k_scale = k_scale_.data() + offset / static_cast<size_t>(head_dim_);
+        view.v_scale = v_scale_.data() + offset / static_cast<size_t>(head_dim_);
     }
     return view;
 }

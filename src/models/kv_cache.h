@@ -7,31 +7,52 @@
 
 namespace llmrt {
 
-// Keys and values of past tokens, one slab per layer: [n_ctx][kv_dim]. Stored as f32, or as
-// f16 (half the memory, and what llama.cpp keeps by default).
-enum class KvType { F32, F16 };
+// How keys and values are stored. F32; F16 (half the memory, llama.cpp's default numerics); BF16
+// (half, f32's range, fewer mantissa bits); Q8 (a quarter plus a scale: each head's row of one
+// position as int8 codes with one f32 scale, max|x| / 127).
+enum class KvType { F32, F16, BF16, Q8 };
+const char *kv_type_name(KvType type);  // "f32", "f16", "bf16", "q8"
 
+// One layer of the cache: [n_ctx][kv_dim] elements of the type, `stride` elements between
+// positions. Q8's scales are [n_ctx][kv_dim / head_dim]: scale (pos, kv head).
 struct KvLayerView {
-    const float *k32 = nullptr, *v32 = nullptr;       // f32 cache
-    const uint16_t *k16 = nullptr, *v16 = nullptr;    // f16 cache
-    int64_t stride = 0;                               // elements between positions
+    KvType type = KvType::F32;
+    const void *k = nullptr, *v = nullptr;
+    const float *k_scale = nullptr, *v_scale = nullptr;  // Q8 only
+    int64_t stride = 0;
+    int64_t head_dim = 0;
+
+    const float *k32() const { return static_cast<const float *>(k); }
+    const float *v32() const { return static_cast<const float *>(v); }
+    const uint16_t *k16() const { return static_cast<const uint16_t *>(k); }
+    const uint16_t *v16() const { return static_cast<const uint16_t *>(v); }
+    const int8_t *k8() const { return static_cast<const int8_t *>(k); }
+    const int8_t *v8() const { return static_cast<const int8_t *>(v); }
+    // Q8: the scale of the row at element offset `at` (a position's row start plus a head's).
+    float k_scale_at(int64_t at) const { return k_scale[at / head_dim]; }
+    float v_scale_at(int64_t at) const { return v_scale[at / head_dim]; }
 };
 
 class KvCache {
 public:
-    KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim);
-    // Writes n positions starting at pos (rounding to f16 when the cache is f16).
+    // head_dim: the width one Q8 scale covers (kv_dim must be a multiple of it).
+    KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim);
+    // Writes n positions starting at pos, rounded to the cache's type.
     void store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v);
     KvLayerView layer(int64_t layer) const;
     KvType type() const { return type_; }
     int64_t n_ctx() const { return n_ctx_; }
+    size_t nbytes() const { return k_.size() + v_.size() + (k_scale_.size() + v_scale_.size()) * sizeof(float); }
 
 private:
+    void store_rows(const float *src, int64_t count, uint8_t *dst, float *scales) const;
+
     KvType type_;
     int64_t n_ctx_;
     int64_t kv_dim_;
-    AlignedBuffer<float> k32_, v32_;
-    AlignedBuffer<uint16_t> k16_, v16_;
+    int64_t head_dim_;
+    AlignedBuffer<uint8_t> k_, v_;
+    AlignedBuffer<float> k_scale_, v_scale_;
 };
 
 }  // namespace llmrt

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/float16.h"
 #include "formats/tensor.h"
 #include "kernels/vec.h"
 
@@ -185,6 +186,40 @@ void attend_f16(const float *q, const uint16_t *keys, const uint16_t *values, fl
     vec_kernels().attn_values_f16(scores, values, n_keys, stride, head_dim, out);
 }
 
+// bf16 and int8 caches: each key and value row converted as it is read (not vectorised yet).
+float key_dot(const KvLayerView &kv, int64_t at, const float *q, int64_t head_dim) {
+    float s = 0.0f;
+    if (kv.type == KvType::BF16) {
+        const uint16_t *k = kv.k16() + at;
+        for (int64_t d = 0; d < head_dim; ++d) s += q[d] * bf16_to_f32(k[d]);
+        return s;
+    }
+    const int8_t *k = kv.k8() + at;
+    for (int64_t d = 0; d < head_dim; ++d) s += q[d] * static_cast<float>(k[d]);
+    return s * kv.k_scale_at(at);
+}
+
+void add_value(const KvLayerView &kv, int64_t at, float p, float *out, int64_t head_dim) {
+    if (kv.type == KvType::BF16) {
+        const uint16_t *v = kv.v16() + at;
+        for (int64_t d = 0; d < head_dim; ++d) out[d] += p * bf16_to_f32(v[d]);
+        return;
+    }
+    const int8_t *v = kv.v8() + at;
+    const float w = p * kv.v_scale_at(at);
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += w * static_cast<float>(v[d]);
+}
+
+// attend_f32 over a bf16 or q8 cache: keys and values at element offsets at + j * stride.
+void attend_converted(const float *q, const KvLayerView &kv, int64_t at, float *out, int64_t n_keys,
+                      int64_t head_dim, float scale, float *scores, int64_t first, int64_t q_pos, const float *slope) {
+    for (int64_t j = 0; j < n_keys; ++j) scores[j] = key_dot(kv, at + j * kv.stride, q, head_dim) * scale;
+    if (slope) add_alibi(scores, n_keys, first, q_pos, *slope);
+    softmax_inplace(scores, n_keys);
+    std::fill(out, out + head_dim, 0.0f);
+    for (int64_t j = 0; j < n_keys; ++j) add_value(kv, at + j * kv.stride, scores[j], out, head_dim);
+}
+
 }  // namespace
 
 void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
@@ -210,12 +245,21 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
                 const float *qh = q + t * q_stride + h * shape.head_dim;
                 float *oh = out + t * q_stride + h * shape.head_dim;
                 const float *slope = shape.alibi ? shape.alibi + h : nullptr;
-                if (kv.k32) {
-                    attend_f32(qh, kv.k32 + kv_offset, kv.v32 + kv_offset, oh, q_pos + 1 - first, kv.stride,
-                               shape.head_dim, shape.scale, scores, first, q_pos, slope);
-                } else {
-                    attend_f16(qh, kv.k16 + kv_offset, kv.v16 + kv_offset, oh, q_pos + 1 - first, kv.stride,
-                               shape.head_dim, shape.scale, scores, q16, first, q_pos, slope);
+                const int64_t n_keys = q_pos + 1 - first;
+                switch (kv.type) {
+                case KvType::F32:
+                    attend_f32(qh, kv.k32() + kv_offset, kv.v32() + kv_offset, oh, n_keys, kv.stride, shape.head_dim,
+                               shape.scale, scores, first, q_pos, slope);
+                    break;
+                case KvType::F16:
+                    attend_f16(qh, kv.k16() + kv_offset, kv.v16() + kv_offset, oh, n_keys, kv.stride, shape.head_dim,
+                               shape.scale, scores, q16, first, q_pos, slope);
+                    break;
+                case KvType::BF16:
+                case KvType::Q8:
+                    attend_converted(qh, kv, kv_offset, oh, n_keys, shape.head_dim, shape.scale, scores, first, q_pos,
+                                     slope);
+                    break;
                 }
             }
         }

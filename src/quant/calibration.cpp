@@ -168,7 +168,7 @@ BlockRunner::BlockRunner(Model &model, const std::vector<std::vector<int32_t>> &
       seq_(samples.empty() ? 0 : static_cast<int64_t>(samples.front().size())),
       d_(arch_.hparams().n_embd),
       pool_(n_threads),
-      cache_(KvType::F32, arch_.hparams().n_layer, seq_, arch_.kv_dim()),
+      cache_(KvType::F32, arch_.hparams().n_layer, seq_, arch_.kv_dim(), arch_.hparams().head_dim),
       ws_(arch_.workspace_floats(seq_, seq_, pool_.size())),
       x_(samples.size() * static_cast<size_t>(seq_ * d_)),
       tmp_(static_cast<size_t>(seq_ * d_)) {

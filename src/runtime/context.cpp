@@ -34,7 +34,7 @@ Context::Context(const Model &model, const ContextOptions &options)
       n_batch_(std::min<int64_t>(options.n_batch > 0 ? options.n_batch : 512, n_ctx_)),
       logits_all_(options.logits_all),
       pool_(options.n_threads),
-      cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim()),
+      cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim(), model.hparams().head_dim),
       workspace_(model.arch->workspace_floats(n_batch_, n_ctx_, pool_.size())),
       logits_(static_cast<size_t>((logits_all_ ? n_batch_ : 1) * model.hparams().n_vocab)) {
     // Untouched pages would otherwise be faulted in during the first token.

@@ -20,6 +20,7 @@ struct GenerateOptions {
     std::string prompt;
     int32_t n_predict = 128;
     int32_t n_threads = 0;
+    std::string kv_type;
     int32_t n_ctx = 0;
     bool ignore_eos = false;
     QuantFlags quant;
@@ -163,6 +164,7 @@ int run_generate(int argc, char **argv) {
     args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock",
                 &o.sampling.seed);
     args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
+    add_kv_type_flag(args, &o.kv_type);
     args.integer("-c", "--ctx-size", "N", "context window; 0 = the model's (capped)", &o.n_ctx, 0,
                  1 << 24);
     args.flag(nullptr, "--ignore-eos", "keep generating after end-of-sequence", &o.ignore_eos);
@@ -181,6 +183,7 @@ int run_generate(int argc, char **argv) {
     ContextOptions context_options;
     context_options.n_ctx = o.n_ctx;
     context_options.n_threads = o.n_threads;
+    context_options.kv_type = o.kv_type;
     ContextPtr ctx = create_context(model.get(), context_options);
     SamplerPtr sampler = create_sampler(o.sampling);
 

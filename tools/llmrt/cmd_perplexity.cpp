@@ -30,6 +30,7 @@ struct PerplexityOptions {
     int32_t n_ctx = 512;
     int32_t n_chunks = -1; // -1: as many as the file holds
     int32_t n_threads = 0;
+    std::string kv_type;
     int32_t n_batch = 0; // 0: the whole chunk in one step
     QuantFlags quant;
     bool json = false;
@@ -177,6 +178,7 @@ int run_perplexity(int argc, char **argv) {
     args.integer("-c", "--ctx-size", "N", "tokens per chunk", &o.n_ctx, 4, 1 << 20);
     args.integer(nullptr, "--chunks", "N", "most chunks to score; -1 = all", &o.n_chunks, -1, 1 << 30);
     args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
+    add_kv_type_flag(args, &o.kv_type);
     args.integer("-b", "--batch-size", "N", "tokens per evaluation step; 0 = the chunk size",
                  &o.n_batch, 0, 1 << 20);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
@@ -235,6 +237,7 @@ int run_perplexity(int argc, char **argv) {
     context_options.n_ctx = o.n_ctx;
     context_options.n_batch = o.n_batch > 0 ? std::min(o.n_batch, o.n_ctx) : o.n_ctx;
     context_options.n_threads = o.n_threads;
+    context_options.kv_type = o.kv_type;
     context_options.logits_all = true;
     ContextPtr ctx = create_context(model.get(), context_options);
     if (llmrt_context_n_ctx(ctx.get()) < o.n_ctx) {

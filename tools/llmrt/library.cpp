@@ -1,5 +1,6 @@
 #include "library.h"
 
+#include "args.h"
 #include "interrupt.h"
 #include "progress.h"
 
@@ -125,6 +126,22 @@ ModelPtr open_model(const std::string &path, const std::string &synthetic, uint6
     return synthetic.empty() ? load_model(path, quant) : create_synthetic_model(synthetic, seed, quant);
 }
 
+namespace {
+
+int32_t kv_type_value(const std::string &name) {
+    if (name == "f32") return LLMRT_KV_F32;
+    if (name == "f16") return LLMRT_KV_F16;
+    if (name == "bf16") return LLMRT_KV_BF16;
+    if (name == "q8") return LLMRT_KV_Q8;
+    throw UsageError("--kv-type: '" + name + "' is not f32, f16, bf16 or q8");
+}
+
+}  // namespace
+
+void add_kv_type_flag(ArgParser &args, std::string *kv_type) {
+    args.string(nullptr, "--kv-type", "T", "KV cache type: f32 (default), f16, bf16 or q8", kv_type);
+}
+
 ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
     llmrt_context_params params;
     llmrt_context_params_init(&params);
@@ -139,6 +156,7 @@ ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
         params.n_threads = options.n_threads;
     }
     params.logits_all = options.logits_all ? 1 : 0;
+    if (!options.kv_type.empty()) params.kv_type = kv_type_value(options.kv_type);
     llmrt_context *ctx = nullptr;
     check(llmrt_context_create(model, &params, &ctx), "cannot create context");
     return ContextPtr(ctx);

@@ -13,6 +13,8 @@
 
 namespace cli {
 
+class ArgParser;
+
 // A failed llmrt call. The message already includes llmrt_last_error(), captured at once because
 // the next library call on this thread may overwrite it.
 struct LibraryError : std::runtime_error {
@@ -96,7 +98,10 @@ struct ContextOptions {
     int32_t n_batch = 0;   // 0: the library's default
     int32_t n_threads = 0; // 0: the library's default
     bool logits_all = false;
+    std::string kv_type;   // "f32", "f16", "bf16", "q8"; "": the library's default
 };
+// Registers --kv-type for a command that makes a context.
+void add_kv_type_flag(ArgParser &args, std::string *kv_type);
 ContextPtr create_context(llmrt_model *model, const ContextOptions &options);
 
 std::vector<llmrt_token> tokenize(const llmrt_model *model, const std::string &text,

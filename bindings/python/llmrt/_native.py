@@ -93,7 +93,7 @@ class ModelParams(Structure):
 
 class ContextParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("n_ctx", c_int32), ("n_batch", c_int32),
-                ("n_threads", c_int32), ("logits_all", c_int32)]
+                ("n_threads", c_int32), ("logits_all", c_int32), ("kv_type", c_int32)]
 
 
 class SamplerParams(Structure):

@@ -12,6 +12,10 @@ from .errors import InvalidArgumentError, check
 from .model import Model
 
 
+# llmrt.h's LLMRT_KV_* values.
+_KV_TYPES = {"f32": 0, "f16": 1, "bf16": 2, "q8": 3}
+
+
 class Context(Handle):
     """One sequence being evaluated on a model. Use from one thread at a time, except cancel().
 
@@ -23,10 +27,12 @@ class Context(Handle):
         n_batch: most tokens evaluated in one prefill step (None: the library default, 512).
         n_threads: worker threads (None or 0: all cores).
         logits_all: keep the logits of every token of the last decode(), for logits(i).
+        kv_type: the KV cache's type, "f32" (None: the library default), "f16", "bf16" or "q8".
     """
 
     def __init__(self, model: Model, *, n_ctx: Optional[int] = None, n_batch: Optional[int] = None,
-                 n_threads: Optional[int] = None, logits_all: bool = False) -> None:
+                 n_threads: Optional[int] = None, logits_all: bool = False,
+                 kv_type: Optional[str] = None) -> None:
         params = n.new_params(n.ContextParams, "llmrt_context_params_init")
         if n_ctx is not None:
             params.n_ctx = n.c_int(n_ctx, "n_ctx")
@@ -35,6 +41,10 @@ class Context(Handle):
         if n_threads is not None:
             params.n_threads = n.c_int(n_threads, "n_threads")
         params.logits_all = int(logits_all)
+        if kv_type is not None:
+            if kv_type not in _KV_TYPES:
+                raise ValueError(f"kv_type must be one of {sorted(_KV_TYPES)}, not {kv_type!r}")
+            params.kv_type = _KV_TYPES[kv_type]
         model_handle = model._acquire()
         out = c_void_p()
         try:

@@ -70,6 +70,23 @@ def test_logits_all(model, reference):
         assert list(ctx.logits(len(ids) - 1)) == list(ctx.logits())
 
 
+def test_kv_type_reaches_the_library(model, reference):
+    """Every cache type gives logits near the f32 cache's, not equal to them (so the setting
+    took effect); an unknown name is refused before reaching C."""
+    ids = reference["prompt_token_ids"]
+    with llmrt.Context(model) as ctx:
+        ctx.decode(ids)
+        base = list(ctx.logits())
+    for kv_type in ("f16", "bf16", "q8"):
+        with llmrt.Context(model, kv_type=kv_type) as ctx:
+            ctx.decode(ids)
+            got = list(ctx.logits())
+        diff = max(abs(a - b) for a, b in zip(base, got))
+        assert 0.0 < diff < 0.1, (kv_type, diff)
+    with pytest.raises(ValueError, match="kv_type"):
+        llmrt.Context(model, kv_type="int3")
+
+
 def test_context_full(model):
     with llmrt.Context(model, n_ctx=8) as ctx:
         with pytest.raises(llmrt.ContextFullError):

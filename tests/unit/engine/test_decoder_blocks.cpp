@@ -342,7 +342,7 @@ std::vector<float> random_queries(const AttnData &a, int64_t n, uint32_t seed) {
 // [first, first + count) of a at cache positions [0, count).
 std::vector<float> run_attention(const AttnData &a, int64_t first, int64_t count, const float *q, int64_t n,
                                  int64_t pos0, const AttentionShape &shape, ThreadPool &pool) {
-    KvCache cache(KvType::F32, 1, count, a.kv_dim());
+    KvCache cache(KvType::F32, 1, count, a.kv_dim(), a.head_dim);
     cache.store(0, 0, count, a.k.data() + first * a.kv_dim(), a.v.data() + first * a.kv_dim());
     std::vector<float> out(static_cast<size_t>(n * a.q_dim()));
     std::vector<float> scratch(static_cast<size_t>(pool.size() * (pos0 + n + a.head_dim)));
@@ -460,7 +460,7 @@ TEST(Taps, FireOncePerLayerWithTheirWidthsAndTheLastReproducesTheLogits) {
     const int32_t tokens[] = {1, 403, 407, 261, 378};
     const int64_t n = 5, n_ctx = 16;
     ThreadPool pool(2);
-    KvCache cache(KvType::F32, hp.n_layer, n_ctx, model->arch->kv_dim());
+    KvCache cache(KvType::F32, hp.n_layer, n_ctx, model->arch->kv_dim(), hp.head_dim);
     AlignedBuffer<float> workspace(model->arch->workspace_floats(n, n_ctx, pool.size()));
     std::vector<float> logits(static_cast<size_t>(hp.n_vocab));
     Recorder recorder;

@@ -92,7 +92,7 @@ std::vector<float> logits_of(const Model &model, const std::vector<int32_t> &tok
     const HyperParams &hp = model.hparams();
     const int64_t n = static_cast<int64_t>(tokens.size());
     ThreadPool pool(2);
-    KvCache cache(KvType::F32, hp.n_layer, n, model.arch->kv_dim());
+    KvCache cache(KvType::F32, hp.n_layer, n, model.arch->kv_dim(), hp.head_dim);
     AlignedBuffer<float> workspace(model.arch->workspace_floats(n, n, pool.size()));
     std::vector<float> logits(static_cast<size_t>(n * hp.n_vocab));
     ForwardBatch batch;
