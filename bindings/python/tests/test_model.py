@@ -71,8 +71,9 @@ def test_logits_all(model, reference):
 
 
 def test_kv_type_reaches_the_library(model, reference):
-    """Every cache type gives logits near the f32 cache's, not equal to them (so the setting
-    took effect); an unknown name is refused before reaching C."""
+    """Every cache type gives logits other than the f32 cache's (so the setting took effect) and
+    near them (their accuracy is measured by the C API tests); an unknown name is refused before
+    reaching C."""
     ids = reference["prompt_token_ids"]
     with llmrt.Context(model) as ctx:
         ctx.decode(ids)
@@ -82,7 +83,7 @@ def test_kv_type_reaches_the_library(model, reference):
             ctx.decode(ids)
             got = list(ctx.logits())
         diff = max(abs(a - b) for a, b in zip(base, got))
-        assert 0.0 < diff < 0.1, (kv_type, diff)
+        assert 0.0 < diff < 0.05 * max(abs(x) for x in base), (kv_type, diff)
     with pytest.raises(ValueError, match="kv_type"):
         llmrt.Context(model, kv_type="int3")
 
