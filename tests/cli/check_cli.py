@@ -23,10 +23,11 @@ class CheckFailed(Exception):
     pass
 
 
-def run(tool, args, expect_code=0, timeout=600):
+def run(tool, args, expect_code=0, timeout=600, stdin_text=None):
     """Runs the tool; returns (stdout, stderr). Fails unless the exit code is expect_code
-    (None accepts any non-zero code)."""
-    proc = subprocess.run([tool] + args, capture_output=True, timeout=timeout)
+    (None accepts any non-zero code). stdin_text, if given, is the tool's standard input."""
+    proc = subprocess.run([tool] + args, capture_output=True, timeout=timeout,
+                          input=None if stdin_text is None else stdin_text.encode("utf-8"))
     out = proc.stdout.decode("utf-8", errors="replace")
     err = proc.stderr.decode("utf-8", errors="replace")
     ok = proc.returncode != 0 if expect_code is None else proc.returncode == expect_code
@@ -78,6 +79,44 @@ def case_generate(a):
     out, _ = run(a.tool, args)
     expect(ref["greedy_text"] in out,
            f"generate: greedy text not in output\n got: {out!r}\nwant: {ref['greedy_text']!r}")
+
+
+def chat_reports(err):
+    """The JSON lines `llmrt chat --verbose` prints on stderr, one per answered turn."""
+    prefix = "llmrt chat: {"
+    return [json.loads(line[len("llmrt chat: "):]) for line in err.splitlines() if line.startswith(prefix)]
+
+
+def case_chat(a):
+    # Two turns, /reset, the first turn again, /exit: greedy, on a model without a chat template
+    # (the plain "User: ...\nAssistant:" fallback, which stops at "\nUser:").
+    n = "16"
+    stdin_text = "Tell me a story.\nWhat happened next?\n/reset\nTell me a story.\n/exit\nnot read\n"
+    out, err = run(a.tool, ["chat", "-m", a.model, "-n", n, "--temp", "0", "-t", "2", "--verbose"],
+                   stdin_text=stdin_text, timeout=60)
+    expect("no chat template" in err, f"chat: no warning about the missing template:\n{err}")
+    turns = chat_reports(err)
+    expect(len(turns) == 3, f"chat: {len(turns)} turns reported, want 3 (the input after /exit is not read):\n{err}")
+    for i, t in enumerate(turns):
+        # Each answer is what generate gives for the same rendered prompt, cut at the stop string.
+        gen, _ = run(a.tool, ["generate", "-m", a.model, "-p", t["prompt"], "-n", n, "--temp", "0", "-t", "2"])
+        want = gen[:-1].split("\nUser:")[0].strip()
+        expect(t["answer"] == want, f"chat turn {i + 1}: answer {t['answer']!r} != generate's {want!r}")
+        expect(t["answer"] in out, f"chat turn {i + 1}: answer not printed:\n{out}")
+        expect(t["n_evaluated"] == t["n_prompt_tokens"] - t["n_reused"], f"chat turn {i + 1}: token counts {t}")
+    first, second, again = turns
+    expect(first["n_reused"] == 0, f"chat: the first turn reused a cache: {first}")
+    # The second rendering extends the first with its answer, so its tokens are reused from the
+    # cache: only the new turn is evaluated.
+    expect(second["prompt"].startswith(first["prompt"] + " " + first["answer"]),
+           f"chat: the second prompt does not extend the first:\n{second['prompt']!r}")
+    expect(second["n_reused"] >= first["n_prompt_tokens"],
+           f"chat: the second turn re-evaluated the first (reused {second['n_reused']} of "
+           f"{first['n_prompt_tokens']} prompt tokens)")
+    # /reset forgets the conversation and the cache.
+    expect(again["prompt"] == first["prompt"] and again["n_reused"] == 0 and again["answer"] == first["answer"],
+           f"chat: after /reset the first turn differs: {again} vs {first}")
+    expect("error" not in err, f"chat: errors on stderr:\n{err}")
 
 
 def case_generate_json(a):
