@@ -100,15 +100,15 @@ def case_chat(a):
     for i, t in enumerate(turns):
         # Each answer is what generate gives for the same rendered prompt, cut at the stop string.
         gen, _ = run(a.tool, ["generate", "-m", a.model, "-p", t["prompt"], "-n", n, "--temp", "0", "-t", "2"])
-        want = gen[:-1].split("\nUser:")[0].strip()
+        want = gen[:-1].split("\nUser:")[0]
         expect(t["answer"] == want, f"chat turn {i + 1}: answer {t['answer']!r} != generate's {want!r}")
-        expect(t["answer"] in out, f"chat turn {i + 1}: answer not printed:\n{out}")
+        expect(t["answer"].strip() in out, f"chat turn {i + 1}: answer not printed:\n{out}")
         expect(t["n_evaluated"] == t["n_prompt_tokens"] - t["n_reused"], f"chat turn {i + 1}: token counts {t}")
     first, second, again = turns
     expect(first["n_reused"] == 0, f"chat: the first turn reused a cache: {first}")
     # The second rendering extends the first with its answer, so its tokens are reused from the
     # cache: only the new turn is evaluated.
-    expect(second["prompt"].startswith(first["prompt"] + " " + first["answer"]),
+    expect(second["prompt"].startswith(first["prompt"] + first["answer"]),
            f"chat: the second prompt does not extend the first:\n{second['prompt']!r}")
     expect(second["n_reused"] >= first["n_prompt_tokens"],
            f"chat: the second turn re-evaluated the first (reused {second['n_reused']} of "

@@ -22,7 +22,7 @@ const char kFallbackTemplate[] =
     "{% for m in messages %}"
     "{% if m.role == 'system' %}{{ m.content + '\\n\\n' }}"
     "{% elif m.role == 'user' %}{{ 'User: ' + m.content + '\\n' }}"
-    "{% else %}{{ 'Assistant: ' + m.content + '\\n' }}{% endif %}"
+    "{% else %}{{ 'Assistant:' + m.content + '\\n' }}{% endif %}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
 const char kFallbackStop[] = "\nUser:";
@@ -243,7 +243,9 @@ private:
             return false;
         }
         void finish() { show(pending_.size()); }
-        const std::string &text() const { return shown_; }
+        // The answer as generated (before any stop string), leading whitespace included: kept
+        // so, the conversation renders to the tokens the cache holds.
+        const std::string &text() const { return text_; }
 
     private:
         // The longest end of pending_ that begins some stop string.
@@ -262,6 +264,7 @@ private:
         void show(size_t n) {
             std::string text = pending_.substr(0, n);
             pending_.erase(0, n);
+            text_ += text;
             if (shown_.empty()) { // an answer's leading whitespace is not shown
                 const size_t begin = text.find_first_not_of(" \t\r\n");
                 text = begin == std::string::npos ? "" : text.substr(begin);
@@ -273,6 +276,7 @@ private:
 
         const std::vector<std::string> &stops_;
         std::string pending_;
+        std::string text_;
         std::string shown_;
     };
 
@@ -295,7 +299,7 @@ private:
             check(status, "generation failed");
         }
         cached_.resize(std::min(cached_.size(), static_cast<size_t>(llmrt_context_n_past(ctx_))));
-        return trim(stream.text());
+        return stream.text();
     }
 
     // Decodes the prompt's new tokens, then samples until EOS, a stop string, n_predict tokens or
