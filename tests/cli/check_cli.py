@@ -10,6 +10,7 @@ import argparse
 import glob
 import json
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -117,6 +118,35 @@ def case_chat(a):
     expect(again["prompt"] == first["prompt"] and again["n_reused"] == 0 and again["answer"] == first["answer"],
            f"chat: after /reset the first turn differs: {again} vs {first}")
     expect("error" not in err, f"chat: errors on stderr:\n{err}")
+
+
+def case_chat_interrupt(a):
+    # Ctrl-C during an answer stops that answer only: the chat reads on (/exit, exit code 0). A
+    # model slower than stories260K (whose answers end in milliseconds) gives time to interrupt.
+    model = os.path.join(a.shared, "models", "debdoc-8M-gguf", "debdoc-8M-Q8_0.gguf")
+    # SIGINT back to its default: a shell's background job may start with it ignored, and an
+    # ignored signal never reaches the tool's watcher thread.
+    proc = subprocess.Popen([a.tool, "chat", "-m", model, "-n", "100000", "-c", "4096", "--temp", "0", "-t", "1",
+                             "--verbose"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc.stdin.write(b"Tell me about Debian.\n")
+    proc.stdin.flush()
+    shown = b""
+    while len(shown) < 40:  # the prompt "> " and the start of the streamed answer
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        expect(ready, f"chat: no answer streamed within 30 s (got {shown!r})")
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        expect(chunk, f"chat: stdout closed early (got {shown!r})")
+        shown += chunk
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(b"/exit\n", timeout=60)
+    out, err = (shown + out).decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
+    expect(proc.returncode == 0, f"chat after Ctrl-C: exit {proc.returncode}, want 0 (/exit)\n{err}")
+    expect("answer stopped" in err, f"chat: Ctrl-C did not stop the answer:\n{err}")
+    turns = chat_reports(err)
+    expect(len(turns) == 1 and turns[0]["answer"].strip() and turns[0]["answer"].strip() in out,
+           f"chat: the stopped answer is not kept as shown:\n{err}")
+    expect(out.rstrip().endswith(">"), f"chat: no prompt for the next message after Ctrl-C:\n{out[-200:]}")
 
 
 def case_generate_json(a):

@@ -198,14 +198,17 @@ private:
     }
 
     // Drops the oldest turns (never the system message, nor the new user message) until the
-    // prompt leaves room for an answer of n_predict tokens. Returns the messages dropped.
+    // prompt leaves room for an answer of n_predict tokens, or half the window if that is less
+    // (a long -n must not empty every conversation). Returns the messages dropped.
     size_t fit_window() {
         const size_t n_ctx = static_cast<size_t>(llmrt_context_n_ctx(ctx_));
+        const size_t room = std::min(static_cast<size_t>(o_.n_predict), n_ctx / 2);
         const size_t first = !o_.system.empty() ? 1 : 0;
         size_t dropped = 0;
         while (messages_.size() > first + 1) {
-            const size_t n_prompt = tokenize(model_, render(model_, format_.tmpl, messages_, true), true).size();
-            if (n_prompt + static_cast<size_t>(o_.n_predict) <= n_ctx) {
+            const std::string prompt = render(model_, format_.tmpl, messages_, true);
+            const size_t n_prompt = tokenize(model_, prompt, adds_bos(prompt)).size();
+            if (n_prompt + room <= n_ctx) {
                 break;
             }
             // A whole turn goes: the user's message and the answers up to the next one, so the
