@@ -120,6 +120,27 @@ def case_chat(a):
     expect("error" not in err, f"chat: errors on stderr:\n{err}")
 
 
+def case_chat_window(a):
+    # A window of 80 tokens holds one turn and its answer: later turns drop the oldest turns (never
+    # the system message) and evaluate the rest again; answers still equal generate's.
+    n = "16"
+    out, err = run(a.tool, ["chat", "-m", a.model, "-n", n, "--temp", "0", "-t", "2", "-c", "80", "--system",
+                            "Be kind.", "--verbose"],
+                   stdin_text="Tell me a story.\nWhat happened next?\nAnd then?\n", timeout=60)
+    turns = chat_reports(err)
+    expect(len(turns) == 3, f"chat: {len(turns)} turns reported, want 3:\n{err}")
+    expect(any(t["n_dropped_messages"] > 0 for t in turns[1:]),
+           f"chat: no turn was dropped in an 80-token window:\n{err}")
+    for i, t in enumerate(turns):
+        expect(t["prompt"].startswith("Be kind.\n\nUser: "), f"chat turn {i + 1}: the system message is not first "
+               f"(or a turn was cut in half): {t['prompt']!r}")
+        expect(t["n_prompt_tokens"] + min(int(n), 40) <= 80, f"chat turn {i + 1}: the prompt leaves no room: {t}")
+        if t["n_dropped_messages"] > 0:
+            expect(t["n_reused"] == 0, f"chat turn {i + 1}: dropped turns but reused the cache: {t}")
+        gen, _ = run(a.tool, ["generate", "-m", a.model, "-p", t["prompt"], "-n", n, "--temp", "0", "-t", "2"])
+        expect(t["answer"] == gen[:-1].split("\nUser:")[0], f"chat turn {i + 1}: answer differs from generate's")
+
+
 def case_chat_interrupt(a):
     # Ctrl-C during an answer stops that answer only: the chat reads on (/exit, exit code 0). A
     # model slower than stories260K (whose answers end in milliseconds) gives time to interrupt.
