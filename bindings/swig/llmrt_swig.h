@@ -315,9 +315,54 @@ public:
         return text;
     }
 
+    // The model's chat template called name (null or "default": its default one; some models
+    // have others, such as "tool_use"), or "" if it has none.
+    std::string chat_template(const char *name = nullptr) const {
+        return read_text([&](char *buf, size_t capacity, size_t *length) {
+            return llmrt_model_chat_template(handle_.get(), name, buf, capacity, length);
+        });
+    }
+
+    // Renders a chat template (tmpl; null: this model's own) for messages_json, a JSON array of
+    // message objects ({"role": ..., "content": ...} and any tool-call fields), with this model's
+    // BOS/EOS text. tools_json: a JSON array of tool definitions or null; extra_vars_json: a JSON
+    // object of further variables, which win over the others (e.g. {"bos_token": "<s>"}), or
+    // null. JSON because messages may nest (tool calls), which no flat struct maps onto. A
+    // template that raises gives an invalid-argument error with Jinja2's message.
+    std::string apply_chat_template(const char *messages_json, const char *tmpl = nullptr,
+                                    bool add_generation_prompt = true, const char *tools_json = nullptr,
+                                    const char *extra_vars_json = nullptr) const {
+        require(messages_json != nullptr, "messages_json is null");
+        llmrt_chat_template_params params;
+        llmrt_chat_template_params_init(&params);
+        params.add_generation_prompt = add_generation_prompt ? 1 : 0;
+        params.tools_json = tools_json;
+        params.extra_vars_json = extra_vars_json;
+        return read_text([&](char *buf, size_t capacity, size_t *length) {
+            return llmrt_chat_apply_template_json(handle_.get(), tmpl, messages_json, &params, buf, capacity, length);
+        });
+    }
+
 #ifndef SWIG
     explicit Model(std::shared_ptr<llmrt_model> handle) : handle_(std::move(handle)) {}
     std::shared_ptr<llmrt_model> handle_;
+
+private:
+    // Calls a (buf, capacity, *length) function writing NUL-terminated text: once to learn the
+    // length, then with a buffer of that size.
+    template <typename Call>
+    static std::string read_text(Call call) {
+        size_t length = 0;
+        llmrt_status status = call(nullptr, 0, &length);
+        if (status != LLMRT_ERR_BUFFER_TOO_SMALL) {
+            check(status);
+            return "";
+        }
+        std::string text(length + 1, '\0');
+        check(call(&text[0], text.size(), &length));
+        text.resize(length);
+        return text;
+    }
 #endif
 };
 

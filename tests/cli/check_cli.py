@@ -10,6 +10,7 @@ import argparse
 import glob
 import json
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -23,10 +24,11 @@ class CheckFailed(Exception):
     pass
 
 
-def run(tool, args, expect_code=0, timeout=600):
+def run(tool, args, expect_code=0, timeout=600, stdin_text=None):
     """Runs the tool; returns (stdout, stderr). Fails unless the exit code is expect_code
-    (None accepts any non-zero code)."""
-    proc = subprocess.run([tool] + args, capture_output=True, timeout=timeout)
+    (None accepts any non-zero code). stdin_text, if given, is the tool's standard input."""
+    proc = subprocess.run([tool] + args, capture_output=True, timeout=timeout,
+                          input=None if stdin_text is None else stdin_text.encode("utf-8"))
     out = proc.stdout.decode("utf-8", errors="replace")
     err = proc.stderr.decode("utf-8", errors="replace")
     ok = proc.returncode != 0 if expect_code is None else proc.returncode == expect_code
@@ -78,6 +80,94 @@ def case_generate(a):
     out, _ = run(a.tool, args)
     expect(ref["greedy_text"] in out,
            f"generate: greedy text not in output\n got: {out!r}\nwant: {ref['greedy_text']!r}")
+
+
+def chat_reports(err):
+    """The JSON lines `llmrt chat --verbose` prints on stderr, one per answered turn."""
+    prefix = "llmrt chat: {"
+    return [json.loads(line[len("llmrt chat: "):]) for line in err.splitlines() if line.startswith(prefix)]
+
+
+def case_chat(a):
+    # Two turns, /reset, the first turn again, /exit: greedy, on a model without a chat template
+    # (the plain "User: ...\nAssistant:" fallback, which stops at "\nUser:").
+    n = "16"
+    stdin_text = "Tell me a story.\nWhat happened next?\n/reset\nTell me a story.\n/exit\nnot read\n"
+    out, err = run(a.tool, ["chat", "-m", a.model, "-n", n, "--temp", "0", "-t", "2", "--verbose"],
+                   stdin_text=stdin_text, timeout=60)
+    expect("no chat template" in err, f"chat: no warning about the missing template:\n{err}")
+    turns = chat_reports(err)
+    expect(len(turns) == 3, f"chat: {len(turns)} turns reported, want 3 (the input after /exit is not read):\n{err}")
+    for i, t in enumerate(turns):
+        # Each answer is what generate gives for the same rendered prompt, cut at the stop string.
+        gen, _ = run(a.tool, ["generate", "-m", a.model, "-p", t["prompt"], "-n", n, "--temp", "0", "-t", "2"])
+        want = gen[:-1].split("\nUser:")[0]
+        expect(t["answer"] == want, f"chat turn {i + 1}: answer {t['answer']!r} != generate's {want!r}")
+        expect(t["answer"].strip() in out, f"chat turn {i + 1}: answer not printed:\n{out}")
+        expect(t["n_evaluated"] == t["n_prompt_tokens"] - t["n_reused"], f"chat turn {i + 1}: token counts {t}")
+    first, second, again = turns
+    expect(first["n_reused"] == 0, f"chat: the first turn reused a cache: {first}")
+    # The second rendering extends the first with its answer, so its tokens are reused from the
+    # cache: only the new turn is evaluated.
+    expect(second["prompt"].startswith(first["prompt"] + first["answer"]),
+           f"chat: the second prompt does not extend the first:\n{second['prompt']!r}")
+    expect(second["n_reused"] >= first["n_prompt_tokens"],
+           f"chat: the second turn re-evaluated the first (reused {second['n_reused']} of "
+           f"{first['n_prompt_tokens']} prompt tokens)")
+    # /reset forgets the conversation and the cache.
+    expect(again["prompt"] == first["prompt"] and again["n_reused"] == 0 and again["answer"] == first["answer"],
+           f"chat: after /reset the first turn differs: {again} vs {first}")
+    expect("error" not in err, f"chat: errors on stderr:\n{err}")
+
+
+def case_chat_window(a):
+    # A window of 80 tokens holds one turn and its answer: later turns drop the oldest turns (never
+    # the system message) and evaluate the rest again; answers still equal generate's.
+    n = "16"
+    out, err = run(a.tool, ["chat", "-m", a.model, "-n", n, "--temp", "0", "-t", "2", "-c", "80", "--system",
+                            "Be kind.", "--verbose"],
+                   stdin_text="Tell me a story.\nWhat happened next?\nAnd then?\n", timeout=60)
+    turns = chat_reports(err)
+    expect(len(turns) == 3, f"chat: {len(turns)} turns reported, want 3:\n{err}")
+    expect(any(t["n_dropped_messages"] > 0 for t in turns[1:]),
+           f"chat: no turn was dropped in an 80-token window:\n{err}")
+    for i, t in enumerate(turns):
+        expect(t["prompt"].startswith("Be kind.\n\nUser: "), f"chat turn {i + 1}: the system message is not first "
+               f"(or a turn was cut in half): {t['prompt']!r}")
+        expect(t["n_prompt_tokens"] + min(int(n), 40) <= 80, f"chat turn {i + 1}: the prompt leaves no room: {t}")
+        if t["n_dropped_messages"] > 0:
+            expect(t["n_reused"] == 0, f"chat turn {i + 1}: dropped turns but reused the cache: {t}")
+        gen, _ = run(a.tool, ["generate", "-m", a.model, "-p", t["prompt"], "-n", n, "--temp", "0", "-t", "2"])
+        expect(t["answer"] == gen[:-1].split("\nUser:")[0], f"chat turn {i + 1}: answer differs from generate's")
+
+
+def case_chat_interrupt(a):
+    # Ctrl-C during an answer stops that answer only: the chat reads on (/exit, exit code 0). A
+    # model slower than stories260K (whose answers end in milliseconds) gives time to interrupt.
+    model = os.path.join(a.shared, "models", "debdoc-8M-gguf", "debdoc-8M-Q8_0.gguf")
+    # SIGINT back to its default: a shell's background job may start with it ignored, and an
+    # ignored signal never reaches the tool's watcher thread.
+    proc = subprocess.Popen([a.tool, "chat", "-m", model, "-n", "100000", "-c", "4096", "--temp", "0", "-t", "1",
+                             "--verbose"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc.stdin.write(b"Tell me about Debian.\n")
+    proc.stdin.flush()
+    shown = b""
+    while len(shown) < 40:  # the prompt "> " and the start of the streamed answer
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        expect(ready, f"chat: no answer streamed within 30 s (got {shown!r})")
+        chunk = os.read(proc.stdout.fileno(), 4096)
+        expect(chunk, f"chat: stdout closed early (got {shown!r})")
+        shown += chunk
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(b"/exit\n", timeout=60)
+    out, err = (shown + out).decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace")
+    expect(proc.returncode == 0, f"chat after Ctrl-C: exit {proc.returncode}, want 0 (/exit)\n{err}")
+    expect("answer stopped" in err, f"chat: Ctrl-C did not stop the answer:\n{err}")
+    turns = chat_reports(err)
+    expect(len(turns) == 1 and turns[0]["answer"].strip() and turns[0]["answer"].strip() in out,
+           f"chat: the stopped answer is not kept as shown:\n{err}")
+    expect(out.rstrip().endswith(">"), f"chat: no prompt for the next message after Ctrl-C:\n{out[-200:]}")
 
 
 def case_generate_json(a):

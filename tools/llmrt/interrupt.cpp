@@ -49,6 +49,8 @@ void install_interrupt_watcher() {
 
 bool interrupt_requested() { return g_interrupted.load(); }
 
+void clear_interrupt() { g_interrupted.store(false); }
+
 void throw_if_interrupted() {
     if (interrupt_requested()) {
         throw Interrupted();

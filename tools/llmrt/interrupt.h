@@ -17,6 +17,9 @@ bool interrupt_requested();
 // Throws Interrupted if Ctrl-C was pressed. Needed because llmrt_context_reset clears a pending
 // cancel: loops that reset check this after each step.
 void throw_if_interrupted();
+// Forgets a Ctrl-C that has been handled, so that the next one cancels again instead of exiting
+// (llmrt chat: Ctrl-C stops one answer, and the conversation goes on).
+void clear_interrupt();
 
 // While alive, Ctrl-C cancels ctx (a second Ctrl-C, or one with no context registered, exits at
 // once with status 130).

@@ -19,6 +19,7 @@ namespace cli {
 // Each takes argv with argv[0] = the subcommand name and returns the exit code. They report
 // failures by throwing UsageError, LibraryError, Interrupted or std::runtime_error.
 int run_generate(int argc, char **argv);
+int run_chat(int argc, char **argv);
 int run_tokenize(int argc, char **argv);
 int run_info(int argc, char **argv);
 int run_perplexity(int argc, char **argv);
@@ -37,6 +38,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"generate", "continue a prompt, streaming the text", run_generate},
+    {"chat", "chat with a model in the terminal (its chat template, multi-turn)", run_chat},
     {"tokenize", "print the token ids of a text", run_tokenize},
     {"info", "describe a model", run_info},
     {"perplexity", "perplexity of a text file (llama.cpp's method)", run_perplexity},

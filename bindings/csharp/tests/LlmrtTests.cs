@@ -309,6 +309,27 @@ public class LlmrtTests {
 
   // ---- NUL characters: text to tokenize takes a length, C strings refuse them ----
 
+  // ---- chat templates: the engine is checked against Jinja2 in C and Python; here, that the
+  // strings cross intact both ways and a template's error arrives with its message ----
+
+  [Test]
+  public void ChatTemplateRendersMessagesAndRaises() {
+    using (var model = new Model(modelPath)) {
+      Assert.Equal("", model.ChatTemplate(), "the model's template");  // stories260K has none
+      string content = "h\u00e9llo \U0001F999";
+      string messages = "[{\"role\": \"user\", \"content\": \"" + content + "\"}]";
+      string tmpl = "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }};{% endfor %}"
+          + "{% if add_generation_prompt %}>{% endif %}";
+      string extra = "{\"bos_token\": \"<B>\"}";
+      Assert.Equal("<B>user=" + content + ";>", model.ApplyChatTemplate(messages, tmpl, true, null, extra), "rendered");
+      Assert.Equal("<B>user=" + content + ";", model.ApplyChatTemplate(messages, tmpl, false, null, extra),
+                   "rendered without the generation prompt");
+      var e = Assert.Throws<InvalidArgumentException>(
+          () => model.ApplyChatTemplate(messages, "{{ raise_exception('no system role') }}"));
+      Assert.True(e.Message.Contains("TemplateError: no system role"), e.Message);
+    }
+  }
+
   [Test]
   public void TokenizeKeepsWhatFollowsANul() {
     using (var model = new Model(modelPath)) {

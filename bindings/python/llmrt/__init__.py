@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from . import _native
+from .chat import apply_chat_template
 from ._native import API_VERSION, LibraryNotFoundError
 from .context import Context
 from .errors import (BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError, FormatError,
@@ -72,7 +73,8 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 __all__ = [
     "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
     "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
-    "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError", "LOG_DEBUG",
+    "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
+    "apply_chat_template", "LOG_DEBUG",
     "LOG_INFO", "LOG_WARN", "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback",
     "set_log_level",
 ]

@@ -108,6 +108,11 @@ class GenerateParams(Structure):
                 ("stop_strings", POINTER(c_char_p)), ("n_stop_strings", c_int32)]
 
 
+class ChatTemplateParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("add_generation_prompt", c_int32), ("bos_token", c_char_p),
+                ("eos_token", c_char_p), ("tools_json", c_char_p), ("extra_vars_json", c_char_p)]
+
+
 class TensorTypeStats(Structure):
     _fields_ = [("struct_size", c_uint32), ("type", c_char_p), ("n_tensors", c_int32),
                 ("n_params", c_uint64), ("n_bytes", c_uint64)]
@@ -178,8 +183,9 @@ _PROTOTYPES = {
 }
 
 # Declared in llmrt.h but implemented later than the rest (quantization: issue 3, tensor types:
-# issue 9): the package works without them, and Quantizer and Model.tensor_types() report
-# UnsupportedError until the library has them.
+# issue 9, chat templates: issue 11): the package works without them, and Quantizer,
+# Model.tensor_types() and the chat-template functions report UnsupportedError until the library
+# has them.
 _OPTIONAL_PROTOTYPES = {
     "llmrt_quant_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_quantizer_create": (_status, [POINTER(QuantParams), _p_handle]),
@@ -188,6 +194,11 @@ _OPTIONAL_PROTOTYPES = {
     "llmrt_model_n_tensor_types": (c_int32, [_handle, c_int32]),
     # Writes only the fields a struct of the size it is given holds, like *_params_init_sized.
     "llmrt_model_tensor_type_sized": (_status, [_handle, c_int32, c_int32, POINTER(TensorTypeStats), c_uint32]),
+    # Chat templates (issue 11).
+    "llmrt_chat_template_params_init_sized": (None, [c_void_p, c_uint32]),
+    "llmrt_model_chat_template": (_status, [_handle, c_char_p, POINTER(c_char), c_size_t, POINTER(c_size_t)]),
+    "llmrt_chat_apply_template_json": (_status, [_handle, c_char_p, c_char_p, POINTER(ChatTemplateParams),
+                                                 POINTER(c_char), c_size_t, POINTER(c_size_t)]),
 }
 
 

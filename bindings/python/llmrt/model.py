@@ -218,6 +218,25 @@ class Model(Handle):
             extra=1)
         return data.decode("utf-8", errors="replace")
 
+    # ---- chat ----
+
+    def chat_template(self, name: Optional[str] = None) -> Optional[str]:
+        """The model's chat template (Jinja text) called name (None: its default one; some
+        tokenizer_config.json files have others, such as "tool_use"), or None if it has none."""
+        from .chat import read_text, require_chat_support
+        require_chat_support()
+        handle = self._h()
+        native_name = n.c_string(name, "name") if name is not None else None
+        text = read_text(lambda buf, cap, length: n.lib.llmrt_model_chat_template(handle, native_name, buf, cap,
+                                                                                   length))
+        return text or None
+
+    def apply_chat_template(self, messages: Any, **kwargs: Any) -> str:
+        """llmrt.apply_chat_template(messages, model=self, **kwargs): the conversation rendered
+        with this model's template (or template=...) and its BOS/EOS text."""
+        from .chat import apply_chat_template
+        return apply_chat_template(messages, model=self, **kwargs)
+
     # ---- generation ----
 
     def create_context(self, **kwargs: object) -> "Context":

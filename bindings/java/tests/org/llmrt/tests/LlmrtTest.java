@@ -405,4 +405,22 @@ public class LlmrtTest {
     }
     throw new IllegalStateException("no VmRSS in /proc/self/status");
   }
+
+  // ---- chat templates: the engine is checked against Jinja2 in C and Python; here, that the
+  // strings cross intact both ways and a template's error arrives with its message ----
+
+  @Test
+  public void chatTemplateRendersMessagesAndRaises() {
+    assertEquals("", model.chatTemplate());  // stories260K has none
+    String content = "h\u00e9llo \ud83e\udd99";
+    String messages = "[{\"role\": \"user\", \"content\": \"" + content + "\"}]";
+    String tmpl = "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }};{% endfor %}"
+        + "{% if add_generation_prompt %}>{% endif %}";
+    String extra = "{\"bos_token\": \"<B>\"}";
+    assertEquals("<B>user=" + content + ";>", model.applyChatTemplate(messages, tmpl, true, null, extra));
+    assertEquals("<B>user=" + content + ";", model.applyChatTemplate(messages, tmpl, false, null, extra));
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+        () -> model.applyChatTemplate(messages, "{{ raise_exception('no system role') }}"));
+    assertTrue(e.getMessage(), e.getMessage().contains("TemplateError: no system role"));
+  }
 }
