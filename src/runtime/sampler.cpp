@@ -71,17 +71,17 @@ void Sampler::apply_ngram_ban(std::vector<Candidate> &c) const {
     for (size_t start = 0; start + n <= len; ++start) {
         if (!std::equal(prefix, prefix + (n - 1), sequence_.data() + start)) continue;
         const int32_t banned = sequence_[start + n - 1];
-        require(banned >= 0 && static_cast<size_t>(banned) < c.size(), Status::InvalidArgument,
-                "a remembered token (" + std::to_string(banned) + ") is outside this vocabulary");
+        if (banned < 0 || static_cast<size_t>(banned) >= c.size())  // the message is built only on failure
+            fail(Status::InvalidArgument, "a remembered token (" + std::to_string(banned) + ") is outside this vocabulary");
         c[static_cast<size_t>(banned)].logit = -INFINITY;
     }
 }
 
 void Sampler::check_vocab(int32_t n_vocab) const {
     for (const auto &entry : opt_.logit_bias)
-        require(entry.first < n_vocab, Status::InvalidArgument,
-                "logit_bias token " + std::to_string(entry.first) + " is outside the vocabulary (" +
-                    std::to_string(n_vocab) + " tokens)");
+        if (entry.first >= n_vocab)  // runs per token: the message is built only on failure
+            fail(Status::InvalidArgument, "logit_bias token " + std::to_string(entry.first) +
+                                              " is outside the vocabulary (" + std::to_string(n_vocab) + " tokens)");
 }
 
 namespace {
