@@ -187,7 +187,8 @@ int run_generate(int argc, char **argv) {
     args.number(nullptr, "--min-p", "P", "min-p; 0 = off", &o.sampling.min_p, 0.0, 1.0);
     args.number(nullptr, "--repeat-penalty", "R", "repetition penalty; 1 = off",
                 &o.sampling.repetition_penalty, 0.0, 100.0);
-    args.integer(nullptr, "--repeat-last-n", "N", "tokens the repetition penalty looks at",
+    args.integer(nullptr, "--repeat-last-n", "N",
+                 "picked tokens the repetition, presence and frequency penalties look at",
                  &o.sampling.repetition_last_n, 0, 1 << 30);
     args.number(nullptr, "--presence-penalty", "X", "subtracted once from each token in the repeat window; 0 = off",
                 &o.sampling.presence_penalty, -100.0, 100.0);
