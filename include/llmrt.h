@@ -450,6 +450,12 @@ LLMRT_API llmrt_status llmrt_context_profile_json(llmrt_context *ctx, const char
 
 typedef struct llmrt_sampler llmrt_sampler;
 
+/* One entry of llmrt_sampler_params.logit_bias. */
+typedef struct llmrt_logit_bias {
+    llmrt_token token;
+    float bias;
+} llmrt_logit_bias;
+
 typedef struct llmrt_sampler_params {
     uint32_t struct_size;
     float temperature;        /* 0 = greedy (default 0.8) */
@@ -459,6 +465,21 @@ typedef struct llmrt_sampler_params {
     float repetition_penalty; /* 1 = off (default 1.0) */
     int32_t repetition_last_n;/* how many recent tokens the penalty looks at (default 64) */
     uint64_t seed;            /* default 0xFFFFFFFF... = pick one from the clock */
+    /* Added in API 1.x: read only when struct_size covers them. OpenAI semantics over the same
+     * window as the repetition penalty (the last repetition_last_n tokens the sampler picked; the
+     * prompt is not in it): logit -= presence_penalty * (count > 0) + frequency_penalty * count. 0 = off (default). */
+    float presence_penalty;
+    float frequency_penalty;
+    /* Hugging Face's no_repeat_ngram_size: a token that would complete an n-gram already present
+     * in the sequence is banned. The sequence is every token since the last llmrt_sampler_reset:
+     * the prompts a generation evaluates (it feeds them to the sampler) and the tokens picked.
+     * 0 = off (default). */
+    int32_t no_repeat_ngram_size;
+    /* n_logit_bias (token, bias) pairs added to the logits before anything else; -INFINITY bans
+     * the token. Copied at create (not retained). An id outside the vocabulary fails the first
+     * generation or sample with LLMRT_ERR_INVALID_ARGUMENT naming it. Default none. */
+    const llmrt_logit_bias *logit_bias;
+    int32_t n_logit_bias;
 } llmrt_sampler_params;
 
 #define LLMRT_DEFAULT_SEED 0xFFFFFFFFFFFFFFFFull
@@ -476,6 +497,10 @@ LLMRT_API llmrt_status llmrt_sampler_sample(llmrt_sampler *sampler, const float 
                                             int32_t n_vocab, llmrt_token *out);
 /* Forgets remembered tokens and reseeds with the seed it was created with. */
 LLMRT_API void llmrt_sampler_reset(llmrt_sampler *sampler);
+/* Tells the sampler of n tokens already in the sequence (a prompt evaluated elsewhere), for
+ * no_repeat_ngram_size. Not for the penalties' window, which holds picked tokens only. */
+LLMRT_API llmrt_status llmrt_sampler_accept_prompt(llmrt_sampler *sampler, const llmrt_token *tokens,
+                                                   int32_t n);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Generation                                                                                     */
@@ -489,6 +514,9 @@ LLMRT_API void llmrt_sampler_reset(llmrt_sampler *sampler);
 typedef int32_t (*llmrt_token_callback)(const char *piece, size_t len, int32_t token,
                                         void *user_data);
 
+/* A custom stopping criterion (llmrt_generate_params.stop_callback). */
+typedef int32_t (*llmrt_stop_callback)(const llmrt_token *generated, int32_t n_generated, void *user_data);
+
 typedef struct llmrt_generate_params {
     uint32_t struct_size;
     int32_t max_new_tokens;      /* default 128 */
@@ -498,6 +526,11 @@ typedef struct llmrt_generate_params {
     const char *const *stop_strings; /* n_stop_strings strings; generation ends when the output
                                         contains one, which is not emitted. Not retained. */
     int32_t n_stop_strings;
+    /* Added in API 1.x: read only when struct_size covers them. Called after each token from the
+     * min_new_tokens-th on, with the n_generated ids this generation has produced (valid during
+     * the call); non-zero stops it after that token, with stop reason "callback". Default NULL. */
+    llmrt_stop_callback stop_callback;
+    void *stop_user_data;
 } llmrt_generate_params;
 
 LLMRT_API void llmrt_generate_params_init_sized(llmrt_generate_params *params, uint32_t struct_size);
@@ -523,7 +556,7 @@ LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piec
 LLMRT_API void llmrt_generate_end(llmrt_context *ctx);
 
 /* Why the last generation on ctx ended: "length" (max_new_tokens), "eos", "stop_string",
- * "context_full", "cancelled", or "" while none has ended. Static string. */
+ * "context_full", "cancelled", "callback" (the stop callback), or "" while none has ended. Static string. */
 LLMRT_API const char *llmrt_generate_stop_reason(const llmrt_context *ctx);
 
 #ifdef __cplusplus

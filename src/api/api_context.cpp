@@ -166,6 +166,11 @@ void llmrt_sampler_params_init_sized(llmrt_sampler_params *given, uint32_t struc
     params->repetition_penalty = 1.0f;
     params->repetition_last_n = 64;
     params->seed = LLMRT_DEFAULT_SEED;
+    params->presence_penalty = 0.0f;
+    params->frequency_penalty = 0.0f;
+    params->no_repeat_ngram_size = 0;
+    params->logit_bias = nullptr;
+    params->n_logit_bias = 0;
     llmrt::write_params(given, struct_size, defaults);
 }
 
@@ -181,6 +186,11 @@ llmrt_status llmrt_sampler_create(const llmrt_sampler_params *params, llmrt_samp
         opt.min_p = p.min_p;
         opt.repetition_penalty = p.repetition_penalty;
         opt.repetition_last_n = p.repetition_last_n;
+        opt.presence_penalty = p.presence_penalty;
+        opt.frequency_penalty = p.frequency_penalty;
+        opt.no_repeat_ngram_size = p.no_repeat_ngram_size;
+        require_arg(p.n_logit_bias >= 0 && (p.logit_bias || p.n_logit_bias == 0), "invalid logit_bias");
+        for (int32_t i = 0; i < p.n_logit_bias; ++i) opt.logit_bias.emplace_back(p.logit_bias[i].token, p.logit_bias[i].bias);
         opt.seed = p.seed != LLMRT_DEFAULT_SEED
                        ? p.seed
                        : static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -201,6 +211,13 @@ llmrt_status llmrt_sampler_sample(llmrt_sampler *sampler, const float *logits, i
 
 void llmrt_sampler_reset(llmrt_sampler *sampler) {
     if (sampler) sampler->impl->reset();
+}
+
+llmrt_status llmrt_sampler_accept_prompt(llmrt_sampler *sampler, const llmrt_token *tokens, int32_t n) {
+    return guarded([&] {
+        require_arg(sampler && n >= 0 && (tokens || n == 0), "invalid arguments");
+        sampler->impl->accept_prompt(tokens, static_cast<size_t>(n));
+    });
 }
 
 }  // extern "C"

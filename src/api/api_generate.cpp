@@ -2,6 +2,8 @@
 #include "api/handles.h"
 #include "core/log.h"
 
+#include <type_traits>
+
 using llmrt::guarded;
 using llmrt::require_arg;
 
@@ -17,6 +19,14 @@ llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
     for (int32_t i = 0; i < p.n_stop_strings; ++i) {
         require_arg(p.stop_strings[i] != nullptr, "a stop string is NULL");
         opt.stop_strings.emplace_back(p.stop_strings[i]);
+    }
+    if (p.stop_callback) {
+        // The ids are int32_t inside and llmrt_token outside: the same type, so no copy.
+        static_assert(std::is_same<llmrt_token, int32_t>::value, "llmrt_token must be int32_t");
+        opt.stop_callback = [callback = p.stop_callback, user_data = p.stop_user_data](const int32_t *ids,
+                                                                                      int64_t n) {
+            return callback(ids, static_cast<int32_t>(n), user_data) != 0;
+        };
     }
     return opt;
 }
@@ -56,6 +66,8 @@ void llmrt_generate_params_init_sized(llmrt_generate_params *given, uint32_t str
     params->add_special = 1;
     params->stop_strings = nullptr;
     params->n_stop_strings = 0;
+    params->stop_callback = nullptr;
+    params->stop_user_data = nullptr;
     llmrt::write_params(given, struct_size, defaults);
 }
 

@@ -23,12 +23,20 @@ Generation::Generation(Context &ctx, Sampler &sampler, const std::string &prompt
     require(ctx.n_past() + static_cast<int64_t>(ids.size()) <= ctx.n_ctx(), Status::ContextFull,
             "the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(ctx.n_ctx() - ctx.n_past()) + " more (n_ctx " + std::to_string(ctx.n_ctx()) + ")");
+    sampler.check_vocab(static_cast<int32_t>(ctx.model().hparams().n_vocab));  // before the costly decode
     ctx.decode(ids.data(), static_cast<int64_t>(ids.size()));
+    sampler.accept_prompt(ids.data(), ids.size());
     masked_logits_.resize(static_cast<size_t>(ctx.model().hparams().n_vocab));
 }
 
 bool Generation::is_end_of_generation(int32_t token) const {
     return std::find(eog_ids_.begin(), eog_ids_.end(), token) != eog_ids_.end();
+}
+
+// min_new_tokens is a floor for the caller's own stop too, not only for end-of-sequence.
+bool Generation::callback_stops() const {
+    return opt_.stop_callback && n_generated_ >= opt_.min_new_tokens &&
+           opt_.stop_callback(generated_.data(), static_cast<int64_t>(generated_.size()));
 }
 
 bool Generation::next(GeneratedPiece &out) {
@@ -63,6 +71,7 @@ bool Generation::next(GeneratedPiece &out) {
     }
     const int32_t token = sampler_.sample(logits, n_vocab);
     ++n_generated_;
+    generated_.push_back(token);
     out.token = token;
     if (opt_.stop_at_eos && is_end_of_generation(token)) {
         finished_ = true;
@@ -76,6 +85,14 @@ bool Generation::next(GeneratedPiece &out) {
         finished_ = true;
         flushed_ = true;
         stop_reason_ = "stop_string";
+        return true;
+    }
+    if (callback_stops()) {
+        // The token is part of the output: its text and anything held back go out now.
+        finished_ = true;
+        flushed_ = true;
+        stop_reason_ = "callback";
+        out.text += stream_.flush();
         return true;
     }
     // Evaluate the new token now, so the next call starts from its logits.

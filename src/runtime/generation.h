@@ -2,6 +2,7 @@
 // token and the text it completes. The callback form of the API is a loop over next().
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct GenerateOptions {
     bool stop_at_eos = true;
     bool add_special = true;
     std::vector<std::string> stop_strings;
+    // Sees the ids generated so far (from the min_new_tokens-th on); true stops after that token.
+    std::function<bool(const int32_t *generated, int64_t n_generated)> stop_callback;
 };
 
 struct GeneratedPiece {
@@ -26,7 +29,8 @@ struct GeneratedPiece {
 
 class Generation {
 public:
-    // Tokenizes and evaluates the prompt. Throws Error (CONTEXT_FULL when the prompt does not fit).
+    // Tokenizes and evaluates the prompt, and feeds it to the sampler's sequence (the n-gram ban
+    // looks at prompt + output, as HF does). Throws Error (CONTEXT_FULL when the prompt does not fit).
     Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options);
 
     // False once a stop condition has been met (nothing is produced then).
@@ -36,6 +40,7 @@ public:
 private:
     bool is_end_of_generation(int32_t token) const;
     void mask_end_of_generation();
+    bool callback_stops() const;
 
     Context &ctx_;
     Sampler &sampler_;
@@ -43,6 +48,7 @@ private:
     TextStream stream_;
     std::vector<int32_t> eog_ids_;
     std::vector<float> masked_logits_;  // reused: min_new_tokens hides EOG without allocating
+    std::vector<int32_t> generated_;  // what the stop callback sees
     int64_t n_generated_ = 0;
     bool finished_ = false;
     bool flushed_ = false;

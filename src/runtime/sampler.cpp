@@ -17,6 +17,15 @@ Sampler::Sampler(const SamplerOptions &options) : opt_(options), state_(options.
     require(std::isfinite(opt_.repetition_penalty) && opt_.repetition_penalty > 0.0f,
             Status::InvalidArgument, "repetition_penalty must be > 0");
     require(opt_.repetition_last_n >= 0, Status::InvalidArgument, "repetition_last_n must be >= 0");
+    require(std::isfinite(opt_.presence_penalty), Status::InvalidArgument, "presence_penalty must be finite");
+    require(std::isfinite(opt_.frequency_penalty), Status::InvalidArgument, "frequency_penalty must be finite");
+    require(opt_.no_repeat_ngram_size >= 0, Status::InvalidArgument, "no_repeat_ngram_size must be >= 0");
+    for (const auto &[id, bias] : opt_.logit_bias) {
+        require(id >= 0, Status::InvalidArgument, "logit_bias token " + std::to_string(id) + " is negative");
+        // -inf bans; NaN or +inf would make every pick meaningless.
+        require(!std::isnan(bias) && bias != INFINITY, Status::InvalidArgument,
+                "logit_bias of token " + std::to_string(id) + " must be a number or -inf");
+    }
 }
 
 // xorshift64*-style generator on a splitmix64 sequence: the same numbers on every platform
@@ -30,16 +39,49 @@ uint64_t Sampler::next_random() {
 
 double Sampler::uniform01() { return static_cast<double>(next_random() >> 11) * (1.0 / 9007199254740992.0); }
 
-void Sampler::apply_penalty(std::vector<Candidate> &c) const {
-    if (opt_.repetition_penalty == 1.0f) return;
-    for (int32_t id : recent_) {
-        Candidate &cand = c[static_cast<size_t>(id)];
-        if (cand.p != 0.0f) continue;  // each distinct token is penalised once
-        cand.p = 1.0f;
-        float &l = cand.logit;
+void Sampler::apply_logit_bias(std::vector<Candidate> &c) const {
+    for (const auto &[id, bias] : opt_.logit_bias) c[static_cast<size_t>(id)].logit += bias;
+}
+
+void Sampler::apply_penalties(std::vector<Candidate> &c) {
+    const bool repetition = opt_.repetition_penalty != 1.0f;
+    if (!repetition && opt_.presence_penalty == 0.0f && opt_.frequency_penalty == 0.0f) return;
+    // Sorted, equal ids are adjacent: each distinct token is penalised once, with its count.
+    counted_.assign(recent_.begin(), recent_.end());
+    std::sort(counted_.begin(), counted_.end());
+    for (size_t i = 0; i < counted_.size();) {
+        size_t end = i;
+        while (end < counted_.size() && counted_[end] == counted_[i]) ++end;
+        float &l = c[static_cast<size_t>(counted_[i])].logit;
         // As in CTRL / HF: shrink positive logits, push negative ones further down.
-        l = l > 0.0f ? l / opt_.repetition_penalty : l * opt_.repetition_penalty;
+        if (repetition) l = l > 0.0f ? l / opt_.repetition_penalty : l * opt_.repetition_penalty;
+        // Then OpenAI's, in llama.cpp's order.
+        l -= opt_.presence_penalty + opt_.frequency_penalty * static_cast<float>(end - i);
+        i = end;
     }
+}
+
+// HF's NoRepeatNGramLogitsProcessor: the last n-1 tokens, wherever they occurred before, were
+// followed by some token; that token would repeat an n-gram, so it is banned.
+void Sampler::apply_ngram_ban(std::vector<Candidate> &c) const {
+    const size_t n = static_cast<size_t>(opt_.no_repeat_ngram_size);
+    const size_t len = sequence_.size();
+    if (n == 0 || len + 1 < n) return;
+    const int32_t *prefix = sequence_.data() + (len - (n - 1));
+    for (size_t start = 0; start + n <= len; ++start) {
+        if (!std::equal(prefix, prefix + (n - 1), sequence_.data() + start)) continue;
+        const int32_t banned = sequence_[start + n - 1];
+        if (banned < 0 || static_cast<size_t>(banned) >= c.size())  // the message is built only on failure
+            fail(Status::InvalidArgument, "a remembered token (" + std::to_string(banned) + ") is outside this vocabulary");
+        c[static_cast<size_t>(banned)].logit = -INFINITY;
+    }
+}
+
+void Sampler::check_vocab(int32_t n_vocab) const {
+    for (const auto &entry : opt_.logit_bias)
+        if (entry.first >= n_vocab)  // runs per token: the message is built only on failure
+            fail(Status::InvalidArgument, "logit_bias token " + std::to_string(entry.first) +
+                                              " is outside the vocabulary (" + std::to_string(n_vocab) + " tokens)");
 }
 
 namespace {
@@ -68,7 +110,12 @@ int32_t Sampler::sample(const float *logits, int32_t n_vocab) {
     for (int32_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.0f};
     for (int32_t id : recent_)
         require(id < n_vocab, Status::InvalidArgument, "a remembered token is outside this vocabulary");
-    apply_penalty(candidates_);
+    check_vocab(n_vocab);
+    apply_logit_bias(candidates_);
+    apply_penalties(candidates_);
+    apply_ngram_ban(candidates_);
+    require(std::any_of(candidates_.begin(), candidates_.end(), [](const Candidate &c) { return c.logit != -INFINITY; }),
+            Status::InvalidArgument, "logit_bias and no_repeat_ngram_size ban every token: none can be sampled");
 
     auto by_logit = [](const Candidate &a, const Candidate &b) {
         return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
@@ -89,7 +136,9 @@ int32_t Sampler::sample(const float *logits, int32_t n_vocab) {
         size_t keep = 0;
         const float min_keep = static_cast<float>(opt_.min_p * candidates_[0].p);
         while (keep < n) {
-            if (keep > 0 && (cumulative >= opt_.top_p * sum || candidates_[keep].p < min_keep)) break;
+            // Banned (-inf) tokens must never be kept: the pick below falls back on the last kept one.
+            if (keep > 0 && (cumulative >= opt_.top_p * sum || candidates_[keep].p < min_keep ||
+                             candidates_[keep].logit == -INFINITY)) break;
             cumulative += candidates_[keep].p;
             ++keep;
         }
@@ -111,13 +160,19 @@ int32_t Sampler::sample(const float *logits, int32_t n_vocab) {
 }
 
 void Sampler::accept(int32_t token) {
+    if (opt_.no_repeat_ngram_size > 0) sequence_.push_back(token);
     if (opt_.repetition_last_n == 0) return;
     recent_.push_back(token);
     if (recent_.size() > static_cast<size_t>(opt_.repetition_last_n)) recent_.pop_front();
 }
 
+void Sampler::accept_prompt(const int32_t *tokens, size_t n) {
+    if (opt_.no_repeat_ngram_size > 0) sequence_.insert(sequence_.end(), tokens, tokens + n);
+}
+
 void Sampler::reset() {
     recent_.clear();
+    sequence_.clear();
     state_ = opt_.seed;
 }
 

@@ -181,6 +181,33 @@ def case_generate_json(a):
     expect(data["stop_reason"] == "length", f"stop_reason: {data['stop_reason']}")
 
 
+def case_generate_sampling(a):
+    """The sampling flags reach the library: each changes the greedy tokens as defined."""
+    ref = load_reference(a.shared)["prompts"][0]
+    base = ["generate", "-m", a.model, "-p", PROMPT, "-n", "80", "--temp", "0", "--ignore-eos"]
+    plain = run_json(a.tool, base)["tokens"]
+    first = plain[0]
+    banned = run_json(a.tool, base + ["--logit-bias", f"{first}=-inf,0=0.5"])["tokens"]
+    expect(banned[0] != first, f"--logit-bias {first}=-inf: first token still {first}")
+
+    def repeated_bigrams(ids):
+        pairs = list(zip(ids, ids[1:]))
+        return len(pairs) - len(set(pairs))
+    no_repeat = run_json(a.tool, base + ["--no-repeat-ngram-size", "2"])["tokens"]
+    expect(repeated_bigrams(ref["prompt_token_ids"] + plain) > 0, "greedy output without the ban repeats no bigram")
+    expect(repeated_bigrams(ref["prompt_token_ids"] + no_repeat) == 0,
+           f"--no-repeat-ngram-size 2 repeats a bigram: {no_repeat}")
+    for flag in ["--presence-penalty", "--frequency-penalty"]:
+        # 40 tokens: within the penalty window (--repeat-last-n 64).
+        tokens = run_json(a.tool, base + [flag, "100", "-n", "40"])["tokens"]
+        expect(len(tokens) == 40 and len(set(tokens)) == 40, f"{flag} 100: a token repeats within the window: {tokens}")
+    for bad in ["5", "x=1", "5=nan", "5=1,"]:
+        _, err = run(a.tool, base + ["--logit-bias", bad], expect_code=2)
+        expect("--logit-bias" in err, f"--logit-bias {bad}: stderr does not name the flag:\n{err}")
+    _, err = run(a.tool, base + ["--logit-bias", "99999=1"], expect_code=None)
+    expect("99999" in err, f"--logit-bias 99999=1: stderr does not name the id:\n{err}")
+
+
 def case_info(a):
     data = run_json(a.tool, ["info", "-m", a.model])
     expect(data["architecture"] == "llama", f"info architecture: {data['architecture']}")

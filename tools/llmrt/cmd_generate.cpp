@@ -6,7 +6,11 @@
 #include "output.h"
 #include "quant_flags.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -26,7 +30,32 @@ struct GenerateOptions {
     QuantFlags quant;
     bool json = false;
     llmrt_sampler_params sampling{};
+    std::string logit_bias_text;
+    std::vector<llmrt_logit_bias> logit_bias;  // sampling.logit_bias points here
 };
+
+// "ID=BIAS[,ID=BIAS...]", BIAS a number or -inf. Ids are checked against the vocabulary by the
+// library, which names a bad one.
+std::vector<llmrt_logit_bias> parse_logit_bias(const std::string &text) {
+    std::vector<llmrt_logit_bias> entries;
+    size_t begin = 0;
+    while (begin <= text.size()) {
+        const size_t end = std::min(text.find(',', begin), text.size());
+        const std::string item = text.substr(begin, end - begin);
+        const size_t eq = item.find('=');
+        const std::string bad = "--logit-bias: '" + item + "' is not ID=BIAS (BIAS a number or -inf)";
+        if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) throw UsageError(bad);
+        char *id_end = nullptr, *bias_end = nullptr;
+        const long long id = std::strtoll(item.c_str(), &id_end, 10);
+        const float bias = std::strtof(item.c_str() + eq + 1, &bias_end);
+        if (id_end != item.c_str() + eq || *bias_end != '\0' || id < 0 || id > INT32_MAX || std::isnan(bias) ||
+            bias == INFINITY)
+            throw UsageError(bad);
+        entries.push_back({static_cast<llmrt_token>(id), bias});
+        begin = end + 1;
+    }
+    return entries;
+}
 
 SamplerPtr create_sampler(const llmrt_sampler_params &params) {
     llmrt_sampler *sampler = nullptr;
@@ -159,8 +188,17 @@ int run_generate(int argc, char **argv) {
     args.number(nullptr, "--min-p", "P", "min-p; 0 = off", &o.sampling.min_p, 0.0, 1.0);
     args.number(nullptr, "--repeat-penalty", "R", "repetition penalty; 1 = off",
                 &o.sampling.repetition_penalty, 0.0, 100.0);
-    args.integer(nullptr, "--repeat-last-n", "N", "tokens the repetition penalty looks at",
+    args.integer(nullptr, "--repeat-last-n", "N",
+                 "picked tokens the repetition, presence and frequency penalties look at",
                  &o.sampling.repetition_last_n, 0, 1 << 30);
+    args.number(nullptr, "--presence-penalty", "X", "subtracted once from each token in the repeat window; 0 = off",
+                &o.sampling.presence_penalty, -100.0, 100.0);
+    args.number(nullptr, "--frequency-penalty", "X", "subtracted per occurrence in the repeat window; 0 = off",
+                &o.sampling.frequency_penalty, -100.0, 100.0);
+    args.integer(nullptr, "--no-repeat-ngram-size", "N", "ban tokens repeating an N-gram of prompt+output; 0 = off",
+                 &o.sampling.no_repeat_ngram_size, 0, 1 << 30);
+    args.string(nullptr, "--logit-bias", "ID=BIAS[,...]", "add BIAS to token ID's logit; -inf bans it",
+                &o.logit_bias_text);
     args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock",
                 &o.sampling.seed);
     args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
@@ -177,6 +215,11 @@ int run_generate(int argc, char **argv) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
     args.require("--prompt");
+    if (args.given("--logit-bias")) {
+        o.logit_bias = parse_logit_bias(o.logit_bias_text);
+        o.sampling.logit_bias = o.logit_bias.data();
+        o.sampling.n_logit_bias = static_cast<int32_t>(o.logit_bias.size());
+    }
     const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
 
     ModelPtr model = open_model(o.model_path, o.synthetic, 42, quant);

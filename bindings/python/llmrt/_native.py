@@ -70,6 +70,7 @@ lib = _load()
 
 
 PROGRESS_CALLBACK = ctypes.CFUNCTYPE(c_int32, c_float, c_char_p, c_void_p)
+STOP_CALLBACK = ctypes.CFUNCTYPE(c_int32, POINTER(c_int32), c_int32, c_void_p)
 
 
 class QuantParams(Structure):
@@ -96,16 +97,23 @@ class ContextParams(Structure):
                 ("n_threads", c_int32), ("logits_all", c_int32), ("kv_type", c_int32)]
 
 
+class LogitBias(Structure):
+    _fields_ = [("token", c_int32), ("bias", c_float)]
+
+
 class SamplerParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("temperature", c_float), ("top_k", c_int32),
                 ("top_p", c_float), ("min_p", c_float), ("repetition_penalty", c_float),
-                ("repetition_last_n", c_int32), ("seed", c_uint64)]
+                ("repetition_last_n", c_int32), ("seed", c_uint64),
+                ("presence_penalty", c_float), ("frequency_penalty", c_float),
+                ("no_repeat_ngram_size", c_int32), ("logit_bias", POINTER(LogitBias)), ("n_logit_bias", c_int32)]
 
 
 class GenerateParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("max_new_tokens", c_int32), ("min_new_tokens", c_int32),
                 ("stop_at_eos", c_int32), ("add_special", c_int32),
-                ("stop_strings", POINTER(c_char_p)), ("n_stop_strings", c_int32)]
+                ("stop_strings", POINTER(c_char_p)), ("n_stop_strings", c_int32),
+                ("stop_callback", STOP_CALLBACK), ("stop_user_data", c_void_p)]
 
 
 class ChatTemplateParams(Structure):
@@ -175,6 +183,7 @@ _PROTOTYPES = {
     "llmrt_sampler_free": (None, [_handle]),
     "llmrt_sampler_sample": (_status, [_handle, _p_float, c_int32, _p_int32]),
     "llmrt_sampler_reset": (None, [_handle]),
+    "llmrt_sampler_accept_prompt": (_status, [_handle, _p_int32, c_int32]),
     "llmrt_generate_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_generate": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams), TOKEN_CALLBACK, c_void_p]),
     "llmrt_generate_begin": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams)]),

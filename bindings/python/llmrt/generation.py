@@ -12,11 +12,15 @@ from .errors import InvalidArgumentError, check, error_for
 from .sampler import Sampler
 
 
+StopCallback = Callable[[List[int]], Optional[bool]]
+
+
 class GenerateParams:
-    """llmrt_generate_params plus the stop strings its pointers refer to (kept alive here)."""
+    """llmrt_generate_params plus what its pointers refer to (stop strings, the native stop
+    callback), kept alive here as long as a generation may use them."""
 
     def __init__(self, max_new_tokens: int, min_new_tokens: int, stop_at_eos: bool, add_special: bool,
-                 stop: Optional[Sequence[str]]) -> None:
+                 stop: Optional[Sequence[str]], stop_callback: Optional[StopCallback] = None) -> None:
         if isinstance(stop, str):
             stop = [stop]  # a lone string would otherwise be taken as a list of characters
         self.struct = n.new_params(n.GenerateParams, "llmrt_generate_params_init")
@@ -28,6 +32,27 @@ class GenerateParams:
         self._stop_array = (c_char_p * len(self._stop))(*self._stop)
         self.struct.stop_strings = cast(self._stop_array, POINTER(c_char_p))
         self.struct.n_stop_strings = len(self._stop)
+        # An exception raised by stop_callback is kept here (it must not cross into C, where ctypes
+        # would print and ignore it), the generation is stopped, and raise_failure re-raises it.
+        self.failure: List[BaseException] = []
+        self._native_stop = None
+        if stop_callback is not None:
+            self._native_stop = n.STOP_CALLBACK(self._stop_adapter(stop_callback))
+            self.struct.stop_callback = self._native_stop
+
+    def _stop_adapter(self, stop_callback: StopCallback) -> Callable[[object, int, object], int]:
+        def on_stop(generated: "POINTER[c_int32]", n_generated: int, _user_data: object) -> int:
+            try:
+                return 1 if stop_callback(generated[:n_generated]) else 0
+            except BaseException as e:
+                self.failure.append(e)
+                return 1
+        return on_stop
+
+    def raise_failure(self) -> None:
+        """Re-raises an exception stop_callback raised, once."""
+        if self.failure:
+            raise self.failure.pop()
 
 
 class _Uses:
@@ -111,6 +136,9 @@ class TokenStream(Iterator[str]):
                 raise error
             if token.value >= 0:
                 self.tokens.append(token.value)
+            if self._params.failure:  # the stop callback raised: the token it saw is kept above
+                self.close()
+                self._params.raise_failure()
             if length.value:  # empty while a UTF-8 character is incomplete: keep going
                 return string_at(piece, length.value).decode("utf-8", errors="replace")
         self.close()
@@ -179,6 +207,7 @@ def run_with_callback(context: Context, sampler: Sampler, prompt: str, params: G
         uses.release()
     if failure:
         raise failure.pop()
+    params.raise_failure()
     if error is not None:
         raise error
     return b"".join(pieces).decode("utf-8", errors="replace")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from ctypes import byref, c_char, c_int32, c_uint64, c_void_p, pointer, sizeof
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence, Tuple, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 from . import _native as n
 from ._handle import Handle
@@ -12,9 +12,9 @@ from .errors import UnsupportedError, check, error_for
 
 if TYPE_CHECKING:  # the real imports are deferred: context and generation import this module
     from .context import Context
-    from .generation import TokenStream
+    from .generation import StopCallback, TokenStream
     from .quantizer import QuantizeSpec
-    from .sampler import Sampler
+    from .sampler import LogitBiasArg, Sampler
 
 PathLike = Union[str, "os.PathLike[str]"]
 TokenCallback = Callable[[str, int], Optional[bool]]
@@ -254,7 +254,10 @@ class Model(Handle):
                  stop_at_eos: bool = True, add_special: bool = True, stop: Optional[Sequence[str]] = None,
                  temperature: Optional[float] = None, top_k: Optional[int] = None, top_p: Optional[float] = None,
                  min_p: Optional[float] = None, repetition_penalty: Optional[float] = None,
-                 seed: Optional[int] = None, context: Optional["Context"] = None,
+                 seed: Optional[int] = None, presence_penalty: Optional[float] = None,
+                 frequency_penalty: Optional[float] = None, no_repeat_ngram_size: Optional[int] = None,
+                 logit_bias: Optional["LogitBiasArg"] = None, stop_callback: Optional["StopCallback"] = None,
+                 context: Optional["Context"] = None,
                  sampler: Optional["Sampler"] = None) -> Union[str, "TokenStream"]:
         """Generates text after prompt.
 
@@ -265,11 +268,16 @@ class Model(Handle):
         defaults; pass sampler= instead to reuse one. Without context= a fresh context is created
         and freed afterwards; a given context is appended to (call context.reset() for a fresh
         sequence). stop lists strings that end the generation (they are not emitted).
+        stop_callback(tokens) is called after each token from the min_new_tokens-th on with the ids
+        generated so far; returning True ends the generation there (stop reason "callback"); an
+        exception it raises ends it too and propagates to the caller.
         """
         from .generation import GenerateParams, TokenStream, run_with_callback
-        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop)
-        context, sampler, owned = self._prepare(context, sampler, temperature, top_k, top_p, min_p,
-                                                repetition_penalty, seed)
+        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop, stop_callback)
+        context, sampler, owned = self._prepare(context, sampler, dict(
+            temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p, repetition_penalty=repetition_penalty,
+            seed=seed, presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size, logit_bias=logit_bias))
         if stream:
             return TokenStream(context, sampler, prompt, params, owned)
         try:
@@ -283,7 +291,12 @@ class Model(Handle):
                                stop: Optional[Sequence[str]] = None, temperature: Optional[float] = None,
                                top_k: Optional[int] = None, top_p: Optional[float] = None,
                                min_p: Optional[float] = None, repetition_penalty: Optional[float] = None,
-                               seed: Optional[int] = None, context: Optional["Context"] = None,
+                               seed: Optional[int] = None, presence_penalty: Optional[float] = None,
+                               frequency_penalty: Optional[float] = None,
+                               no_repeat_ngram_size: Optional[int] = None,
+                               logit_bias: Optional["LogitBiasArg"] = None,
+                               stop_callback: Optional["StopCallback"] = None,
+                               context: Optional["Context"] = None,
                                sampler: Optional["Sampler"] = None) -> str:
         """Like generate(), but calls callback(piece, token) for every token as it is produced
         (piece may be "" while a UTF-8 character is incomplete) and returns the whole text.
@@ -292,24 +305,23 @@ class Model(Handle):
         by the callback stops it too and propagates to the caller.
         """
         from .generation import GenerateParams, run_with_callback
-        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop)
-        context, sampler, owned = self._prepare(context, sampler, temperature, top_k, top_p, min_p,
-                                                repetition_penalty, seed)
+        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop, stop_callback)
+        context, sampler, owned = self._prepare(context, sampler, dict(
+            temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p, repetition_penalty=repetition_penalty,
+            seed=seed, presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
+            no_repeat_ngram_size=no_repeat_ngram_size, logit_bias=logit_bias))
         try:
             return run_with_callback(context, sampler, prompt, params, callback)
         finally:
             for handle in owned:
                 handle.close()
 
-    def _prepare(self, context: Optional["Context"], sampler: Optional["Sampler"], temperature: Optional[float],
-                 top_k: Optional[int], top_p: Optional[float], min_p: Optional[float],
-                 repetition_penalty: Optional[float], seed: Optional[int]
+    def _prepare(self, context: Optional["Context"], sampler: Optional["Sampler"], settings: Dict[str, object]
                  ) -> Tuple["Context", "Sampler", List[Handle]]:
-        """The context and sampler to generate with, plus those created here (to close after)."""
+        """The context and sampler to generate with, plus those created here (to close after).
+        settings are Sampler's keyword arguments (None = the library's default)."""
         from .context import Context
         from .sampler import Sampler
-        settings = dict(temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
-                        repetition_penalty=repetition_penalty, seed=seed)
         owned: List[Handle] = []
         if sampler is None:
             sampler = Sampler(**settings)  # type: ignore[arg-type]
