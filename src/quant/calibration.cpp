@@ -111,6 +111,16 @@ private:
     std::map<Tap, Stats> stats_;
 };
 
+// One linear layer through GPTQ into `type`, replacing it in the store.
+void quantize_linear_with_gptq(WeightStore &store, const BlockLinear &l, const WeightType &type, const Hessian &h,
+                               const GptqOptions &options, ThreadPool &pool) {
+    const Matrix &m = *l.matrix;
+    const std::vector<float> w = unpack_matrix(m);
+    AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
+    gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
+    *l.matrix = store.replace(l.name, m, type, std::move(packed));
+}
+
 }  // namespace
 
 std::vector<float> unpack_matrix(const Matrix &m) {
@@ -185,13 +195,17 @@ ForwardBatch BlockRunner::batch_of(size_t s, TapObserver *taps) const {
     return b;
 }
 
+void report_progress(const std::function<bool(float, const std::string &)> &progress, float fraction,
+                     const std::string &what) {
+    if (progress && !progress(fraction, what)) fail(Status::Cancelled, "quantization was cancelled");
+}
+
 SampleProgress sample_progress(const std::function<bool(float, const std::string &)> &progress, int64_t layer,
                                int64_t n_layer, const std::string &what) {
     if (!progress) return {};
     const float fraction = static_cast<float>(layer) / static_cast<float>(n_layer);
     return [&progress, fraction, what](size_t done, size_t total) {
-        if (!progress(fraction, what + ", sample " + std::to_string(done) + "/" + std::to_string(total)))
-            fail(Status::Cancelled, "quantization was cancelled");
+        report_progress(progress, fraction, what + ", sample " + std::to_string(done) + "/" + std::to_string(total));
     };
 }
 
@@ -232,23 +246,16 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
                     if (f && is_int(*f)) group.push_back(&l);
                 }
             if (group.empty()) continue;
-            if (progress && !progress(static_cast<float>(il) / static_cast<float>(hp.n_layer),
-                                      "block " + std::to_string(il) + ", " + tap_name(tap)))
-                fail(Status::Cancelled, "quantization was cancelled");
+            report_progress(progress, static_cast<float>(il) / static_cast<float>(hp.n_layer),
+                                      "block " + std::to_string(il) + ", " + tap_name(tap));
             // This tap's inputs, with the block's earlier linears already quantized.
             Hessian h(group.front()->matrix->cols);
             HessianTap observer(tap, il, h, pool);
             runner.observe(il, observer,
                            sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", " + tap_name(tap)));
-            for (const BlockLinear *l : group) {
-                const Matrix &m = *l->matrix;
-                const QuantFormat f = *plan.format_for(l->name);
-                const WeightType &type = weight_type_for(f, plan.options().compute);
-                const std::vector<float> w = unpack_matrix(m);
-                AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
-                gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
-                *l->matrix = store.replace(l->name, m, type, std::move(packed));
-            }
+            for (const BlockLinear *l : group)
+                quantize_linear_with_gptq(store, *l, weight_type_for(*plan.format_for(l->name), plan.options().compute), h,
+                                          options, pool);
         }
         // The next block's inputs, from this block quantized.
         runner.advance(il, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", outputs"));
@@ -260,25 +267,20 @@ void quantize_with_gptq(Model &model, const QuantPlan &plan, const std::vector<s
     if (head.matrix && head.matrix->type->format() == nullptr) {
         const std::optional<QuantFormat> f = plan.format_for(head.name);
         if (f && is_int(*f)) {
-            if (progress && !progress(1.0f, "output head")) fail(Status::Cancelled, "quantization was cancelled");
+            report_progress(progress, 1.0f, "output head");
             Hessian h(d);
             std::vector<float> normed(static_cast<size_t>(runner.seq_len() * d));
             for (size_t s = 0; s < runner.n_samples(); ++s) {
                 arch.final_norm(runner.input(s), runner.seq_len(), normed.data());
                 h.add(normed.data(), runner.seq_len(), pool);
             }
-            const Matrix &m = *head.matrix;
-            const WeightType &type = weight_type_for(*f, plan.options().compute);
-            const std::vector<float> w = unpack_matrix(m);
-            AlignedBuffer<uint8_t> packed(type.row_bytes(m.cols) * static_cast<size_t>(m.rows));
-            gptq_quantize(w.data(), m.rows, m.cols, h, type, options, packed.data(), pool);
-            *head.matrix = store.replace(head.name, m, type, std::move(packed));
+            quantize_linear_with_gptq(store, head, weight_type_for(*f, plan.options().compute), h, options, pool);
         }
     }
 
     // Every other matrix the plan quantizes (embeddings, a tied head, experts): round to nearest.
     round_remaining(store, plan, pool);
-    if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");
+    report_progress(progress, 1.0f, "calibrated");
 }
 
 void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<std::vector<int32_t>> &samples,
@@ -295,8 +297,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
     // Later groups first: down's scales fold into up's rows while up is still f32.
     const Tap order[] = {Tap::DownInput, Tap::MlpInput, Tap::AttnInput};
     for (int64_t il = 0; il < hp.n_layer; ++il) {
-        if (progress && !progress(static_cast<float>(il) / static_cast<float>(hp.n_layer), "block " + std::to_string(il)))
-            fail(Status::Cancelled, "quantization was cancelled");
+        report_progress(progress, static_cast<float>(il) / static_cast<float>(hp.n_layer), "block " + std::to_string(il));
         const std::vector<BlockLinear> linears = arch.block_linears(il);
         auto at = [&](Tap tap) {
             std::vector<const BlockLinear *> group;
@@ -387,7 +388,7 @@ void quantize_with_awq(Model &model, const QuantPlan &plan, const std::vector<st
         runner.advance(il, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", outputs"));
     }
     round_remaining(store, plan, pool);
-    if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");
+    report_progress(progress, 1.0f, "calibrated");
 }
 
 }  // namespace llmrt

@@ -42,6 +42,10 @@ void round_remaining(WeightStore &store, const QuantPlan &plan, ThreadPool &pool
 // Called after each sample a block has run over, with (samples done, samples); may throw to stop.
 using SampleProgress = std::function<void(size_t done, size_t total)>;
 
+// progress(fraction, what) when given; Status::Cancelled when it returns false.
+void report_progress(const std::function<bool(float, const std::string &)> &progress, float fraction,
+                     const std::string &what);
+
 // A SampleProgress reporting progress(layer / n_layer, "<what>, sample i/n") and throwing
 // Status::Cancelled when it returns false; empty when progress is.
 SampleProgress sample_progress(const std::function<bool(float, const std::string &)> &progress, int64_t layer,

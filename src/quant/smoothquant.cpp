@@ -219,8 +219,7 @@ void quantize_with_smoothquant(Model &model, const QuantPlan &plan, const std::v
     // Later groups first: down's scales fold into up's rows while up is still f32.
     const Tap order[] = {Tap::DownInput, Tap::MlpInput, Tap::AttnInput, Tap::AttnOutInput};
     for (int64_t il = 0; il < hp.n_layer; ++il) {
-        if (progress && !progress(static_cast<float>(il) / static_cast<float>(hp.n_layer), "block " + std::to_string(il)))
-            fail(Status::Cancelled, "quantization was cancelled");
+        report_progress(progress, static_cast<float>(il) / static_cast<float>(hp.n_layer), "block " + std::to_string(il));
         const std::vector<BlockLinear> linears = arch.block_linears(il);
         auto at = [&](Tap tap) {
             std::vector<const BlockLinear *> group;
@@ -283,7 +282,7 @@ void quantize_with_smoothquant(Model &model, const QuantPlan &plan, const std::v
         runner.advance(il, sample_progress(progress, il, hp.n_layer, "block " + std::to_string(il) + ", outputs"));
     }
     round_remaining(store, plan, pool);
-    if (progress && !progress(1.0f, "calibrated")) fail(Status::Cancelled, "quantization was cancelled");
+    report_progress(progress, 1.0f, "calibrated");
 }
 
 }  // namespace llmrt
