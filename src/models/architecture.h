@@ -39,6 +39,18 @@ enum class Tap {
     BlockOutput,   // the residual stream after the block
 };
 
+// For progress and logs.
+inline const char *tap_name(Tap t) {
+    switch (t) {
+        case Tap::AttnInput: return "attention input";
+        case Tap::AttnOutInput: return "attention output";
+        case Tap::MlpInput: return "mlp input";
+        case Tap::DownInput: return "mlp down";
+        case Tap::BlockOutput: return "block output";
+    }
+    return "?";
+}
+
 class TapObserver {
 public:
     virtual ~TapObserver() = default;

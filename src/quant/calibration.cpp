@@ -52,17 +52,6 @@ private:
     ThreadPool &pool_;
 };
 
-const char *tap_name(Tap t) {
-    switch (t) {
-        case Tap::AttnInput: return "attention input";
-        case Tap::AttnOutInput: return "attention output";
-        case Tap::MlpInput: return "mlp input";
-        case Tap::DownInput: return "mlp down";
-        case Tap::BlockOutput: return "block output";
-    }
-    return "?";
-}
-
 bool is_int(const QuantFormat &f) { return f.kind == QuantKind::Int4 || f.kind == QuantKind::Int8; }
 
 // A block's linear, as the model holds it now, rounded to nearest (and replaced); with a

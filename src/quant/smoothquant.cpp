@@ -48,17 +48,6 @@ private:
     std::map<Tap, Stats> stats_;
 };
 
-const char *tap_label(Tap t) {
-    switch (t) {
-        case Tap::AttnInput: return "attention input";
-        case Tap::AttnOutInput: return "attention output";
-        case Tap::MlpInput: return "mlp input";
-        case Tap::DownInput: return "mlp down";
-        case Tap::BlockOutput: return "block output";
-    }
-    return "?";
-}
-
 // rows x cols weights w with column c multiplied by s[c], packed into `type`.
 AlignedBuffer<uint8_t> pack_scaled(const float *w, int64_t rows, int64_t cols, const float *s, const WeightType &type,
                                    ThreadPool &pool) {
@@ -254,7 +243,7 @@ void quantize_with_smoothquant(Model &model, const QuantPlan &plan, const std::v
             std::vector<float> s(static_cast<size_t>(cols), 1.0f);
             if (can_fold) {
                 SmoothChoice c = smooth_choose(smooth, types, cols, st->absmax, st->rows.data(), n, options, pool);
-                log_info("smoothquant: block " + std::to_string(il) + ", " + tap_label(tap) + ": alpha " +
+                log_info("smoothquant: block " + std::to_string(il) + ", " + tap_name(tap) + ": alpha " +
                          std::to_string(c.alpha) + ", W8A8 error " + std::to_string(c.error) + " (unsmoothed " +
                          std::to_string(c.unsmoothed_error) + ")");
                 s = std::move(c.scales);
@@ -263,7 +252,7 @@ void quantize_with_smoothquant(Model &model, const QuantPlan &plan, const std::v
                 require(arch.scale_block_input(il, tap, inv.data()), Status::Internal,
                         "smoothing scales could not be folded although the architecture said they could");
             } else if (tap != Tap::AttnOutInput) {
-                log_info("smoothquant: block " + std::to_string(il) + ", " + tap_label(tap) +
+                log_info("smoothquant: block " + std::to_string(il) + ", " + tap_name(tap) +
                          ": no op to fold scales into, W8A8 unsmoothed");
             }
             const float amax = act_amax_for(options, st->absmax, s.data(), st->rows.data(), n, cols);
