@@ -8,3 +8,4 @@ target_compile_definitions(llmrt_concurrency_tests PRIVATE
 # One ctest test for the binary: gtest_discover_tests cannot give its tests two labels.
 add_test(NAME llmrt_concurrency_tests COMMAND llmrt_concurrency_tests)
 set_tests_properties(llmrt_concurrency_tests PROPERTIES LABELS "cpp;concurrency")
+add_dependencies(llmrt_cpp_tests llmrt_concurrency_tests)

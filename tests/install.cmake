@@ -7,3 +7,4 @@ add_test(NAME exported_symbols
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scripts/check_exports.sh $<TARGET_FILE:llmrt>
           ${CMAKE_CURRENT_SOURCE_DIR}/exported_symbols.txt)
 set_tests_properties(exported_symbols PROPERTIES LABELS "cpp")
+add_dependencies(llmrt_cpp_tests llmrt)
