@@ -102,7 +102,8 @@ typedef int32_t (*llmrt_progress_callback)(float fraction, const char *tensor_na
 /* How to quantize weights. Strings are not retained after the call that receives them. */
 typedef struct llmrt_quant_params {
     uint32_t struct_size;
-    const char *weight_dtype;   /* "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2" (default "int4") */
+    const char *weight_dtype;   /* "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2" (default "int4";
+                                   the list: llmrt_weight_dtype_name) */
     const char *algorithm;      /* "rtn" (default): round to nearest; "gptq", "awq": calibrated, see below */
     int32_t group_size;         /* 32 (default), 64, 128, or -1 for one group per output channel */
     int32_t asym;               /* int8/int4: 1 = scale and minimum per group, 0 = scale only (default) */
@@ -159,6 +160,12 @@ LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_
 static inline void llmrt_quant_params_init(llmrt_quant_params *params) {
     llmrt_quant_params_init_sized(params, (uint32_t)sizeof(*params));
 }
+
+/* The weight_dtype names this library accepts, in a fixed order, so help texts, menus and
+ * bindings need no list of their own: index in [0, llmrt_weight_dtype_count()), NULL outside.
+ * Static strings. */
+LLMRT_API int32_t llmrt_weight_dtype_count(void);
+LLMRT_API const char *llmrt_weight_dtype_name(int32_t index);
 
 typedef struct llmrt_model_params {
     uint32_t struct_size;
@@ -379,6 +386,9 @@ typedef struct llmrt_context_params {
 #define LLMRT_KV_F16 1
 #define LLMRT_KV_BF16 2
 #define LLMRT_KV_Q8 3
+/* "f32", "f16", "bf16", "q8" for the LLMRT_KV_* values, NULL for any other. The values count up
+ * from 0, so the names can be listed by counting until NULL (help texts, bindings). Static. */
+LLMRT_API const char *llmrt_kv_type_name(int32_t kv_type);
 
 LLMRT_API void llmrt_context_params_init_sized(llmrt_context_params *params, uint32_t struct_size);
 static inline void llmrt_context_params_init(llmrt_context_params *params) {

@@ -39,6 +39,16 @@ const char *quant_kind_name(QuantKind kind) {
     return "?";
 }
 
+int quant_kind_count() { return static_cast<int>(sizeof(kKinds) / sizeof(kKinds[0])); }
+
+QuantKind quant_kind_at(int index) { return kKinds[index].kind; }
+
+std::string quant_kind_list() {
+    std::string out;
+    for (const KindName &k : kKinds) out += (out.empty() ? "" : ", ") + std::string(k.name);
+    return out;
+}
+
 std::optional<QuantKind> parse_quant_kind(std::string_view name) {
     for (const KindName &k : kKinds)
         if (name == k.name) return k.kind;

@@ -36,6 +36,10 @@ std::optional<QuantFormat> parse_quant_format(std::string_view name);
 // "auto"/"fp32"/"bf16"/"int8"). nullopt for unknown names.
 std::optional<QuantKind> parse_quant_kind(std::string_view name);
 const char *quant_kind_name(QuantKind kind);
+// Every kind in a fixed order, for listings (llmrt_weight_dtype_name, help texts, errors).
+int quant_kind_count();
+QuantKind quant_kind_at(int index);  // 0 <= index < quant_kind_count()
+std::string quant_kind_list();       // "int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2"
 std::optional<ScaleDtype> parse_scale_dtype(std::string_view name);
 const char *scale_dtype_name(ScaleDtype scale);  // "fp32", "bf16", "fp16"
 int64_t scale_dtype_bytes(ScaleDtype scale);

@@ -1,4 +1,5 @@
 // Contexts and samplers.
+#include <optional>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -29,21 +30,32 @@ nlohmann::ordered_json phase_json(const llmrt::PhaseTotals &phase) {
             {"pool_runs", phase.pool_runs}};
 }
 
-llmrt::KvType kv_type_of(int32_t kv_type) {
+std::optional<llmrt::KvType> kv_type_from(int32_t kv_type) {
     switch (kv_type) {
     case LLMRT_KV_F32: return llmrt::KvType::F32;
     case LLMRT_KV_F16: return llmrt::KvType::F16;
     case LLMRT_KV_BF16: return llmrt::KvType::BF16;
     case LLMRT_KV_Q8: return llmrt::KvType::Q8;
-    default:
+    default: return std::nullopt;
+    }
+}
+
+llmrt::KvType kv_type_of(int32_t kv_type) {
+    const auto type = kv_type_from(kv_type);
+    if (!type)
         llmrt::fail(llmrt::Status::InvalidArgument,
                     "kv_type " + std::to_string(kv_type) + " is not LLMRT_KV_F32, _F16, _BF16 or _Q8");
-    }
+    return *type;
 }
 
 }  // namespace
 
 extern "C" {
+
+const char *llmrt_kv_type_name(int32_t kv_type) {
+    const auto type = kv_type_from(kv_type);
+    return type ? llmrt::kv_type_name(*type) : nullptr;
+}
 
 void llmrt_context_params_init_sized(llmrt_context_params *given, uint32_t struct_size) {
     llmrt_context_params defaults{};

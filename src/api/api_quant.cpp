@@ -24,7 +24,7 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     QuantOptions o;
     const std::string dtype = text_or(p.weight_dtype, "int4");
     const auto kind = parse_quant_kind(dtype);
-    require_arg(kind.has_value(), ("unknown weight_dtype '" + dtype + "' (int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2)").c_str());
+    require_arg(kind.has_value(), ("unknown weight_dtype '" + dtype + "' (" + quant_kind_list() + ")").c_str());
     o.format.kind = *kind;
     o.format.group_size = p.group_size;
     o.format.asym = p.asym != 0;
@@ -87,6 +87,13 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
 }  // namespace llmrt
 
 extern "C" {
+
+int32_t llmrt_weight_dtype_count(void) { return llmrt::quant_kind_count(); }
+
+const char *llmrt_weight_dtype_name(int32_t index) {
+    if (index < 0 || index >= llmrt::quant_kind_count()) return nullptr;
+    return llmrt::quant_kind_name(llmrt::quant_kind_at(index));
+}
 
 void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_size) {
     llmrt_quant_params defaults{};

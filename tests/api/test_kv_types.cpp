@@ -63,4 +63,13 @@ TEST(KvTypes, UnknownTypeIsRefused) {
     EXPECT_NE(std::string(llmrt_last_error()).find("kv_type 7"), std::string::npos) << llmrt_last_error();
 }
 
+TEST(KvTypes, NamesCountUpFromZero) {
+    EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_F32), "f32");
+    EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_F16), "f16");
+    EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_BF16), "bf16");
+    EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_Q8), "q8");
+    EXPECT_EQ(llmrt_kv_type_name(LLMRT_KV_Q8 + 1), nullptr);
+    EXPECT_EQ(llmrt_kv_type_name(-1), nullptr);
+}
+
 }  // namespace

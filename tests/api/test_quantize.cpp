@@ -114,6 +114,28 @@ INSTANTIATE_TEST_SUITE_P(
         return n;
     });
 
+TEST(Quantize, WeightDtypeListIsWhatTheQuantizerAccepts) {
+    const int32_t n = llmrt_weight_dtype_count();
+    ASSERT_GE(n, 6);
+    std::string all;
+    for (int32_t i = 0; i < n; ++i) {
+        const char *name = llmrt_weight_dtype_name(i);
+        ASSERT_NE(name, nullptr);
+        llmrt_quant_params qp = params(name);
+        llmrt_quantizer *q = nullptr;
+        EXPECT_EQ(llmrt_quantizer_create(&qp, &q), LLMRT_OK) << name << ": " << llmrt_last_error();
+        llmrt_quantizer_free(q);
+        all += (i ? ", " : "") + std::string(name);
+    }
+    EXPECT_EQ(llmrt_weight_dtype_name(-1), nullptr);
+    EXPECT_EQ(llmrt_weight_dtype_name(n), nullptr);
+    // The error for an unknown name lists exactly these.
+    llmrt_quant_params bad = params("int3");
+    llmrt_quantizer *q = nullptr;
+    EXPECT_EQ(llmrt_quantizer_create(&bad, &q), LLMRT_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(llmrt_last_error()).find("(" + all + ")"), std::string::npos) << llmrt_last_error();
+}
+
 TEST(Quantize, GgufInputAndWeightTypeIntrospection) {
     llmrt_quant_params qp = params("int4");
     const std::string dir = temp_dir();

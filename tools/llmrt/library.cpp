@@ -128,18 +128,23 @@ ModelPtr open_model(const std::string &path, const std::string &synthetic, uint6
 
 namespace {
 
+// "f32, f16, bf16, q8": the library's names.
+std::string kv_type_list() {
+    std::string out;
+    for (int32_t v = 0; llmrt_kv_type_name(v); ++v) out += (v ? ", " : "") + std::string(llmrt_kv_type_name(v));
+    return out;
+}
+
 int32_t kv_type_value(const std::string &name) {
-    if (name == "f32") return LLMRT_KV_F32;
-    if (name == "f16") return LLMRT_KV_F16;
-    if (name == "bf16") return LLMRT_KV_BF16;
-    if (name == "q8") return LLMRT_KV_Q8;
-    throw UsageError("--kv-type: '" + name + "' is not f32, f16, bf16 or q8");
+    for (int32_t v = 0; llmrt_kv_type_name(v); ++v)
+        if (name == llmrt_kv_type_name(v)) return v;
+    throw UsageError("--kv-type: '" + name + "' is not one of " + kv_type_list());
 }
 
 }  // namespace
 
 void add_kv_type_flag(ArgParser &args, std::string *kv_type) {
-    args.string(nullptr, "--kv-type", "T", "KV cache type: f32 (default), f16, bf16 or q8", kv_type);
+    args.string(nullptr, "--kv-type", "T", ("KV cache type: " + kv_type_list() + " (default f32)").c_str(), kv_type);
 }
 
 ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {

@@ -64,13 +64,21 @@ void add_smoothquant_settings(const QuantFlags &flags, QuantSettings *s) {
     std::replace(s->sq_keep.begin(), s->sq_keep.end(), ',', ';');  // the library's separator
 }
 
+// "int8, int4, nf4, ...": the library's list, so the help cannot miss a type.
+std::string weight_dtype_list() {
+    std::string out;
+    for (int32_t i = 0; i < llmrt_weight_dtype_count(); ++i)
+        out += (i ? ", " : "") + std::string(llmrt_weight_dtype_name(i));
+    return out;
+}
+
 } // namespace
 
 void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
     switch (use) {
     case QuantFlagUse::Quantize:
         flags->weight_dtype = "int4";
-        args.string(nullptr, "--weight-dtype", "T", "weight type: int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
+        args.string(nullptr, "--weight-dtype", "T", ("weight type: " + weight_dtype_list()).c_str(),
                     &flags->weight_dtype);
         args.string(nullptr, "--method", "M",
                     "rtn (round to nearest), gptq (calibrated: needs --calib; int8/int4 layers), awq "
@@ -120,14 +128,16 @@ void add_quant_flags(ArgParser &args, QuantFlags *flags, QuantFlagUse use) {
         break;
     case QuantFlagUse::Load:
         args.string(nullptr, "--weight-dtype", "T",
-                    "quantize the weights in memory while loading: int8, int4, nf4, fp4, fp8_e4m3, "
-                    "fp8_e5m2; f32 = keep the file's types (the default)",
+                    ("quantize the weights in memory while loading: " + weight_dtype_list() +
+                     "; f32 = keep the file's types (the default)")
+                        .c_str(),
                     &flags->weight_dtype);
         break;
     case QuantFlagUse::LoadList:
         args.string(nullptr, "--weight-dtype", "T[,T...]",
-                    "quantize the weights in memory while loading, one set of rows per type: f32 "
-                    "(the file's types), int8, int4, nf4, fp4, fp8_e4m3, fp8_e5m2",
+                    ("quantize the weights in memory while loading, one set of rows per type: f32 "
+                     "(the file's types), " + weight_dtype_list())
+                        .c_str(),
                     &flags->weight_dtype);
         break;
     }

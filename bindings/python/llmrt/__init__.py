@@ -15,12 +15,12 @@ from typing import Callable, Optional
 from . import _native
 from .chat import apply_chat_template
 from ._native import API_VERSION, LibraryNotFoundError
-from .context import Context
+from .context import Context, kv_types
 from .errors import (BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError, FormatError,
                      InternalError, InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
 from .generation import TokenStream
 from .model import Model, TensorType
-from .quantizer import Quantizer
+from .quantizer import Quantizer, weight_dtypes
 from .sampler import Sampler
 
 __version__ = "0.1.0"
@@ -76,5 +76,5 @@ __all__ = [
     "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
     "apply_chat_template", "LOG_DEBUG",
     "LOG_INFO", "LOG_WARN", "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback",
-    "set_log_level",
+    "set_log_level", "kv_types", "weight_dtypes",
 ]

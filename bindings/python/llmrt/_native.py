@@ -200,6 +200,9 @@ _OPTIONAL_PROTOTYPES = {
     "llmrt_quantizer_create": (_status, [POINTER(QuantParams), _p_handle]),
     "llmrt_quantizer_free": (None, [_handle]),
     "llmrt_quantize": (_status, [_handle, c_char_p, c_char_p]),
+    "llmrt_weight_dtype_count": (c_int32, []),
+    "llmrt_weight_dtype_name": (c_char_p, [c_int32]),
+    "llmrt_kv_type_name": (c_char_p, [c_int32]),
     "llmrt_model_n_tensor_types": (c_int32, [_handle, c_int32]),
     # Writes only the fields a struct of the size it is given holds, like *_params_init_sized.
     "llmrt_model_tensor_type_sized": (_status, [_handle, c_int32, c_int32, POINTER(TensorTypeStats), c_uint32]),

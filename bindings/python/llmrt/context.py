@@ -4,16 +4,22 @@ from __future__ import annotations
 import array
 import json
 from ctypes import byref, c_char_p, c_double, c_int32, c_void_p, string_at
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from . import _native as n
 from ._handle import Handle
-from .errors import InvalidArgumentError, check
+from .errors import InvalidArgumentError, UnsupportedError, check
 from .model import Model
 
 
-# llmrt.h's LLMRT_KV_* values.
-_KV_TYPES = {"f32": 0, "f16": 1, "bf16": 2, "q8": 3}
+def kv_types() -> Dict[str, int]:
+    """The KV cache types by name, as the library lists them: {"f32": 0, "f16": 1, ...}."""
+    if not n.has_function("llmrt_kv_type_name"):
+        raise UnsupportedError("this libllmrt does not list its KV cache types (no llmrt_kv_type_name)")
+    names = {}
+    while (name := n.lib.llmrt_kv_type_name(len(names))) is not None:
+        names[name.decode()] = len(names)
+    return names
 
 
 class Context(Handle):
@@ -42,9 +48,10 @@ class Context(Handle):
             params.n_threads = n.c_int(n_threads, "n_threads")
         params.logits_all = int(logits_all)
         if kv_type is not None:
-            if kv_type not in _KV_TYPES:
-                raise ValueError(f"kv_type must be one of {sorted(_KV_TYPES)}, not {kv_type!r}")
-            params.kv_type = _KV_TYPES[kv_type]
+            known = kv_types()
+            if kv_type not in known:
+                raise ValueError(f"kv_type must be one of {list(known)}, not {kv_type!r}")
+            params.kv_type = known[kv_type]
         model_handle = model._acquire()
         out = c_void_p()
         try:

@@ -13,6 +13,13 @@ ProgressCallback = Callable[[float, str], Optional[bool]]
 QuantizeSpec = Union[str, Mapping[str, Any]]
 
 
+def weight_dtypes() -> List[str]:
+    """The weight_dtype names the library accepts ("int8", "int4", "nf4", ...), in its order."""
+    if not n.has_function("llmrt_weight_dtype_count"):
+        raise UnsupportedError("this libllmrt does not list its weight types (no llmrt_weight_dtype_count)")
+    return [n.lib.llmrt_weight_dtype_name(i).decode() for i in range(n.lib.llmrt_weight_dtype_count())]
+
+
 def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
                  group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
                  compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
@@ -103,7 +110,7 @@ class Quantizer(Handle):
     scales, the fastest compute type, embeddings and output head kept in int8).
 
     Args:
-        weight_dtype: "int8", "int4", "nf4", "fp4", "fp8_e4m3" or "fp8_e5m2".
+        weight_dtype: one of weight_dtypes() ("int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2").
         algorithm: "rtn" (round to nearest), "gptq", "awq" or "smoothquant" (calibrated; need
             calibration_path). "smoothquant" is W8A8: weight_dtype "int8", group_size -1.
         group_size: 32, 64, 128, or -1 for one group per output channel.

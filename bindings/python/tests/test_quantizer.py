@@ -60,6 +60,16 @@ def test_exception_in_progress_propagates(model_path, tmp_path):
 
 
 @needs_quantizer
+@needs_quantizer
+def test_weight_dtypes_lists_what_the_quantizer_accepts():
+    names = llmrt.weight_dtypes()
+    assert names[:2] == ["int8", "int4"] and "nf4" in names and len(names) == len(set(names))
+    for name in names:
+        llmrt.Quantizer(name)  # each listed name is accepted
+    with pytest.raises(llmrt.InvalidArgumentError, match=", ".join(names)):
+        llmrt.Quantizer("int3")  # and the error lists them all
+
+
 def test_unknown_weight_type_is_rejected():
     with pytest.raises(llmrt.InvalidArgumentError):
         llmrt.Quantizer("int3")
