@@ -16,8 +16,9 @@ from . import _native
 from .chat import apply_chat_template
 from ._native import API_VERSION, LibraryNotFoundError
 from .context import Context, kv_types
-from .errors import (BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError, FormatError,
-                     InternalError, InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
+from .errors import (AllocationError, BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError,
+                     FormatError, InternalError, InvalidArgumentError, LlmrtError, ModelFormatError, OutOfMemoryError,
+                     UnsupportedError)
 from .generation import TokenStream
 from .model import Model, TensorType
 from .quantizer import Quantizer, weight_dtypes
@@ -71,8 +72,8 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 
 
 __all__ = [
-    "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
-    "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
+    "API_VERSION", "AllocationError", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
+    "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model", "ModelFormatError",
     "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
     "apply_chat_template", "LOG_DEBUG",
     "LOG_INFO", "LOG_WARN", "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback",

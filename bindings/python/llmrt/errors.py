@@ -1,4 +1,8 @@
-"""Exceptions: one class per llmrt status code, each carrying the library's message."""
+"""Exceptions: one class per llmrt status code, each carrying the library's message.
+
+The names are those of the Java and C# bindings (InvalidArgument, File, ModelFormat, Unsupported,
+Allocation, ContextFull, Cancelled, Busy, Internal), and each also derives from the builtin a Python
+caller would catch for that kind of failure (ValueError, OSError, MemoryError, ...)."""
 from __future__ import annotations
 
 from typing import Dict, Optional, Type
@@ -23,28 +27,28 @@ class LlmrtError(Exception):
             self.status = status
 
 
-class InvalidArgumentError(LlmrtError):
+class InvalidArgumentError(LlmrtError, ValueError):
     """LLMRT_ERR_INVALID_ARGUMENT: a closed handle or a bad parameter value."""
     status = n.ERR_INVALID_ARGUMENT
 
 
-class FileError(LlmrtError):
+class FileError(LlmrtError, OSError):
     """LLMRT_ERR_IO: a file could not be opened, read or written. (Not named IOError, which is a
     builtin alias of OSError.)"""
     status = n.ERR_IO
 
 
-class FormatError(LlmrtError):
+class ModelFormatError(LlmrtError, ValueError):
     """LLMRT_ERR_FORMAT: a file is malformed (truncated, bad offsets, wrong shapes)."""
     status = n.ERR_FORMAT
 
 
-class UnsupportedError(LlmrtError):
+class UnsupportedError(LlmrtError, NotImplementedError):
     """LLMRT_ERR_UNSUPPORTED: valid input this build cannot handle (architecture, dtype)."""
     status = n.ERR_UNSUPPORTED
 
 
-class OutOfMemoryError(LlmrtError):
+class AllocationError(LlmrtError, MemoryError):
     """LLMRT_ERR_OUT_OF_MEMORY."""
     status = n.ERR_OUT_OF_MEMORY
 
@@ -64,19 +68,23 @@ class BufferTooSmallError(LlmrtError):
     status = n.ERR_BUFFER_TOO_SMALL
 
 
-class BusyError(LlmrtError):
+class BusyError(LlmrtError, RuntimeError):
     """LLMRT_ERR_BUSY: the context is in use by a running call (e.g. called from its own callback)."""
     status = n.ERR_BUSY
 
 
-class InternalError(LlmrtError):
+class InternalError(LlmrtError, RuntimeError):
     """LLMRT_ERR_INTERNAL: a bug in llmrt; please report it."""
     status = n.ERR_INTERNAL
 
 
+# The names before the bindings agreed on one set (deprecated; same classes).
+FormatError = ModelFormatError
+OutOfMemoryError = AllocationError
+
 _BY_STATUS: Dict[int, Type[LlmrtError]] = {
     cls.status: cls
-    for cls in (InvalidArgumentError, FileError, FormatError, UnsupportedError, OutOfMemoryError,
+    for cls in (InvalidArgumentError, FileError, ModelFormatError, UnsupportedError, AllocationError,
                 ContextFullError, CancelledError, BufferTooSmallError, BusyError, InternalError)
 }
 

@@ -63,7 +63,7 @@ class Model(Handle):
 
         Raises:
             FileError: the file cannot be opened or read (the message names the file).
-            FormatError: the file is malformed.
+            ModelFormatError: the file is malformed.
             UnsupportedError: the architecture or data type is not supported by this build.
         """
         path = os.fspath(path)
