@@ -99,7 +99,16 @@ typedef int32_t llmrt_token;
  * non-zero to stop; the call then returns LLMRT_CANCELLED and writes no output file. */
 typedef int32_t (*llmrt_progress_callback)(float fraction, const char *tensor_name, void *user_data);
 
-/* How to quantize weights. Strings are not retained after the call that receives them. */
+/* One entry of llmrt_quant_params.overrides: tensors whose name matches pattern (a substring of
+ * the name, or a glob with '*') take dtype: "f32" (kept), a weight_dtype such as "int8" (group,
+ * scheme and scale type as the params say) or a full weight type name such as
+ * "int8_g128_sym_fp16" or "int4_g16_asym_fp16". */
+typedef struct llmrt_tensor_override {
+    const char *pattern;
+    const char *dtype;
+} llmrt_tensor_override;
+
+/* How to quantize weights. Strings and arrays are not retained after the call that receives them. */
 typedef struct llmrt_quant_params {
     uint32_t struct_size;
     const char *weight_dtype;   /* "int8", "int4", "nf4", "fp4", "fp8_e4m3", "fp8_e5m2" (default "int4";
@@ -109,12 +118,10 @@ typedef struct llmrt_quant_params {
     int32_t asym;               /* int8/int4: 1 = scale and minimum per group, 0 = scale only (default) */
     const char *scale_dtype;    /* "fp32" (default), "bf16" or "fp16" */
     const char *compute_dtype;  /* "auto" (default: fastest this CPU has), "fp32", "bf16", "int8" */
-    /* Tensors kept in another type, as "pattern=dtype" pairs separated by ';'. A pattern is a
-     * substring of the tensor name or a glob with '*'; dtype is a weight_dtype or "f32" (group,
-     * scheme and scale type then as above), or a full weight type name such as
-     * "int8_g128_sym_fp16" or "int4_g16_asym_fp16" (kind, group, scheme, scale type).
-     * NULL (default) keeps the embeddings and the output head in int8. "" quantizes everything
-     * to weight_dtype. */
+    /* Tensors kept in another type, as "pattern=dtype" items separated by ';', each as an
+     * llmrt_tensor_override says; the first match wins. NULL (default) keeps the embeddings and
+     * the output head in int8. "" quantizes everything to weight_dtype. The array form
+     * (overrides, below) takes any pattern, also one with ';' or '='; set one form, not both. */
     const char *tensor_overrides;
     llmrt_progress_callback progress; /* may be NULL */
     void *progress_user_data;
@@ -154,6 +161,11 @@ typedef struct llmrt_quant_params {
                                      calibrated scale per layer, stored in the file) */
     float sq_act_percentile;      /* 100: static scale from max |x|; below 100 clips outliers */
     const char *sq_keep;          /* tensor name patterns kept in f32, ';'-separated (default NULL) */
+    /* tensor_overrides as n_overrides entries, in order (added in API 1.x: read only when
+     * struct_size covers them). overrides NULL (default): tensor_overrides decides; not NULL
+     * with n_overrides 0: quantize everything. Setting both forms is LLMRT_ERR_INVALID_ARGUMENT. */
+    const llmrt_tensor_override *overrides;
+    int32_t n_overrides;
 } llmrt_quant_params;
 
 LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_t struct_size);

@@ -18,6 +18,23 @@ namespace llmrt {
 
 namespace {
 std::string text_or(const char *s, const char *fallback) { return s ? s : fallback; }
+
+std::optional<std::vector<TensorOverride>> overrides_of(const llmrt_quant_params &p) {
+    require_arg(!(p.tensor_overrides && p.overrides), "set tensor_overrides or overrides, not both");
+    if (p.tensor_overrides) return parse_tensor_overrides(p.tensor_overrides);
+    if (!p.overrides) {
+        require_arg(p.n_overrides == 0, "n_overrides is set but overrides is NULL");
+        return std::nullopt;
+    }
+    require_arg(p.n_overrides >= 0, "n_overrides must not be negative");
+    std::vector<TensorOverride> list;
+    for (int32_t i = 0; i < p.n_overrides; ++i) {
+        const llmrt_tensor_override &t = p.overrides[i];
+        require_arg(t.pattern && t.dtype, ("overrides[" + std::to_string(i) + "] has a NULL pattern or dtype").c_str());
+        list.push_back({t.pattern, t.dtype});
+    }
+    return list;
+}
 }  // namespace
 
 QuantOptions to_quant_options(const llmrt_quant_params &p) {
@@ -37,7 +54,7 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     require_arg(compute_dtype.has_value(), ("unknown compute_dtype '" + compute + "' (auto, fp32, bf16, int8)").c_str());
     o.compute = *compute_dtype;
     o.algorithm = text_or(p.algorithm, "rtn");
-    if (p.tensor_overrides) o.tensor_overrides = std::string(p.tensor_overrides);
+    o.tensor_overrides = overrides_of(p);
     if (p.calibration_path) o.calibration_path = p.calibration_path;
     o.n_samples = p.n_samples;
     o.seq_len = p.seq_len;
@@ -106,6 +123,8 @@ void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_si
     params->scale_dtype = "fp32";
     params->compute_dtype = "auto";
     params->tensor_overrides = nullptr;
+    params->overrides = nullptr;
+    params->n_overrides = 0;
     params->progress = nullptr;
     params->progress_user_data = nullptr;
     params->calibration_path = nullptr;

@@ -67,6 +67,22 @@ QuantFormat override_format(const std::string &item, const std::string &dtype, c
 
 }  // namespace
 
+std::vector<TensorOverride> parse_tensor_overrides(const std::string &list) {
+    std::vector<TensorOverride> out;
+    size_t start = 0;
+    while (start <= list.size()) {
+        const size_t end = std::min(list.find(';', start), list.size());
+        const std::string item = trim(list.substr(start, end - start));
+        start = end + 1;
+        if (item.empty()) continue;
+        const size_t eq = item.rfind('=');
+        require(eq != std::string::npos && eq > 0, Status::InvalidArgument,
+                "tensor override '" + item + "' is not of the form pattern=dtype");
+        out.push_back({trim(item.substr(0, eq)), trim(item.substr(eq + 1))});
+    }
+    return out;
+}
+
 QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
     const std::string problem = validate_quant_format(options.format);
     require(problem.empty(), Status::InvalidArgument, problem);
@@ -87,22 +103,15 @@ QuantPlan::QuantPlan(const QuantOptions &options) : options_(options) {
     require(options.output_format == "llmrt" || options.output_format == "hf-gptq" || options.output_format == "gguf",
             Status::InvalidArgument,
             "output format '" + options.output_format + "' is not supported (llmrt, hf-gptq, gguf)");
-    const std::string list = options.tensor_overrides.value_or(
-        options.output_format == "hf-gptq" ? kGptqDefaultOverrides : kDefaultOverrides);
-    size_t start = 0;
-    while (start <= list.size()) {
-        const size_t end = std::min(list.find(';', start), list.size());
-        const std::string item = trim(list.substr(start, end - start));
-        start = end + 1;
-        if (item.empty()) continue;
-        const size_t eq = item.rfind('=');
-        require(eq != std::string::npos && eq > 0, Status::InvalidArgument,
-                "tensor override '" + item + "' is not of the form pattern=dtype");
-        Rule rule{trim(item.substr(0, eq)), std::nullopt};
-        const std::string dtype = trim(item.substr(eq + 1));
-        if (dtype != "f32" && dtype != "fp32") {
-            rule.format = override_format(item, dtype, options.format);
-        }
+    const std::vector<TensorOverride> overrides = options.tensor_overrides.value_or(
+        parse_tensor_overrides(options.output_format == "hf-gptq" ? kGptqDefaultOverrides : kDefaultOverrides));
+    for (const TensorOverride &o : overrides) {
+        const std::string item = o.pattern + "=" + o.dtype;  // how errors name it
+        require(!trim(o.pattern).empty() && !trim(o.dtype).empty(), Status::InvalidArgument,
+                "tensor override '" + item + "' needs a pattern and a dtype");
+        Rule rule{trim(o.pattern), std::nullopt};
+        const std::string dtype = trim(o.dtype);
+        if (dtype != "f32" && dtype != "fp32") rule.format = override_format(item, dtype, options.format);
         rules_.push_back(rule);
     }
 }

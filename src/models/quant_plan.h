@@ -29,11 +29,23 @@ struct SmoothQuantOptions {
     int64_t sample_rows = 512;
 };
 
+// Tensors whose name matches pattern (tensor_pattern_matches) take dtype: "f32" (kept), a kind
+// such as "int8" (group, scheme and scale type of the base format) or a full weight type name
+// such as "int4_g16_asym_fp16". The first matching entry wins.
+struct TensorOverride {
+    std::string pattern;
+    std::string dtype;
+};
+// The C API's string form, "pattern=dtype;pattern=dtype" (spaces around items ignored), as a
+// list. Throws Error(INVALID_ARGUMENT) for an item that is not pattern=dtype.
+std::vector<TensorOverride> parse_tensor_overrides(const std::string &list);
+
 struct QuantOptions {
     QuantFormat format;                           // the default for every weight matrix
     std::string algorithm = "rtn";                // "rtn", "gptq", "awq" or "smoothquant"
     ComputeDtype compute = ComputeDtype::Auto;
-    std::optional<std::string> tensor_overrides;  // nullopt: the defaults (embeddings, head in int8)
+    // nullopt: the defaults (embeddings and head in int8; f32 for an hf-gptq output).
+    std::optional<std::vector<TensorOverride>> tensor_overrides;
     // Calibrated algorithms ("gptq", "awq"): the calibration text (plain text or JSONL with "text"),
     // samples of seq_len tokens drawn with seed, and GPTQ's knobs.
     std::string calibration_path;

@@ -36,6 +36,14 @@ ComputeDtype planned_compute(const QuantOptions &o) {
     return o.algorithm == "smoothquant" ? ComputeDtype::Int8 : o.compute;
 }
 
+// [[pattern, dtype], ...] as given, or null for the defaults.
+nlohmann::json overrides_json(const QuantOptions &o) {
+    if (!o.tensor_overrides) return nullptr;
+    nlohmann::json list = nlohmann::json::array();
+    for (const TensorOverride &t : *o.tensor_overrides) list.push_back({t.pattern, t.dtype});
+    return list;
+}
+
 nlohmann::json describe(const QuantOptions &o) {
     nlohmann::json calibration;
     if (o.algorithm == "gptq")
@@ -61,7 +69,7 @@ nlohmann::json describe(const QuantOptions &o) {
             {"asym", o.format.asym},
             {"scale_dtype", scale_dtype_name(o.format.scale)},
             {"compute_dtype", compute_dtype_name(planned_compute(o))},
-            {"tensor_overrides", o.tensor_overrides ? nlohmann::json(*o.tensor_overrides) : nlohmann::json()}};
+            {"tensor_overrides", overrides_json(o)}};
 }
 
 // GPTQ or AWQ: the model in f32, then calibrated block by block (quant/calibration.h).

@@ -254,6 +254,55 @@ TEST(Quantize, OverridesKeepChosenTensorsInF32) {
     EXPECT_STREQ(llmrt_model_weight_type(m), "f32");
 }
 
+// "type:n_tensors" of the model as loaded, in the library's order.
+std::string loaded_types(const llmrt_quant_params &qp) {
+    llmrt_model_params mp;
+    llmrt_model_params_init(&mp);
+    mp.quantize = &qp;
+    llmrt_model *m = nullptr;
+    EXPECT_EQ(llmrt_model_load(kGguf.c_str(), &mp, &m), LLMRT_OK) << llmrt_last_error();
+    test::ModelPtr owner(m);
+    std::string out;
+    for (int32_t i = 0; m && i < llmrt_model_n_tensor_types(m, 1); ++i) {
+        llmrt_tensor_type_stats s;
+        EXPECT_EQ(llmrt_model_tensor_type(m, 1, i, &s), LLMRT_OK);
+        out += std::string(s.type) + ":" + std::to_string(s.n_tensors) + " ";
+    }
+    return out;
+}
+
+TEST(Quantize, OverrideArrayIsTheStringForm) {
+    llmrt_quant_params text = params("int4");
+    text.tensor_overrides = "token_embd=f32;attn_q=int8_g64_asym_fp16;ffn_down=nf4";
+    const llmrt_tensor_override list[] = {{"token_embd", "f32"}, {"attn_q", "int8_g64_asym_fp16"}, {"ffn_down", "nf4"}};
+    llmrt_quant_params array = params("int4");
+    array.overrides = list;
+    array.n_overrides = 3;
+    const std::string expected = loaded_types(text);
+    EXPECT_NE(expected.find("int8_g64_asym_fp16:"), std::string::npos) << expected;
+    EXPECT_NE(expected.find("nf4_g32_sym_fp32:"), std::string::npos) << expected;
+    EXPECT_EQ(loaded_types(array), expected);
+    // An empty array quantizes everything, as "" does.
+    array.n_overrides = 0;
+    text.tensor_overrides = "";
+    EXPECT_EQ(loaded_types(array), loaded_types(text));
+
+    llmrt_quantizer *q = nullptr;
+    array.n_overrides = 3;
+    text.tensor_overrides = "x=f32";
+    llmrt_quant_params both = array;
+    both.tensor_overrides = "x=f32";
+    EXPECT_EQ(llmrt_quantizer_create(&both, &q), LLMRT_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(llmrt_last_error()).find("not both"), std::string::npos) << llmrt_last_error();
+    const llmrt_tensor_override bad[] = {{"attn_q", nullptr}};
+    array.overrides = bad;
+    array.n_overrides = 1;
+    EXPECT_EQ(llmrt_quantizer_create(&array, &q), LLMRT_ERR_INVALID_ARGUMENT);
+    array.overrides = nullptr;
+    EXPECT_EQ(llmrt_quantizer_create(&array, &q), LLMRT_ERR_INVALID_ARGUMENT);  // a count without entries
+    EXPECT_EQ(q, nullptr);
+}
+
 TEST(Quantize, AlreadyQuantizedInputIsRefused) {
     llmrt_quant_params qp = params("int8");
     const std::string dir = temp_dir();

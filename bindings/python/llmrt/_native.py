@@ -73,6 +73,10 @@ PROGRESS_CALLBACK = ctypes.CFUNCTYPE(c_int32, c_float, c_char_p, c_void_p)
 STOP_CALLBACK = ctypes.CFUNCTYPE(c_int32, POINTER(c_int32), c_int32, c_void_p)
 
 
+class TensorOverride(Structure):
+    _fields_ = [("pattern", c_char_p), ("dtype", c_char_p)]
+
+
 class QuantParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("weight_dtype", c_char_p), ("algorithm", c_char_p),
                 ("group_size", c_int32), ("asym", c_int32), ("scale_dtype", c_char_p),
@@ -84,7 +88,8 @@ class QuantParams(Structure):
                 ("output_format", c_char_p),
                 ("sq_alpha", c_float), ("sq_alpha_auto", c_int32), ("sq_alpha_min", c_float),
                 ("sq_alpha_max", c_float), ("sq_alpha_step", c_float), ("sq_criterion", c_char_p),
-                ("sq_activations", c_char_p), ("sq_act_percentile", c_float), ("sq_keep", c_char_p)]
+                ("sq_activations", c_char_p), ("sq_act_percentile", c_float), ("sq_keep", c_char_p),
+                ("overrides", POINTER(TensorOverride)), ("n_overrides", c_int32)]
 
 
 class ModelParams(Structure):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from ctypes import byref, c_void_p
-from typing import Any, Callable, List, Mapping, Optional, Union
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native as n
 from ._handle import Handle
@@ -11,6 +11,8 @@ from .errors import UnsupportedError, check
 
 ProgressCallback = Callable[[float, str], Optional[bool]]
 QuantizeSpec = Union[str, Mapping[str, Any]]
+# "pattern=dtype;...", or (pattern, dtype) pairs in order, or {pattern: dtype}.
+TensorOverrides = Union[str, Sequence[Tuple[str, str]], Mapping[str, str]]
 
 
 def weight_dtypes() -> List[str]:
@@ -20,9 +22,22 @@ def weight_dtypes() -> List[str]:
     return [n.lib.llmrt_weight_dtype_name(i).decode() for i in range(n.lib.llmrt_weight_dtype_count())]
 
 
+def _set_override_array(params: n.QuantParams, overrides: Union[Sequence[Tuple[str, str]], Mapping[str, str]]) -> None:
+    """The array form (llmrt_tensor_override), which takes any pattern. The struct keeps the array alive."""
+    pairs = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides)
+    array = (n.TensorOverride * max(len(pairs), 1))()
+    for i, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise ValueError(f"tensor_overrides[{i}] must be a (pattern, dtype) pair, not {pair!r}")
+        array[i].pattern = n.c_string(pair[0], "pattern")
+        array[i].dtype = n.c_string(pair[1], "dtype")
+    params.overrides = array
+    params.n_overrides = len(pairs)
+
+
 def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
                  group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
-                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
+                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[TensorOverrides] = None,
                  calibration_path: Optional[str] = None, n_samples: Optional[int] = None,
                  seq_len: Optional[int] = None, seed: Optional[int] = None, gptq_damp: Optional[float] = None,
                  gptq_act_order: Optional[bool] = None, gptq_clip_grid: Optional[int] = None,
@@ -37,6 +52,9 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
     if not n.has_function("llmrt_quant_params_init_sized"):
         raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quant_params_init_sized)")
     params = n.new_params(n.QuantParams, "llmrt_quant_params_init")
+    if tensor_overrides is not None and not isinstance(tensor_overrides, str):
+        _set_override_array(params, tensor_overrides)
+        tensor_overrides = None
     strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, scale_dtype=scale_dtype,
                    compute_dtype=compute_dtype, tensor_overrides=tensor_overrides, output_format=output_format,
                    calibration_path=os.fspath(calibration_path) if calibration_path is not None else None)
@@ -117,7 +135,8 @@ class Quantizer(Handle):
         asym: int8/int4 with a minimum per group as well as a scale.
         scale_dtype: "fp32" or "bf16".
         compute_dtype: "auto", "fp32", "bf16" or "int8".
-        tensor_overrides: "pattern=dtype;..." for tensors kept in another type ("" quantizes all).
+        tensor_overrides: tensors kept in another type: "pattern=dtype;...", (pattern, dtype) pairs or
+            {pattern: dtype}, the first match winning ("" or [] quantizes all).
         calibration_path: "gptq": plain text or JSONL with a "text" field (not the evaluation text).
         n_samples, seq_len, seed: "gptq": how many windows of how many tokens, drawn where.
         gptq_damp, gptq_act_order: "gptq": dampening share and act-order (static groups).
@@ -138,7 +157,7 @@ class Quantizer(Handle):
 
     def __init__(self, weight_dtype: Optional[str] = None, *, algorithm: Optional[str] = None,
                  group_size: Optional[int] = None, asym: Optional[bool] = None, scale_dtype: Optional[str] = None,
-                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[str] = None,
+                 compute_dtype: Optional[str] = None, tensor_overrides: Optional[TensorOverrides] = None,
                  **calibration: Any) -> None:
         if not n.has_function("llmrt_quantizer_create"):
             raise UnsupportedError("this libllmrt does not implement quantization yet (no llmrt_quantizer_create)")

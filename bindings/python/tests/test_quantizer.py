@@ -82,6 +82,22 @@ def test_quantize_while_loading(model_path):
 
 
 @needs_quantizer
+@needs_quantizer
+def test_override_pairs_and_mapping_equal_the_string_form(model_path):
+    def loaded(overrides):
+        spec = {"weight_dtype": "int4", "tensor_overrides": overrides}
+        with llmrt.Model.load(model_path, quantize=spec) as model:
+            return [(t.type, t.n_tensors) for t in model.tensor_types(as_loaded=True)]
+
+    text = loaded("token_embd=f32;attn_q=int8_g64_asym_fp16")
+    assert ("int8_g64_asym_fp16", 5) in text
+    assert loaded([("token_embd", "f32"), ("attn_q", "int8_g64_asym_fp16")]) == text
+    assert loaded({"token_embd": "f32", "attn_q": "int8_g64_asym_fp16"}) == text
+    assert loaded([]) == loaded("")
+    with pytest.raises(ValueError, match="pair"):
+        loaded([("token_embd",)])
+
+
 def test_closing_the_quantizer_from_progress_finishes_the_file(model_path, tmp_path):
     # The quantizer is in use until quantize() returns: closing it then only ends it for its owner.
     out = tmp_path / "closed-meanwhile.llmrt"

@@ -127,7 +127,7 @@ TEST(Awq, FoldedScalesAreInTheWrittenFile) {
     o.n_samples = 8;
     o.seq_len = 64;
     // Embeddings and head kept in f32, so the model in memory computes with what the file holds.
-    o.tensor_overrides = "embed_tokens=f32;lm_head=f32";
+    o.tensor_overrides = parse_tensor_overrides("embed_tokens=f32;lm_head=f32");
     const std::unique_ptr<Model> quantized = quantize_model(src, o);
     const std::string path = ::testing::TempDir() + "/awq_fold.llmrt";
     write_quantized_model(*quantized, path, o);

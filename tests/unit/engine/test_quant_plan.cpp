@@ -26,7 +26,7 @@ TEST(QuantPlan, DefaultsKeepEmbeddingsAndHeadInInt8) {
 
 TEST(QuantPlan, OverridesByGlobAndSubstringInOrder) {
     QuantOptions o = int4_options();
-    o.tensor_overrides = "down_proj=int8; *.layers.0.*=f32 ;*=nf4";
+    o.tensor_overrides = parse_tensor_overrides("down_proj=int8; *.layers.0.*=f32 ;*=nf4");
     QuantPlan plan(o);
     EXPECT_EQ(plan.format_for("model.layers.5.mlp.down_proj.weight")->kind, QuantKind::Int8);
     EXPECT_FALSE(plan.format_for("model.layers.0.self_attn.q_proj.weight").has_value());
@@ -36,25 +36,26 @@ TEST(QuantPlan, OverridesByGlobAndSubstringInOrder) {
 TEST(QuantPlan, OverrideByFullTypeNameSetsGroupSchemeAndScale) {
     QuantOptions o = int4_options();
     o.format.group_size = 128;
-    o.tensor_overrides = "embed_tokens=int4_g16_asym_fp16;lm_head=int8";
+    o.tensor_overrides = parse_tensor_overrides("embed_tokens=int4_g16_asym_fp16;lm_head=int8");
     QuantPlan plan(o);
     EXPECT_EQ(quant_format_name(*plan.format_for("model.embed_tokens.weight")), "int4_g16_asym_fp16");
     EXPECT_EQ(quant_format_name(*plan.format_for("lm_head.weight")), "int8_g128_sym_fp32");
-    o.tensor_overrides = "lm_head=int4_g33_sym_fp32";
+    o.tensor_overrides = parse_tensor_overrides("lm_head=int4_g33_sym_fp32");
     EXPECT_THROW(QuantPlan{o}, Error);
 }
 
 TEST(QuantPlan, EmptyOverridesQuantizeEverything) {
     QuantOptions o = int4_options();
-    o.tensor_overrides = "";
+    o.tensor_overrides = parse_tensor_overrides("");
     EXPECT_EQ(QuantPlan(o).format_for("token_embd.weight")->kind, QuantKind::Int4);
 }
 
 TEST(QuantPlan, BadOverridesThrow) {
     QuantOptions o = int4_options();
-    o.tensor_overrides = "abc";
+    EXPECT_THROW(parse_tensor_overrides("abc"), Error);
+    o.tensor_overrides = parse_tensor_overrides("abc=int2");
     EXPECT_THROW(QuantPlan{o}, Error);
-    o.tensor_overrides = "abc=int2";
+    o.tensor_overrides = std::vector<TensorOverride>{TensorOverride{"", "int8"}};  // an empty pattern (array form)
     EXPECT_THROW(QuantPlan{o}, Error);
 }
 

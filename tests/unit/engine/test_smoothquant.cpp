@@ -161,7 +161,7 @@ TEST(SmoothQuant, W8A8RoundTripsThroughTheFileBitIdentically) {
         const std::vector<float> f32 = logits_of(*original, kTokens);
         QuantOptions o = smoothquant_options();
         o.smoothquant.static_act = static_act;
-        o.tensor_overrides = rt.keep_f32;
+        o.tensor_overrides = parse_tensor_overrides(rt.keep_f32);
         const std::unique_ptr<Model> quantized = quantize_model(rt.model, o);
         const std::string path = ::testing::TempDir() + "/smoothquant_roundtrip.llmrt";
         write_quantized_model(*quantized, path, o);
