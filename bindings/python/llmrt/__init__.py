@@ -22,6 +22,7 @@ from .generation import TokenStream
 from .model import Model, TensorType
 from .quantizer import Quantizer
 from .sampler import Sampler
+from .session import ChatSession, Generation
 
 __version__ = "0.1.0"
 
@@ -71,7 +72,7 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 
 
 __all__ = [
-    "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
+    "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "ChatSession", "Context", "Generation", "ContextFullError", "FileError",
     "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
     "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
     "apply_chat_template", "LOG_DEBUG",
