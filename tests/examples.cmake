@@ -9,7 +9,7 @@ set(LLMRT_EXAMPLE_MODEL ${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf)
 # Two turns; the second evaluates only its new tokens (a small count, most of the prompt reused).
 add_test(NAME examples_c_chat COMMAND llmrt_example_chat ${LLMRT_EXAMPLE_MODEL} "Tell me a story." "And then?")
 set_tests_properties(examples_c_chat PROPERTIES LABELS "cpp;examples"
-  PASS_REGULAR_EXPRESSION "> And then\\?\n.*\\([0-9] prompt tokens evaluated, [1-9][0-9]+ reused from the cache\\)"
+  PASS_REGULAR_EXPRESSION "> And then\\?\n.*\\([0-9]+ prompt tokens evaluated, [1-9][0-9]+ reused from the cache\\)"
   FAIL_REGULAR_EXPRESSION "error:")
 
 if(LLMRT_BUILD_BINDINGS)
@@ -19,7 +19,7 @@ if(LLMRT_BUILD_BINDINGS)
             "Tell me a story." "And then?")
   set_tests_properties(examples_python_chat PROPERTIES LABELS "python;examples"
     ENVIRONMENT "LLMRT_LIBRARY=$<TARGET_FILE:llmrt>;PYTHONPATH=${CMAKE_SOURCE_DIR}/bindings/python;PYTHONDONTWRITEBYTECODE=1"
-    PASS_REGULAR_EXPRESSION "> And then\\?\n.*\\([0-9] prompt tokens evaluated, [1-9][0-9]+ reused from the cache\\)\n\\{'role': 'assistant'"
+    PASS_REGULAR_EXPRESSION "> And then\\?\n.*\\([0-9]+ prompt tokens evaluated, [1-9][0-9]+ reused from the cache\\)\n\\{'role': 'assistant'"
     FAIL_REGULAR_EXPRESSION "Error")
 endif()
 
