@@ -6,7 +6,8 @@ not be set from Java or C#).
     has the header's fields, in its order, each of the same size; the status codes and
     DEFAULT_SEED have the header's values; context.py's kv types are the header's LLMRT_KV_*.
   - SWIG (bindings/swig/llmrt.i): each struct declared there lists header fields of the same
-    type, in the header's order, and leaves out only the fields OMITTED_IN_SWIG names.
+    type, in the header's order, and leaves out only the fields OMITTED_IN_SWIG names; the
+    LLMRT_KV_* constants are exposed (as %constant KV_... = LLMRT_KV_...).
 
 Usage: check_header_sync.py SOURCE_DIR (with bindings/python on PYTHONPATH and LLMRT_LIBRARY set,
 as the Python tests run).
@@ -133,6 +134,17 @@ def check_swig(structs, swig: str, errors: List[str]) -> None:
                           "out only through OMITTED_IN_SWIG)")
 
 
+def check_swig_constants(constants: Dict[str, int], swig: str, errors: List[str]) -> None:
+    """Every LLMRT_KV_* is exposed as a %constant named without the prefix, set from the macro."""
+    exposed = dict(re.findall(r"^%constant \w+ (\w+) = (LLMRT_\w+);", swig, flags=re.M))
+    for name in (n for n in constants if n.startswith("LLMRT_KV_")):
+        if exposed.get(name[len("LLMRT_"):]) != name:
+            errors.append(f"llmrt.i: {name} is not exposed as %constant ... {name[len('LLMRT_'):]} = {name};")
+    for short, macro in exposed.items():
+        if macro not in constants:
+            errors.append(f"llmrt.i: %constant {short} = {macro}, which llmrt.h does not define")
+
+
 def main() -> int:
     source = Path(sys.argv[1])
     header = (source / "include/llmrt.h").read_text()
@@ -144,7 +156,9 @@ def main() -> int:
     errors: List[str] = []
     check_ctypes(structs, errors)
     check_python_constants(constants, errors)
-    check_swig(structs, (source / "bindings/swig/llmrt.i").read_text(), errors)
+    swig = (source / "bindings/swig/llmrt.i").read_text()
+    check_swig(structs, swig, errors)
+    check_swig_constants(constants, swig, errors)
     for e in errors:
         print("check_header_sync: " + e, file=sys.stderr)
     if not errors:

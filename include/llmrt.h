@@ -431,7 +431,8 @@ LLMRT_API llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_
 /* Empties the KV cache, ends a pull-form generation and clears a pending cancel. While a call on
  * ctx is running (from its callback) it does nothing but log a warning: the context is busy. */
 LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
-/* Cancel: asks the call on ctx that is running (llmrt_decode, llmrt_generate, _begin, _next) to
+/* Cancel: asks the call on ctx that is running (llmrt_decode, llmrt_generate, _begin, _next,
+ * llmrt_generation_create and _next, llmrt_chat_session_respond and _respond_begin) to
  * stop with LLMRT_CANCELLED, or, if none is running, the next such call. The request is cleared
  * when that call returns, whatever it returns (a call that finished before it saw the request
  * still clears it), and by llmrt_context_reset. Any thread; never blocks. */
@@ -564,8 +565,9 @@ LLMRT_API llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler
  * NULL. On success *out receives a handle to free with llmrt_generation_free.
  *  - One generation per context at a time: from create until next has returned
  *    LLMRT_END_OF_GENERATION or the handle is freed, another llmrt_generation_create,
- *    llmrt_generate or llmrt_chat_session_respond* on ctx fails with LLMRT_ERR_BUSY. llmrt_context_reset and llmrt_score_continuation end
- *    it: its next call then fails with LLMRT_ERR_INVALID_ARGUMENT.
+ *    llmrt_generate or llmrt_chat_session_respond* on ctx fails with LLMRT_ERR_BUSY.
+ *    llmrt_context_reset and llmrt_score_continuation end it: its next call then fails with
+ *    LLMRT_ERR_INVALID_ARGUMENT.
  *  - The handle keeps ctx and sampler alive (their *_free may come first); it must be used by the
  *    thread that uses ctx. llmrt_context_cancel makes the running or next llmrt_generation_next
  *    return LLMRT_CANCELLED (stop reason "cancelled"); a later next continues the generation. */
@@ -583,7 +585,7 @@ LLMRT_API llmrt_status llmrt_generation_next(llmrt_generation *gen, const char *
 /* Why gen ended: "length" (max_new_tokens), "eos", "stop_string", "context_full", "cancelled"
  * (a cancel; may still continue), "callback" (the stop callback), or "" while running. Static string. */
 LLMRT_API const char *llmrt_generation_stop_reason(const llmrt_generation *gen);
-/* How many tokens gen has produced. */
+/* How many tokens gen has produced (0 once its context ended it). */
 LLMRT_API int32_t llmrt_generation_n_generated(const llmrt_generation *gen);
 /* Ends the generation and releases its references. Accepts NULL. What the context evaluated
  * stays in its cache. */

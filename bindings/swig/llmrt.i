@@ -73,6 +73,11 @@ struct llmrt_sampler_params {
   // logit_bias / n_logit_bias (a pointer and its length) are not exposed: the fields left out
   // are listed in bindings/check_header_sync.py (OMITTED_IN_SWIG), which ctest runs.
 };
+// The values of ContextParams' kv_type (llmrt.h's LLMRT_KV_*: Llmrt.KV_F16 in Java, Library.KV_F16 in C#).
+%constant int32_t KV_F32 = LLMRT_KV_F32;
+%constant int32_t KV_F16 = LLMRT_KV_F16;
+%constant int32_t KV_BF16 = LLMRT_KV_BF16;
+%constant int32_t KV_Q8 = LLMRT_KV_Q8;
 %extend llmrt_context_params {
   llmrt_context_params() {
     llmrt_context_params *p = new llmrt_context_params;

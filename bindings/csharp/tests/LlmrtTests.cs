@@ -75,7 +75,7 @@ public class LlmrtTests {
   [Test]
   public void ChatSessionAnswersEachTurnFromTheCache() {
     using (var model = new Model(modelPath))
-    using (var context = new Context(model, new ContextParams { KvType = 1 }))  // LLMRT_KV_F16: settable from C#
+    using (var context = new Context(model, new ContextParams { KvType = Library.KV_F16 }))  // settable from C#
     using (var sampler = Greedy())
     using (var chat = new ChatSession(context, sampler, null, "You tell stories.")) {
       string first = chat.Respond("Tell me a story.", MaxTokens(12));

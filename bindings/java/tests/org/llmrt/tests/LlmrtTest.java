@@ -77,7 +77,7 @@ public class LlmrtTest {
   @Test
   public void chatSessionAnswersEachTurnFromTheCache() {
     ContextParams params = new ContextParams();
-    params.setKvType(1);  // LLMRT_KV_F16: the cache type is settable from Java
+    params.setKvType(Llmrt.KV_F16);  // the cache type is settable from Java
     try (Context context = new Context(model, params); Sampler sampler = greedy();
          ChatSession chat = new ChatSession(context, sampler, null, "You tell stories.")) {
       String first = chat.respond("Tell me a story.", maxTokens(12));
