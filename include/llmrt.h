@@ -38,6 +38,20 @@
 #  define LLMRT_API __attribute__((visibility("default")))
 #endif
 
+/* Staged renames (as llama.cpp does them): a function that has a replacement keeps working for a
+ * while and is marked LLMRT_DEPRECATED("use <replacement>"), so the compiler names the
+ * replacement at every call; it is removed in a later API version. Define
+ * LLMRT_NO_DEPRECATION_WARNINGS before including this header to silence the warnings. */
+#if defined(LLMRT_NO_DEPRECATION_WARNINGS)
+#  define LLMRT_DEPRECATED(hint)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define LLMRT_DEPRECATED(hint) __attribute__((deprecated(hint)))
+#elif defined(_MSC_VER)
+#  define LLMRT_DEPRECATED(hint) __declspec(deprecated(hint))
+#else
+#  define LLMRT_DEPRECATED(hint)
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -439,7 +453,8 @@ LLMRT_API llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_
 /* Empties the KV cache, ends a pull-form generation and clears a pending cancel. While a call on
  * ctx is running (from its callback) it does nothing but log a warning: the context is busy. */
 LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
-/* Cancel: asks the call on ctx that is running (llmrt_decode, llmrt_generate, _begin, _next) to
+/* Cancel: asks the call on ctx that is running (llmrt_decode, llmrt_generate, _begin, _next,
+ * llmrt_generation_create and _next, llmrt_chat_session_respond and _respond_begin) to
  * stop with LLMRT_CANCELLED, or, if none is running, the next such call. The request is cleared
  * when that call returns, whatever it returns (a call that finished before it saw the request
  * still clears it), and by llmrt_context_reset. Any thread; never blocks. */
@@ -566,20 +581,142 @@ LLMRT_API llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler
                                       const llmrt_generate_params *params,
                                       llmrt_token_callback callback, void *user_data);
 
-/* Pull form of llmrt_generate, for callers with their own event loop. begin evaluates the prompt;
- * each next call produces one piece: *piece (owned by ctx, valid until the next call on ctx, NUL
- * terminated, *len bytes, may be empty while a UTF-8 character is incomplete) and *token. next
- * returns LLMRT_END_OF_GENERATION once a stop condition is met. end releases the generation state
- * (and its reference to the sampler). */
+/* The generation handle: the pull form of llmrt_generate, for callers with their own event loop
+ * (llmrt_generate is a loop over it). create tokenizes prompt, appends it to ctx's sequence and
+ * evaluates it; each llmrt_generation_next produces one token and its piece of text. params may be
+ * NULL. On success *out receives a handle to free with llmrt_generation_free.
+ *  - One generation per context at a time: from create until next has returned
+ *    LLMRT_END_OF_GENERATION or the handle is freed, another llmrt_generation_create,
+ *    llmrt_generate or llmrt_chat_session_respond* on ctx fails with LLMRT_ERR_BUSY.
+ *    llmrt_context_reset and llmrt_score_continuation end it: its next call then fails with
+ *    LLMRT_ERR_INVALID_ARGUMENT.
+ *  - The handle keeps ctx and sampler alive (their *_free may come first); it must be used by the
+ *    thread that uses ctx. llmrt_context_cancel makes the running or next llmrt_generation_next
+ *    return LLMRT_CANCELLED (stop reason "cancelled"); a later next continues the generation. */
+typedef struct llmrt_generation llmrt_generation;
+
+LLMRT_API llmrt_status llmrt_generation_create(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
+                                               const llmrt_generate_params *params, llmrt_generation **out);
+/* The next piece: *piece (owned by gen, NUL terminated, *len bytes, valid until the next call on
+ * gen; may be empty while a UTF-8 character or a possible stop string is incomplete) and *token
+ * (the id produced, -1 for a last piece that only flushes held-back text; token may be NULL).
+ * Returns LLMRT_OK with a piece, or LLMRT_END_OF_GENERATION (with an empty piece) once a stop
+ * condition has been met, and again on every later call. */
+LLMRT_API llmrt_status llmrt_generation_next(llmrt_generation *gen, const char **piece, size_t *len,
+                                             llmrt_token *token);
+/* Why gen ended: "length" (max_new_tokens), "eos", "stop_string", "context_full", "cancelled"
+ * (a cancel; may still continue), "callback" (the stop callback), or "" while running. Static string. */
+LLMRT_API const char *llmrt_generation_stop_reason(const llmrt_generation *gen);
+/* How many tokens gen has produced (0 once its context ended it). */
+LLMRT_API int32_t llmrt_generation_n_generated(const llmrt_generation *gen);
+/* Ends the generation and releases its references. Accepts NULL. What the context evaluated
+ * stays in its cache. */
+LLMRT_API void llmrt_generation_free(llmrt_generation *gen);
+
+/* Deprecated pull form, with its state hidden on the context: begin = llmrt_generation_create,
+ * next = llmrt_generation_next (*piece owned by ctx), end = llmrt_generation_free. begin ends the
+ * previous one begun on ctx; LLMRT_ERR_BUSY while a generation handle is live on ctx. */
+LLMRT_DEPRECATED("use llmrt_generation_create")
 LLMRT_API llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler,
                                             const char *prompt, const llmrt_generate_params *params);
+LLMRT_DEPRECATED("use llmrt_generation_next")
 LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t *len,
                                            llmrt_token *token);
+LLMRT_DEPRECATED("use llmrt_generation_free")
 LLMRT_API void llmrt_generate_end(llmrt_context *ctx);
 
-/* Why the last generation on ctx ended: "length" (max_new_tokens), "eos", "stop_string",
- * "context_full", "cancelled", "callback" (the stop callback), or "" while none has ended. Static string. */
+/* Why the last llmrt_generate or llmrt_generate_begin generation on ctx ended (values as
+ * llmrt_generation_stop_reason), or "" while none has ended. Static string. */
+LLMRT_DEPRECATED("use a generation handle and llmrt_generation_stop_reason")
 LLMRT_API const char *llmrt_generate_stop_reason(const llmrt_context *ctx);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Chat session: a multi-round conversation on one context                                        */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* A session keeps the conversation as messages and the context's KV cache across turns. Each
+ * respond renders the whole conversation with the template (add_generation_prompt on), tokenizes
+ * it (without BOS when the rendered text begins with the BOS token's text), keeps the cached
+ * positions that agree with those tokens (the longest common prefix) and evaluates only the rest,
+ * then generates the answer, which is appended to the conversation as an "assistant" message.
+ * The answer's tokens re-rendered as history need not tokenize as they were generated; where they
+ * differ the cache is re-evaluated from the first difference, so the result is always the one a
+ * fresh context would compute for the rendered text.
+ *  - Templates: the one given, else the model's default; a model without one gets a plain
+ *    transcript: the system message then a blank line, "User: " + text + "\n" and
+ *    "Assistant:" + text + "\n" per message, and "Assistant:" as the generation prompt (so an
+ *    answer usually begins with a space). The template's special-token text ("<|im_start|>") is
+ *    tokenized as those tokens, as Hugging Face does.
+ *  - Stop: besides the model's end-of-generation tokens, an answer ends at the template's
+ *    end-of-turn text (what it writes after an assistant message, e.g. "<|im_end|>"; for the plain
+ *    transcript "\nUser:"), which is not part of the answer.
+ *  - Window: when the rendered conversation leaves fewer than min(max_new_tokens, n_ctx / 2) free
+ *    positions, the oldest turns (a user message and the answers after it; never the system
+ *    message, nor the newest user message) are dropped until it fits; the cache is then
+ *    re-evaluated from the first dropped message. LLMRT_ERR_CONTEXT_FULL if the system message
+ *    and the newest message alone do not fit.
+ *  - The session uses ctx (no other calls on ctx while it lives, or its cache is re-evaluated at
+ *    the next respond) and keeps ctx and sampler alive. One thread at a time. */
+typedef struct llmrt_chat_session llmrt_chat_session;
+
+typedef struct llmrt_chat_session_params {
+    uint32_t struct_size;
+    const char *chat_template;  /* Jinja template text; NULL (default) = the model's (see above) */
+    const char *system_prompt;  /* NULL or "" (default) = no system message */
+} llmrt_chat_session_params;
+
+LLMRT_API void llmrt_chat_session_params_init_sized(llmrt_chat_session_params *params, uint32_t struct_size);
+static inline void llmrt_chat_session_params_init(llmrt_chat_session_params *params) {
+    llmrt_chat_session_params_init_sized(params, (uint32_t)sizeof(*params));
+}
+
+/* params may be NULL. Empties ctx's cache. The strings are copied. A template that raises or
+ * does not parse fails the respond that renders it, with LLMRT_ERR_INVALID_ARGUMENT and Jinja's
+ * message (as llmrt_chat_apply_template). */
+LLMRT_API llmrt_status llmrt_chat_session_create(llmrt_context *ctx, llmrt_sampler *sampler,
+                                                 const llmrt_chat_session_params *params,
+                                                 llmrt_chat_session **out);
+LLMRT_API void llmrt_chat_session_free(llmrt_chat_session *session);
+
+/* Appends a message ("user", "assistant", "system", "tool", ...; copied). Usually a "user"
+ * message, then respond. */
+LLMRT_API llmrt_status llmrt_chat_session_add_message(llmrt_chat_session *session, const char *role,
+                                                      const char *content);
+/* Generates the assistant's answer to the conversation so far, streaming it to callback (as
+ * llmrt_generate; may be NULL), and appends it to the conversation, also when the callback or a
+ * cancel stopped it (LLMRT_CANCELLED: the part produced is kept). params may be NULL; its
+ * add_special is ignored (see above) and its stop strings are added to the template's. The
+ * conversation must end with a message that is not the assistant's. */
+LLMRT_API llmrt_status llmrt_chat_session_respond(llmrt_chat_session *session, const llmrt_generate_params *params,
+                                                  llmrt_token_callback callback, void *user_data);
+/* The pull form: prepares the answer as respond does and returns it as a generation handle; the
+ * text it produces is appended to the conversation when it ends (END_OF_GENERATION) or is freed,
+ * whichever comes first. The session refuses other calls with LLMRT_ERR_BUSY until then. */
+LLMRT_API llmrt_status llmrt_chat_session_respond_begin(llmrt_chat_session *session,
+                                                        const llmrt_generate_params *params,
+                                                        llmrt_generation **out);
+/* Removes the newest message (to regenerate an answer, or take back a user message whose respond
+ * failed). LLMRT_ERR_INVALID_ARGUMENT when only the system message is left. */
+LLMRT_API llmrt_status llmrt_chat_session_pop_message(llmrt_chat_session *session);
+/* Forgets the conversation but the system message, and empties the cache. */
+LLMRT_API llmrt_status llmrt_chat_session_reset(llmrt_chat_session *session);
+/* Drops the n oldest turns (a turn: a user message and the messages up to the next one; the
+ * system message stays). n larger than the number of turns drops them all. */
+LLMRT_API llmrt_status llmrt_chat_session_truncate(llmrt_chat_session *session, int32_t n_oldest_turns);
+
+LLMRT_API int32_t llmrt_chat_session_n_messages(const llmrt_chat_session *session);
+/* Message i (0 = the oldest, the system message if any): role and content, owned by the session,
+ * valid until the next call that changes it. LLMRT_ERR_INVALID_ARGUMENT when i is out of range. */
+LLMRT_API llmrt_status llmrt_chat_session_message(const llmrt_chat_session *session, int32_t i,
+                                                  const char **role, const char **content);
+/* The last respond's prompt: the tokens it evaluated and those it reused from the cache (their
+ * sum is the rendered conversation's length), and the messages dropped to fit the window. */
+LLMRT_API int32_t llmrt_chat_session_n_evaluated(const llmrt_chat_session *session);
+/* The text the last respond rendered (what the model was given), owned by the session and valid
+ * until its next respond; "" before the first. */
+LLMRT_API const char *llmrt_chat_session_prompt(const llmrt_chat_session *session);
+LLMRT_API int32_t llmrt_chat_session_n_reused(const llmrt_chat_session *session);
+LLMRT_API int32_t llmrt_chat_session_n_dropped(const llmrt_chat_session *session);
 
 #ifdef __cplusplus
 }

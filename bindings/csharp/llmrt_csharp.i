@@ -220,4 +220,30 @@ extern "C" SWIGEXPORT void SWIGSTDCALL llmrt_csharp_register_string_callback(llm
   }
 %}
 
+%rename(RespondNative) llmrt_swig::ChatSession::respond;
+%csmethodmodifiers llmrt_swig::ChatSession::respond "internal";
+%typemap(cscode) llmrt_swig::ChatSession %{
+  /// <summary>
+  /// Adds message (if not null) as the user's, generates the answer, streaming it to listener
+  /// (may be null; returning true stops it with CancelledException), and returns it. The answer
+  /// joins the conversation, also when stopped.
+  /// </summary>
+  public string Respond(string message, GenerateOptions options = null, TokenListener listener = null) {
+    if (message != null) AddMessage("user", message);
+    var text = new global::System.Text.StringBuilder();
+    var trampoline = new TokenTrampoline((piece, token) => {
+      text.Append(piece);
+      return listener != null && listener(piece, token);
+    });
+    try {
+      RespondNative(options, trampoline.Callback);
+    } catch (CancelledException) when (trampoline.Failure != null) {
+      trampoline.Failure.Throw();
+    } finally {
+      global::System.GC.KeepAlive(trampoline);  // native code holds only a function pointer
+    }
+    return text.ToString();
+  }
+%}
+
 %include "../swig/llmrt.i"

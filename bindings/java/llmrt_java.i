@@ -283,6 +283,29 @@ LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
 %}
 %javamethodmodifiers llmrt_swig::Model::tokenize_utf8 "";
 
+%typemap(javainterfaces) llmrt_swig::ChatSession "AutoCloseable"
+%typemap(javacode) llmrt_swig::ChatSession %{
+  /**
+   * Closes this object: later calls on it throw InvalidArgumentException. The native session is
+   * freed now, or when a running respond (whose listener closed it) returns. Safe to call twice.
+   */
+  @Override
+  public void close() {
+    delete();
+  }
+
+  /** Adds message as the user's, generates the answer and returns it (it joins the conversation). */
+  public String respond(String message, GenerateOptions options) {
+    addMessage("user", message);
+    StringBuilder text = new StringBuilder();
+    respond(options, (piece, token) -> {
+      text.append(piece);
+      return false;
+    });
+    return text.toString();
+  }
+%}
+
 // The pull primitives behind Generation, which is what users see.
 %typemap(javaclassmodifiers) llmrt_swig::PullGeneration "final class"
 

@@ -57,6 +57,7 @@ struct llmrt_context_params {
   int32_t n_batch;    // most tokens evaluated in one prefill step (default 512)
   int32_t n_threads;  // 0 = all cores
   int32_t logits_all; // 1: keep logits for every token of the last decode
+  int32_t kv_type;    // LLMRT_KV_F32 (default), LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_Q8
 };
 struct llmrt_sampler_params {
   float temperature;        // 0 = greedy (default 0.8)
@@ -66,7 +67,17 @@ struct llmrt_sampler_params {
   float repetition_penalty; // 1 = off (default)
   int32_t repetition_last_n;// default 64
   uint64_t seed;            // default: all bits set = pick one from the clock
+  float presence_penalty;   // 0 = off (default): logit -= presence_penalty * (count > 0)
+  float frequency_penalty;  // 0 = off (default): logit -= frequency_penalty * count
+  int32_t no_repeat_ngram_size; // 0 = off (default): bans a token completing a repeated n-gram
+  // logit_bias / n_logit_bias (a pointer and its length) are not exposed: the fields left out
+  // are listed in bindings/check_header_sync.py (OMITTED_IN_SWIG), which ctest runs.
 };
+// The values of ContextParams' kv_type (llmrt.h's LLMRT_KV_*: Llmrt.KV_F16 in Java, Library.KV_F16 in C#).
+%constant int32_t KV_F32 = LLMRT_KV_F32;
+%constant int32_t KV_F16 = LLMRT_KV_F16;
+%constant int32_t KV_BF16 = LLMRT_KV_BF16;
+%constant int32_t KV_Q8 = LLMRT_KV_Q8;
 %extend llmrt_context_params {
   llmrt_context_params() {
     llmrt_context_params *p = new llmrt_context_params;
@@ -100,6 +111,10 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Model, int, eos_token, get_eos_token);
 %attribute(llmrt_swig::Context, int, context_length, get_context_length);
 %attribute(llmrt_swig::Context, int, past_length, get_past_length);
+%attribute(llmrt_swig::ChatSession, int, message_count, get_message_count);
+%attribute(llmrt_swig::ChatSession, int, evaluated_count, get_evaluated_count);
+%attribute(llmrt_swig::ChatSession, int, reused_count, get_reused_count);
+%attribute(llmrt_swig::ChatSession, int, dropped_count, get_dropped_count);
 %attribute(llmrt_swig::ModelParams, bool, use_mmap, get_use_mmap, set_use_mmap);
 %attribute(llmrt_swig::ModelParams, int, n_threads, get_n_threads, set_n_threads);
 %attribute(llmrt_swig::ModelParams, const char *, compute_dtype, get_compute_dtype, set_compute_dtype);

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "llmrt.h"
@@ -446,6 +447,13 @@ private:
 #endif
 };
 
+// PullGeneration still uses the deprecated pull form on the context (a generation handle,
+// llmrt_generation_*, is its replacement): its warnings are expected here.
+#ifndef SWIG
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
 // The pull form of a generation, for iterators: created by starting it, then next() until it
 // returns null, then end(). It holds the context's state and (through it) the sampler, so the
 // Context and Sampler objects may be closed while it runs. Starting another generation on the
@@ -496,6 +504,66 @@ private:
     std::shared_ptr<ContextState> state_;
     uint64_t id_ = 0;
     int last_token_ = -1;
+#endif
+};
+
+#ifndef SWIG
+#pragma GCC diagnostic pop
+#endif
+
+// A multi-round chat on a context (llmrt_chat_session_*): the conversation and the KV cache are
+// kept across turns, so each answer evaluates only the new turn; when the window fills the
+// oldest turns are dropped (the system message stays). The native session keeps the context and
+// the sampler alive, so they may be closed first.
+class ChatSession {
+public:
+    // template_text null: the model's chat template (a plain "User: ...\nAssistant:" transcript
+    // for a model without one). system_prompt null or empty: none.
+    ChatSession(Context *context, Sampler *sampler, const char *template_text = nullptr,
+                const char *system_prompt = nullptr) {
+        require(context != nullptr && sampler != nullptr, "context and sampler must not be null or closed");
+        llmrt_chat_session_params params;
+        llmrt_chat_session_params_init(&params);
+        params.chat_template = template_text;
+        params.system_prompt = system_prompt;
+        llmrt_chat_session *out = nullptr;
+        check(llmrt_chat_session_create(context->state_->ctx, sampler->handle_.get(), &params, &out));
+        handle_.reset(out, llmrt_chat_session_free);
+    }
+
+    void add_message(const char *role, const char *content) {
+        require(role != nullptr && content != nullptr, "role and content must not be null");
+        check(llmrt_chat_session_add_message(handle_.get(), role, content));
+    }
+    // Generates the answer to the conversation, streaming it to the callback (each language maps
+    // it to its listener); the answer joins the conversation, also when the listener stops it.
+    void respond(const GenerateOptions *options, llmrt_token_callback callback, void *user_data) {
+        const std::shared_ptr<llmrt_chat_session> handle = handle_;  // the listener may close this object
+        check(llmrt_chat_session_respond(handle.get(), options ? options->c_params() : nullptr, callback, user_data));
+    }
+    void reset() { check(llmrt_chat_session_reset(handle_.get())); }
+    void truncate(int n_oldest_turns) { check(llmrt_chat_session_truncate(handle_.get(), n_oldest_turns)); }
+    void pop_message() { check(llmrt_chat_session_pop_message(handle_.get())); }
+
+    int get_message_count() const { return llmrt_chat_session_n_messages(handle_.get()); }
+    std::string message_role(int i) const { return message(i).first; }
+    std::string message_content(int i) const { return message(i).second; }
+    // The last answer's prompt: its tokens evaluated and reused from the cache, messages dropped.
+    int get_evaluated_count() const { return llmrt_chat_session_n_evaluated(handle_.get()); }
+    int get_reused_count() const { return llmrt_chat_session_n_reused(handle_.get()); }
+    int get_dropped_count() const { return llmrt_chat_session_n_dropped(handle_.get()); }
+    std::string get_prompt() const { return llmrt_chat_session_prompt(handle_.get()); }
+
+#ifndef SWIG
+private:
+    std::pair<std::string, std::string> message(int i) const {
+        const char *role = nullptr;
+        const char *content = nullptr;
+        check(llmrt_chat_session_message(handle_.get(), i, &role, &content));
+        return {role, content};
+    }
+
+    std::shared_ptr<llmrt_chat_session> handle_;
 #endif
 };
 

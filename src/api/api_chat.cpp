@@ -1,6 +1,7 @@
 // Chat templates: the model's own template, and rendering a conversation with one.
 #include <cstring>
 
+#include "api/chat_api.h"
 #include "api/handles.h"
 #include "chat/chat_template.h"
 #include "tokenizer/chat_template_source.h"
@@ -69,6 +70,12 @@ void render_into(const llmrt_model *model, const char *tmpl, const ojson &messag
 }
 
 }  // namespace
+
+llmrt::chat::ChatTemplateOptions llmrt::default_chat_template_options(const llmrt_model *model) {
+    llmrt_chat_template_params p;
+    llmrt_chat_template_params_init(&p);
+    return to_options(model, p);
+}
 
 extern "C" {
 

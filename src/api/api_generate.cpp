@@ -1,5 +1,6 @@
-// Generation: the pull form (begin/next/end) and the callback form built on it.
-#include "api/handles.h"
+// Generation: the handle (llmrt_generation_*), the callback form built on it, and the deprecated
+// pull form whose handle the context owns.
+#include "api/generation_api.h"
 #include "core/log.h"
 
 #include <type_traits>
@@ -31,28 +32,124 @@ llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
     return opt;
 }
 
-// Called inside a ContextCall. A cancel pending from before the call applies to it (header: Cancel).
-void begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt, const llmrt_generate_params *params) {
-    llmrt::end_generation(ctx);
-    ctx->stop_reason = "";
-    const llmrt_generate_params p = llmrt::read_params(params, llmrt_generate_params_init_sized);
-    if (ctx->impl->cancel_requested()) llmrt::fail(llmrt::Status::Cancelled, "generation was cancelled");
-    ctx->generation = std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, to_options(p));
-    ctx->generation_sampler = llmrt::retain(sampler);
-}
-
-// Runs one generation call's body; a cancel becomes the stop reason.
+// Runs one call's body on a generation; a cancel becomes its stop reason.
 template <class F>
-void recording_cancel(llmrt_context *ctx, F &&body) {
+void recording_cancel(const char **stop_reason, F &&body) {
     try {
         body();
     } catch (const llmrt::Error &e) {
-        if (e.status() == llmrt::Status::Cancelled) ctx->stop_reason = "cancelled";
+        if (e.status() == llmrt::Status::Cancelled) *stop_reason = "cancelled";
         throw;
     }
 }
 
+// A chat session's answer joins its conversation once, when it ends or its handle goes.
+void finish_chat_answer(llmrt_generation *gen) {
+    llmrt_chat_session *session = gen->session;
+    if (!session || session->answer != gen) return;
+    session->answer = nullptr;
+    session->impl->add_answer(gen->text);
+}
+
+// llmrt_generation_next's body, shared with the deprecated llmrt_generate_next.
+llmrt_status next_into(llmrt_generation *gen, const char **piece, size_t *len, llmrt_token *token) {
+    llmrt::GeneratedPiece out;
+    const bool more = llmrt::next_piece(gen, out);
+    gen->piece = std::move(out.text);
+    *piece = gen->piece.c_str();
+    *len = gen->piece.size();
+    if (token) *token = out.token;
+    return more ? LLMRT_OK : LLMRT_END_OF_GENERATION;
+}
+
+std::unique_ptr<llmrt::Generation> from_prompt(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
+                                               const llmrt_generate_params *params) {
+    return std::make_unique<llmrt::Generation>(*ctx->impl, *sampler->impl, prompt, llmrt::generate_options(params));
+}
+
+// The deprecated pull form's handle, if any, is freed.
+void drop_legacy(llmrt_context *ctx) {
+    llmrt_generation *legacy = ctx->legacy_generation;
+    ctx->legacy_generation = nullptr;
+    delete legacy;  // clears ctx->generation when it is this one
+}
+
 }  // namespace
+
+namespace llmrt {
+
+GenerateOptions generate_options(const llmrt_generate_params *params) {
+    return to_options(read_params(params, llmrt_generate_params_init_sized));
+}
+
+void end_generation(llmrt_context *ctx) {
+    if (llmrt_generation *gen = ctx->generation) {
+        ctx->generation = nullptr;
+        gen->impl.reset();
+    }
+    drop_legacy(ctx);
+}
+
+std::unique_ptr<llmrt_generation> start_generation(llmrt_context *ctx, llmrt_sampler *sampler, bool owned_by_context,
+                                                   const std::function<std::unique_ptr<Generation>()> &make) {
+    if (ctx->generation && ctx->generation != ctx->legacy_generation)
+        fail(Status::Busy, "a generation is running on this context: run it to its end or llmrt_generation_free it first");
+    drop_legacy(ctx);
+    // A cancel pending from before the call applies to it (header: Cancel).
+    if (ctx->impl->cancel_requested()) fail(Status::Cancelled, "generation was cancelled");
+    auto gen = std::make_unique<llmrt_generation>();
+    gen->owned_by_context = owned_by_context;
+    gen->ctx = owned_by_context ? ctx : retain(ctx);
+    gen->sampler = retain(sampler);
+    recording_cancel(&gen->stop_reason, [&] { gen->impl = make(); });
+    ctx->generation = gen.get();
+    return gen;
+}
+
+bool next_piece(llmrt_generation *gen, GeneratedPiece &out) {
+    if (gen->finished) return false;
+    require_arg(gen->impl != nullptr,
+                "this generation was ended by llmrt_context_reset or llmrt_score_continuation on its context");
+    bool more = false;
+    recording_cancel(&gen->stop_reason, [&] { more = gen->impl->next(out); });
+    if (!more) {
+        gen->finished = true;
+        gen->stop_reason = gen->impl->stop_reason();
+        // A generation at its end no longer uses the context: another may start.
+        if (gen->ctx->generation == gen) gen->ctx->generation = nullptr;
+        finish_chat_answer(gen);
+        return false;
+    }
+    gen->stop_reason = "";  // running again after a cancel
+    gen->text += out.text;
+    return true;
+}
+
+void run_with_callback(llmrt_generation *gen, llmrt_token_callback callback, void *user_data) {
+    GeneratedPiece out;
+    while (next_piece(gen, out)) {
+        if (callback && (!out.text.empty() || out.token >= 0) &&
+            callback(out.text.data(), out.text.size(), out.token, user_data) != 0) {
+            gen->stop_reason = "cancelled";
+            fail(Status::Cancelled, "generation was cancelled by the callback");
+        }
+    }
+}
+
+}  // namespace llmrt
+
+llmrt_generation::~llmrt_generation() {
+    impl.reset();
+    if (ctx && ctx->generation == this) ctx->generation = nullptr;
+    try {
+        finish_chat_answer(this);
+    } catch (const std::exception &e) {
+        llmrt::log_warn(std::string("a chat answer could not be added to its session: ") + e.what());
+    }
+    llmrt::release(session);
+    llmrt::release(sampler);
+    if (!owned_by_context) llmrt::release(ctx);
+}
 
 extern "C" {
 
@@ -71,12 +168,54 @@ void llmrt_generate_params_init_sized(llmrt_generate_params *given, uint32_t str
     llmrt::write_params(given, struct_size, defaults);
 }
 
+llmrt_status llmrt_generation_create(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
+                                     const llmrt_generate_params *params, llmrt_generation **out) {
+    return guarded([&] {
+        require_arg(out != nullptr, "out must not be NULL");
+        *out = nullptr;
+        require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
+        llmrt::ContextCall call(ctx, true);
+        *out = llmrt::start_generation(ctx, sampler, false, [&] { return from_prompt(ctx, sampler, prompt, params); })
+                   .release();
+    });
+}
+
+llmrt_status llmrt_generation_next(llmrt_generation *gen, const char **piece, size_t *len, llmrt_token *token) {
+    llmrt_status status = LLMRT_OK;
+    const llmrt_status guard_status = guarded([&] {
+        require_arg(gen && piece && len, "gen, piece and len must not be NULL");
+        llmrt::ContextCall call(gen->ctx, true);
+        status = next_into(gen, piece, len, token);
+    });
+    return guard_status != LLMRT_OK ? guard_status : status;
+}
+
+const char *llmrt_generation_stop_reason(const llmrt_generation *gen) { return gen ? gen->stop_reason : ""; }
+
+int32_t llmrt_generation_n_generated(const llmrt_generation *gen) {
+    return gen && gen->impl ? static_cast<int32_t>(gen->impl->generated().size()) : 0;
+}
+
+void llmrt_generation_free(llmrt_generation *gen) {
+    if (!gen) return;
+    if (gen->owned_by_context) {
+        llmrt::log_warn("llmrt_generation_free ignored: the handle belongs to its context");
+        return;
+    }
+    delete gen;
+}
+
 llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
                                   const llmrt_generate_params *params) {
     return guarded([&] {
         require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
         llmrt::ContextCall call(ctx, true);
-        recording_cancel(ctx, [&] { begin(ctx, sampler, prompt, params); });
+        ctx->stop_reason = "";
+        recording_cancel(&ctx->stop_reason, [&] {
+            ctx->legacy_generation =
+                llmrt::start_generation(ctx, sampler, true, [&] { return from_prompt(ctx, sampler, prompt, params); })
+                    .release();
+        });
     });
 }
 
@@ -85,20 +224,10 @@ llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piece, size_t 
     const llmrt_status guard_status = guarded([&] {
         require_arg(ctx && piece && len, "ctx, piece and len must not be NULL");
         llmrt::ContextCall call(ctx, true);
-        require_arg(ctx->generation != nullptr, "no generation in progress (call llmrt_generate_begin)");
-        recording_cancel(ctx, [&] {
-            llmrt::GeneratedPiece out;
-            if (!ctx->generation->next(out)) {
-                ctx->piece.clear();
-                ctx->stop_reason = ctx->generation->stop_reason();
-                status = LLMRT_END_OF_GENERATION;
-            } else {
-                ctx->piece = std::move(out.text);
-            }
-            *piece = ctx->piece.c_str();
-            *len = ctx->piece.size();
-            if (token) *token = out.token;
-        });
+        llmrt_generation *gen = ctx->legacy_generation;
+        require_arg(gen != nullptr, "no generation in progress (call llmrt_generate_begin)");
+        recording_cancel(&ctx->stop_reason, [&] { status = next_into(gen, piece, len, token); });
+        if (status == LLMRT_END_OF_GENERATION) ctx->stop_reason = gen->stop_reason;
     });
     return guard_status != LLMRT_OK ? guard_status : status;
 }
@@ -107,7 +236,7 @@ void llmrt_generate_end(llmrt_context *ctx) {
     if (!ctx) return;
     const llmrt_status status = guarded([&] {
         llmrt::ContextCall call(ctx, false);
-        llmrt::end_generation(ctx);
+        drop_legacy(ctx);
     });
     if (status != LLMRT_OK) llmrt::log_warn(std::string("llmrt_generate_end ignored: ") + llmrt_last_error());
 }
@@ -120,20 +249,13 @@ llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const ch
         require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
         // ctx may be freed by the callback: it is touched only while the call holds it.
         llmrt::ContextCall call(ctx, true);
-        // The generation state must not outlive this call, whatever happens.
-        struct EndOnExit {
-            llmrt_context *ctx;
-            ~EndOnExit() { llmrt::end_generation(ctx); }
-        } end_on_exit{ctx};
-        recording_cancel(ctx, [&] {
-            begin(ctx, sampler, prompt, params);
-            llmrt::GeneratedPiece out;
-            while (ctx->generation->next(out)) {
-                if (callback && (!out.text.empty() || out.token >= 0) &&
-                    callback(out.text.data(), out.text.size(), out.token, user_data) != 0)
-                    llmrt::fail(llmrt::Status::Cancelled, "generation was cancelled by the callback");
-            }
-            ctx->stop_reason = ctx->generation->stop_reason();
+        ctx->stop_reason = "";
+        recording_cancel(&ctx->stop_reason, [&] {
+            // The handle must not outlive this call, whatever happens.
+            const std::unique_ptr<llmrt_generation> gen =
+                llmrt::start_generation(ctx, sampler, false, [&] { return from_prompt(ctx, sampler, prompt, params); });
+            llmrt::run_with_callback(gen.get(), callback, user_data);
+            ctx->stop_reason = gen->stop_reason;
         });
     });
 }

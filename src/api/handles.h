@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "llmrt.h"
 #include "models/model.h"
+#include "runtime/chat_session.h"
 #include "runtime/context.h"
 #include "runtime/generation.h"
 #include "runtime/sampler.h"
@@ -33,13 +34,40 @@ struct llmrt_context {
     std::atomic<bool> busy{false};                  // a call that changes the context is running
     llmrt_model *model = nullptr;                   // referenced
     std::unique_ptr<llmrt::Context> impl;
-    std::unique_ptr<llmrt::Generation> generation;  // the pull-style generation, if any
-    llmrt_sampler *generation_sampler = nullptr;    // referenced while generation is set
-    std::string piece;                              // the last piece llmrt_generate_next returned
-    const char *stop_reason = "";                   // why the last generation ended
+    llmrt_generation *generation = nullptr;         // the live generation on it, if any (not owned)
+    llmrt_generation *legacy_generation = nullptr;  // owned: the deprecated llmrt_generate_begin's
+    const char *stop_reason = "";                   // why the last llmrt_generate(_begin) ended
     std::string profile_json;                       // the text llmrt_context_profile_json last returned
 
     ~llmrt_context();
+};
+
+struct llmrt_chat_session;
+
+// A generation and what it refers to. Owned by its caller (llmrt_generation_free), or by the
+// context for the deprecated begin/next/end, or by the running llmrt_generate call.
+struct llmrt_generation {
+    llmrt_context *ctx = nullptr;              // referenced unless the context owns this handle
+    bool owned_by_context = false;
+    llmrt_sampler *sampler = nullptr;          // referenced
+    llmrt_chat_session *session = nullptr;     // referenced: a chat answer, added to it at the end
+    std::unique_ptr<llmrt::Generation> impl;   // null once the context ended it (reset, scoring)
+    std::string piece;                         // the last piece llmrt_generation_next returned
+    std::string text;                          // every piece so far (a chat session's answer)
+    const char *stop_reason = "";
+    bool finished = false;
+
+    ~llmrt_generation();
+};
+
+struct llmrt_chat_session {
+    std::atomic<int> refs{1};
+    llmrt_context *ctx = nullptr;              // referenced
+    llmrt_sampler *sampler = nullptr;          // referenced
+    std::unique_ptr<llmrt::ChatSession> impl;
+    llmrt_generation *answer = nullptr;        // the respond_begin handle still producing, if any
+
+    ~llmrt_chat_session();
 };
 
 namespace llmrt {
@@ -55,12 +83,9 @@ void release(Handle *h) {
     if (h && h->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete h;
 }
 
-// Ends ctx's pull-style generation, if any, and drops its sampler reference.
-inline void end_generation(llmrt_context *ctx) {
-    ctx->generation.reset();
-    release(ctx->generation_sampler);
-    ctx->generation_sampler = nullptr;
-}
+// Ends ctx's live generation: the deprecated pull form's is freed, a caller's handle is left
+// without its state (its next call fails). Used by calls that change the cache under it.
+void end_generation(llmrt_context *ctx);
 
 // One call that changes a context (header: Re-entry and Cancel). Refuses a context that another
 // call is using (its own callback, or a second thread) with LLMRT_ERR_BUSY, and keeps the context

@@ -10,23 +10,31 @@ namespace llmrt {
 
 Generation::Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options)
     : ctx_(ctx), sampler_(sampler), opt_(options), stream_(options.stop_strings) {
+    start(ctx.model().tokenizer->encode(prompt, opt_.add_special));
+}
+
+Generation::Generation(Context &ctx, Sampler &sampler, const std::vector<int32_t> &ids, const GenerateOptions &options)
+    : ctx_(ctx), sampler_(sampler), opt_(options), stream_(options.stop_strings) {
+    start(ids);
+}
+
+void Generation::start(std::vector<int32_t> ids) {
     require(opt_.max_new_tokens >= 0, Status::InvalidArgument, "max_new_tokens must be >= 0");
     require(opt_.min_new_tokens >= 0, Status::InvalidArgument, "min_new_tokens must be >= 0");
-    const Tokenizer &tok = *ctx.model().tokenizer;
+    const Tokenizer &tok = *ctx_.model().tokenizer;
     eog_ids_ = tok.end_of_generation_ids();
-    std::vector<int32_t> ids = tok.encode(prompt, opt_.add_special);
     if (ids.empty()) {
         // Nothing to condition on: start from BOS, as an empty prompt means "from the beginning".
         require(tok.bos() >= 0, Status::InvalidArgument, "the prompt is empty and the model has no BOS token");
         ids.push_back(tok.bos());
     }
-    require(ctx.n_past() + static_cast<int64_t>(ids.size()) <= ctx.n_ctx(), Status::ContextFull,
+    require(ctx_.n_past() + static_cast<int64_t>(ids.size()) <= ctx_.n_ctx(), Status::ContextFull,
             "the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
-                std::to_string(ctx.n_ctx() - ctx.n_past()) + " more (n_ctx " + std::to_string(ctx.n_ctx()) + ")");
-    sampler.check_vocab(static_cast<int32_t>(ctx.model().hparams().n_vocab));  // before the costly decode
-    ctx.decode(ids.data(), static_cast<int64_t>(ids.size()));
-    sampler.accept_prompt(ids.data(), ids.size());
-    masked_logits_.resize(static_cast<size_t>(ctx.model().hparams().n_vocab));
+                std::to_string(ctx_.n_ctx() - ctx_.n_past()) + " more (n_ctx " + std::to_string(ctx_.n_ctx()) + ")");
+    sampler_.check_vocab(static_cast<int32_t>(ctx_.model().hparams().n_vocab));  // before the costly decode
+    ctx_.decode(ids.data(), static_cast<int64_t>(ids.size()));
+    sampler_.accept_prompt(ids.data(), ids.size());
+    masked_logits_.resize(static_cast<size_t>(ctx_.model().hparams().n_vocab));
 }
 
 bool Generation::is_end_of_generation(int32_t token) const {

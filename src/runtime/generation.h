@@ -32,12 +32,19 @@ public:
     // Tokenizes and evaluates the prompt, and feeds it to the sampler's sequence (the n-gram ban
     // looks at prompt + output, as HF does). Throws Error (CONTEXT_FULL when the prompt does not fit).
     Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options);
+    // The same with the prompt already tokenized: ids are appended to the cache as they are
+    // (a chat session evaluates only the part of its prompt the cache does not hold).
+    Generation(Context &ctx, Sampler &sampler, const std::vector<int32_t> &ids, const GenerateOptions &options);
 
     // False once a stop condition has been met (nothing is produced then).
     bool next(GeneratedPiece &out);
     const char *stop_reason() const { return stop_reason_; }
 
+    // Every token this generation has produced so far.
+    const std::vector<int32_t> &generated() const { return generated_; }
+
 private:
+    void start(std::vector<int32_t> ids);
     bool is_end_of_generation(int32_t token) const;
     void mask_end_of_generation();
     bool callback_stops() const;

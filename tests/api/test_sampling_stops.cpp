@@ -8,6 +8,10 @@
 
 #include "test_support.h"
 
+// These tests also cover llmrt_generate_stop_reason and the pull form on the context
+// (llmrt_generate_begin/_next/_end), deprecated but kept working: their warnings are expected here.
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
 namespace {
 
 const std::string kModel = test::source_path("models/stories260K/stories260K.gguf");
@@ -26,17 +30,21 @@ test::SamplerPtr greedy(int32_t no_repeat_ngram_size, const std::vector<llmrt_lo
 }
 
 // Every token id of a pull-form generation (the callback form skips tokens without text).
-std::vector<llmrt_token> generate_ids(llmrt_context *ctx, llmrt_sampler *s, const llmrt_generate_params &gp) {
+// *stop_reason (if given) receives why it ended.
+std::vector<llmrt_token> generate_ids(llmrt_context *ctx, llmrt_sampler *s, const llmrt_generate_params &gp,
+                                      const char **stop_reason = nullptr) {
     std::vector<llmrt_token> ids;
-    EXPECT_EQ(llmrt_generate_begin(ctx, s, kPrompt, &gp), LLMRT_OK) << llmrt_last_error();
+    llmrt_generation *gen = nullptr;
+    EXPECT_EQ(llmrt_generation_create(ctx, s, kPrompt, &gp, &gen), LLMRT_OK) << llmrt_last_error();
     const char *piece = nullptr;
     size_t len = 0;
     llmrt_token token = -1;
     llmrt_status st;
-    while ((st = llmrt_generate_next(ctx, &piece, &len, &token)) == LLMRT_OK)
+    while ((st = llmrt_generation_next(gen, &piece, &len, &token)) == LLMRT_OK)
         if (token >= 0) ids.push_back(token);
     EXPECT_EQ(st, LLMRT_END_OF_GENERATION) << llmrt_last_error();
-    llmrt_generate_end(ctx);
+    if (stop_reason) *stop_reason = llmrt_generation_stop_reason(gen);
+    llmrt_generation_free(gen);
     return ids;
 }
 
@@ -126,11 +134,12 @@ TEST(SamplingStops, StopCallbackStopsAtExactlyTheRequestedCount) {
     llmrt_generate_params gp = length_only(50);
     gp.stop_callback = stop_at;
     gp.stop_user_data = &stop;
-    const std::vector<llmrt_token> out = generate_ids(ctx.get(), s.get(), gp);
+    const char *reason = "";
+    const std::vector<llmrt_token> out = generate_ids(ctx.get(), s.get(), gp, &reason);
     EXPECT_EQ(out.size(), 7u);
     EXPECT_EQ(stop.last_seen, out);  // it saw exactly the ids produced
     EXPECT_EQ(stop.calls, 7);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "callback");
+    EXPECT_STREQ(reason, "callback");
 
     // The callback form ends the same way, with LLMRT_OK (not a cancel).
     llmrt_context_reset(ctx.get());
@@ -151,9 +160,10 @@ TEST(SamplingStops, StopCallbackIsNotAskedBeforeMinNewTokens) {
     gp.min_new_tokens = 6;
     gp.stop_callback = stop_at;
     gp.stop_user_data = &stop;
-    EXPECT_EQ(generate_ids(ctx.get(), s.get(), gp).size(), 6u);
+    const char *reason = "";
+    EXPECT_EQ(generate_ids(ctx.get(), s.get(), gp, &reason).size(), 6u);
     EXPECT_EQ(stop.calls, 1);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "callback");
+    EXPECT_STREQ(reason, "callback");
 }
 
 }  // namespace

@@ -122,7 +122,7 @@ def case_chat(a):
 
 def case_chat_window(a):
     # A window of 80 tokens holds one turn and its answer: later turns drop the oldest turns (never
-    # the system message) and evaluate the rest again; answers still equal generate's.
+    # the system message) and evaluate the rest again from there; answers still equal generate's.
     n = "16"
     out, err = run(a.tool, ["chat", "-m", a.model, "-n", n, "--temp", "0", "-t", "2", "-c", "80", "--system",
                             "Be kind.", "--verbose"],
@@ -136,7 +136,9 @@ def case_chat_window(a):
                f"(or a turn was cut in half): {t['prompt']!r}")
         expect(t["n_prompt_tokens"] + min(int(n), 40) <= 80, f"chat turn {i + 1}: the prompt leaves no room: {t}")
         if t["n_dropped_messages"] > 0:
-            expect(t["n_reused"] == 0, f"chat turn {i + 1}: dropped turns but reused the cache: {t}")
+            # Only the start that still agrees (the system message) comes from the cache.
+            expect(t["n_reused"] < turns[i - 1]["n_prompt_tokens"],
+                   f"chat turn {i + 1}: dropped turns but reused the whole cache: {t}")
         gen, _ = run(a.tool, ["generate", "-m", a.model, "-p", t["prompt"], "-n", n, "--temp", "0", "-t", "2"])
         expect(t["answer"] == gen[:-1].split("\nUser:")[0], f"chat turn {i + 1}: answer differs from generate's")
 

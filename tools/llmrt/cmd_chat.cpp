@@ -1,31 +1,20 @@
-// llmrt chat: an interactive terminal chat. The conversation is kept as messages and rendered with
-// the model's chat template every turn; the KV cache is kept across turns, and only the tokens the
-// new rendering adds to what the cache already holds are evaluated (multi-round chat).
+// llmrt chat: an interactive terminal chat on the library's chat session (llmrt_chat_session_*),
+// which keeps the conversation, renders it with the model's chat template (or a plain transcript
+// for models without one), keeps the KV cache across turns so only the new turn is evaluated, and
+// drops the oldest turns when the window fills. This file only reads lines and shows answers.
 #include "args.h"
 #include "interrupt.h"
 #include "library.h"
 #include "output.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
-#include <vector>
 
 namespace cli {
 
 namespace {
-
-// For models without a chat template: a plain transcript. The answer ends where the model starts
-// the user's next line, hence the stop string.
-const char kFallbackTemplate[] =
-    "{% for m in messages %}"
-    "{% if m.role == 'system' %}{{ m.content + '\\n\\n' }}"
-    "{% elif m.role == 'user' %}{{ 'User: ' + m.content + '\\n' }}"
-    "{% else %}{{ 'Assistant:' + m.content + '\\n' }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
-const char kFallbackStop[] = "\nUser:";
 
 struct ChatOptions {
     std::string model_path;
@@ -38,53 +27,10 @@ struct ChatOptions {
     llmrt_sampler_params sampling{};
 };
 
-struct Message {
-    std::string role;
-    std::string content;
+struct SessionDeleter {
+    void operator()(llmrt_chat_session *s) const { llmrt_chat_session_free(s); }
 };
-
-// The template and the strings that end an answer besides the model's end-of-generation tokens.
-struct ChatFormat {
-    std::string tmpl;
-    std::vector<std::string> stops;
-};
-
-std::string model_template(const llmrt_model *model) {
-    size_t length = 0;
-    const llmrt_status status = llmrt_model_chat_template(model, nullptr, nullptr, 0, &length);
-    if (status != LLMRT_ERR_BUFFER_TOO_SMALL) {
-        check(status, "cannot read the model's chat template");
-        return ""; // fits in no bytes: the model has no template
-    }
-    std::string text(length + 1, '\0');
-    check(llmrt_model_chat_template(model, nullptr, &text[0], text.size(), &length),
-          "cannot read the model's chat template");
-    text.resize(length);
-    return text;
-}
-
-std::string render(const llmrt_model *model, const std::string &tmpl, const std::vector<Message> &messages,
-                   bool add_generation_prompt) {
-    std::vector<llmrt_chat_message> list;
-    for (const Message &m : messages) {
-        list.push_back({m.role.c_str(), m.content.c_str()});
-    }
-    llmrt_chat_template_params params;
-    llmrt_chat_template_params_init(&params);
-    params.add_generation_prompt = add_generation_prompt ? 1 : 0;
-    size_t length = 0;
-    llmrt_status status =
-        llmrt_chat_apply_template(model, tmpl.c_str(), list.data(), list.size(), &params, nullptr, 0, &length);
-    if (status != LLMRT_ERR_BUFFER_TOO_SMALL) {
-        check(status, "cannot render the chat template");
-    }
-    std::string text(length + 1, '\0');
-    check(llmrt_chat_apply_template(model, tmpl.c_str(), list.data(), list.size(), &params, &text[0], text.size(),
-                                    &length),
-          "cannot render the chat template");
-    text.resize(length);
-    return text;
-}
+using SessionPtr = std::unique_ptr<llmrt_chat_session, SessionDeleter>;
 
 std::string trim(const std::string &s) {
     const size_t begin = s.find_first_not_of(" \t\r\n");
@@ -94,261 +40,93 @@ std::string trim(const std::string &s) {
     return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
-// The template's end-of-turn text (e.g. "<|im_end|>"): what it writes after an assistant's
-// message. Besides the EOS token the library stops at, a model may write it as text.
-std::vector<std::string> implied_stops(const llmrt_model *model, const std::string &tmpl) {
-    const std::string marker = "\x01llmrt-answer\x01";
-    try {
-        const std::string text = render(model, tmpl, {{"user", "hi"}, {"assistant", marker}}, false);
-        const size_t at = text.rfind(marker);
-        const std::string end = at == std::string::npos ? "" : trim(text.substr(at + marker.size()));
-        if (!end.empty()) {
-            return {end};
-        }
-    } catch (const LibraryError &) {
-        // A template that refuses this probe conversation still works for real ones.
+bool model_has_template(const llmrt_model *model) {
+    size_t length = 0;
+    const llmrt_status status = llmrt_model_chat_template(model, nullptr, nullptr, 0, &length);
+    if (status != LLMRT_ERR_BUFFER_TOO_SMALL) {
+        check(status, "cannot read the model's chat template");
     }
-    return {};
+    return length > 0;
 }
 
-ChatFormat chat_format(const llmrt_model *model, const ChatOptions &o) {
-    ChatFormat f;
-    f.tmpl = o.template_path.empty() ? model_template(model) : read_file(o.template_path);
-    if (f.tmpl.empty()) {
+SessionPtr create_session(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler, const ChatOptions &o) {
+    const std::string tmpl = o.template_path.empty() ? "" : read_file(o.template_path);
+    if (tmpl.empty() && !model_has_template(model)) {
         std::fprintf(stderr, "llmrt chat: warning: the model has no chat template; using a plain "
                              "\"User: ...\\nAssistant:\" transcript (give one with --template FILE)\n");
-        f.tmpl = kFallbackTemplate;
-        f.stops = {kFallbackStop};
-    } else {
-        f.stops = implied_stops(model, f.tmpl);
     }
-    return f;
+    llmrt_chat_session_params params;
+    llmrt_chat_session_params_init(&params);
+    params.chat_template = tmpl.empty() ? nullptr : tmpl.c_str();
+    params.system_prompt = o.system.c_str();
+    llmrt_chat_session *session = nullptr;
+    check(llmrt_chat_session_create(ctx, sampler, &params, &session), "cannot start the chat");
+    return SessionPtr(session);
 }
 
-// The tokens a context holds, mirrored here so a new rendering can be compared with them.
-class ChatSession {
-public:
-    ChatSession(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler, const ChatOptions &o,
-                ChatFormat format)
-        : model_(model), ctx_(ctx), sampler_(sampler), o_(o), format_(std::move(format)) {
-        if (!o.system.empty()) {
-            messages_.push_back({"system", o.system});
-        }
+// Shows an answer as it streams; its leading whitespace is not shown.
+int32_t show_piece(const char *piece, size_t len, int32_t, void *user_data) {
+    bool &started = *static_cast<bool *>(user_data);
+    std::string text(piece, len);
+    if (!started) {
+        const size_t begin = text.find_first_not_of(" \t\r\n");
+        text = begin == std::string::npos ? "" : text.substr(begin);
+        started = !text.empty();
     }
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);  // streaming: the reader sees each piece as it comes
+    return 0;
+}
 
-    void reset() {
-        messages_.resize(!o_.system.empty() ? 1 : 0);
-        forget_cache();
+void report(const llmrt_chat_session *session) {
+    const int32_t n = llmrt_chat_session_n_messages(session);
+    const char *role = nullptr;
+    const char *answer = nullptr;
+    check(llmrt_chat_session_message(session, n - 1, &role, &answer), "cannot read the answer");
+    const int32_t evaluated = llmrt_chat_session_n_evaluated(session);
+    const int32_t reused = llmrt_chat_session_n_reused(session);
+    json line = {{"prompt", llmrt_chat_session_prompt(session)},
+                 {"n_prompt_tokens", evaluated + reused},
+                 {"n_reused", reused},
+                 {"n_evaluated", evaluated},
+                 {"n_dropped_messages", llmrt_chat_session_n_dropped(session)},
+                 {"answer", answer}};
+    std::fprintf(stderr, "llmrt chat: %s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+}
+
+// One turn: the user's text in, the streamed answer out. A turn that fails before its answer
+// starts is taken back, so the conversation is as it was. Ctrl-C stops the answer only; the part
+// shown is kept in the conversation.
+void turn(llmrt_chat_session *session, llmrt_context *ctx, const std::string &text, const ChatOptions &o) {
+    check(llmrt_chat_session_add_message(session, "user", text.c_str()), "cannot add the message");
+    const int32_t n_before = llmrt_chat_session_n_messages(session);
+    llmrt_generate_params params;
+    llmrt_generate_params_init(&params);
+    params.max_new_tokens = o.n_predict;
+    bool started = false;
+    llmrt_status status;
+    {
+        CancelOnInterrupt cancel_on_ctrl_c(ctx);
+        status = llmrt_chat_session_respond(session, &params, show_piece, &started);
     }
-
-    // One turn: the user's text in, the streamed answer out. On failure the conversation is as
-    // it was before the turn (the cache is dropped: its state is unknown).
-    void turn(const std::string &user_text) {
-        messages_.push_back({"user", user_text});
-        try {
-            const size_t dropped = fit_window();
-            const std::string prompt = render(model_, format_.tmpl, messages_, true);
-            const std::vector<llmrt_token> tokens = tokenize(model_, prompt, adds_bos(prompt));
-            const size_t reused = reusable_prefix(tokens);
-            if (reused == 0) {
-                forget_cache();
-            }
-            const std::string answer = generate(tokens, reused);
-            messages_.push_back({"assistant", answer});
-            if (o_.verbose) {
-                report(prompt, tokens.size(), reused, answer, dropped);
-            }
-        } catch (...) {
-            messages_.pop_back();
-            forget_cache();
-            throw;
-        }
-    }
-
-private:
-    // Templates that write the BOS text themselves ("{{ bos_token }}...") must not get a second
-    // BOS from the tokenizer.
-    bool adds_bos(const std::string &prompt) const {
-        const llmrt_token bos = llmrt_model_bos(model_);
-        if (bos < 0) {
-            return true;
-        }
-        const std::string bos_text = token_piece(model_, bos);
-        return bos_text.empty() || prompt.compare(0, bos_text.size(), bos_text) != 0;
-    }
-
-    void forget_cache() {
-        llmrt_context_reset(ctx_);
-        cached_.clear();
-    }
-
-    // The number of leading tokens of the new prompt the cache already holds: all of the cache,
-    // or nothing (there is no call to drop only the cache's tail). At least one token is left to
-    // evaluate, as the answer is sampled from the logits after the last one.
-    size_t reusable_prefix(const std::vector<llmrt_token> &tokens) const {
-        if (cached_.empty() || cached_.size() >= tokens.size()) {
-            return 0;
-        }
-        for (size_t i = 0; i < cached_.size(); ++i) {
-            if (cached_[i] != tokens[i]) {
-                return 0;
-            }
-        }
-        return cached_.size();
-    }
-
-    // Drops the oldest turns (never the system message, nor the new user message) until the
-    // prompt leaves room for an answer of n_predict tokens, or half the window if that is less
-    // (a long -n must not empty every conversation). Returns the messages dropped.
-    size_t fit_window() {
-        const size_t n_ctx = static_cast<size_t>(llmrt_context_n_ctx(ctx_));
-        const size_t room = std::min(static_cast<size_t>(o_.n_predict), n_ctx / 2);
-        const size_t first = !o_.system.empty() ? 1 : 0;
-        size_t dropped = 0;
-        while (messages_.size() > first + 1) {
-            const std::string prompt = render(model_, format_.tmpl, messages_, true);
-            const size_t n_prompt = tokenize(model_, prompt, adds_bos(prompt)).size();
-            if (n_prompt + room <= n_ctx) {
-                break;
-            }
-            // A whole turn goes: the user's message and the answers up to the next one, so the
-            // conversation still alternates as templates expect.
-            do {
-                messages_.erase(messages_.begin() + static_cast<std::ptrdiff_t>(first));
-                ++dropped;
-            } while (messages_.size() > first + 1 && messages_[first].role != "user");
-        }
-        if (dropped > 0) {
-            // The cache starts with the dropped turns, so it cannot be reused.
-            forget_cache();
-            std::fprintf(stderr, "llmrt chat: the context window is full: dropped the %zu oldest messages\n", dropped);
-        }
-        return dropped;
-    }
-
-    // The answer as it is produced: text is shown once it cannot be the start of a stop string.
-    class AnswerStream {
-    public:
-        explicit AnswerStream(const std::vector<std::string> &stops) : stops_(stops) {}
-
-        // Adds a token's bytes; returns true when a stop string has appeared (it is not shown).
-        bool add(const std::string &piece) {
-            pending_ += piece;
-            for (const std::string &stop : stops_) {
-                const size_t at = pending_.find(stop);
-                if (at != std::string::npos) {
-                    pending_.resize(at);
-                    show(pending_.size());
-                    return true;
-                }
-            }
-            show(pending_.size() - held_back());
-            return false;
-        }
-        void finish() { show(pending_.size()); }
-        // The answer as generated (before any stop string), leading whitespace included: kept
-        // so, the conversation renders to the tokens the cache holds.
-        const std::string &text() const { return text_; }
-
-    private:
-        // The longest end of pending_ that begins some stop string.
-        size_t held_back() const {
-            size_t keep = 0;
-            for (const std::string &stop : stops_) {
-                for (size_t n = std::min(stop.size() - 1, pending_.size()); n > keep; --n) {
-                    if (pending_.compare(pending_.size() - n, n, stop, 0, n) == 0) {
-                        keep = n;
-                        break;
-                    }
-                }
-            }
-            return keep;
-        }
-        void show(size_t n) {
-            std::string text = pending_.substr(0, n);
-            pending_.erase(0, n);
-            text_ += text;
-            if (shown_.empty()) { // an answer's leading whitespace is not shown
-                const size_t begin = text.find_first_not_of(" \t\r\n");
-                text = begin == std::string::npos ? "" : text.substr(begin);
-            }
-            shown_ += text;
-            std::fwrite(text.data(), 1, text.size(), stdout);
-            std::fflush(stdout); // streaming: the reader sees each piece as it comes
-        }
-
-        const std::vector<std::string> &stops_;
-        std::string pending_;
-        std::string text_;
-        std::string shown_;
-    };
-
-    // Evaluates tokens[reused..] and streams the answer. The loop is llmrt_generate's, written
-    // out over llmrt_decode: llmrt_generate takes its prompt as text, which it tokenizes again,
-    // and the tail of a prompt does not tokenize alone as it does within the whole (SentencePiece
-    // puts a space before it), so only token ids can extend the cache exactly.
-    std::string generate(const std::vector<llmrt_token> &tokens, size_t reused) {
-        CancelOnInterrupt cancel_on_ctrl_c(ctx_);
-        cached_.assign(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(reused));
-        AnswerStream stream(format_.stops);
-        const llmrt_status status = run_answer(tokens, reused, stream);
-        stream.finish();
+    const bool answered = llmrt_chat_session_n_messages(session) > n_before;
+    if (answered) {
         std::fputc('\n', stdout);
         std::fflush(stdout);
-        if (status == LLMRT_CANCELLED && interrupt_requested()) {
-            clear_interrupt(); // Ctrl-C stopped this answer only
-            std::fprintf(stderr, "llmrt chat: answer stopped\n");
-        } else {
-            check(status, "generation failed");
+    }
+    if (status == LLMRT_CANCELLED && interrupt_requested() && answered) {
+        clear_interrupt();  // Ctrl-C stopped this answer only
+        std::fprintf(stderr, "llmrt chat: answer stopped\n");
+    } else if (status != LLMRT_OK) {
+        if (!answered) {
+            llmrt_chat_session_pop_message(session);
         }
-        cached_.resize(std::min(cached_.size(), static_cast<size_t>(llmrt_context_n_past(ctx_))));
-        return stream.text();
+        check(status, "generation failed");
     }
-
-    // Decodes the prompt's new tokens, then samples until EOS, a stop string, n_predict tokens or
-    // a full window. cached_ follows every token the context evaluates.
-    llmrt_status run_answer(const std::vector<llmrt_token> &tokens, size_t reused, AnswerStream &stream) {
-        std::vector<llmrt_token> batch(tokens.begin() + static_cast<std::ptrdiff_t>(reused), tokens.end());
-        const int32_t n_ctx = llmrt_context_n_ctx(ctx_);
-        const int32_t n_vocab = llmrt_model_n_vocab(model_);
-        for (int32_t n = 0; n < o_.n_predict; ++n) {
-            if (llmrt_context_n_past(ctx_) + static_cast<int64_t>(batch.size()) > n_ctx) {
-                return n == 0 ? LLMRT_ERR_CONTEXT_FULL : LLMRT_OK; // an answer ends at a full window
-            }
-            const llmrt_status status = llmrt_decode(ctx_, batch.data(), static_cast<int32_t>(batch.size()));
-            if (status != LLMRT_OK) {
-                return status;
-            }
-            cached_.insert(cached_.end(), batch.begin(), batch.end());
-            llmrt_token token = -1;
-            check(llmrt_sampler_sample(sampler_, llmrt_get_logits(ctx_), n_vocab, &token), "sampling failed");
-            if (token == llmrt_model_eos(model_) || stream.add(token_piece(model_, token))) {
-                break;
-            }
-            batch.assign(1, token);
-        }
-        return LLMRT_OK;
+    if (o.verbose) {
+        report(session);
     }
-
-    void report(const std::string &prompt, size_t n_prompt, size_t reused, const std::string &answer,
-                size_t dropped) const {
-        json line = {{"prompt", prompt},
-                     {"n_prompt_tokens", n_prompt},
-                     {"n_reused", reused},
-                     {"n_evaluated", n_prompt - reused},
-                     {"n_dropped_messages", dropped},
-                     {"answer", answer}};
-        std::fprintf(stderr, "llmrt chat: %s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
-    }
-
-    llmrt_model *model_;
-    llmrt_context *ctx_;
-    llmrt_sampler *sampler_;
-    const ChatOptions &o_;
-    ChatFormat format_;
-    std::vector<Message> messages_;
-    std::vector<llmrt_token> cached_;
-};
+}
 
 SamplerPtr create_sampler(const llmrt_sampler_params &params) {
     llmrt_sampler *sampler = nullptr;
@@ -395,7 +173,7 @@ int run_chat(int argc, char **argv) {
     context_options.n_threads = o.n_threads;
     ContextPtr ctx = create_context(model.get(), context_options);
     SamplerPtr sampler = create_sampler(o.sampling);
-    ChatSession session(model.get(), ctx.get(), sampler.get(), o, chat_format(model.get(), o));
+    SessionPtr session = create_session(model.get(), ctx.get(), sampler.get(), o);
 
     std::string line;
     while (true) {
@@ -405,11 +183,11 @@ int run_chat(int argc, char **argv) {
             break;
         }
         if (line == "/reset") {
-            session.reset();
+            check(llmrt_chat_session_reset(session.get()), "cannot reset the chat");
             std::fputs("(conversation cleared)\n", stdout);
         } else if (!trim(line).empty()) {
             try {
-                session.turn(line);
+                turn(session.get(), ctx.get(), line, o);
             } catch (const LibraryError &e) {
                 // A template that raises, a prompt too long for the window or Ctrl-C while the
                 // prompt is evaluated ends this turn only.

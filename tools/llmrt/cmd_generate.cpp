@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -122,17 +123,14 @@ int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOption
 }
 
 // JSON mode uses the pull API: llmrt_generate's callback runs per piece, and a token that ends
-// inside a UTF-8 character produces no piece, so only llmrt_generate_next sees every token id.
+// inside a UTF-8 character produces no piece, so only llmrt_generation_next sees every token id.
 int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler,
                   const GenerateOptions &o) {
     const llmrt_generate_params params = generate_params(o);
     const size_t n_prompt = tokenize(model, o.prompt, params.add_special != 0).size();
-    check(llmrt_generate_begin(ctx, sampler, o.prompt.c_str(), &params), "generation failed");
-
-    struct EndGeneration {
-        llmrt_context *ctx;
-        ~EndGeneration() { llmrt_generate_end(ctx); }
-    } end_guard{ctx};
+    llmrt_generation *gen = nullptr;
+    check(llmrt_generation_create(ctx, sampler, o.prompt.c_str(), &params, &gen), "generation failed");
+    const std::unique_ptr<llmrt_generation, void (*)(llmrt_generation *)> gen_owner(gen, llmrt_generation_free);
 
     std::string text;
     std::vector<llmrt_token> tokens;
@@ -141,7 +139,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
         const char *piece = nullptr;
         size_t len = 0;
         llmrt_token token = -1;
-        const llmrt_status status = llmrt_generate_next(ctx, &piece, &len, &token);
+        const llmrt_status status = llmrt_generation_next(gen, &piece, &len, &token);
         if (status == LLMRT_OK) {
             text.append(piece, len);
             if (token >= 0) { // a last flush of held-back text comes with token -1

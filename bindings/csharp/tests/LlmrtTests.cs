@@ -73,6 +73,29 @@ public class LlmrtTests {
   }
 
   [Test]
+  public void ChatSessionAnswersEachTurnFromTheCache() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model, new ContextParams { KvType = Library.KV_F16 }))  // settable from C#
+    using (var sampler = Greedy())
+    using (var chat = new ChatSession(context, sampler, null, "You tell stories.")) {
+      string first = chat.Respond("Tell me a story.", MaxTokens(12));
+      int firstPrompt = chat.EvaluatedCount;
+      Assert.Equal(0, chat.ReusedCount, "the first turn reuses nothing");
+      string second = chat.Respond("And then?", MaxTokens(12));
+      Assert.True(chat.ReusedCount >= firstPrompt, "the second turn evaluates only itself");
+      Assert.Equal(5, chat.MessageCount, "messages");
+      Assert.Equal("system", chat.MessageRole(0), "the system message first");
+      Assert.Equal(first, chat.MessageContent(2), "the first answer");
+      Assert.Equal(second, chat.MessageContent(4), "the second answer");
+      chat.Truncate(1);
+      Assert.Equal(3, chat.MessageCount, "after truncate");
+      Assert.Equal("And then?", chat.MessageContent(1), "the oldest turn went");
+      chat.Reset();
+      Assert.Equal(1, chat.MessageCount, "after reset");
+    }
+  }
+
+  [Test]
   public void GreedyGenerationEqualsReference() {
     var tokens = new List<int>();
     var text = new StringBuilder();

@@ -23,6 +23,7 @@ from .generation import TokenStream
 from .model import Model, TensorType
 from .quantizer import Quantizer, weight_dtypes
 from .sampler import Sampler
+from .session import ChatSession, Generation
 
 __version__ = "0.1.0"
 
@@ -72,8 +73,9 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 
 
 __all__ = [
-    "API_VERSION", "AllocationError", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
-    "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model", "ModelFormatError",
+    "API_VERSION", "AllocationError", "BufferTooSmallError", "BusyError", "CancelledError", "ChatSession", "Context",
+    "ContextFullError", "FileError", "FormatError", "Generation", "InternalError", "InvalidArgumentError",
+    "LibraryNotFoundError", "LlmrtError", "Model", "ModelFormatError",
     "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
     "apply_chat_template", "LOG_DEBUG",
     "LOG_INFO", "LOG_WARN", "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback",

@@ -126,6 +126,10 @@ class ChatTemplateParams(Structure):
                 ("eos_token", c_char_p), ("tools_json", c_char_p), ("extra_vars_json", c_char_p)]
 
 
+class ChatSessionParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("chat_template", c_char_p), ("system_prompt", c_char_p)]
+
+
 class TensorTypeStats(Structure):
     _fields_ = [("struct_size", c_uint32), ("type", c_char_p), ("n_tensors", c_int32),
                 ("n_params", c_uint64), ("n_bytes", c_uint64)]
@@ -216,6 +220,27 @@ _OPTIONAL_PROTOTYPES = {
     "llmrt_model_chat_template": (_status, [_handle, c_char_p, POINTER(c_char), c_size_t, POINTER(c_size_t)]),
     "llmrt_chat_apply_template_json": (_status, [_handle, c_char_p, c_char_p, POINTER(ChatTemplateParams),
                                                  POINTER(c_char), c_size_t, POINTER(c_size_t)]),
+    # Generation handles and chat sessions (issue 11).
+    "llmrt_generation_create": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams), _p_handle]),
+    "llmrt_generation_next": (_status, [_handle, POINTER(POINTER(c_char)), POINTER(c_size_t), _p_int32]),
+    "llmrt_generation_stop_reason": (c_char_p, [_handle]),
+    "llmrt_generation_n_generated": (c_int32, [_handle]),
+    "llmrt_generation_free": (None, [_handle]),
+    "llmrt_chat_session_params_init_sized": (None, [c_void_p, c_uint32]),
+    "llmrt_chat_session_create": (_status, [_handle, _handle, POINTER(ChatSessionParams), _p_handle]),
+    "llmrt_chat_session_free": (None, [_handle]),
+    "llmrt_chat_session_add_message": (_status, [_handle, c_char_p, c_char_p]),
+    "llmrt_chat_session_respond": (_status, [_handle, POINTER(GenerateParams), TOKEN_CALLBACK, c_void_p]),
+    "llmrt_chat_session_respond_begin": (_status, [_handle, POINTER(GenerateParams), _p_handle]),
+    "llmrt_chat_session_pop_message": (_status, [_handle]),
+    "llmrt_chat_session_reset": (_status, [_handle]),
+    "llmrt_chat_session_truncate": (_status, [_handle, c_int32]),
+    "llmrt_chat_session_n_messages": (c_int32, [_handle]),
+    "llmrt_chat_session_message": (_status, [_handle, c_int32, POINTER(c_char_p), POINTER(c_char_p)]),
+    "llmrt_chat_session_n_evaluated": (c_int32, [_handle]),
+    "llmrt_chat_session_prompt": (c_char_p, [_handle]),
+    "llmrt_chat_session_n_reused": (c_int32, [_handle]),
+    "llmrt_chat_session_n_dropped": (c_int32, [_handle]),
 }
 
 

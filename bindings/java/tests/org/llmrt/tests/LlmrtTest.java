@@ -17,7 +17,9 @@ import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
 import org.llmrt.CancelledException;
+import org.llmrt.ChatSession;
 import org.llmrt.Context;
+import org.llmrt.ContextParams;
 import org.llmrt.FileException;
 import org.llmrt.GenerateOptions;
 import org.llmrt.Generation;
@@ -70,6 +72,30 @@ public class LlmrtTest {
   @AfterClass
   public static void freeModel() {
     model.close();
+  }
+
+  @Test
+  public void chatSessionAnswersEachTurnFromTheCache() {
+    ContextParams params = new ContextParams();
+    params.setKvType(Llmrt.KV_F16);  // the cache type is settable from Java
+    try (Context context = new Context(model, params); Sampler sampler = greedy();
+         ChatSession chat = new ChatSession(context, sampler, null, "You tell stories.")) {
+      String first = chat.respond("Tell me a story.", maxTokens(12));
+      int firstPrompt = chat.getEvaluatedCount();
+      assertEquals(0, chat.getReusedCount());
+      String second = chat.respond("And then?", maxTokens(12));
+      assertTrue(chat.getReusedCount() >= firstPrompt);  // only the new turn was evaluated
+      assertEquals(5, chat.getMessageCount());
+      assertEquals("system", chat.messageRole(0));
+      assertEquals(first, chat.messageContent(2));
+      assertEquals(second, chat.messageContent(4));
+      assertThrows(InvalidArgumentException.class, () -> chat.messageContent(5));
+      chat.truncate(1);
+      assertEquals(3, chat.getMessageCount());
+      assertEquals("And then?", chat.messageContent(1));
+      chat.reset();
+      assertEquals(1, chat.getMessageCount());
+    }
   }
 
   @Test
