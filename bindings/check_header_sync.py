@@ -26,6 +26,7 @@ CTYPES_STRUCTS = {
     "llmrt_model_params": "ModelParams",
     "llmrt_context_params": "ContextParams",
     "llmrt_logit_bias": "LogitBias",
+    "llmrt_tensor_override": "TensorOverride",
     "llmrt_sampler_params": "SamplerParams",
     "llmrt_generate_params": "GenerateParams",
     "llmrt_chat_template_params": "ChatTemplateParams",
@@ -112,8 +113,8 @@ def check_python_constants(constants: Dict[str, int], errors: List[str]) -> None
         if getattr(_native, py_name, None) != constants[name]:
             errors.append(f"{name} = {constants[name]}: _native.{py_name} is {getattr(_native, py_name, None)}")
     kv = {name[len("LLMRT_KV_"):].lower(): v for name, v in constants.items() if name.startswith("LLMRT_KV_")}
-    if context._KV_TYPES != kv:
-        errors.append(f"LLMRT_KV_*: context._KV_TYPES is {context._KV_TYPES}, the header {kv}")
+    if context.kv_types() != kv:
+        errors.append(f"LLMRT_KV_*: the library's llmrt_kv_type_name lists {context.kv_types()}, the header {kv}")
 
 
 def check_swig(structs, swig: str, errors: List[str]) -> None:
