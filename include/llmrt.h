@@ -56,8 +56,19 @@
 extern "C" {
 #endif
 
-/* Bumped whenever the ABI changes; bindings compare it with llmrt_api_version() at load. */
+/* The API's version, and the rule that lets a program or binding built for one version run on a
+ * newer library. LLMRT_API_VERSION (the major) changes only with an incompatible change: a function
+ * removed or its signature changed, a struct field moved. LLMRT_API_VERSION_MINOR grows with each
+ * addition: a function, a constant, a field at the end of a params struct (struct_size tells the
+ * library which fields its caller knows; fields it does not know keep their defaults). Code built
+ * for (major, minor) runs on a library whose llmrt_api_version() equals its major and whose
+ * llmrt_api_version_minor() is at least its minor; bindings check both at load. Deprecated
+ * functions (LLMRT_DEPRECATED) are removed only with a new major.
+ *   minor 1: KV cache types, sampling penalties, logit bias, stop callback, chat templates
+ *   minor 2: generation handle, chat sessions, StreamingLLM shift, several sequences, beam
+ *            search, tensor override arrays, weight dtype and KV type names */
 #define LLMRT_API_VERSION 1
+#define LLMRT_API_VERSION_MINOR 2
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Status, errors, version, logging                                                               */
@@ -84,7 +95,9 @@ typedef int32_t llmrt_status;
 LLMRT_API const char *llmrt_last_error(void);
 /* A static description of a status code. */
 LLMRT_API const char *llmrt_status_string(llmrt_status status);
+/* The library's LLMRT_API_VERSION and LLMRT_API_VERSION_MINOR (see the rule above). */
 LLMRT_API uint32_t llmrt_api_version(void);
+LLMRT_API uint32_t llmrt_api_version_minor(void);
 /* e.g. "0.1.0". Static string. */
 LLMRT_API const char *llmrt_version_string(void);
 

@@ -622,11 +622,14 @@ private:
 inline const char *version() { return llmrt_version_string(); }
 inline int api_version() { return static_cast<int>(llmrt_api_version()); }
 
-// "" when the loaded libllmrt has the ABI these bindings were compiled against, else the problem.
+// "" when the loaded libllmrt can run these bindings (llmrt.h's version rule: the same major, a
+// minor at least the one they were compiled against), else the problem.
 inline std::string api_version_problem() {
-    if (llmrt_api_version() == LLMRT_API_VERSION) return "";
-    return "libllmrt has API version " + std::to_string(llmrt_api_version()) + " but these bindings were built for " +
-           std::to_string(LLMRT_API_VERSION) + "; use matching versions of the bindings and the library";
+    const uint32_t major = llmrt_api_version(), minor = llmrt_api_version_minor();
+    if (major == LLMRT_API_VERSION && minor >= LLMRT_API_VERSION_MINOR) return "";
+    return "libllmrt has API version " + std::to_string(major) + "." + std::to_string(minor) +
+           " but these bindings need " + std::to_string(LLMRT_API_VERSION) + "." +
+           std::to_string(LLMRT_API_VERSION_MINOR) + " or a later minor; use a newer library";
 }
 
 }  // namespace llmrt_swig

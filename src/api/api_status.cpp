@@ -55,6 +55,8 @@ const char *llmrt_status_string(llmrt_status status) {
 
 uint32_t llmrt_api_version(void) { return LLMRT_API_VERSION; }
 
+uint32_t llmrt_api_version_minor(void) { return LLMRT_API_VERSION_MINOR; }
+
 const char *llmrt_version_string(void) { return LLMRT_VERSION_STRING; }
 
 void llmrt_set_log_callback(llmrt_log_callback callback, void *user_data) {

@@ -15,6 +15,7 @@ const std::string kModel = test::source_path("models/stories260K/stories260K.ggu
 
 TEST(Api, VersionAndStatusStrings) {
     EXPECT_EQ(llmrt_api_version(), static_cast<uint32_t>(LLMRT_API_VERSION));
+    EXPECT_EQ(llmrt_api_version_minor(), static_cast<uint32_t>(LLMRT_API_VERSION_MINOR));
     EXPECT_STRNE(llmrt_version_string(), "");
     EXPECT_STREQ(llmrt_status_string(LLMRT_OK), "ok");
     EXPECT_STREQ(llmrt_status_string(LLMRT_ERR_CONTEXT_FULL), "context full");

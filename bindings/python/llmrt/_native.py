@@ -12,9 +12,11 @@ from ctypes import POINTER, Structure, c_char, c_char_p, c_double, c_float, c_in
 from pathlib import Path
 from typing import List, Sequence, Type, TypeVar
 
-# The LLMRT_API_VERSION this package was written against. The structs below follow that ABI, so
-# any other version is refused at import rather than risking memory corruption later.
+# The LLMRT_API_VERSION and LLMRT_API_VERSION_MINOR this package was written against. By llmrt.h's
+# version rule it runs on a library of the same major and a minor at least this one; anything else
+# is refused at import rather than risking memory corruption later.
 API_VERSION = 1
+API_VERSION_MINOR = 2
 
 OK = 0
 ERR_INVALID_ARGUMENT = 1
@@ -151,6 +153,7 @@ _PROTOTYPES = {
     "llmrt_last_error": (c_char_p, []),
     "llmrt_status_string": (c_char_p, [_status]),
     "llmrt_api_version": (c_uint32, []),
+    "llmrt_api_version_minor": (c_uint32, []),
     "llmrt_version_string": (c_char_p, []),
     "llmrt_set_log_callback": (None, [LOG_CALLBACK, c_void_p]),
     "llmrt_set_log_level": (None, [c_int32]),
@@ -268,10 +271,12 @@ def _check_version() -> None:
     api_version.restype = c_uint32
     api_version.argtypes = []
     found = api_version()
-    if found != API_VERSION:
+    # A library from before the minor existed is minor 0.
+    minor = lib.llmrt_api_version_minor() if hasattr(lib, "llmrt_api_version_minor") else 0
+    if found != API_VERSION or minor < API_VERSION_MINOR:
         raise LibraryNotFoundError(
-            f"llmrt: {lib._name} has API version {found}, but this Python package was written for "
-            f"API version {API_VERSION}; install matching versions of the package and the library")
+            f"llmrt: {lib._name} has API version {found}.{minor}, but this Python package needs "
+            f"{API_VERSION}.{API_VERSION_MINOR} or a later minor; install a newer library")
 
 
 _check_version()

@@ -6,7 +6,22 @@ import llmrt
 
 def test_library_loads_with_the_expected_api_version():
     assert llmrt._native.lib.llmrt_api_version() == llmrt.API_VERSION
+    assert llmrt._native.lib.llmrt_api_version_minor() >= llmrt._native.API_VERSION_MINOR
     assert llmrt.library_version()
+
+
+def test_version_rule_accepts_an_older_minor_and_refuses_a_newer(monkeypatch):
+    # The package as if written for an older minor: a newer library runs it.
+    monkeypatch.setattr(llmrt._native, "API_VERSION_MINOR", 0)
+    llmrt._native._check_version()
+    # Written for a minor the library does not have yet, or another major: refused.
+    monkeypatch.setattr(llmrt._native, "API_VERSION_MINOR", llmrt._native.lib.llmrt_api_version_minor() + 1)
+    with pytest.raises(llmrt.LibraryNotFoundError, match="newer library"):
+        llmrt._native._check_version()
+    monkeypatch.setattr(llmrt._native, "API_VERSION_MINOR", 0)
+    monkeypatch.setattr(llmrt._native, "API_VERSION", llmrt.API_VERSION + 1)
+    with pytest.raises(llmrt.LibraryNotFoundError):
+        llmrt._native._check_version()
 
 
 def test_load_bundled_model(model):
