@@ -2,8 +2,18 @@ using System;
 
 namespace Llmrt {
 
-/// <summary>An error reported by llmrt; each status has a subclass. The message is the library's.</summary>
-public class LlmrtException : Exception {
+/// <summary>What every exception the library reports has: its llmrt_status code (see llmrt.h). The
+/// exceptions derive from the .NET class a caller would catch for that kind of failure
+/// (InvalidArgumentException is an ArgumentException, FileException an IOException,
+/// CancelledException an OperationCanceledException...) and from LlmrtException where .NET has
+/// none; all of them implement this interface.</summary>
+public interface ILlmrtException {
+  int Status { get; }
+}
+
+/// <summary>An error reported by llmrt for which .NET has no better base class (ContextFullException,
+/// InternalException, statuses without a class of their own). The message is the library's.</summary>
+public class LlmrtException : Exception, ILlmrtException {
   /// <summary>The llmrt_status code (see llmrt.h).</summary>
   public int Status { get; }
 
@@ -11,7 +21,7 @@ public class LlmrtException : Exception {
     Status = status;
   }
 
-  internal static LlmrtException Create(int status, string message) {
+  internal static Exception Create(int status, string message) {
     switch (status) {
       case InvalidArgumentException.Code: return new InvalidArgumentException(message);
       case FileException.Code: return new FileException(message);
@@ -28,33 +38,38 @@ public class LlmrtException : Exception {
 }
 
 /// <summary>LLMRT_ERR_INVALID_ARGUMENT: a disposed object or a bad parameter value.</summary>
-public class InvalidArgumentException : LlmrtException {
+public class InvalidArgumentException : ArgumentException, ILlmrtException {
   internal const int Code = 1;
-  public InvalidArgumentException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public InvalidArgumentException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_IO: a file could not be opened, read or written.</summary>
-public class FileException : LlmrtException {
+public class FileException : System.IO.IOException, ILlmrtException {
   internal const int Code = 2;
-  public FileException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public FileException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_FORMAT: a file is malformed (truncated, bad offsets, wrong shapes).</summary>
-public class ModelFormatException : LlmrtException {
+public class ModelFormatException : FormatException, ILlmrtException {
   internal const int Code = 3;
-  public ModelFormatException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public ModelFormatException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_UNSUPPORTED: valid input this build cannot handle (architecture, data type).</summary>
-public class UnsupportedException : LlmrtException {
+public class UnsupportedException : NotSupportedException, ILlmrtException {
   internal const int Code = 4;
-  public UnsupportedException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public UnsupportedException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_OUT_OF_MEMORY: the library could not allocate memory.</summary>
-public class AllocationException : LlmrtException {
+public class AllocationException : OutOfMemoryException, ILlmrtException {
   internal const int Code = 5;
-  public AllocationException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public AllocationException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_CONTEXT_FULL: the tokens do not fit in the context window.</summary>
@@ -64,16 +79,18 @@ public class ContextFullException : LlmrtException {
 }
 
 /// <summary>LLMRT_CANCELLED: a listener returned true or Context.Cancel() was called.</summary>
-public class CancelledException : LlmrtException {
+public class CancelledException : OperationCanceledException, ILlmrtException {
   internal const int Code = 7;
-  public CancelledException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public CancelledException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_BUSY: the context is in use by a running call (e.g. called from its own
 /// listener).</summary>
-public class BusyException : LlmrtException {
+public class BusyException : InvalidOperationException, ILlmrtException {
   internal const int Code = 11;
-  public BusyException(string message) : base(Code, message) {}
+  public int Status => Code;
+  public BusyException(string message) : base(message) {}
 }
 
 /// <summary>LLMRT_ERR_INTERNAL: a bug in llmrt; please report it.</summary>

@@ -169,6 +169,17 @@ public class LlmrtTests {
   }
 
   [Test]
+  public void ErrorsAreTheDotNetExceptionsACallerWouldCatch() {
+    var io = Assert.Throws<System.IO.IOException>(() => new Model("/nonexistent/llmrt-csharp-test.gguf"));
+    Assert.Equal(2, ((ILlmrtException)io).Status, "status");
+    Assert.True(typeof(ArgumentException).IsAssignableFrom(typeof(InvalidArgumentException)), "ArgumentException");
+    Assert.True(typeof(OperationCanceledException).IsAssignableFrom(typeof(CancelledException)), "cancelled");
+    Assert.True(typeof(NotSupportedException).IsAssignableFrom(typeof(UnsupportedException)), "unsupported");
+    Assert.True(typeof(InvalidOperationException).IsAssignableFrom(typeof(BusyException)), "busy");
+    Assert.True(typeof(FormatException).IsAssignableFrom(typeof(ModelFormatException)), "format");
+  }
+
+  [Test]
   public void CorruptFileThrowsFormatExceptionNamingIt() {
     string path = Path.GetTempFileName();
     try {

@@ -1,8 +1,13 @@
 package org.llmrt;
 
 /** LLMRT_CANCELLED: a listener returned true or Context.cancel() was called. */
-public class CancelledException extends LlmrtException {
+public class CancelledException extends java.util.concurrent.CancellationException implements LlmrtError {
   public CancelledException(String message) {
-    super(7, message);
+    super(message);
+  }
+
+  @Override
+  public int getStatus() {
+    return 7;
   }
 }

@@ -1,8 +1,13 @@
 package org.llmrt;
 
 /** LLMRT_ERR_INVALID_ARGUMENT: a closed object or a bad parameter value. */
-public class InvalidArgumentException extends LlmrtException {
+public class InvalidArgumentException extends IllegalArgumentException implements LlmrtError {
   public InvalidArgumentException(String message) {
-    super(1, message);
+    super(message);
+  }
+
+  @Override
+  public int getStatus() {
+    return 1;
   }
 }

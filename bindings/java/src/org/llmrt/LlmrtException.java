@@ -1,10 +1,12 @@
 package org.llmrt;
 
 /**
- * An error reported by llmrt. Each status has a subclass (FileException, ModelFormatException, ...);
- * the message is the library's (llmrt_last_error()).
+ * An error reported by llmrt for which the JDK has no better base class (ModelFormatException,
+ * AllocationException, ContextFullException, InternalException, and statuses without a class of
+ * their own); the message is the library's (llmrt_last_error()). Every llmrt exception, also those
+ * derived from JDK classes, implements LlmrtError.
  */
-public class LlmrtException extends RuntimeException {
+public class LlmrtException extends RuntimeException implements LlmrtError {
   private final int status;
 
   public LlmrtException(int status, String message) {
@@ -18,6 +20,7 @@ public class LlmrtException extends RuntimeException {
   }
 
   /** The llmrt_status code (see llmrt.h). */
+  @Override
   public int getStatus() {
     return status;
   }

@@ -25,6 +25,7 @@ import org.llmrt.GenerateOptions;
 import org.llmrt.Generation;
 import org.llmrt.InvalidArgumentException;
 import org.llmrt.Llmrt;
+import org.llmrt.LlmrtError;
 import org.llmrt.LlmrtException;
 import org.llmrt.Model;
 import org.llmrt.ModelFormatException;
@@ -186,13 +187,25 @@ public class LlmrtTest {
   }
 
   @Test
+  public void errorsAreTheJdkExceptionsACallerWouldCatch() {
+    java.io.UncheckedIOException io =
+        assertThrows(java.io.UncheckedIOException.class, () -> new Model("/nonexistent/llmrt-java-test.gguf"));
+    assertEquals(2, ((LlmrtError) io).getStatus());
+    assertTrue(IllegalArgumentException.class.isAssignableFrom(InvalidArgumentException.class));
+    assertTrue(UnsupportedOperationException.class.isAssignableFrom(UnsupportedException.class));
+    assertTrue(java.util.concurrent.CancellationException.class.isAssignableFrom(CancelledException.class));
+    assertTrue(IllegalStateException.class.isAssignableFrom(org.llmrt.BusyException.class));
+    assertTrue(LlmrtException.class.isAssignableFrom(ModelFormatException.class));
+  }
+
+  @Test
   public void corruptFileThrowsFormatExceptionNamingIt() throws IOException {
     Path path = Files.createTempFile("llmrt-corrupt", ".gguf");
     try {
       byte[] garbage = new byte[4096];
       new Random(1).nextBytes(garbage);
       Files.write(path, garbage);
-      LlmrtException e = assertThrows(ModelFormatException.class, () -> new Model(path.toString()));
+      ModelFormatException e = assertThrows(ModelFormatException.class, () -> new Model(path.toString()));
       assertTrue(e.getMessage(), e.getMessage().contains(path.toString()));
     } finally {
       Files.delete(path);
