@@ -14,10 +14,7 @@ const char kChatml[] =
     "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-struct SessionDeleter {
-    void operator()(llmrt_chat_session *s) const { llmrt_chat_session_free(s); }
-};
-using SessionPtr = std::unique_ptr<llmrt_chat_session, SessionDeleter>;
+using SessionPtr = llmrt::chat_session_ptr;
 
 SessionPtr make_session(llmrt_context *ctx, llmrt_sampler *s, const char *tmpl, const char *system) {
     llmrt_chat_session_params p;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "llmrt.h"
+#include "llmrt.hpp"
 
 namespace test {
 
@@ -22,18 +22,10 @@ inline nlohmann::json read_json(const std::string &path) {
     return nlohmann::json::parse(in);
 }
 
-struct ModelDeleter {
-    void operator()(llmrt_model *m) const { llmrt_model_free(m); }
-};
-struct ContextDeleter {
-    void operator()(llmrt_context *c) const { llmrt_context_free(c); }
-};
-struct SamplerDeleter {
-    void operator()(llmrt_sampler *s) const { llmrt_sampler_free(s); }
-};
-using ModelPtr = std::unique_ptr<llmrt_model, ModelDeleter>;
-using ContextPtr = std::unique_ptr<llmrt_context, ContextDeleter>;
-using SamplerPtr = std::unique_ptr<llmrt_sampler, SamplerDeleter>;
+// llmrt.hpp's owners, under the names the tests use.
+using ModelPtr = llmrt::model_ptr;
+using ContextPtr = llmrt::context_ptr;
+using SamplerPtr = llmrt::sampler_ptr;
 
 inline ModelPtr load(const std::string &path) {
     llmrt_model *m = nullptr;

@@ -17,4 +17,8 @@ grep -q "stopped after 5 tokens" "$work/err"
 # An error is reported with the library's message, not a crash.
 if LD_LIBRARY_PATH="$libdir" "$work/build/generate" /nonexistent.gguf "x" 2> "$work/err2"; then exit 1; fi
 grep -q "/nonexistent.gguf" "$work/err2"
+# The C++ owners are installed next to the C header and compile on their own.
+printf '#include <llmrt.hpp>\nint main() { llmrt::model_ptr m; return m ? 1 : 0; }\n' > "$work/owners.cpp"
+c++ -std=c++17 -Wall -Wextra -Werror -I"$work/prefix/include" "$work/owners.cpp" -L"$libdir" -lllmrt -o "$work/owners"
+LD_LIBRARY_PATH="$libdir" "$work/owners"
 echo "install + example OK"

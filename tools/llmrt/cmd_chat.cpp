@@ -27,10 +27,7 @@ struct ChatOptions {
     llmrt_sampler_params sampling{};
 };
 
-struct SessionDeleter {
-    void operator()(llmrt_chat_session *s) const { llmrt_chat_session_free(s); }
-};
-using SessionPtr = std::unique_ptr<llmrt_chat_session, SessionDeleter>;
+using SessionPtr = llmrt::chat_session_ptr;
 
 std::string trim(const std::string &s) {
     const size_t begin = s.find_first_not_of(" \t\r\n");

@@ -130,7 +130,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
     const size_t n_prompt = tokenize(model, o.prompt, params.add_special != 0).size();
     llmrt_generation *gen = nullptr;
     check(llmrt_generation_create(ctx, sampler, o.prompt.c_str(), &params, &gen), "generation failed");
-    const std::unique_ptr<llmrt_generation, void (*)(llmrt_generation *)> gen_owner(gen, llmrt_generation_free);
+    const llmrt::generation_ptr gen_owner(gen);
 
     std::string text;
     std::vector<llmrt_token> tokens;

@@ -2,7 +2,7 @@
 // that turns failures into exceptions, and the model/context set-up every subcommand shares.
 #pragma once
 
-#include "llmrt.h"
+#include "llmrt.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -31,23 +31,11 @@ struct Interrupted : std::runtime_error {
 // Throws LibraryError("<what>: <last error> (<status name>)") unless status is LLMRT_OK.
 void check(llmrt_status status, const std::string &what);
 
-struct ModelDeleter {
-    void operator()(llmrt_model *m) const { llmrt_model_free(m); }
-};
-struct ContextDeleter {
-    void operator()(llmrt_context *c) const { llmrt_context_free(c); }
-};
-struct SamplerDeleter {
-    void operator()(llmrt_sampler *s) const { llmrt_sampler_free(s); }
-};
-using ModelPtr = std::unique_ptr<llmrt_model, ModelDeleter>;
-using ContextPtr = std::unique_ptr<llmrt_context, ContextDeleter>;
-using SamplerPtr = std::unique_ptr<llmrt_sampler, SamplerDeleter>;
-
-struct QuantizerDeleter {
-    void operator()(llmrt_quantizer *q) const { llmrt_quantizer_free(q); }
-};
-using QuantizerPtr = std::unique_ptr<llmrt_quantizer, QuantizerDeleter>;
+// The handles' owners are llmrt.hpp's; the short names keep the tool's code readable.
+using ModelPtr = llmrt::model_ptr;
+using ContextPtr = llmrt::context_ptr;
+using SamplerPtr = llmrt::sampler_ptr;
+using QuantizerPtr = llmrt::quantizer_ptr;
 
 // A choice of weight quantization (llmrt_quant_params) in owned strings, and the compute type for
 // weights a file already stores quantized. Default-constructed: keep the file's types.
