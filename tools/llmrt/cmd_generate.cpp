@@ -268,11 +268,12 @@ int run_generate(int argc, char **argv) {
     o.n_keep = defaults.n_keep;
     o.n_discard = defaults.n_discard;
     bool shift_roped_k = false;
-    const std::string keep_help = "StreamingLLM: when the window is full keep the first N tokens and go on (default " +
-                                  std::to_string(defaults.n_keep) + "; -1 = the whole prompt); alone: re-evaluate";
-    args.integer(nullptr, "--keep", "N", keep_help.c_str(), &o.n_keep, -1, 1 << 24);
+    args.integer(nullptr, "--keep", "N",
+                 "StreamingLLM: when the window is full keep the first N tokens (-1 = the whole prompt) and go on; "
+                 "alone: re-evaluate",
+                 &o.n_keep, -1, 1 << 24);
     args.integer(nullptr, "--discard", "N",
-                 "StreamingLLM: tokens dropped after the kept ones at each shift (default -1 = half the rest)",
+                 "StreamingLLM: tokens dropped after the kept ones at each shift (-1 = half the rest)",
                  &o.n_discard, -1, 1 << 24);
     args.flag(nullptr, "--shift-roped-k",
               "StreamingLLM without recomputation: move the cache and re-rotate its keys (RoPE/ALiBi models)",
