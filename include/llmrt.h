@@ -561,8 +561,9 @@ typedef struct llmrt_generate_params {
 #define LLMRT_SHIFT_OFF        0 /* no shift: a full window ends the generation */
 #define LLMRT_SHIFT_REEVALUATE 1 /* evaluate the moved tokens again at their new positions: exact, costs a prefill */
 #define LLMRT_SHIFT_ROPED_K    2 /* Intel's shift_roped_k: move the cache rows and re-rotate their keys
-                                    (RoPE; ALiBi needs no rotation): nothing recomputed, within rounding of
-                                    re-evaluation (README); LLMRT_ERR_UNSUPPORTED for learned positions */
+                                    (RoPE; ALiBi needs no rotation): nothing recomputed, but approximate:
+                                    the moved rows keep what deeper layers computed with the dropped
+                                    tokens in view (README); LLMRT_ERR_UNSUPPORTED for learned positions */
 
 LLMRT_API void llmrt_generate_params_init_sized(llmrt_generate_params *params, uint32_t struct_size);
 static inline void llmrt_generate_params_init(llmrt_generate_params *params) {
