@@ -463,6 +463,17 @@ LLMRT_API const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i)
 LLMRT_API llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_token *context_tokens,
                                                 int32_t n, const llmrt_token *continuation_tokens,
                                                 int32_t m, double *logprob, int32_t *is_greedy);
+/* StreamingLLM for callers with their own loop: drops the cached positions [n_keep, n_keep +
+ * n_discard) and moves the later ones down, so n_past shrinks by n_discard and decoding can go on.
+ * mode LLMRT_SHIFT_REEVALUATE evaluates the moved tokens again at their new positions (then
+ * llmrt_get_logits gives the logits after the last of them, NULL if none was left); LLMRT_SHIFT_ROPED_K
+ * moves the cache rows and re-rotates the keys (llmrt_get_logits keeps the logits from before the
+ * shift). n_discard -1 = half of the positions after n_keep, (n_past - n_keep) / 2.
+ * LLMRT_ERR_INVALID_ARGUMENT unless n_keep >= 0, n_discard >= 1 and n_keep + n_discard <= n_past
+ * (after the default), or for mode LLMRT_SHIFT_OFF or an unknown mode; LLMRT_ERR_UNSUPPORTED,
+ * changing nothing, for LLMRT_SHIFT_ROPED_K on learned positions; LLMRT_CANCELLED while
+ * re-evaluating (the cache then holds the first n_keep positions). A running generation goes on. */
+LLMRT_API llmrt_status llmrt_context_shift(llmrt_context *ctx, int32_t n_keep, int32_t n_discard, int32_t mode);
 /* Empties the KV cache, ends a pull-form generation and clears a pending cancel. While a call on
  * ctx is running (from its callback) it does nothing but log a warning: the context is busy. */
 LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
@@ -581,7 +592,28 @@ typedef struct llmrt_generate_params {
      * the call); non-zero stops it after that token, with stop reason "callback". Default NULL. */
     llmrt_stop_callback stop_callback;
     void *stop_user_data;
+    /* StreamingLLM: endless generation in a fixed window (added in API 1.x: read only when
+     * struct_size covers them). When the next token would not fit, shift_mode LLMRT_SHIFT_OFF
+     * (default) ends the generation with stop reason "context_full"; the other modes make room with
+     * llmrt_context_shift(ctx, n_keep, n_discard, shift_mode) and go on, in constant memory.
+     * n_keep: positions kept from the start, the attention sinks (default 4); -1 = everything in
+     * the context once the prompt is in (the whole prompt). n_discard: positions dropped after
+     * them at each shift; -1 (default) = half of those not kept, (n_ctx - n_keep) / 2. Checked by
+     * begin, before the prompt is evaluated: LLMRT_ERR_INVALID_ARGUMENT unless, after the
+     * defaults, 0 <= n_keep < n_ctx and 1 <= n_discard <= n_ctx - n_keep; LLMRT_ERR_UNSUPPORTED
+     * for LLMRT_SHIFT_ROPED_K on a model with learned positions. Ignored when off. */
+    int32_t shift_mode;
+    int32_t n_keep;
+    int32_t n_discard;
 } llmrt_generate_params;
+
+/* llmrt_generate_params.shift_mode and llmrt_context_shift's mode. */
+#define LLMRT_SHIFT_OFF        0 /* no shift: a full window ends the generation */
+#define LLMRT_SHIFT_REEVALUATE 1 /* evaluate the moved tokens again at their new positions: exact, costs a prefill */
+#define LLMRT_SHIFT_ROPED_K    2 /* Intel's shift_roped_k: move the cache rows and re-rotate their keys
+                                    (RoPE; ALiBi needs no rotation): nothing recomputed, but approximate:
+                                    the moved rows keep what deeper layers computed with the dropped
+                                    tokens in view (README); LLMRT_ERR_UNSUPPORTED for learned positions */
 
 LLMRT_API void llmrt_generate_params_init_sized(llmrt_generate_params *params, uint32_t struct_size);
 static inline void llmrt_generate_params_init(llmrt_generate_params *params) {

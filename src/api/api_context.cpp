@@ -126,6 +126,18 @@ llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_token *con
     });
 }
 
+llmrt_status llmrt_context_shift(llmrt_context *ctx, int32_t n_keep, int32_t n_discard, int32_t mode) {
+    return guarded([&] {
+        require_arg(ctx != nullptr, "ctx is NULL");
+        llmrt::ContextCall call(ctx, true);
+        const llmrt::ShiftMode shift_mode = llmrt::shift_mode_of(mode);
+        require_arg(n_keep >= 0 && n_discard >= -1, "n_keep must be >= 0 and n_discard >= 1 (or -1 for the default)");
+        const int64_t n_past = ctx->impl->n_past();
+        const int64_t discard = n_discard == -1 ? (n_past - n_keep) / 2 : n_discard;
+        ctx->impl->shift(n_keep, discard, shift_mode);
+    });
+}
+
 const float *llmrt_get_logits(const llmrt_context *ctx) { return ctx ? ctx->impl->last_logits() : nullptr; }
 
 const float *llmrt_get_logits_ith(const llmrt_context *ctx, int32_t i) { return ctx ? ctx->impl->logits(i) : nullptr; }

@@ -21,6 +21,9 @@ llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
         require_arg(p.stop_strings[i] != nullptr, "a stop string is NULL");
         opt.stop_strings.emplace_back(p.stop_strings[i]);
     }
+    opt.shift_mode = llmrt::shift_mode_of(p.shift_mode);
+    opt.n_keep = p.n_keep;
+    opt.n_discard = p.n_discard;
     if (p.stop_callback) {
         // The ids are int32_t inside and llmrt_token outside: the same type, so no copy.
         static_assert(std::is_same<llmrt_token, int32_t>::value, "llmrt_token must be int32_t");
@@ -165,6 +168,11 @@ void llmrt_generate_params_init_sized(llmrt_generate_params *given, uint32_t str
     params->n_stop_strings = 0;
     params->stop_callback = nullptr;
     params->stop_user_data = nullptr;
+    // StreamingLLM's defaults are the runtime's (GenerateOptions), kept there only.
+    const llmrt::GenerateOptions runtime_defaults;
+    params->shift_mode = LLMRT_SHIFT_OFF;
+    params->n_keep = static_cast<int32_t>(runtime_defaults.n_keep);
+    params->n_discard = static_cast<int32_t>(runtime_defaults.n_discard);
     llmrt::write_params(given, struct_size, defaults);
 }
 

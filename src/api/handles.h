@@ -143,6 +143,18 @@ inline void require_arg(bool ok, const char *message) {
     if (!ok) fail(Status::InvalidArgument, message);
 }
 
+// A shift mode of the C API (LLMRT_SHIFT_*).
+inline ShiftMode shift_mode_of(int32_t mode) {
+    switch (mode) {
+    case LLMRT_SHIFT_OFF: return ShiftMode::Off;
+    case LLMRT_SHIFT_REEVALUATE: return ShiftMode::Reevaluate;
+    case LLMRT_SHIFT_ROPED_K: return ShiftMode::RopedK;
+    default:
+        fail(Status::InvalidArgument, "shift mode " + std::to_string(mode) +
+                                          " is not LLMRT_SHIFT_OFF, LLMRT_SHIFT_REEVALUATE or LLMRT_SHIFT_ROPED_K");
+    }
+}
+
 // n_threads of a params struct: 0 (all cores) up to LLMRT_MAX_THREADS.
 inline void require_thread_count(int32_t n_threads) {
     if (n_threads < 0 || n_threads > LLMRT_MAX_THREADS)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/error.h"
 #include "core/profiler.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
@@ -112,6 +113,13 @@ public:
     // where folding is impossible (a norm shared by attention and MLP, experts' router, a plain
     // MLP's activation, up already quantized); with inv_scale null only says whether it could.
     virtual bool scale_block_input(int64_t /*layer*/, Tap /*tap*/, const float * /*inv_scale*/) { return false; }
+    // StreamingLLM's shift_roped_k: changes the cached keys of positions [first, first + n) in every
+    // layer to what they would be at positions delta further on (delta < 0: earlier), so the rows
+    // can move down without being evaluated again. Throws Error(Unsupported), changing nothing,
+    // where keys cannot be re-positioned; n = 0 only checks that. Default: unsupported.
+    virtual void shift_cached_keys(KvCache & /*cache*/, int64_t /*first*/, int64_t /*n*/, int64_t /*delta*/) const {
+        fail(Status::Unsupported, hp_.family + ": moving cached keys to other positions is not supported");
+    }
 
 protected:
     HyperParams hp_;

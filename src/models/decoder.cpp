@@ -197,6 +197,7 @@ public:
         return {Tap::BlockOutput, output_.name, tied ? nullptr : &output_.w};
     }
     bool scale_block_input(int64_t layer, Tap tap, const float *inv_scale) override;
+    void shift_cached_keys(KvCache &cache, int64_t first, int64_t n, int64_t delta) const override;
 
 private:
     struct Buffers {
@@ -747,6 +748,38 @@ bool Decoder::scale_block_input(int64_t layer, Tap tap, const float *inv) {
         }
         default:
             return false;
+    }
+}
+
+// Rotating a key rotated for position p by delta's angles gives the key rotated for p + delta
+// (each pair turns by pos * inv_freq), with the decoder's own inverse frequencies, so every
+// pairing, partial rotary, scaling rule and GGUF rope_freqs table comes out as a fresh evaluation.
+void Decoder::shift_cached_keys(KvCache &cache, int64_t first, int64_t n, int64_t delta) const {
+    switch (spec_.positions) {
+    case PositionKind::Alibi: return;  // the bias depends on the distance only: keys carry no position
+    case PositionKind::Learned:
+        fail(Status::Unsupported, hp_.family +
+                                      " adds learned absolute position embeddings to its input, which every cached "
+                                      "key and value depends on: they cannot be moved to other positions (use the "
+                                      "re-evaluate mode)");
+    case PositionKind::Rope: break;
+    }
+    if (n == 0) return;
+    const int64_t half = s_.rot_dims / 2, kv = kv_dim();
+    std::vector<float> cos(static_cast<size_t>(half)), sin(static_cast<size_t>(half));
+    rope_angles(inv_freq_, delta, 1, cos.data(), sin.data());
+    // In chunks, so the f32 copy stays small whatever the window.
+    const int64_t chunk = std::min<int64_t>(n, 64);
+    std::vector<float> rows(static_cast<size_t>(chunk * kv));
+    for (int64_t il = 0; il < hp_.n_layer; ++il) {
+        for (int64_t start = 0; start < n; start += chunk) {
+            const int64_t m = std::min(chunk, n - start);
+            cache.load_keys(il, first + start, m, rows.data());
+            for (int64_t t = 0; t < m; ++t)
+                apply_rope(rows.data() + t * kv, 1, hp_.n_head_kv, hp_.head_dim, s_.rot_dims, spec_.pairing,
+                           cos.data(), sin.data());
+            cache.store_keys(il, first + start, m, rows.data());
+        }
     }
 }
 

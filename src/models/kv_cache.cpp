@@ -33,7 +33,7 @@ const char *kv_type_name(KvType type) {
 }
 
 KvCache::KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim)
-    : type_(type), n_ctx_(n_ctx), kv_dim_(kv_dim), head_dim_(head_dim) {
+    : type_(type), n_layer_(n_layer), n_ctx_(n_ctx), kv_dim_(kv_dim), head_dim_(head_dim) {
     require(head_dim > 0 && kv_dim % head_dim == 0, Status::Internal, "KvCache: kv_dim is not a multiple of head_dim");
     const size_t n = static_cast<size_t>(n_layer * n_ctx * kv_dim);
     k_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
@@ -89,6 +89,60 @@ void KvCache::store(int64_t layer, int64_t pos, int64_t n, const float *k, const
     float *vs = type_ == KvType::Q8 ? v_scale_.data() + scale_offset : nullptr;
     store_rows(k, n * kv_dim_, k_.data() + bytes, ks);
     store_rows(v, n * kv_dim_, v_.data() + bytes, vs);
+}
+
+// The inverse of store_rows: count elements of the cache's type to f32.
+void KvCache::load_rows(const uint8_t *src, const float *scales, int64_t count, float *dst) const {
+    switch (type_) {
+    case KvType::F32:
+        std::memcpy(dst, src, static_cast<size_t>(count) * sizeof(float));
+        return;
+    case KvType::F16: {
+        const auto *s = reinterpret_cast<const uint16_t *>(src);
+        for (int64_t i = 0; i < count; ++i) dst[i] = f16_to_f32(s[i]);
+        return;
+    }
+    case KvType::BF16: {
+        const auto *s = reinterpret_cast<const uint16_t *>(src);
+        for (int64_t i = 0; i < count; ++i) dst[i] = bf16_to_f32(s[i]);
+        return;
+    }
+    case KvType::Q8: {
+        const auto *s = reinterpret_cast<const int8_t *>(src);
+        for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(s[i]) * scales[i / head_dim_];
+        return;
+    }
+    }
+}
+
+void KvCache::move_positions(int64_t src, int64_t dst, int64_t n) {
+    require(n >= 0 && dst >= 0 && dst <= src && src + n <= n_ctx_, Status::Internal,
+            "KvCache::move_positions: positions outside the cache");
+    const size_t esize = element_bytes(type_);
+    const size_t count = static_cast<size_t>(n * kv_dim_);
+    const size_t heads = static_cast<size_t>(kv_dim_ / head_dim_);
+    for (int64_t layer = 0; layer < n_layer_; ++layer) {
+        const size_t from = element_offset(layer, src), to = element_offset(layer, dst);
+        // memmove: the ranges overlap when fewer positions are dropped than moved.
+        std::memmove(k_.data() + to * esize, k_.data() + from * esize, count * esize);
+        std::memmove(v_.data() + to * esize, v_.data() + from * esize, count * esize);
+        if (type_ != KvType::Q8) continue;
+        const size_t hd = static_cast<size_t>(head_dim_);
+        std::memmove(k_scale_.data() + to / hd, k_scale_.data() + from / hd, static_cast<size_t>(n) * heads * sizeof(float));
+        std::memmove(v_scale_.data() + to / hd, v_scale_.data() + from / hd, static_cast<size_t>(n) * heads * sizeof(float));
+    }
+}
+
+void KvCache::load_keys(int64_t layer, int64_t pos, int64_t n, float *out) const {
+    const size_t offset = element_offset(layer, pos);
+    const float *scales = type_ == KvType::Q8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
+    load_rows(k_.data() + offset * element_bytes(type_), scales, n * kv_dim_, out);
+}
+
+void KvCache::store_keys(int64_t layer, int64_t pos, int64_t n, const float *k) {
+    const size_t offset = element_offset(layer, pos);
+    float *scales = type_ == KvType::Q8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
+    store_rows(k, n * kv_dim_, k_.data() + offset * element_bytes(type_), scales);
 }
 
 KvLayerView KvCache::layer(int64_t layer) const {

@@ -44,10 +44,25 @@ public:
     int64_t n_ctx() const { return n_ctx_; }
     size_t nbytes() const { return k_.size() + v_.size() + (k_scale_.size() + v_scale_.size()) * sizeof(float); }
 
+    // StreamingLLM. move_positions copies the keys and values (and Q8 scales) of the n positions
+    // [src, src + n) of every layer to [dst, dst + n), dst < src: the cache's contents as they
+    // are, without rounding again.
+    void move_positions(int64_t src, int64_t dst, int64_t n);
+    // The keys of n positions from pos of one layer as f32 (out: n * kv_dim floats), and back,
+    // rounded to the cache's type (Q8: a new scale per head row), so a caller can re-rotate them.
+    void load_keys(int64_t layer, int64_t pos, int64_t n, float *out) const;
+    void store_keys(int64_t layer, int64_t pos, int64_t n, const float *k);
+    int64_t kv_dim() const { return kv_dim_; }
+
 private:
     void store_rows(const float *src, int64_t count, uint8_t *dst, float *scales) const;
+    void load_rows(const uint8_t *src, const float *scales, int64_t count, float *dst) const;
+    size_t element_offset(int64_t layer, int64_t pos) const {
+        return static_cast<size_t>((layer * n_ctx_ + pos) * kv_dim_);
+    }
 
     KvType type_;
+    int64_t n_layer_;
     int64_t n_ctx_;
     int64_t kv_dim_;
     int64_t head_dim_;

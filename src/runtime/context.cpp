@@ -95,6 +95,32 @@ void Context::truncate(int64_t n) {
     has_logits_ = false;
 }
 
+void Context::check_shift_supported(ShiftMode mode) {
+    require(mode != ShiftMode::Off, Status::InvalidArgument, "the shift mode is off");
+    // n = 0: the architecture only says whether it could.
+    if (mode == ShiftMode::RopedK) model_.arch->shift_cached_keys(cache_, 0, 0, 0);
+}
+
+void Context::shift(int64_t n_keep, int64_t n_discard, ShiftMode mode) {
+    require(n_keep >= 0 && n_discard >= 1 && n_keep + n_discard <= n_past_, Status::InvalidArgument,
+            "cannot drop " + std::to_string(n_discard) + " positions after the first " + std::to_string(n_keep) +
+                ": the cache holds " + std::to_string(n_past_) + " (need n_keep >= 0, n_discard >= 1, " +
+                "n_keep + n_discard <= n_past)");
+    check_shift_supported(mode);
+    const int64_t first = n_keep + n_discard, n_moved = n_past_ - first;
+    if (mode == ShiftMode::Reevaluate) {
+        const std::vector<int32_t> moved(tokens_.begin() + first, tokens_.end());
+        truncate(n_keep);
+        if (n_moved > 0) decode(moved.data(), n_moved);
+        return;
+    }
+    // Re-rotate first, in place: a refusal then leaves the cache as it was.
+    model_.arch->shift_cached_keys(cache_, first, n_moved, -n_discard);
+    cache_.move_positions(first, n_keep, n_moved);
+    tokens_.erase(tokens_.begin() + n_keep, tokens_.begin() + first);
+    n_past_ -= n_discard;
+}
+
 void Context::score_continuation(const int32_t *context, int64_t n, const int32_t *continuation, int64_t m,
                                  double *logprob, bool *is_greedy) {
     require(n > 0 && m > 0, Status::InvalidArgument, "the context and the continuation need at least one token each");

@@ -12,6 +12,9 @@
 
 namespace llmrt {
 
+// StreamingLLM: how a full window makes room (Context::shift). Off: it does not.
+enum class ShiftMode { Off, Reevaluate, RopedK };
+
 struct ContextOptions {
     int64_t n_ctx = 0;
     int64_t n_batch = 512;
@@ -41,6 +44,19 @@ public:
     // the sequence with context + continuation, keeping the cached positions it shares with it.
     void score_continuation(const int32_t *context, int64_t n, const int32_t *continuation, int64_t m,
                             double *logprob, bool *is_greedy);
+
+    // StreamingLLM: drops the cached positions [n_keep, n_keep + n_discard) and moves the later
+    // ones down by n_discard. Reevaluate truncates to n_keep and decodes the moved tokens again
+    // at their new positions (exact; the last logits are then the last token's, none when no
+    // token is left to move). RopedK moves the cache rows and re-rotates their keys (nothing is
+    // recomputed; the last logits stay those computed before the shift). Throws Error:
+    // INVALID_ARGUMENT for a range outside the cache, UNSUPPORTED (changing nothing) where keys
+    // cannot be moved (learned positions), CANCELLED while re-evaluating (then n_past is n_keep).
+    void shift(int64_t n_keep, int64_t n_discard, ShiftMode mode);
+    // Throws what shift would for the mode's model support (UNSUPPORTED), without changing anything.
+    void check_shift_supported(ShiftMode mode);
+    // For tests: the cache as it is.
+    const KvCache &cache() const { return cache_; }
 
     const float *logits(int64_t i) const;  // after token i of the last decode; nullptr if absent
     const float *last_logits() const { return logits(last_n_ - 1); }

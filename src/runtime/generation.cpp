@@ -31,10 +31,35 @@ void Generation::start(std::vector<int32_t> ids) {
     require(ctx_.n_past() + static_cast<int64_t>(ids.size()) <= ctx_.n_ctx(), Status::ContextFull,
             "the prompt has " + std::to_string(ids.size()) + " tokens but the context holds " +
                 std::to_string(ctx_.n_ctx() - ctx_.n_past()) + " more (n_ctx " + std::to_string(ctx_.n_ctx()) + ")");
+    if (opt_.shift_mode != ShiftMode::Off) resolve_shift(ctx_.n_past() + static_cast<int64_t>(ids.size()));
     sampler_.check_vocab(static_cast<int32_t>(ctx_.model().hparams().n_vocab));  // before the costly decode
     ctx_.decode(ids.data(), static_cast<int64_t>(ids.size()));
     sampler_.accept_prompt(ids.data(), ids.size());
     masked_logits_.resize(static_cast<size_t>(ctx_.model().hparams().n_vocab));
+}
+
+// n_keep and n_discard with their defaults, checked before the prompt is evaluated, so a bad
+// setting fails at once rather than when the window fills.
+void Generation::resolve_shift(int64_t n_past_after_prompt) {
+    const int64_t n_ctx = ctx_.n_ctx();
+    require(opt_.n_keep >= -1 && opt_.n_discard >= -1, Status::InvalidArgument,
+            "n_keep and n_discard must be >= 0, or -1 for their defaults");
+    n_keep_ = opt_.n_keep == -1 ? n_past_after_prompt : opt_.n_keep;
+    require(n_keep_ < n_ctx, Status::InvalidArgument,
+            "n_keep " + std::to_string(n_keep_) + " leaves nothing to discard in a window of " + std::to_string(n_ctx));
+    n_discard_ = opt_.n_discard == -1 ? (n_ctx - n_keep_) / 2 : opt_.n_discard;
+    require(n_discard_ >= 1 && n_keep_ + n_discard_ <= n_ctx, Status::InvalidArgument,
+            "n_discard " + std::to_string(n_discard_) + " must be at least 1 and at most n_ctx - n_keep (" +
+                std::to_string(n_ctx - n_keep_) + ")");
+    ctx_.check_shift_supported(opt_.shift_mode);
+}
+
+// A full window drops positions (StreamingLLM) when that is on; off, the caller stops.
+void Generation::make_room() {
+    if (opt_.shift_mode == ShiftMode::Off || ctx_.n_past() < ctx_.n_ctx()) return;
+    ctx_.shift(n_keep_, n_discard_, opt_.shift_mode);
+    log_debug("generation: dropped " + std::to_string(n_discard_) + " positions after the first " +
+              std::to_string(n_keep_));
 }
 
 bool Generation::is_end_of_generation(int32_t token) const {
@@ -63,7 +88,7 @@ bool Generation::next(GeneratedPiece &out) {
         stop_reason_ = "length";
         return next(out);
     }
-    if (ctx_.n_past() >= ctx_.n_ctx()) {
+    if (ctx_.n_past() >= ctx_.n_ctx() && opt_.shift_mode == ShiftMode::Off) {
         finished_ = true;
         stop_reason_ = "context_full";
         log_info("generation stopped: the context is full");
@@ -104,6 +129,7 @@ bool Generation::next(GeneratedPiece &out) {
         return true;
     }
     // Evaluate the new token now, so the next call starts from its logits.
+    make_room();
     if (ctx_.n_past() < ctx_.n_ctx()) ctx_.decode(&token, 1);
     return true;
 }

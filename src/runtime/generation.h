@@ -20,6 +20,11 @@ struct GenerateOptions {
     std::vector<std::string> stop_strings;
     // Sees the ids generated so far (from the min_new_tokens-th on); true stops after that token.
     std::function<bool(const int32_t *generated, int64_t n_generated)> stop_callback;
+    // StreamingLLM: when the next token would not fit, Context::shift(n_keep, n_discard, mode)
+    // makes room instead of ending with "context_full". These are the defaults of the C API too.
+    ShiftMode shift_mode = ShiftMode::Off;
+    int64_t n_keep = 4;      // StreamingLLM's attention sinks; -1: all the context holds once the prompt is in
+    int64_t n_discard = -1;  // -1: half of the positions not kept, (n_ctx - n_keep) / 2
 };
 
 struct GeneratedPiece {
@@ -48,6 +53,8 @@ private:
     bool is_end_of_generation(int32_t token) const;
     void mask_end_of_generation();
     bool callback_stops() const;
+    void resolve_shift(int64_t n_past_after_prompt);
+    void make_room();
 
     Context &ctx_;
     Sampler &sampler_;
@@ -57,6 +64,8 @@ private:
     std::vector<float> masked_logits_;  // reused: min_new_tokens hides EOG without allocating
     std::vector<int32_t> generated_;  // what the stop callback sees
     int64_t n_generated_ = 0;
+    int64_t n_keep_ = 0;     // opt_.n_keep and n_discard with their defaults resolved
+    int64_t n_discard_ = 0;
     bool finished_ = false;
     bool flushed_ = false;
     const char *stop_reason_ = "";

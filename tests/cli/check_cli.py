@@ -183,6 +183,21 @@ def case_generate_json(a):
     expect(data["stop_reason"] == "length", f"stop_reason: {data['stop_reason']}")
 
 
+def case_generate_streaming(a):
+    """--keep/--discard (re-evaluate) and --shift-roped-k generate 4x a 64-token window; without
+    them the window ends the generation; the shifts are reported on stderr."""
+    base = ["generate", "-m", a.model, "-p", PROMPT, "-n", "256", "-c", "64", "--temp", "0", "--ignore-eos"]
+    off = run_json(a.tool, base)
+    expect(off["stop_reason"] == "context_full" and off["n_generated"] < 64, f"without a shift: {off['stop_reason']}")
+    for flags, name in [(["--keep", "4"], "re-evaluate"), (["--discard", "20", "--shift-roped-k"], "shift_roped_k")]:
+        data = run_json(a.tool, base + flags)
+        expect(data["n_generated"] == 256 and data["stop_reason"] == "length",
+               f"{' '.join(flags)}: {data['n_generated']} tokens, stop reason {data['stop_reason']}")
+        _, err = run(a.tool, base + flags)
+        expect(f"shifts ({name})" in err, f"{' '.join(flags)}: no shift report on stderr:\n{err}")
+    run(a.tool, base + ["--keep", "64"], expect_code=None)  # n_keep >= n_ctx
+
+
 def case_generate_sampling(a):
     """The sampling flags reach the library: each changes the greedy tokens as defined."""
     ref = load_reference(a.shared)["prompts"][0]

@@ -7,6 +7,7 @@
 #include "quant_flags.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -28,6 +29,10 @@ struct GenerateOptions {
     std::string kv_type;
     int32_t n_ctx = 0;
     bool ignore_eos = false;
+    // StreamingLLM: --keep/--discard alone re-evaluate, --shift-roped-k re-rotates.
+    int32_t n_keep = 0;
+    int32_t n_discard = 0;
+    int32_t shift_mode = LLMRT_SHIFT_OFF;
     QuantFlags quant;
     bool json = false;
     llmrt_sampler_params sampling{};
@@ -69,24 +74,67 @@ llmrt_generate_params generate_params(const GenerateOptions &o) {
     llmrt_generate_params_init(&params);
     params.max_new_tokens = o.n_predict;
     params.stop_at_eos = o.ignore_eos ? 0 : 1;
+    if (o.shift_mode != LLMRT_SHIFT_OFF) {
+        params.shift_mode = o.shift_mode;
+        params.n_keep = o.n_keep;
+        params.n_discard = o.n_discard;
+    }
     return params;
 }
 
-// The API does not say why a generation ended, so infer it in the order the runtime checks:
-// the token budget, then a full context window, otherwise an end-of-sequence token.
-std::string stop_reason(llmrt_context *ctx, size_t n_generated, int32_t max_new_tokens) {
-    if (static_cast<int64_t>(n_generated) >= max_new_tokens) {
-        return "length";
+// The time each token took (sampling and evaluating it), split by whether a StreamingLLM shift
+// happened on the way: n_past goes down then. The first token is left out (it follows the prompt).
+class ShiftTimings {
+public:
+    explicit ShiftTimings(llmrt_context *ctx) : ctx_(ctx), last_past_(llmrt_context_n_past(ctx)) {}
+
+    void token_done() {
+        const Clock::time_point now = Clock::now();
+        const int32_t past = llmrt_context_n_past(ctx_);
+        if (started_) {
+            const double seconds = std::chrono::duration<double>(now - last_).count();
+            Totals &t = past < last_past_ ? shift_ : plain_;
+            t.seconds += seconds;
+            ++t.tokens;
+        }
+        started_ = true;
+        last_ = now;
+        last_past_ = past;
     }
-    if (llmrt_context_n_past(ctx) >= llmrt_context_n_ctx(ctx)) {
-        return "context_full";
+
+    // One line on stderr; nothing when no shift happened.
+    void report(const GenerateOptions &o) const {
+        if (o.shift_mode == LLMRT_SHIFT_OFF || shift_.tokens == 0) {
+            return;
+        }
+        const double plain_ms = plain_.tokens ? 1e3 * plain_.seconds / plain_.tokens : 0.0;
+        const double shift_ms = 1e3 * shift_.seconds / shift_.tokens;
+        const double total_tokens = static_cast<double>(plain_.tokens + shift_.tokens);
+        std::fprintf(stderr,
+                     "llmrt generate: %ld shifts (%s): %.2f ms per token that shifted, %.2f ms per other token; "
+                     "%.2f tokens/s overall, %.2f without the shifts\n",
+                     shift_.tokens, o.shift_mode == LLMRT_SHIFT_ROPED_K ? "shift_roped_k" : "re-evaluate", shift_ms,
+                     plain_ms, total_tokens / (plain_.seconds + shift_.seconds),
+                     plain_.tokens ? plain_.tokens / plain_.seconds : 0.0);
     }
-    return "eos";
-}
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Totals {
+        double seconds = 0.0;
+        long tokens = 0;
+    };
+    llmrt_context *ctx_;
+    int32_t last_past_;
+    bool started_ = false;
+    Clock::time_point last_;
+    Totals plain_, shift_;
+};
 
 struct StreamState {
     size_t n_tokens = 0;
     bool write_failed = false;
+    ShiftTimings *timings = nullptr;
 };
 
 int32_t write_piece(const char *piece, size_t len, int32_t token, void *user_data) {
@@ -97,12 +145,17 @@ int32_t write_piece(const char *piece, size_t len, int32_t token, void *user_dat
         return 1; // stop generating: nobody is reading
     }
     state->n_tokens += token >= 0; // a last flush of held-back text comes with token -1
+    if (token >= 0) {
+        state->timings->token_done();
+    }
     return 0;
 }
 
 int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOptions &o) {
     const llmrt_generate_params params = generate_params(o);
+    ShiftTimings timings(ctx);
     StreamState state;
+    state.timings = &timings;
     const llmrt_status status =
         llmrt_generate(ctx, sampler, o.prompt.c_str(), &params, write_piece, &state);
     std::fputc('\n', stdout);
@@ -115,7 +168,8 @@ int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOption
         return 1;
     }
     check(status, "generation failed");
-    if (stop_reason(ctx, state.n_tokens, o.n_predict) == "context_full") {
+    timings.report(o);
+    if (std::string(llmrt_generate_stop_reason(ctx)) == "context_full") {
         std::fprintf(stderr, "llmrt generate: stopped: the context window (%d tokens) is full\n",
                      llmrt_context_n_ctx(ctx));
     }
@@ -135,6 +189,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
     std::string text;
     std::vector<llmrt_token> tokens;
     std::string reason;
+    ShiftTimings timings(ctx);
     while (true) {
         const char *piece = nullptr;
         size_t len = 0;
@@ -144,11 +199,13 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
             text.append(piece, len);
             if (token >= 0) { // a last flush of held-back text comes with token -1
                 tokens.push_back(token);
+                timings.token_done();
             }
             continue;
         }
         if (status == LLMRT_END_OF_GENERATION) {
-            reason = stop_reason(ctx, tokens.size(), o.n_predict);
+            reason = llmrt_generate_stop_reason(ctx);
+            timings.report(o);
         } else if (status == LLMRT_CANCELLED && interrupt_requested()) {
             reason = "cancelled";
         } else {
@@ -171,7 +228,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
 int run_generate(int argc, char **argv) {
     GenerateOptions o;
     llmrt_sampler_params_init(&o.sampling);
-    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--weight-dtype T ...] [--json]",
+    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--keep N] [--discard N] [--shift-roped-k] [--weight-dtype T ...] [--json]",
                    "Continues TEXT and streams the generated text (not the prompt) to stdout. "
                    "Ctrl-C stops cleanly. --temp 0 is greedy.");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
@@ -204,6 +261,21 @@ int run_generate(int argc, char **argv) {
     args.integer("-c", "--ctx-size", "N", "context window; 0 = the model's (capped)", &o.n_ctx, 0,
                  1 << 24);
     args.flag(nullptr, "--ignore-eos", "keep generating after end-of-sequence", &o.ignore_eos);
+    llmrt_generate_params defaults;
+    llmrt_generate_params_init(&defaults);
+    o.n_keep = defaults.n_keep;
+    o.n_discard = defaults.n_discard;
+    bool shift_roped_k = false;
+    args.integer(nullptr, "--keep", "N",
+                 "StreamingLLM: when the window is full keep the first N tokens (-1 = the whole prompt) and go on; "
+                 "alone: re-evaluate",
+                 &o.n_keep, -1, 1 << 24);
+    args.integer(nullptr, "--discard", "N",
+                 "StreamingLLM: tokens dropped after the kept ones at each shift (-1 = half the rest)",
+                 &o.n_discard, -1, 1 << 24);
+    args.flag(nullptr, "--shift-roped-k",
+              "StreamingLLM without recomputation: move the cache and re-rotate its keys (RoPE/ALiBi models)",
+              &shift_roped_k);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print one JSON object at the end instead of streaming", &o.json);
     if (!args.parse(argc, argv)) {
@@ -213,6 +285,11 @@ int run_generate(int argc, char **argv) {
         throw UsageError("give exactly one of -m/--model and --synthetic");
     }
     args.require("--prompt");
+    if (shift_roped_k) {
+        o.shift_mode = LLMRT_SHIFT_ROPED_K;
+    } else if (args.given("--keep") || args.given("--discard")) {
+        o.shift_mode = LLMRT_SHIFT_REEVALUATE;
+    }
     if (args.given("--logit-bias")) {
         o.logit_bias = parse_logit_bias(o.logit_bias_text);
         o.sampling.logit_bias = o.logit_bias.data();

@@ -120,7 +120,12 @@ class GenerateParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("max_new_tokens", c_int32), ("min_new_tokens", c_int32),
                 ("stop_at_eos", c_int32), ("add_special", c_int32),
                 ("stop_strings", POINTER(c_char_p)), ("n_stop_strings", c_int32),
-                ("stop_callback", STOP_CALLBACK), ("stop_user_data", c_void_p)]
+                ("stop_callback", STOP_CALLBACK), ("stop_user_data", c_void_p),
+                ("shift_mode", c_int32), ("n_keep", c_int32), ("n_discard", c_int32)]
+
+
+# llmrt.h's LLMRT_SHIFT_* values (StreamingLLM), by the names the Python API takes.
+SHIFT_MODES = {"off": 0, "reevaluate": 1, "roped_k": 2}
 
 
 class ChatTemplateParams(Structure):
@@ -190,6 +195,7 @@ _PROTOTYPES = {
     "llmrt_context_cancel": (None, [_handle]),
     "llmrt_context_set_profiling": (_status, [_handle, c_int32]),
     "llmrt_context_profile_json": (_status, [_handle, POINTER(c_char_p)]),
+    "llmrt_context_shift": (_status, [_handle, c_int32, c_int32, c_int32]),
     "llmrt_sampler_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_sampler_create": (_status, [POINTER(SamplerParams), _p_handle]),
     "llmrt_sampler_free": (None, [_handle]),

@@ -132,6 +132,20 @@ class Context(Handle):
         n.lib.llmrt_context_reset(self._h())
         self._pull_id += 1
 
+    def shift(self, n_keep: int, n_discard: int = -1, mode: str = "reevaluate") -> None:
+        """StreamingLLM for your own decode loop: drops the cached positions [n_keep, n_keep +
+        n_discard) and moves the later ones down (n_discard -1: half of those after n_keep).
+        mode "reevaluate" evaluates the moved tokens again (exact); "roped_k" re-rotates their
+        cached keys instead (nothing recomputed).
+
+        Raises:
+            InvalidArgumentError: a range outside the cache, or an unknown mode.
+            UnsupportedError: "roped_k" on a model with learned positions (nothing changes).
+        """
+        from .generation import shift_mode_value
+        check(n.lib.llmrt_context_shift(self._h(), n.c_int(n_keep, "n_keep"), n.c_int(n_discard, "n_discard"),
+                                        shift_mode_value(mode)))
+
     def set_profiling(self, enabled: bool) -> None:
         """Times every op of the following forward passes (enabling clears earlier counts)."""
         check(n.lib.llmrt_context_set_profiling(self._h(), 1 if enabled else 0))

@@ -15,12 +15,21 @@ from .sampler import Sampler
 StopCallback = Callable[[List[int]], Optional[bool]]
 
 
+def shift_mode_value(shift: str) -> int:
+    """LLMRT_SHIFT_* for "off", "reevaluate" or "roped_k"."""
+    try:
+        return n.SHIFT_MODES[shift]
+    except (KeyError, TypeError):
+        raise InvalidArgumentError(f"shift must be one of {', '.join(n.SHIFT_MODES)}, not {shift!r}") from None
+
+
 class GenerateParams:
     """llmrt_generate_params plus what its pointers refer to (stop strings, the native stop
     callback), kept alive here as long as a generation may use them."""
 
     def __init__(self, max_new_tokens: int, min_new_tokens: int, stop_at_eos: bool, add_special: bool,
-                 stop: Optional[Sequence[str]], stop_callback: Optional[StopCallback] = None) -> None:
+                 stop: Optional[Sequence[str]], stop_callback: Optional[StopCallback] = None,
+                 shift: Optional[str] = None, n_keep: Optional[int] = None, n_discard: Optional[int] = None) -> None:
         if isinstance(stop, str):
             stop = [stop]  # a lone string would otherwise be taken as a list of characters
         self.struct = n.new_params(n.GenerateParams, "llmrt_generate_params_init")
@@ -32,6 +41,13 @@ class GenerateParams:
         self._stop_array = (c_char_p * len(self._stop))(*self._stop)
         self.struct.stop_strings = cast(self._stop_array, POINTER(c_char_p))
         self.struct.n_stop_strings = len(self._stop)
+        # StreamingLLM; None keeps the library's defaults.
+        if shift is not None:
+            self.struct.shift_mode = shift_mode_value(shift)
+        if n_keep is not None:
+            self.struct.n_keep = n.c_int(n_keep, "n_keep")
+        if n_discard is not None:
+            self.struct.n_discard = n.c_int(n_discard, "n_discard")
         # An exception raised by stop_callback is kept here (it must not cross into C, where ctypes
         # would print and ignore it), the generation is stopped, and raise_failure re-raises it.
         self.failure: List[BaseException] = []

@@ -257,6 +257,7 @@ class Model(Handle):
                  seed: Optional[int] = None, presence_penalty: Optional[float] = None,
                  frequency_penalty: Optional[float] = None, no_repeat_ngram_size: Optional[int] = None,
                  logit_bias: Optional["LogitBiasArg"] = None, stop_callback: Optional["StopCallback"] = None,
+                 shift: Optional[str] = None, n_keep: Optional[int] = None, n_discard: Optional[int] = None,
                  context: Optional["Context"] = None,
                  sampler: Optional["Sampler"] = None) -> Union[str, "TokenStream"]:
         """Generates text after prompt.
@@ -271,9 +272,17 @@ class Model(Handle):
         stop_callback(tokens) is called after each token from the min_new_tokens-th on with the ids
         generated so far; returning True ends the generation there (stop reason "callback"); an
         exception it raises ends it too and propagates to the caller.
+
+        StreamingLLM (endless generation in a fixed window): shift="reevaluate" or "roped_k" makes
+        room when the window is full instead of stopping: n_keep tokens from the start are kept
+        (library default 4; -1 = the whole prompt) and n_discard after them dropped (default -1 =
+        half of the rest), then the remaining tokens are evaluated again ("reevaluate") or their
+        cached keys re-rotated ("roped_k", RoPE and ALiBi models; UnsupportedError for learned
+        positions). None or "off": the generation ends when the window is full.
         """
         from .generation import GenerateParams, TokenStream, run_with_callback
-        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop, stop_callback)
+        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop, stop_callback,
+                                shift, n_keep, n_discard)
         context, sampler, owned = self._prepare(context, sampler, dict(
             temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p, repetition_penalty=repetition_penalty,
             seed=seed, presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
@@ -296,6 +305,8 @@ class Model(Handle):
                                no_repeat_ngram_size: Optional[int] = None,
                                logit_bias: Optional["LogitBiasArg"] = None,
                                stop_callback: Optional["StopCallback"] = None,
+                               shift: Optional[str] = None, n_keep: Optional[int] = None,
+                               n_discard: Optional[int] = None,
                                context: Optional["Context"] = None,
                                sampler: Optional["Sampler"] = None) -> str:
         """Like generate(), but calls callback(piece, token) for every token as it is produced
@@ -305,7 +316,8 @@ class Model(Handle):
         by the callback stops it too and propagates to the caller.
         """
         from .generation import GenerateParams, run_with_callback
-        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop, stop_callback)
+        params = GenerateParams(max_new_tokens, min_new_tokens, stop_at_eos, add_special, stop, stop_callback,
+                                shift, n_keep, n_discard)
         context, sampler, owned = self._prepare(context, sampler, dict(
             temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p, repetition_penalty=repetition_penalty,
             seed=seed, presence_penalty=presence_penalty, frequency_penalty=frequency_penalty,
