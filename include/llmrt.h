@@ -670,9 +670,9 @@ LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piec
 LLMRT_DEPRECATED("use llmrt_generation_free")
 LLMRT_API void llmrt_generate_end(llmrt_context *ctx);
 
-/* Why the last llmrt_generate or llmrt_generate_begin generation on ctx ended (values as
- * llmrt_generation_stop_reason), or "" while none has ended. Static string. */
-LLMRT_DEPRECATED("use a generation handle and llmrt_generation_stop_reason")
+/* Why the last llmrt_generate (the callback form; also the deprecated llmrt_generate_begin) on
+ * ctx ended (values as llmrt_generation_stop_reason), or "" while none has ended. A generation
+ * handle reports its own: llmrt_generation_stop_reason. Static string. */
 LLMRT_API const char *llmrt_generate_stop_reason(const llmrt_context *ctx);
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -131,45 +131,51 @@ private:
     Totals plain_, shift_;
 };
 
-struct StreamState {
-    size_t n_tokens = 0;
-    bool write_failed = false;
-    ShiftTimings *timings = nullptr;
-};
-
-int32_t write_piece(const char *piece, size_t len, int32_t token, void *user_data) {
-    auto *state = static_cast<StreamState *>(user_data);
-    // Flushing every piece is the point of streaming: the reader sees tokens as they come.
-    if (std::fwrite(piece, 1, len, stdout) != len || std::fflush(stdout) != 0) {
-        state->write_failed = true;
-        return 1; // stop generating: nobody is reading
-    }
-    state->n_tokens += token >= 0; // a last flush of held-back text comes with token -1
-    if (token >= 0) {
-        state->timings->token_done();
-    }
-    return 0;
-}
-
+// Streams each piece to stdout as it comes, over the generation handle (which also says why it
+// ended).
 int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOptions &o) {
     const llmrt_generate_params params = generate_params(o);
+    llmrt_generation *gen = nullptr;
+    const llmrt_status created = llmrt_generation_create(ctx, sampler, o.prompt.c_str(), &params, &gen);
+    if (created == LLMRT_CANCELLED && interrupt_requested()) {
+        throw Interrupted();
+    }
+    check(created, "generation failed");
+    const llmrt::generation_ptr gen_owner(gen);
     ShiftTimings timings(ctx);
-    StreamState state;
-    state.timings = &timings;
-    const llmrt_status status =
-        llmrt_generate(ctx, sampler, o.prompt.c_str(), &params, write_piece, &state);
+    bool write_failed = false;
+    llmrt_status status = LLMRT_OK;
+    while (true) {
+        const char *piece = nullptr;
+        size_t len = 0;
+        llmrt_token token = -1;
+        status = llmrt_generation_next(gen, &piece, &len, &token);
+        if (status != LLMRT_OK) {
+            break;
+        }
+        // Flushing every piece is the point of streaming: the reader sees tokens as they come.
+        if (std::fwrite(piece, 1, len, stdout) != len || std::fflush(stdout) != 0) {
+            write_failed = true; // stop generating: nobody is reading
+            break;
+        }
+        if (token >= 0) { // a last flush of held-back text comes with token -1
+            timings.token_done();
+        }
+    }
     std::fputc('\n', stdout);
     std::fflush(stdout);
     if (status == LLMRT_CANCELLED && interrupt_requested()) {
         throw Interrupted();
     }
-    if (state.write_failed) {
+    if (write_failed) {
         std::fprintf(stderr, "llmrt generate: error: cannot write to stdout\n");
         return 1;
     }
-    check(status, "generation failed");
+    if (status != LLMRT_END_OF_GENERATION) {
+        check(status, "generation failed");
+    }
     timings.report(o);
-    if (std::string(llmrt_generate_stop_reason(ctx)) == "context_full") {
+    if (std::string(llmrt_generation_stop_reason(gen)) == "context_full") {
         std::fprintf(stderr, "llmrt generate: stopped: the context window (%d tokens) is full\n",
                      llmrt_context_n_ctx(ctx));
     }
@@ -204,7 +210,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
             continue;
         }
         if (status == LLMRT_END_OF_GENERATION) {
-            reason = llmrt_generate_stop_reason(ctx);
+            reason = llmrt_generation_stop_reason(gen);
             timings.report(o);
         } else if (status == LLMRT_CANCELLED && interrupt_requested()) {
             reason = "cancelled";
