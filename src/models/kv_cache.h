@@ -1,4 +1,4 @@
-// The attention cache: keys and values of past tokens, one slab per layer.
+// The attention cache: keys and values of past tokens, one slab per layer and sequence.
 #pragma once
 
 #include <cstdint>
@@ -35,22 +35,33 @@ struct KvLayerView {
 
 class KvCache {
 public:
-    // head_dim: the width one Q8 scale covers (kv_dim must be a multiple of it).
-    KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim);
-    // Writes n positions starting at pos, rounded to the cache's type.
-    void store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v);
-    KvLayerView layer(int64_t layer) const;
+    // head_dim: the width one Q8 scale covers (kv_dim must be a multiple of it). n_seq
+    // independent sequences of n_ctx positions each; sequence 0's slabs come first, so a
+    // one-sequence cache is laid out as before.
+    KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim, int64_t n_seq = 1);
+    // Writes n positions of sequence seq starting at pos, rounded to the cache's type.
+    void store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v, int64_t seq = 0);
+    KvLayerView layer(int64_t layer, int64_t seq = 0) const;
+    // Copies positions [first, n) of every layer from sequence src to dst (src != dst).
+    void copy_seq(int64_t src, int64_t dst, int64_t first, int64_t n);
     KvType type() const { return type_; }
     int64_t n_ctx() const { return n_ctx_; }
+    int64_t n_seq() const { return n_seq_; }
     size_t nbytes() const { return k_.size() + v_.size() + (k_scale_.size() + v_scale_.size()) * sizeof(float); }
 
 private:
     void store_rows(const float *src, int64_t count, uint8_t *dst, float *scales) const;
+    // Element offset of (seq, layer, pos) in k_ / v_.
+    size_t offset(int64_t seq, int64_t layer, int64_t pos) const {
+        return static_cast<size_t>(((seq * n_layer_ + layer) * n_ctx_ + pos) * kv_dim_);
+    }
 
     KvType type_;
     int64_t n_ctx_;
     int64_t kv_dim_;
     int64_t head_dim_;
+    int64_t n_layer_;
+    int64_t n_seq_;
     AlignedBuffer<uint8_t> k_, v_;
     AlignedBuffer<float> k_scale_, v_scale_;
 };

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from . import _native
 from .chat import apply_chat_template
 from ._native import API_VERSION, LibraryNotFoundError
-from .context import Context
+from .context import BeamHypothesis, Context
 from .errors import (BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError, FormatError,
                      InternalError, InvalidArgumentError, LlmrtError, OutOfMemoryError, UnsupportedError)
 from .generation import TokenStream
@@ -71,7 +71,7 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 
 
 __all__ = [
-    "API_VERSION", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
+    "API_VERSION", "BeamHypothesis", "BufferTooSmallError", "BusyError", "CancelledError", "Context", "ContextFullError", "FileError",
     "FormatError", "InternalError", "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model",
     "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
     "apply_chat_template", "LOG_DEBUG",
