@@ -611,7 +611,9 @@ typedef struct llmrt_beam_params {
     int32_t max_new_tokens;       /* >= 1 (default 128); prompt + max_new_tokens <= n_ctx */
     float length_penalty;         /* exponent of the length a finished score is divided by (default 1) */
     int32_t early_stopping;       /* LLMRT_EARLY_STOPPING_* (default _FALSE) */
-    int32_t stop_at_eos;          /* 1 (default): the model's end-of-generation ids finish a hypothesis */
+    int32_t stop_at_eos;          /* 1 (default): the end-of-sequence id(s) finish a hypothesis */
+    int32_t eos_token_id;         /* -1 (default): the model's end-of-generation ids; else this id alone
+                                     (HF generate's eos_token_id) */
 } llmrt_beam_params;
 
 LLMRT_API void llmrt_beam_params_init_sized(llmrt_beam_params *params, uint32_t struct_size);

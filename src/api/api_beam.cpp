@@ -36,6 +36,7 @@ void run_search(llmrt_context *ctx, const int32_t *prompt, int64_t n, const llmr
     opt.length_penalty = p.length_penalty;
     opt.early_stopping = early_stopping_of(p.early_stopping);
     opt.stop_at_eos = p.stop_at_eos != 0;
+    opt.eos_token = p.eos_token_id;
     llmrt::ContextCall call(ctx, true);
     llmrt::end_generation(ctx);  // the search replaces sequence 0 too
     auto results = std::make_unique<llmrt_beam_results>();
@@ -56,6 +57,7 @@ void llmrt_beam_params_init_sized(llmrt_beam_params *given, uint32_t struct_size
     defaults.length_penalty = 1.0f;
     defaults.early_stopping = LLMRT_EARLY_STOPPING_FALSE;
     defaults.stop_at_eos = 1;
+    defaults.eos_token_id = -1;
     llmrt::write_params(given, struct_size, defaults);
 }
 

@@ -84,6 +84,12 @@ bool can_improve(const std::vector<BeamHypothesis> &finished, double best_runnin
     return best_possible > finished.back().score;
 }
 
+std::vector<int32_t> end_of_sequence_ids(const Context &ctx, const BeamOptions &opt) {
+    if (!opt.stop_at_eos) return {};
+    if (opt.eos_token >= 0) return {opt.eos_token};
+    return ctx.model().tokenizer->end_of_generation_ids();
+}
+
 void check_options(const Context &ctx, int64_t n, const BeamOptions &opt) {
     require(n >= 1, Status::InvalidArgument, "beam search needs a prompt of at least one token");
     require(opt.num_beams >= 1, Status::InvalidArgument, "num_beams must be >= 1");
@@ -91,6 +97,8 @@ void check_options(const Context &ctx, int64_t n, const BeamOptions &opt) {
             "num_return_sequences must be in [1, num_beams]");
     require(opt.max_new_tokens >= 1, Status::InvalidArgument, "max_new_tokens must be >= 1");
     require(std::isfinite(opt.length_penalty), Status::InvalidArgument, "length_penalty must be finite");
+    require(opt.eos_token >= -1 && opt.eos_token < ctx.model().hparams().n_vocab, Status::InvalidArgument,
+            "eos_token_id " + std::to_string(opt.eos_token) + " is neither -1 nor in the vocabulary");
     require(ctx.n_seq_max() >= opt.num_beams, Status::InvalidArgument,
             "beam search with " + std::to_string(opt.num_beams) + " beams needs a context with n_seq_max >= " +
                 std::to_string(opt.num_beams) + " (it has " + std::to_string(ctx.n_seq_max()) + ")");
@@ -129,7 +137,7 @@ std::vector<int64_t> place_beams(Context &ctx, const std::vector<Beam> &beams, c
 
 std::vector<BeamHypothesis> beam_search(Context &ctx, const int32_t *prompt, int64_t n, const BeamOptions &opt) {
     check_options(ctx, n, opt);
-    const std::vector<int32_t> eos = opt.stop_at_eos ? ctx.model().tokenizer->end_of_generation_ids() : std::vector<int32_t>{};
+    const std::vector<int32_t> eos = end_of_sequence_ids(ctx, opt);
     const int64_t n_vocab = ctx.model().hparams().n_vocab;
     const int64_t k = std::max<int64_t>(2, 1 + static_cast<int64_t>(eos.size())) * opt.num_beams;
     for (int64_t s = 0; s < ctx.n_seq_max(); ++s) ctx.seq_remove(s);

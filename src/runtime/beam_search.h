@@ -20,7 +20,8 @@ struct BeamOptions {
     int64_t max_new_tokens = 128;
     double length_penalty = 1.0;
     EarlyStopping early_stopping = EarlyStopping::Heuristic;
-    bool stop_at_eos = true;  // the tokenizer's end-of-generation ids end a hypothesis
+    bool stop_at_eos = true;  // the end-of-sequence id(s) end a hypothesis
+    int32_t eos_token = -1;   // >= 0: this id is the end of sequence, not the tokenizer's ids
 };
 
 struct BeamHypothesis {

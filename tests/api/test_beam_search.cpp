@@ -2,6 +2,9 @@
 // scratch in a fresh single-sequence context and takes its own log-softmax of the logits, and
 // follows Hugging Face generate's rules (transformers' _beam_search) step by step. Same token
 // sequences and scores (within 1e-4) for several num_beams / length_penalty / early_stopping.
+// stories260K rarely ends a story within a test's length (its stories end with BOS, not EOS), so
+// most settings make "." the end-of-sequence id (eos_token_id): hypotheses then finish early and
+// the early_stopping rules decide when the search ends.
 #include <algorithm>
 #include <cmath>
 
@@ -20,7 +23,18 @@ struct Settings {
     int32_t max_new_tokens;
     float length_penalty;
     int32_t early_stopping;
+    bool period_eos;  // "." ends a hypothesis (eos_token_id), else the model's EOS
 };
+
+// The id of "." as the tokenizer ends a sentence with it (not the byte-fallback token of '.').
+int32_t period_id(llmrt_model *m) {
+    const int32_t id = test::tokenize(m, "He ran.", false).back();
+    char piece[16];
+    int32_t n = 0;
+    EXPECT_EQ(llmrt_token_to_piece(m, id, piece, sizeof piece, &n), LLMRT_OK);
+    EXPECT_EQ(std::string(piece, static_cast<size_t>(n)), ".");
+    return id;
+}
 
 // ln p(next | prefix) for every token, from a fresh context.
 std::vector<double> next_log_probs(llmrt_model *m, const std::vector<int32_t> &prefix) {
@@ -37,11 +51,9 @@ std::vector<double> next_log_probs(llmrt_model *m, const std::vector<int32_t> &p
     return out;
 }
 
-// HF's loop for one prompt, with one eos id: candidates are the best 2 * num_beams (beam, token)
-// pairs; the finished among the first num_beams enter the kept list (num_beams best) with
-// sum / length^length_penalty; the best num_beams unfinished continue; stop as early_stopping says.
+// *steps receives the number of steps it ran.
 std::vector<Hypothesis> reference_beam_search(llmrt_model *m, const std::vector<int32_t> &prompt, const Settings &s,
-                                              int32_t eos) {
+                                              int32_t eos, int32_t *steps) {
     struct Running {
         std::vector<int32_t> tokens;
         double sum;
@@ -50,6 +62,7 @@ std::vector<Hypothesis> reference_beam_search(llmrt_model *m, const std::vector<
     std::vector<Hypothesis> kept;
     const size_t beams = static_cast<size_t>(s.num_beams);
     for (int32_t length = 1; length <= s.max_new_tokens; ++length) {
+        *steps = length;
         struct Cand {
             double sum;
             size_t beam;
@@ -95,9 +108,11 @@ std::vector<Hypothesis> reference_beam_search(llmrt_model *m, const std::vector<
     return kept;
 }
 
-std::vector<Hypothesis> library_beam_search(llmrt_context *ctx, const std::vector<int32_t> &prompt, const Settings &s) {
+std::vector<Hypothesis> library_beam_search(llmrt_context *ctx, const std::vector<int32_t> &prompt, const Settings &s,
+                                            int32_t eos) {
     llmrt_beam_params p;
     llmrt_beam_params_init(&p);
+    p.eos_token_id = s.period_eos ? eos : -1;
     p.num_beams = s.num_beams;
     p.num_return_sequences = s.num_return;
     p.max_new_tokens = s.max_new_tokens;
@@ -134,30 +149,43 @@ TEST_P(BeamSearch, MatchesAPlainBeamSearch) {
     auto model = test::load(test::source_path("models/stories260K/stories260K.gguf"));
     ASSERT_TRUE(model);
     llmrt_model *m = model.get();
-    const int32_t eos = llmrt_model_eos(m);
+    const int32_t eos = s.period_eos ? period_id(m) : llmrt_model_eos(m);
     ASSERT_GE(eos, 0);
     auto ctx = beam_context(m, 8);
-    for (const char *text : {"Once upon a time", "The little girl went to the park. She saw a big"}) {
+    bool ended_by_eos = false, stopped_early = false;
+    for (const char *text : {"Once upon a time", "The little girl went to the park. She saw a big", "Tom had a ball"}) {
         SCOPED_TRACE(text);
         const std::vector<int32_t> prompt = test::tokenize(m, text);
-        const std::vector<Hypothesis> expected = reference_beam_search(m, prompt, s, eos);
-        const std::vector<Hypothesis> got = library_beam_search(ctx.get(), prompt, s);
+        int32_t steps = 0;
+        const std::vector<Hypothesis> expected = reference_beam_search(m, prompt, s, eos, &steps);
+        const std::vector<Hypothesis> got = library_beam_search(ctx.get(), prompt, s, eos);
         ASSERT_EQ(got.size(), expected.size());
         for (size_t i = 0; i < got.size(); ++i) {
             EXPECT_EQ(got[i].tokens, expected[i].tokens) << "hypothesis " << i;
             EXPECT_NEAR(got[i].score, expected[i].score, 1e-4) << "hypothesis " << i;
+            ended_by_eos = ended_by_eos || got[i].tokens.back() == eos;
         }
+        stopped_early = stopped_early || steps < s.max_new_tokens;
+    }
+    // The settings with "." as EOS exercise finishing by EOS and the early_stopping rules.
+    if (s.period_eos) {
+        EXPECT_TRUE(ended_by_eos);
+        EXPECT_TRUE(stopped_early);
     }
 }
 
-// Up to 48 new tokens: stories260K's stories end (eos) within that often enough for the finished
-// list to fill before max_new_tokens, which is what the early_stopping modes differ on.
 INSTANTIATE_TEST_SUITE_P(
     Settings, BeamSearch,
-    ::testing::Values(Settings{1, 1, 24, 1.0f, LLMRT_EARLY_STOPPING_FALSE}, Settings{2, 2, 24, 1.0f, LLMRT_EARLY_STOPPING_FALSE},
-                      Settings{4, 1, 48, 1.0f, LLMRT_EARLY_STOPPING_FALSE}, Settings{4, 4, 48, 1.0f, LLMRT_EARLY_STOPPING_TRUE},
-                      Settings{3, 2, 48, 0.5f, LLMRT_EARLY_STOPPING_NEVER}, Settings{3, 3, 48, 2.0f, LLMRT_EARLY_STOPPING_FALSE},
-                      Settings{5, 2, 40, -1.0f, LLMRT_EARLY_STOPPING_NEVER}, Settings{4, 2, 40, 0.0f, LLMRT_EARLY_STOPPING_TRUE}));
+    ::testing::Values(Settings{1, 1, 24, 1.0f, LLMRT_EARLY_STOPPING_FALSE, false},
+                      Settings{4, 2, 32, 1.0f, LLMRT_EARLY_STOPPING_FALSE, false},
+                      Settings{2, 2, 40, 1.0f, LLMRT_EARLY_STOPPING_FALSE, true},
+                      Settings{4, 1, 40, 1.0f, LLMRT_EARLY_STOPPING_FALSE, true},
+                      Settings{4, 4, 40, 1.0f, LLMRT_EARLY_STOPPING_TRUE, true},
+                      Settings{3, 2, 40, 0.5f, LLMRT_EARLY_STOPPING_NEVER, true},
+                      Settings{3, 3, 40, 2.0f, LLMRT_EARLY_STOPPING_FALSE, true},
+                      Settings{5, 2, 40, -1.0f, LLMRT_EARLY_STOPPING_NEVER, true},
+                      Settings{4, 2, 40, 0.0f, LLMRT_EARLY_STOPPING_TRUE, true},
+                      Settings{3, 3, 40, 1.5f, LLMRT_EARLY_STOPPING_NEVER, true}));
 
 TEST(BeamSearchErrors, BadInputGivesAStatus) {
     auto model = test::load(test::source_path("models/stories260K/stories260K.gguf"));
@@ -190,6 +218,9 @@ TEST(BeamSearchErrors, BadInputGivesAStatus) {
     const std::vector<int32_t> bad = {1, 1 << 20};
     p.max_new_tokens = 4;
     EXPECT_EQ(llmrt_beam_search(ctx.get(), bad.data(), 2, &p, &results), LLMRT_ERR_INVALID_ARGUMENT);
+    p.eos_token_id = 1 << 20;
+    EXPECT_EQ(llmrt_beam_search(ctx.get(), prompt.data(), 4, &p, &results), LLMRT_ERR_INVALID_ARGUMENT);
+    p.eos_token_id = -1;
     EXPECT_EQ(results, nullptr);
 
     // The text form and the results' accessors out of range.

@@ -145,7 +145,8 @@ TEST_P(MultiSequenceFamily, TogetherEqualsAlone) {
 // rotation; mixtral: experts; chatglm: its own RoPE layout.
 INSTANTIATE_TEST_SUITE_P(Families, MultiSequenceFamily,
                          ::testing::Values("llama", "bloom", "gpt2", "opt", "falcon", "gptj", "phi", "mixtral",
-                                           "chatglm", "qwen2"));
+                                           "chatglm", "qwen2"),
+                         [](const ::testing::TestParamInfo<std::string> &info) { return info.param; });
 
 TEST(MultiSequence, SlidingWindowTogetherEqualsAlone) {
     // mistral's window of 4096 never binds in a short test: a window of 6 does.

@@ -119,7 +119,7 @@ class GenerateParams(Structure):
 class BeamParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("num_beams", c_int32), ("num_return_sequences", c_int32),
                 ("max_new_tokens", c_int32), ("length_penalty", c_float), ("early_stopping", c_int32),
-                ("stop_at_eos", c_int32)]
+                ("stop_at_eos", c_int32), ("eos_token_id", c_int32)]
 
 
 # llmrt.h's LLMRT_EARLY_STOPPING_* values.

@@ -142,11 +142,13 @@ class Context(Handle):
 
     def beam_search(self, prompt: Union[str, Sequence[int]], *, num_beams: int = 4, max_new_tokens: int = 128,
                     length_penalty: float = 1.0, early_stopping: Union[bool, str] = False,
-                    num_return_sequences: int = 1, stop_at_eos: bool = True) -> List[BeamHypothesis]:
+                    num_return_sequences: int = 1, stop_at_eos: bool = True,
+                    eos_token_id: Optional[int] = None) -> List[BeamHypothesis]:
         """Beam search with Hugging Face generate's semantics (num_beams, length_penalty,
         early_stopping True/False/"never", num_return_sequences); the best hypotheses first.
 
-        prompt is text (tokenized with BOS) or token ids as they are. The beams are sequences of
+        prompt is text (tokenized with BOS) or token ids as they are. eos_token_id replaces the
+        model's end-of-generation ids (None keeps them). The beams are sequences of
         this context (n_seq_max >= num_beams), which the search empties first.
 
         Raises:
@@ -163,6 +165,8 @@ class Context(Handle):
         params.early_stopping = _EARLY_STOPPING[early_stopping]
         params.num_return_sequences = n.c_int(num_return_sequences, "num_return_sequences")
         params.stop_at_eos = int(stop_at_eos)
+        if eos_token_id is not None:
+            params.eos_token_id = n.c_int(eos_token_id, "eos_token_id")
         arr = n.c_int32_array(ids, "prompt")
         results = c_void_p()
         check(n.lib.llmrt_beam_search(self._h(), arr, len(arr), byref(params), byref(results)))

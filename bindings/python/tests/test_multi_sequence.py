@@ -72,9 +72,8 @@ def test_bad_sequences_raise(model):
         llmrt.Context(model, n_seq_max=0)
 
 
-def plain_beam_search(model, prompt, num_beams, max_new_tokens, length_penalty, early_stopping):
+def plain_beam_search(model, prompt, num_beams, max_new_tokens, length_penalty, early_stopping, eos):
     """Hugging Face's rules, re-evaluating each beam from scratch."""
-    eos = model.eos
     running, kept = [([], 0.0)], []
     for length in range(1, max_new_tokens + 1):
         cands = []
@@ -108,15 +107,17 @@ def plain_beam_search(model, prompt, num_beams, max_new_tokens, length_penalty, 
                                                                      (3, 2.0, "never")])
 def test_beam_search_matches_a_plain_one(model, num_beams, length_penalty, early_stopping):
     prompt = model.tokenize("Once upon a time")
-    expected = plain_beam_search(model, prompt, num_beams, 12, length_penalty, early_stopping)
+    period = model.tokenize("He ran.", add_special=False)[-1]  # ends hypotheses early (eos_token_id)
+    expected = plain_beam_search(model, prompt, num_beams, 24, length_penalty, early_stopping, period)
+    assert any(h[0][-1] == period for h in expected)
     with llmrt.Context(model, n_ctx=64, n_threads=2, n_seq_max=num_beams) as ctx:
-        got = ctx.beam_search(prompt, num_beams=num_beams, max_new_tokens=12, length_penalty=length_penalty,
-                              early_stopping=early_stopping, num_return_sequences=num_beams)
+        got = ctx.beam_search(prompt, num_beams=num_beams, max_new_tokens=24, length_penalty=length_penalty,
+                              early_stopping=early_stopping, num_return_sequences=num_beams, eos_token_id=period)
         assert [h.tokens for h in got] == [h[0] for h in expected]
         assert all(abs(h.score - e[1]) < 1e-4 for h, e in zip(got, expected))
         # Text prompts are tokenized with BOS, like the ids above.
-        assert ctx.beam_search("Once upon a time", num_beams=num_beams, max_new_tokens=12,
-                               length_penalty=length_penalty, early_stopping=early_stopping)[0] == got[0]
+        assert ctx.beam_search("Once upon a time", num_beams=num_beams, max_new_tokens=24, length_penalty=length_penalty,
+                               early_stopping=early_stopping, eos_token_id=period)[0] == got[0]
 
 
 def test_beam_search_bad_settings_raise(model):
