@@ -291,8 +291,9 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads, 
     row.first_token_ms = mean_sd(first_token_ms);
     row.gen_tps = mean_sd(gen_tps);
     row.per_token_ms = mean_sd(per_token_ms);
+    // A step reads the weights once for all n_seq tokens.
     row.achieved_gbps =
-        static_cast<double>(row.decode_read_bytes) * row.gen_tps.mean / 1e9;
+        static_cast<double>(row.decode_read_bytes) * row.gen_tps.mean / n_seq / 1e9;
     row.peak_rss_bytes = peak_rss_bytes();
     row.profile = std::move(profile);
     if (!o.skip_bandwidth) {
