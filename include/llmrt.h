@@ -355,7 +355,7 @@ LLMRT_API llmrt_status llmrt_chat_apply_template_json(const llmrt_model *model, 
                                                       size_t capacity, size_t *length);
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Context: KV cache and scratch for one sequence (or several)                                           */
+/* Context: KV cache and scratch for one sequence (or several)                                    */
 /* ---------------------------------------------------------------------------------------------- */
 
 typedef struct llmrt_context llmrt_context;
