@@ -14,9 +14,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-test::ContextPtr multi_context(llmrt_model *m, int32_t n_seq_max, int32_t n_ctx = 128, int32_t n_batch = 512) {
+test::ContextPtr multi_context(llmrt_model *m, int32_t n_seq_max, int32_t n_ctx = 128, int32_t n_batch = 512,
+                               int32_t kv_type = LLMRT_KV_F32) {
     llmrt_context_params p;
     llmrt_context_params_init(&p);
+    p.kv_type = kv_type;
     p.n_ctx = n_ctx;
     p.n_batch = n_batch;
     p.n_threads = 2;
@@ -35,8 +37,8 @@ double max_abs_diff(const float *a, const std::vector<float> &b) {
 // One sequence decoded alone in a fresh context: the prompt, then each of `then` one at a time.
 // Returns the logits after every token (prompt positions included).
 std::vector<std::vector<float>> alone(llmrt_model *m, const std::vector<int32_t> &prompt,
-                                      const std::vector<int32_t> &then) {
-    auto ctx = test::context(m, 128, 2, 1);
+                                      const std::vector<int32_t> &then, int32_t kv_type = LLMRT_KV_F32) {
+    auto ctx = test::context(m, 128, 2, 1, kv_type);
     const int32_t n_vocab = llmrt_model_n_vocab(m);
     std::vector<std::vector<float>> out;
     EXPECT_EQ(llmrt_decode(ctx.get(), prompt.data(), static_cast<int32_t>(prompt.size())), LLMRT_OK) << llmrt_last_error();
@@ -159,12 +161,16 @@ TEST(MultiSequence, SlidingWindowTogetherEqualsAlone) {
     fs::remove_all(dir);
 }
 
-TEST(MultiSequence, CopyThenDiverge) {
+// Every cache type (the copy of a q8 cache carries its scales).
+class MultiSequenceKv : public ::testing::TestWithParam<int32_t> {};
+
+TEST_P(MultiSequenceKv, CopyThenDiverge) {
+    const int32_t kv_type = GetParam();
     auto model = test::load(test::source_path("models/stories260K/stories260K.gguf"));
     ASSERT_TRUE(model);
     llmrt_model *m = model.get();
     const std::vector<int32_t> prompt = test::tokenize(m, "Once upon a time, there was a little dog");
-    auto ctx = multi_context(m, 4);
+    auto ctx = multi_context(m, 4, 128, 512, kv_type);
     ASSERT_EQ(llmrt_decode(ctx.get(), prompt.data(), static_cast<int32_t>(prompt.size())), LLMRT_OK);
     EXPECT_EQ(llmrt_seq_n_past(ctx.get(), 0), static_cast<int32_t>(prompt.size()));
     EXPECT_EQ(llmrt_context_n_past(ctx.get()), static_cast<int32_t>(prompt.size()));
@@ -174,10 +180,13 @@ TEST(MultiSequence, CopyThenDiverge) {
     ASSERT_EQ(llmrt_decode_multi(ctx.get(), forks.data(), seqs.data(), 4), LLMRT_OK) << llmrt_last_error();
     for (int32_t s = 0; s < 4; ++s) {
         EXPECT_EQ(llmrt_seq_n_past(ctx.get(), s), static_cast<int32_t>(prompt.size()) + 1);
-        const auto expected = alone(m, prompt, {forks[s]});
+        const auto expected = alone(m, prompt, {forks[s]}, kv_type);
         EXPECT_LT(max_abs_diff(llmrt_get_logits_ith(ctx.get(), s), expected.back()), 1e-4) << "sequence " << s;
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(KvTypes, MultiSequenceKv,
+                         ::testing::Values(LLMRT_KV_F32, LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_Q8));
 
 TEST(MultiSequence, RemoveTruncateAndReuse) {
     auto model = test::load(test::source_path("models/stories260K/stories260K.gguf"));
