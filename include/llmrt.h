@@ -401,7 +401,7 @@ LLMRT_API llmrt_status llmrt_chat_apply_template_json(const llmrt_model *model, 
                                                       size_t capacity, size_t *length);
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Context: KV cache and scratch for one sequence                                                 */
+/* Context: KV cache and scratch for one sequence (or several)                                    */
 /* ---------------------------------------------------------------------------------------------- */
 
 typedef struct llmrt_context llmrt_context;
@@ -419,7 +419,13 @@ typedef struct llmrt_context_params {
                            numerics of llama.cpp's default cache; LLMRT_KV_BF16: half, f32's
                            range; LLMRT_KV_Q8: about a quarter (int8 with one scale per head and
                            position). Accuracy of each: README, "KV cache types". */
+    /* Added in API 1.x: read only when struct_size covers it. Independent sequences the context
+       holds, each with its own n_ctx positions (the cache is n_seq_max times as large); 1 to
+       LLMRT_MAX_SEQUENCES (default 1). See "Several sequences" below. */
+    int32_t n_seq_max;
 } llmrt_context_params;
+
+#define LLMRT_MAX_SEQUENCES 256
 
 #define LLMRT_KV_F32 0
 #define LLMRT_KV_F16 1
@@ -474,6 +480,34 @@ LLMRT_API llmrt_status llmrt_score_continuation(llmrt_context *ctx, const llmrt_
  * changing nothing, for LLMRT_SHIFT_ROPED_K on learned positions; LLMRT_CANCELLED while
  * re-evaluating (the cache then holds the first n_keep positions). A running generation goes on. */
 LLMRT_API llmrt_status llmrt_context_shift(llmrt_context *ctx, int32_t n_keep, int32_t n_discard, int32_t mode);
+/* Several sequences in one context (n_seq_max > 1), as llama.cpp's sequence ids: each sequence
+ * (id 0 to n_seq_max - 1) has its own cached tokens and positions, and N of them decode together
+ * in one forward pass, so one read of the weights serves N tokens. Sequence 0 is the one
+ * llmrt_decode, llmrt_generate*, llmrt_score_continuation and llmrt_context_n_past use; the
+ * others are reached only through the calls below. llmrt_context_reset empties all of them.
+ *
+ * Appends tokens[i] to sequence seq_ids[i] at that sequence's next position and evaluates all
+ * n_tokens together (in n_batch steps; tokens of one sequence are taken in the order given).
+ * Afterwards llmrt_get_logits_ith(ctx, i) gives the next-token logits after tokens[i], for every
+ * i of this call (logits_all is not needed). Both arrays are the caller's, read during the call.
+ * LLMRT_ERR_INVALID_ARGUMENT for a sequence id outside [0, n_seq_max) or a bad token id,
+ * LLMRT_ERR_CONTEXT_FULL if a sequence would pass n_ctx: nothing is evaluated then.
+ * LLMRT_CANCELLED (llmrt_context_cancel) leaves every sequence as it was before the call. */
+LLMRT_API llmrt_status llmrt_decode_multi(llmrt_context *ctx, const llmrt_token *tokens, const int32_t *seq_ids,
+                                          int32_t n_tokens);
+/* The context's n_seq_max (0 for NULL). */
+LLMRT_API int32_t llmrt_context_n_seq_max(const llmrt_context *ctx);
+/* Tokens cached for sequence seq; -1 for NULL ctx or a bad id. */
+LLMRT_API int32_t llmrt_seq_n_past(const llmrt_context *ctx, int32_t seq);
+/* Empties sequence seq (its next token goes at position 0). */
+LLMRT_API llmrt_status llmrt_seq_remove(llmrt_context *ctx, int32_t seq);
+/* Sequence dst becomes a copy of src: its cached tokens and their keys and values (dst's own are
+ * dropped), e.g. to evaluate a shared prompt once and continue it several ways. src == dst does
+ * nothing. Costs a copy of src's cache, no evaluation. */
+LLMRT_API llmrt_status llmrt_seq_copy(llmrt_context *ctx, int32_t src, int32_t dst);
+/* Keeps sequence seq's first n cached tokens (0 <= n <= its n_past): the next goes at position n. */
+LLMRT_API llmrt_status llmrt_seq_truncate(llmrt_context *ctx, int32_t seq, int32_t n);
+
 /* Empties the KV cache, ends a pull-form generation and clears a pending cancel. While a call on
  * ctx is running (from its callback) it does nothing but log a warning: the context is busy. */
 LLMRT_API void llmrt_context_reset(llmrt_context *ctx);
@@ -762,6 +796,68 @@ LLMRT_API int32_t llmrt_chat_session_n_evaluated(const llmrt_chat_session *sessi
 LLMRT_API const char *llmrt_chat_session_prompt(const llmrt_chat_session *session);
 LLMRT_API int32_t llmrt_chat_session_n_reused(const llmrt_chat_session *session);
 LLMRT_API int32_t llmrt_chat_session_n_dropped(const llmrt_chat_session *session);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Beam search                                                                                    */
+/* ---------------------------------------------------------------------------------------------- */
+
+/* early_stopping, as Hugging Face generate's: */
+#define LLMRT_EARLY_STOPPING_FALSE 0 /* HF False (default): stop when the best running beam cannot
+                                        beat the worst finished one at its current length */
+#define LLMRT_EARLY_STOPPING_TRUE 1  /* HF True: stop as soon as num_beams hypotheses are finished */
+#define LLMRT_EARLY_STOPPING_NEVER 2 /* HF "never": as FALSE, but with length_penalty > 0 the best
+                                        running beam is judged at max_new_tokens (canonical search) */
+
+typedef struct llmrt_beam_params {
+    uint32_t struct_size;
+    int32_t num_beams;            /* default 4; the context needs n_seq_max >= num_beams */
+    int32_t num_return_sequences; /* 1 to num_beams (default 1) */
+    int32_t max_new_tokens;       /* >= 1 (default 128); prompt + max_new_tokens <= n_ctx */
+    float length_penalty;         /* exponent of the length a finished score is divided by (default 1) */
+    int32_t early_stopping;       /* LLMRT_EARLY_STOPPING_* (default _FALSE) */
+    int32_t stop_at_eos;          /* 1 (default): the end-of-sequence id(s) finish a hypothesis */
+    int32_t eos_token_id;         /* -1 (default): the model's end-of-generation ids; else this id alone
+                                     (HF generate's eos_token_id) */
+} llmrt_beam_params;
+
+LLMRT_API void llmrt_beam_params_init_sized(llmrt_beam_params *params, uint32_t struct_size);
+static inline void llmrt_beam_params_init(llmrt_beam_params *params) {
+    llmrt_beam_params_init_sized(params, (uint32_t)sizeof(*params));
+}
+
+/* The finished hypotheses of a search, best first; owned by the caller, freed with
+ * llmrt_beam_results_free (NULL is fine). */
+typedef struct llmrt_beam_results llmrt_beam_results;
+
+/* Beam search with the semantics of Hugging Face's generate (transformers 4.50 and later, the
+ * vectorised _beam_search): each step takes the best max(2, 1 + n_eos) * num_beams continuations
+ * (beam, token) by summed log-probability (ties: lower beam, then lower token id); those among
+ * the first num_beams that end (an end-of-generation id, or the max_new_tokens-th token) become
+ * finished hypotheses (the num_beams best are kept) with score = sum of the log-probabilities of
+ * the generated tokens / (number of generated tokens, the last included) ^ length_penalty, and the
+ * best num_beams that do not end continue. It stops when no candidate continues, or as
+ * early_stopping says (above) once num_beams hypotheses are finished.
+ * The beams are sequences 0..num_beams-1 of ctx (llmrt_context_params.n_seq_max >= num_beams, or
+ * LLMRT_ERR_INVALID_ARGUMENT): the call empties every sequence of ctx, evaluates the n_prompt ids
+ * once (the caller's, read during the call; add BOS yourself) and copies them to each beam; each
+ * step decodes all live beams in one batched pass, and a beam's cache is copied only where its
+ * parent changed. Afterwards the cache holds the last live beams. *out receives the
+ * num_return_sequences best hypotheses (NULL on failure). LLMRT_ERR_CONTEXT_FULL if
+ * n_prompt + max_new_tokens > n_ctx; LLMRT_CANCELLED as llmrt_decode. params may be NULL. */
+LLMRT_API llmrt_status llmrt_beam_search(llmrt_context *ctx, const llmrt_token *prompt, int32_t n_prompt,
+                                         const llmrt_beam_params *params, llmrt_beam_results **out);
+/* The same from text, tokenized with BOS when add_special (as llmrt_tokenize). */
+LLMRT_API llmrt_status llmrt_beam_search_text(llmrt_context *ctx, const char *prompt, int32_t add_special,
+                                              const llmrt_beam_params *params, llmrt_beam_results **out);
+/* Number of hypotheses (0 for NULL). */
+LLMRT_API int32_t llmrt_beam_results_count(const llmrt_beam_results *results);
+/* Hypothesis i's generated ids (its end-of-generation id included when one finished it): owned by
+ * results, valid until it is freed; *n_tokens receives their number. NULL (and 0) out of range. */
+LLMRT_API const llmrt_token *llmrt_beam_results_tokens(const llmrt_beam_results *results, int32_t i,
+                                                       int32_t *n_tokens);
+/* Hypothesis i's score (above); 0 out of range. */
+LLMRT_API double llmrt_beam_results_score(const llmrt_beam_results *results, int32_t i);
+LLMRT_API void llmrt_beam_results_free(llmrt_beam_results *results);
 
 #ifdef __cplusplus
 }

@@ -4,8 +4,9 @@ if(TARGET llmrt_cli)
   find_package(Python3 COMPONENTS Interpreter)
   if(Python3_Interpreter_FOUND)
     set(LLMRT_CLI_MODEL "${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf")
-    set(LLMRT_CLI_CASES tokenize generate generate_json generate_streaming generate_sampling chat chat_window chat_interrupt info info_tensor_types perplexity perplexity_text bench
-      bench_profile missing_model usage_errors nul_bytes check synthetic_shapes)
+    set(LLMRT_CLI_CASES tokenize generate generate_json generate_streaming generate_beams generate_sampling chat
+      chat_window chat_interrupt info info_tensor_types perplexity perplexity_text bench bench_profile bench_parallel
+      missing_model usage_errors nul_bytes check synthetic_shapes)
     foreach(case ${LLMRT_CLI_CASES})
       add_test(NAME cli_${case}
         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/cli/check_cli.py

@@ -50,6 +50,8 @@ llmrt::KvType kv_type_of(int32_t kv_type) {
 
 }  // namespace
 
+static_assert(llmrt::kMaxSequences == LLMRT_MAX_SEQUENCES, "one limit, two spellings");
+
 extern "C" {
 
 const char *llmrt_kv_type_name(int32_t kv_type) {
@@ -66,6 +68,7 @@ void llmrt_context_params_init_sized(llmrt_context_params *given, uint32_t struc
     params->n_threads = 0;
     params->logits_all = 0;
     params->kv_type = LLMRT_KV_F32;
+    params->n_seq_max = 1;
     llmrt::write_params(given, struct_size, defaults);
 }
 
@@ -83,6 +86,7 @@ llmrt_status llmrt_context_create(llmrt_model *model, const llmrt_context_params
         opt.n_threads = p.n_threads;
         opt.logits_all = p.logits_all != 0;
         opt.kv_type = kv_type_of(p.kv_type);
+        opt.n_seq_max = p.n_seq_max;  // the context checks the range
         auto ctx = std::make_unique<llmrt_context>();
         ctx->impl = std::make_unique<llmrt::Context>(*model->impl, opt);
         ctx->model = llmrt::retain(model);
@@ -105,6 +109,49 @@ llmrt_status llmrt_decode(llmrt_context *ctx, const llmrt_token *tokens, int32_t
         require_arg(ctx && tokens && n_tokens > 0, "ctx and tokens must not be NULL and n_tokens > 0");
         llmrt::ContextCall call(ctx, true);
         ctx->impl->decode(tokens, n_tokens);
+    });
+}
+
+llmrt_status llmrt_decode_multi(llmrt_context *ctx, const llmrt_token *tokens, const int32_t *seq_ids,
+                                int32_t n_tokens) {
+    return guarded([&] {
+        require_arg(ctx && tokens && seq_ids && n_tokens > 0,
+                    "ctx, tokens and seq_ids must not be NULL and n_tokens > 0");
+        llmrt::ContextCall call(ctx, true);
+        ctx->impl->decode_multi(tokens, seq_ids, n_tokens);
+    });
+}
+
+int32_t llmrt_context_n_seq_max(const llmrt_context *ctx) {
+    return ctx ? static_cast<int32_t>(ctx->impl->n_seq_max()) : 0;
+}
+
+int32_t llmrt_seq_n_past(const llmrt_context *ctx, int32_t seq) {
+    if (!ctx || seq < 0 || seq >= ctx->impl->n_seq_max()) return -1;
+    return static_cast<int32_t>(ctx->impl->seq_n_past(seq));
+}
+
+llmrt_status llmrt_seq_remove(llmrt_context *ctx, int32_t seq) {
+    return guarded([&] {
+        require_arg(ctx != nullptr, "ctx is NULL");
+        llmrt::ContextCall call(ctx, false);
+        ctx->impl->seq_remove(seq);
+    });
+}
+
+llmrt_status llmrt_seq_copy(llmrt_context *ctx, int32_t src, int32_t dst) {
+    return guarded([&] {
+        require_arg(ctx != nullptr, "ctx is NULL");
+        llmrt::ContextCall call(ctx, false);
+        ctx->impl->seq_copy(src, dst);
+    });
+}
+
+llmrt_status llmrt_seq_truncate(llmrt_context *ctx, int32_t seq, int32_t n) {
+    return guarded([&] {
+        require_arg(ctx != nullptr, "ctx is NULL");
+        llmrt::ContextCall call(ctx, false);
+        ctx->impl->seq_truncate(seq, n);
     });
 }
 

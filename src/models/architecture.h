@@ -66,6 +66,13 @@ struct ForwardBatch {
     bool all_logits = false;          // logits for every token, else only for the last
     Profiler *profiler = nullptr;     // times each op when set (a step begun by the caller)
     TapObserver *taps = nullptr;      // sees the taps when set
+    // Several sequences in one pass (Context::decode_multi): when set, token i goes to sequence
+    // seq_ids[i] at position positions[i] (pos is unused), and attends over that sequence's
+    // cache [0, positions[i]]. Rows of one sequence come in position order.
+    const int32_t *seq_ids = nullptr;
+    const int64_t *positions = nullptr;
+
+    int64_t position(int64_t i) const { return positions ? positions[i] : pos + i; }
 };
 
 // A linear layer of a block as a calibrating quantizer sees it: the tap that feeds it, the name

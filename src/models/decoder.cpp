@@ -511,14 +511,22 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
     }
     {
         ProfileScope scope(prof, ProfileOp::KvStore);
-        cache.store(il, batch.pos, n, b.k, b.v);
+        if (batch.seq_ids) {
+            for (int64_t t = 0; t < n; ++t)
+                cache.store(il, batch.positions[t], 1, b.k + t * kv, b.v + t * kv, batch.seq_ids[t]);
+        } else {
+            cache.store(il, batch.pos, n, b.k, b.v);
+        }
     }
     AttentionShape shape{hp_.n_head, hp_.n_head_kv, hp_.head_dim, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
     shape.alibi = alibi_.empty() ? nullptr : alibi_.data();
     shape.window = s_.sliding_window;
     {
         ProfileScope scope(prof, ProfileOp::Attention);
-        causal_attention(b.q, cache.layer(il), b.att, n, batch.pos, shape, b.scratch, pool);
+        if (batch.seq_ids)
+            multi_sequence_attention(b.q, cache, il, batch.seq_ids, batch.positions, b.att, n, shape, b.scratch, pool);
+        else
+            causal_attention(b.q, cache.layer(il), b.att, n, batch.pos, shape, b.scratch, pool);
     }
     tap(batch, Tap::AttnOutInput, il, b.att, q_dim);
     profiled_matmul(L.o, b.att, n, b.a, pool, prof, ProfileOp::MatmulAttnOutput);
@@ -617,7 +625,7 @@ void Decoder::embed(const ForwardBatch &batch, float *x) const {
         if (pos_embd_.data) {
             std::vector<float> row(static_cast<size_t>(d));
             for (int64_t t = 0; t < n; ++t) {
-                pos_embd_.type->unpack_row(pos_embd_.row(batch.pos + t + spec_.position_offset), d, row.data());
+                pos_embd_.type->unpack_row(pos_embd_.row(batch.position(t) + spec_.position_offset), d, row.data());
                 add_inplace(x + t * d, row.data(), d);
             }
         }
@@ -628,7 +636,13 @@ void Decoder::embed(const ForwardBatch &batch, float *x) const {
 void Decoder::rope_table(const ForwardBatch &batch, const Buffers &b) const {
     if (inv_freq_.empty()) return;
     ProfileScope scope(batch.profiler, ProfileOp::Rope);
-    rope_angles(inv_freq_, batch.pos, batch.n, b.cos, b.sin);
+    if (!batch.positions) {
+        rope_angles(inv_freq_, batch.pos, batch.n, b.cos, b.sin);
+        return;
+    }
+    const int64_t half = s_.rot_dims / 2;
+    for (int64_t t = 0; t < batch.n; ++t)
+        rope_angles(inv_freq_, batch.positions[t], 1, b.cos + t * half, b.sin + t * half);
 }
 
 void Decoder::block(int64_t il, const Buffers &b, const ForwardBatch &batch, KvCache &cache, ThreadPool &pool) const {

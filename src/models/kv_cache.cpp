@@ -32,10 +32,11 @@ const char *kv_type_name(KvType type) {
     return "?";
 }
 
-KvCache::KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim)
-    : type_(type), n_layer_(n_layer), n_ctx_(n_ctx), kv_dim_(kv_dim), head_dim_(head_dim) {
+KvCache::KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim, int64_t n_seq)
+    : type_(type), n_ctx_(n_ctx), kv_dim_(kv_dim), head_dim_(head_dim), n_layer_(n_layer), n_seq_(n_seq) {
     require(head_dim > 0 && kv_dim % head_dim == 0, Status::Internal, "KvCache: kv_dim is not a multiple of head_dim");
-    const size_t n = static_cast<size_t>(n_layer * n_ctx * kv_dim);
+    require(n_seq >= 1, Status::Internal, "KvCache: n_seq must be >= 1");
+    const size_t n = static_cast<size_t>(n_seq * n_layer * n_ctx * kv_dim);
     k_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
     v_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
     if (type == KvType::Q8) {
@@ -81,10 +82,10 @@ void KvCache::store_rows(const float *src, int64_t count, uint8_t *dst, float *s
     }
 }
 
-void KvCache::store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v) {
-    const size_t offset = static_cast<size_t>((layer * n_ctx_ + pos) * kv_dim_);
-    const size_t bytes = offset * element_bytes(type_);
-    const size_t scale_offset = offset / static_cast<size_t>(head_dim_);
+void KvCache::store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v, int64_t seq) {
+    const size_t at = offset(seq, layer, pos);
+    const size_t bytes = at * element_bytes(type_);
+    const size_t scale_offset = at / static_cast<size_t>(head_dim_);
     float *ks = type_ == KvType::Q8 ? k_scale_.data() + scale_offset : nullptr;
     float *vs = type_ == KvType::Q8 ? v_scale_.data() + scale_offset : nullptr;
     store_rows(k, n * kv_dim_, k_.data() + bytes, ks);
@@ -122,7 +123,7 @@ void KvCache::move_positions(int64_t src, int64_t dst, int64_t n) {
     const size_t count = static_cast<size_t>(n * kv_dim_);
     const size_t heads = static_cast<size_t>(kv_dim_ / head_dim_);
     for (int64_t layer = 0; layer < n_layer_; ++layer) {
-        const size_t from = element_offset(layer, src), to = element_offset(layer, dst);
+        const size_t from = offset(0, layer, src), to = offset(0, layer, dst);
         // memmove: the ranges overlap when fewer positions are dropped than moved.
         std::memmove(k_.data() + to * esize, k_.data() + from * esize, count * esize);
         std::memmove(v_.data() + to * esize, v_.data() + from * esize, count * esize);
@@ -134,20 +135,20 @@ void KvCache::move_positions(int64_t src, int64_t dst, int64_t n) {
 }
 
 void KvCache::load_keys(int64_t layer, int64_t pos, int64_t n, float *out) const {
-    const size_t offset = element_offset(layer, pos);
+    const size_t offset = this->offset(0, layer, pos);
     const float *scales = type_ == KvType::Q8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
     load_rows(k_.data() + offset * element_bytes(type_), scales, n * kv_dim_, out);
 }
 
 void KvCache::store_keys(int64_t layer, int64_t pos, int64_t n, const float *k) {
-    const size_t offset = element_offset(layer, pos);
+    const size_t offset = this->offset(0, layer, pos);
     float *scales = type_ == KvType::Q8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
     store_rows(k, n * kv_dim_, k_.data() + offset * element_bytes(type_), scales);
 }
 
-KvLayerView KvCache::layer(int64_t layer) const {
+KvLayerView KvCache::layer(int64_t layer, int64_t seq) const {
     KvLayerView view;
-    const size_t offset = static_cast<size_t>(layer * n_ctx_ * kv_dim_);
+    const size_t offset = this->offset(seq, layer, 0);
     view.type = type_;
     view.stride = kv_dim_;
     view.head_dim = head_dim_;
@@ -158,6 +159,24 @@ KvLayerView KvCache::layer(int64_t layer) const {
         view.v_scale = v_scale_.data() + offset / static_cast<size_t>(head_dim_);
     }
     return view;
+}
+
+void KvCache::copy_seq(int64_t src, int64_t dst, int64_t first, int64_t n) {
+    require(src >= 0 && src < n_seq_ && dst >= 0 && dst < n_seq_ && src != dst && first >= 0 && first <= n &&
+                n <= n_ctx_,
+            Status::Internal, "KvCache::copy_seq: bad sequences or positions");
+    const size_t count = static_cast<size_t>((n - first) * kv_dim_);
+    const size_t esize = element_bytes(type_);
+    for (int64_t layer = 0; layer < n_layer_; ++layer) {
+        const size_t from = offset(src, layer, first), to = offset(dst, layer, first);
+        std::memcpy(k_.data() + to * esize, k_.data() + from * esize, count * esize);
+        std::memcpy(v_.data() + to * esize, v_.data() + from * esize, count * esize);
+        if (type_ == KvType::Q8) {
+            const size_t h = static_cast<size_t>(head_dim_);
+            std::memcpy(k_scale_.data() + to / h, k_scale_.data() + from / h, count / h * sizeof(float));
+            std::memcpy(v_scale_.data() + to / h, v_scale_.data() + from / h, count / h * sizeof(float));
+        }
+    }
 }
 
 }  // namespace llmrt

@@ -1,4 +1,4 @@
-// The attention cache: keys and values of past tokens, one slab per layer.
+// The attention cache: keys and values of past tokens, one slab per layer and sequence.
 #pragma once
 
 #include <cstdint>
@@ -35,18 +35,23 @@ struct KvLayerView {
 
 class KvCache {
 public:
-    // head_dim: the width one Q8 scale covers (kv_dim must be a multiple of it).
-    KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim);
-    // Writes n positions starting at pos, rounded to the cache's type.
-    void store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v);
-    KvLayerView layer(int64_t layer) const;
+    // head_dim: the width one Q8 scale covers (kv_dim must be a multiple of it). n_seq
+    // independent sequences of n_ctx positions each; sequence 0's slabs come first, so a
+    // one-sequence cache is laid out as before.
+    KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, int64_t head_dim, int64_t n_seq = 1);
+    // Writes n positions of sequence seq starting at pos, rounded to the cache's type.
+    void store(int64_t layer, int64_t pos, int64_t n, const float *k, const float *v, int64_t seq = 0);
+    KvLayerView layer(int64_t layer, int64_t seq = 0) const;
+    // Copies positions [first, n) of every layer from sequence src to dst (src != dst).
+    void copy_seq(int64_t src, int64_t dst, int64_t first, int64_t n);
     KvType type() const { return type_; }
     int64_t n_ctx() const { return n_ctx_; }
+    int64_t n_seq() const { return n_seq_; }
     size_t nbytes() const { return k_.size() + v_.size() + (k_scale_.size() + v_scale_.size()) * sizeof(float); }
 
-    // StreamingLLM. move_positions copies the keys and values (and Q8 scales) of the n positions
-    // [src, src + n) of every layer to [dst, dst + n), dst < src: the cache's contents as they
-    // are, without rounding again.
+    // StreamingLLM, on sequence 0 (the one a context shifts). move_positions copies the keys and
+    // values (and Q8 scales) of the n positions [src, src + n) of every layer to [dst, dst + n),
+    // dst < src: the cache's contents as they are, without rounding again.
     void move_positions(int64_t src, int64_t dst, int64_t n);
     // The keys of n positions from pos of one layer as f32 (out: n * kv_dim floats), and back,
     // rounded to the cache's type (Q8: a new scale per head row), so a caller can re-rotate them.
@@ -57,15 +62,17 @@ public:
 private:
     void store_rows(const float *src, int64_t count, uint8_t *dst, float *scales) const;
     void load_rows(const uint8_t *src, const float *scales, int64_t count, float *dst) const;
-    size_t element_offset(int64_t layer, int64_t pos) const {
-        return static_cast<size_t>((layer * n_ctx_ + pos) * kv_dim_);
+    // Element offset of (seq, layer, pos) in k_ / v_.
+    size_t offset(int64_t seq, int64_t layer, int64_t pos) const {
+        return static_cast<size_t>(((seq * n_layer_ + layer) * n_ctx_ + pos) * kv_dim_);
     }
 
     KvType type_;
-    int64_t n_layer_;
     int64_t n_ctx_;
     int64_t kv_dim_;
     int64_t head_dim_;
+    int64_t n_layer_;
+    int64_t n_seq_;
     AlignedBuffer<uint8_t> k_, v_;
     AlignedBuffer<float> k_scale_, v_scale_;
 };

@@ -222,11 +222,16 @@ void attend_converted(const float *q, const KvLayerView &kv, int64_t at, float *
 
 }  // namespace
 
-void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
-                      const AttentionShape &shape, float *scratch, ThreadPool &pool) {
+namespace {
+
+// Attention of n query rows, row t at position pos_of(t) over the cache layer view_of(t): the
+// one loop both the single- and the multi-sequence forms run. max_keys bounds pos_of(t) + 1.
+template <class ViewOf, class PosOf>
+void attention_rows(const float *q, ViewOf view_of, PosOf pos_of, float *out, int64_t n, int64_t max_keys,
+                    const AttentionShape &shape, float *scratch, ThreadPool &pool) {
     const int64_t group = shape.n_head / shape.n_head_kv;
     const int64_t q_stride = shape.n_head * shape.head_dim;
-    const int64_t per_thread = pos0 + n + shape.head_dim;
+    const int64_t per_thread = max_keys + shape.head_dim;
     // A work item is one token's query heads that share a KV head, so a thread reads each K/V
     // row once per group (from its cache after the first head) rather than every thread reading
     // all of them; with too few items for the threads (one KV head, one token), one query head.
@@ -235,11 +240,12 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
     const int64_t n_items = n * items_per_token;
     auto work = [&](int ith, int nth) {
         float *scores = scratch + static_cast<int64_t>(ith) * per_thread;
-        float *q16 = scores + pos0 + n;
+        float *q16 = scores + max_keys;
         for (int64_t item = ith; item < n_items; item += nth) {
             const int64_t t = item / items_per_token;
+            const KvLayerView kv = view_of(t);
+            const int64_t q_pos = pos_of(t);
             for (int64_t h = (item % items_per_token) * heads_per_item, last = h + heads_per_item; h < last; ++h) {
-                const int64_t q_pos = pos0 + t;
                 const int64_t first = shape.window > 0 ? std::max<int64_t>(0, q_pos + 1 - shape.window) : 0;
                 const int64_t kv_offset = first * kv.stride + (h / group) * shape.head_dim;
                 const float *qh = q + t * q_stride + h * shape.head_dim;
@@ -265,11 +271,29 @@ void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t
         }
     };
     // Small attention (short contexts, small models) is cheaper than waking the other threads.
-    if (n * shape.n_head * (pos0 + n) * shape.head_dim < (int64_t{1} << 16)) {
+    if (n * shape.n_head * max_keys * shape.head_dim < (int64_t{1} << 16)) {
         work(0, 1);
     } else {
         pool.run(work);
     }
+}
+
+}  // namespace
+
+void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
+                      const AttentionShape &shape, float *scratch, ThreadPool &pool) {
+    attention_rows(
+        q, [&](int64_t) { return kv; }, [&](int64_t t) { return pos0 + t; }, out, n, pos0 + n, shape, scratch, pool);
+}
+
+void multi_sequence_attention(const float *q, const KvCache &cache, int64_t layer, const int32_t *seq_ids,
+                              const int64_t *positions, float *out, int64_t n, const AttentionShape &shape,
+                              float *scratch, ThreadPool &pool) {
+    int64_t max_keys = 0;
+    for (int64_t t = 0; t < n; ++t) max_keys = std::max(max_keys, positions[t] + 1);
+    attention_rows(
+        q, [&](int64_t t) { return cache.layer(layer, seq_ids[t]); }, [&](int64_t t) { return positions[t]; }, out, n,
+        max_keys, shape, scratch, pool);
 }
 
 }  // namespace llmrt

@@ -76,5 +76,10 @@ struct AttentionShape {
 };
 void causal_attention(const float *q, const KvLayerView &kv, float *out, int64_t n, int64_t pos0,
                       const AttentionShape &shape, float *scratch, ThreadPool &pool);
+// The same for rows of several sequences: row t attends over sequence seq_ids[t]'s cache layer
+// [0, positions[t]] (already stored). scratch: n_threads * (cache n_ctx + head_dim) floats.
+void multi_sequence_attention(const float *q, const KvCache &cache, int64_t layer, const int32_t *seq_ids,
+                              const int64_t *positions, float *out, int64_t n, const AttentionShape &shape,
+                              float *scratch, ThreadPool &pool);
 
 }  // namespace llmrt

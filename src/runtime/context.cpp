@@ -26,20 +26,31 @@ int64_t resolve_n_ctx(const Model &model, int64_t requested) {
     return max_positions > 0 ? std::min(fallback, max_positions) : fallback;
 }
 
+// Checked before the cache (n_seq_max slabs of n_ctx positions) is allocated.
+int64_t resolve_n_seq(int64_t requested) {
+    require(requested >= 1 && requested <= kMaxSequences, Status::InvalidArgument,
+            "n_seq_max " + std::to_string(requested) + " is not in [1, " + std::to_string(kMaxSequences) + "]");
+    return requested;
+}
+
 }  // namespace
 
 Context::Context(const Model &model, const ContextOptions &options)
     : model_(model),
       n_ctx_(resolve_n_ctx(model, options.n_ctx)),
-      n_batch_(std::min<int64_t>(options.n_batch > 0 ? options.n_batch : 512, n_ctx_)),
+      // Several sequences may evaluate more than n_ctx tokens in one step.
+      n_batch_(std::min<int64_t>(options.n_batch > 0 ? options.n_batch : 512, n_ctx_ * resolve_n_seq(options.n_seq_max))),
       logits_all_(options.logits_all),
       pool_(options.n_threads),
-      cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim(), model.hparams().head_dim),
+      cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim(), model.hparams().head_dim,
+             resolve_n_seq(options.n_seq_max)),
       workspace_(model.arch->workspace_floats(n_batch_, n_ctx_, pool_.size())),
       logits_(static_cast<size_t>((logits_all_ ? n_batch_ : 1) * model.hparams().n_vocab)) {
     // Untouched pages would otherwise be faulted in during the first token.
     std::memset(workspace_.data(), 0, workspace_.size() * sizeof(float));
     tokens_.reserve(static_cast<size_t>(n_ctx_));  // far smaller than the cache
+    other_seqs_.resize(static_cast<size_t>(cache_.n_seq() - 1));
+    for (std::vector<int32_t> &ids : other_seqs_) ids.reserve(static_cast<size_t>(n_ctx_));
 }
 
 void Context::decode(const int32_t *tokens, int64_t n, bool all_logits) {
@@ -84,6 +95,96 @@ void Context::decode(const int32_t *tokens, int64_t n, bool all_logits) {
     last_n_ = n;
     last_all_logits_ = keep_all;
     has_logits_ = true;
+}
+
+void Context::check_seq(int64_t seq) const {
+    require(seq >= 0 && seq < n_seq_max(), Status::InvalidArgument,
+            "sequence id " + std::to_string(seq) + " is not in [0, " + std::to_string(n_seq_max()) +
+                ") (the context's n_seq_max)");
+}
+
+int64_t Context::seq_n_past(int64_t seq) const {
+    check_seq(seq);
+    return seq == 0 ? n_past_ : static_cast<int64_t>(other_seqs_[static_cast<size_t>(seq - 1)].size());
+}
+
+void Context::set_seq_length(int64_t seq, int64_t n) {
+    seq_ids_of(seq).resize(static_cast<size_t>(n));
+    if (seq == 0) n_past_ = n;
+}
+
+void Context::decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_t n) {
+    require(n > 0, Status::InvalidArgument, "decode needs at least one token");
+    const int64_t n_vocab = model_.hparams().n_vocab;
+    // Every check before anything is evaluated, so a refused call changes nothing.
+    std::vector<int64_t> start(static_cast<size_t>(n_seq_max()));
+    for (int64_t s = 0; s < n_seq_max(); ++s) start[static_cast<size_t>(s)] = seq_n_past(s);
+    std::vector<int64_t> next = start;
+    multi_positions_.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        check_seq(seq_ids[i]);
+        require(tokens[i] >= 0 && tokens[i] < n_vocab, Status::InvalidArgument,
+                "token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " +
+                    std::to_string(n_vocab) + ")");
+        int64_t &pos = next[static_cast<size_t>(seq_ids[i])];
+        require(pos < n_ctx_, Status::ContextFull,
+                "sequence " + std::to_string(seq_ids[i]) + " is full: its tokens of this call do not fit in " +
+                    std::to_string(n_ctx_) + " positions (" + std::to_string(start[static_cast<size_t>(seq_ids[i])]) +
+                    " are used)");
+        multi_positions_[static_cast<size_t>(i)] = pos++;
+    }
+    if (logits_.size() < static_cast<size_t>(n_batch_ * n_vocab))
+        logits_ = AlignedBuffer<float>(static_cast<size_t>(n_batch_ * n_vocab));
+    all_logits_.resize(static_cast<size_t>(n * n_vocab));
+    has_logits_ = false;
+    for (int64_t done = 0; done < n;) {
+        if (cancel_requested()) {
+            for (int64_t s = 0; s < n_seq_max(); ++s) set_seq_length(s, start[static_cast<size_t>(s)]);
+            fail(Status::Cancelled, "decode was cancelled");
+        }
+        const int64_t step = std::min(n_batch_, n - done);
+        ForwardBatch batch;
+        batch.tokens = tokens + done;
+        batch.n = step;
+        batch.all_logits = true;
+        batch.profiler = profiler_.get();
+        batch.seq_ids = seq_ids + done;
+        batch.positions = multi_positions_.data() + done;
+        forward_step(batch);
+        std::memcpy(all_logits_.data() + done * n_vocab, logits_.data(), static_cast<size_t>(step * n_vocab) * sizeof(float));
+        for (int64_t i = done; i < done + step; ++i) {
+            seq_ids_of(seq_ids[i]).push_back(tokens[i]);
+            if (seq_ids[i] == 0) ++n_past_;
+        }
+        done += step;
+    }
+    last_n_ = n;
+    last_all_logits_ = true;
+    has_logits_ = true;
+}
+
+void Context::seq_remove(int64_t seq) {
+    check_seq(seq);
+    set_seq_length(seq, 0);
+}
+
+void Context::seq_copy(int64_t src, int64_t dst, int64_t shared) {
+    check_seq(src);
+    check_seq(dst);
+    if (src == dst) return;
+    const int64_t n = seq_n_past(src);
+    require(shared >= 0 && shared <= std::min(n, seq_n_past(dst)), Status::Internal, "seq_copy: shared is too long");
+    cache_.copy_seq(src, dst, shared, n);
+    seq_ids_of(dst) = seq_ids_of(src);
+    if (dst == 0) n_past_ = n;
+}
+
+void Context::seq_truncate(int64_t seq, int64_t n) {
+    check_seq(seq);
+    require(n >= 0 && n <= seq_n_past(seq), Status::InvalidArgument,
+            "cannot keep " + std::to_string(n) + " of sequence " + std::to_string(seq) + "'s " +
+                std::to_string(seq_n_past(seq)) + " cached positions");
+    set_seq_length(seq, n);
 }
 
 void Context::truncate(int64_t n) {
@@ -178,6 +279,7 @@ const float *Context::logits(int64_t i) const {
 void Context::reset() {
     n_past_ = 0;
     tokens_.clear();
+    for (std::vector<int32_t> &ids : other_seqs_) ids.clear();
     last_n_ = 0;
     has_logits_ = false;
     clear_cancel();

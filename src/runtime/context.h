@@ -14,6 +14,8 @@ namespace llmrt {
 
 // StreamingLLM: how a full window makes room (Context::shift). Off: it does not.
 enum class ShiftMode { Off, Reevaluate, RopedK };
+// The most sequences one context holds (the C API's n_seq_max limit).
+constexpr int64_t kMaxSequences = 256;
 
 struct ContextOptions {
     int64_t n_ctx = 0;
@@ -21,6 +23,7 @@ struct ContextOptions {
     int n_threads = 0;
     bool logits_all = false;
     KvType kv_type = KvType::F32;
+    int64_t n_seq_max = 1;  // independent sequences in the cache, n_ctx positions each
 };
 
 class Context {
@@ -57,6 +60,21 @@ public:
     void check_shift_supported(ShiftMode mode);
     // For tests: the cache as it is.
     const KvCache &cache() const { return cache_; }
+    // ---- Several sequences (n_seq_max > 1). Sequence 0 is the one decode, truncate and
+    // score_continuation work on; the others are reached only through these.
+    int64_t n_seq_max() const { return cache_.n_seq(); }
+    int64_t seq_n_past(int64_t seq) const;  // throws INVALID_ARGUMENT for a bad id
+    // Appends token i to sequence seq_ids[i] at that sequence's next position and evaluates all
+    // of them in n_batch steps, each one forward pass over rows of any sequences: one weight read
+    // serves every row. Keeps the logits of every token (logits(i)). Throws INVALID_ARGUMENT
+    // (bad id or token), CONTEXT_FULL (a sequence would pass n_ctx; nothing is evaluated),
+    // CANCELLED (every sequence back as it was).
+    void decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_t n);
+    void seq_remove(int64_t seq);                 // empties the sequence
+    // dst becomes a copy of src (cache and ids). The caller may say that their first `shared`
+    // positions already hold the same keys and values (a common prompt): those are not copied.
+    void seq_copy(int64_t src, int64_t dst, int64_t shared = 0);
+    void seq_truncate(int64_t seq, int64_t n);    // keeps its positions [0, n)
 
     const float *logits(int64_t i) const;  // after token i of the last decode; nullptr if absent
     const float *last_logits() const { return logits(last_n_ - 1); }
@@ -80,6 +98,10 @@ public:
 private:
     // One forward pass, timed as a step when profiling.
     void forward_step(const ForwardBatch &batch);
+    void check_seq(int64_t seq) const;
+    // The ids cached for seq (sequence 0: tokens_); set_seq_length keeps n_past_ in step with it.
+    std::vector<int32_t> &seq_ids_of(int64_t seq) { return seq == 0 ? tokens_ : other_seqs_[static_cast<size_t>(seq - 1)]; }
+    void set_seq_length(int64_t seq, int64_t n);
 
     const Model &model_;
     int64_t n_ctx_;
@@ -97,6 +119,8 @@ private:
     std::vector<int32_t> tokens_;    // the id at each cached position
     std::atomic<bool> cancel_{false};
     std::unique_ptr<Profiler> profiler_;  // nullptr while profiling is off
+    std::vector<std::vector<int32_t>> other_seqs_;  // the ids of sequences 1.. (n_seq_max - 1)
+    std::vector<int64_t> multi_positions_;          // decode_multi's position of each token
 };
 
 }  // namespace llmrt

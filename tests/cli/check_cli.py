@@ -198,6 +198,22 @@ def case_generate_streaming(a):
     run(a.tool, base + ["--keep", "64"], expect_code=None)  # n_keep >= n_ctx
 
 
+def case_generate_beams(a):
+    # One beam is greedy search (HF): the reference's greedy ids. More beams: the best first.
+    ref = load_reference(a.shared)["prompts"][0]
+    data = run_json(a.tool, ["generate", "-m", a.model, "-p", PROMPT, "-n", "32", "--beams", "1"])
+    expect(data["beams"][0]["tokens"] == ref["greedy_token_ids"], f"generate --beams 1: {data}")
+    expect(data["n_prompt"] == len(ref["prompt_token_ids"]), f"n_prompt: {data['n_prompt']}")
+    data = run_json(a.tool, ["generate", "-m", a.model, "-p", PROMPT, "-n", "16", "--beams", "4",
+                             "--num-return", "3", "--length-penalty", "0.5", "--early-stopping"])
+    scores = [b["score"] for b in data["beams"]]
+    expect(len(scores) == 3 and scores == sorted(scores, reverse=True), f"generate --beams 4: {data}")
+    out, _ = run(a.tool, ["generate", "-m", a.model, "-p", PROMPT, "-n", "8", "--beams", "2", "--num-return", "2"])
+    expect(out.startswith("[0] score ") and "\n[1] score " in out, f"generate --beams text: {out!r}")
+    _, err = run(a.tool, ["generate", "-m", a.model, "-p", PROMPT, "--num-return", "2"], expect_code=2)
+    expect("--num-return needs --beams" in err, f"generate --num-return without --beams: {err!r}")
+
+
 def case_generate_sampling(a):
     """The sampling flags reach the library: each changes the greedy tokens as defined."""
     ref = load_reference(a.shared)["prompts"][0]
@@ -316,6 +332,18 @@ def case_bench(a):
                           "--no-bandwidth"])
     expect(out.startswith("| model") and "pp8 t/s" in out and "tg4 t/s" in out,
            f"bench: no markdown table:\n{out}")
+
+
+def case_bench_parallel(a):
+    # N sequences decoded together: one row per N, generation speed an aggregate (never asserted).
+    rows = run_json(a.tool, ["bench", "-m", a.model, "-p", "8", "-n", "4", "-r", "1", "-t", "2",
+                             "--parallel", "1,4", "--no-bandwidth"])
+    expect([r["parallel"] for r in rows] == [1, 4], f"bench --parallel 1,4: {rows}")
+    for r in rows:
+        expect(r["gen_tps_mean"] > 0 and r["prompt_tps_mean"] > 0, f"bench --parallel row: {r}")
+    out, _ = run(a.tool, ["bench", "-m", a.model, "-p", "8", "-n", "4", "-r", "1", "-t", "1",
+                          "--parallel", "2", "--no-bandwidth"])
+    expect("parallel" in out.splitlines()[0], f"bench --parallel: no parallel column:\n{out}")
 
 
 MATMUL_ROLES = ["attn_qkv", "attn_output", "ffn_gate_up", "ffn_down"]

@@ -4,6 +4,8 @@
 // embedding table) x tokens/s is the bandwidth it achieves). --weight-dtype f32,int8,int4
 // quantizes the model in memory once per type and compares each type's speed with f32's.
 // --profile adds, per row, where the time of a decode and a prefill step goes, op by op.
+// --parallel 1,2,4,8 runs N sequences of one context together (llmrt_decode_multi): one weight
+// read serves N tokens, and the generation figure is the aggregate over the N sequences.
 #include "args.h"
 #include "bandwidth.h"
 #include "interrupt.h"
@@ -42,6 +44,7 @@ struct BenchOptions {
     QuantFlags quant;
     bool json = false;
     bool profile = false;
+    std::vector<int32_t> parallel = {1};
 };
 
 // What one repetition measured.
@@ -82,6 +85,7 @@ struct Row {
     uint64_t decode_read_bytes = 0; // what one decoded token reads (not the embedding table)
     uint64_t n_params = 0;
     int32_t n_threads = 0;
+    int32_t parallel = 1; // sequences decoded together
     MeanSd prompt_tps;
     MeanSd gen_tps;
     MeanSd first_token_ms;
@@ -148,12 +152,65 @@ RepTimes run_rep(llmrt_context *ctx, int32_t n_vocab, const std::vector<llmrt_to
     return times;
 }
 
+void decode_multi_or_throw(llmrt_context *ctx, const std::vector<llmrt_token> &tokens,
+                           const std::vector<int32_t> &seq_ids) {
+    const llmrt_status status =
+        llmrt_decode_multi(ctx, tokens.data(), seq_ids.data(), static_cast<int32_t>(tokens.size()));
+    if (status == LLMRT_CANCELLED && interrupt_requested()) {
+        throw Interrupted();
+    }
+    check(status, "decode failed");
+}
+
+// One repetition with n_seq sequences: their prompts (one per sequence, one after the other)
+// in one llmrt_decode_multi, then n_gen steps of one greedy token per sequence, all in one call.
+// The times cover all sequences: tokens/s are aggregates.
+RepTimes run_parallel_rep(llmrt_context *ctx, int32_t n_vocab,
+                          const std::vector<llmrt_token> &prompts, int32_t n_seq, int32_t n_gen) {
+    RepTimes times;
+    llmrt_context_reset(ctx);
+    throw_if_interrupted();
+    const int32_t n_prompt = static_cast<int32_t>(prompts.size()) / n_seq;
+    std::vector<int32_t> seq_ids(prompts.size());
+    for (size_t i = 0; i < seq_ids.size(); ++i) {
+        seq_ids[i] = static_cast<int32_t>(i) / n_prompt;
+    }
+    auto start = Clock::now();
+    decode_multi_or_throw(ctx, prompts, seq_ids);
+    times.prefill_seconds = seconds_since(start);
+
+    std::vector<llmrt_token> next(static_cast<size_t>(n_seq));
+    std::vector<int32_t> step_seqs(static_cast<size_t>(n_seq));
+    for (int32_t s = 0; s < n_seq; ++s) {
+        next[s] = argmax(llmrt_get_logits_ith(ctx, (s + 1) * n_prompt - 1), n_vocab);
+        step_seqs[s] = s;
+    }
+    for (int32_t i = 0; i < n_gen; ++i) {
+        start = Clock::now();
+        decode_multi_or_throw(ctx, next, step_seqs);
+        times.gen_seconds += seconds_since(start);
+        for (int32_t s = 0; s < n_seq; ++s) {
+            next[s] = argmax(llmrt_get_logits_ith(ctx, s), n_vocab);
+        }
+    }
+    return times;
+}
+
+// A repetition of the row's kind: the single-sequence path (llmrt_decode) for one sequence.
+RepTimes run_any_rep(llmrt_context *ctx, int32_t n_vocab, std::mt19937_64 &rng, int32_t n_prompt,
+                     int32_t n_seq, int32_t n_gen) {
+    if (n_seq == 1) {
+        return run_rep(ctx, n_vocab, random_prompt(rng, n_prompt, n_vocab), n_gen);
+    }
+    return run_parallel_rep(ctx, n_vocab, random_prompt(rng, n_prompt * n_seq, n_vocab), n_seq, n_gen);
+}
+
 // One more repetition with per-op profiling on. It runs after the measured ones, so the clock
 // reads around every op never reach the headline figures. Returns the library's profile.
-json profiled_rep(llmrt_context *ctx, int32_t n_vocab, const std::vector<llmrt_token> &prompt,
-                  int32_t n_gen) {
+json profiled_rep(llmrt_context *ctx, int32_t n_vocab, std::mt19937_64 &rng, int32_t n_prompt,
+                  int32_t n_seq, int32_t n_gen) {
     check(llmrt_context_set_profiling(ctx, 1), "enabling profiling failed");
-    run_rep(ctx, n_vocab, prompt, n_gen);
+    run_any_rep(ctx, n_vocab, rng, n_prompt, n_seq, n_gen);
     const char *text = nullptr;
     check(llmrt_context_profile_json(ctx, &text), "reading the profile failed");
     json profile = json::parse(text);
@@ -186,12 +243,13 @@ void reset_peak_rss() {
 // measurement serves every weight type.
 using BandwidthCache = std::map<int32_t, double>;
 
-Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
+Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads, int32_t n_seq,
                   BandwidthCache *bandwidth) {
     ContextOptions context_options;
     context_options.n_ctx = o.n_prompt + o.n_gen;
-    context_options.n_batch = o.n_prompt; // the whole prompt in one evaluation step
+    context_options.n_batch = o.n_prompt * n_seq; // every prompt in one evaluation step
     context_options.n_threads = n_threads;
+    context_options.n_seq_max = n_seq;
     ContextPtr ctx = create_context(model, context_options);
     if (llmrt_context_n_ctx(ctx.get()) < o.n_prompt + o.n_gen) {
         throw std::runtime_error("the context holds only " +
@@ -203,21 +261,22 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
     std::mt19937_64 rng(o.seed);
     // Warm-up, not measured: first touches of weights (page faults for mmap), scratch buffers
     // and thread start-up would otherwise land in the first repetition.
-    run_rep(ctx.get(), n_vocab, random_prompt(rng, o.n_prompt, n_vocab), std::min(o.n_gen, 1));
+    run_any_rep(ctx.get(), n_vocab, rng, o.n_prompt, n_seq, std::min(o.n_gen, 1));
 
     std::vector<double> prompt_tps, first_token_ms, gen_tps, per_token_ms;
     for (int32_t rep = 0; rep < o.reps; ++rep) {
-        const RepTimes t = run_rep(ctx.get(), n_vocab, random_prompt(rng, o.n_prompt, n_vocab), o.n_gen);
-        prompt_tps.push_back(o.n_prompt / t.prefill_seconds);
+        const RepTimes t = run_any_rep(ctx.get(), n_vocab, rng, o.n_prompt, n_seq, o.n_gen);
+        prompt_tps.push_back(static_cast<double>(o.n_prompt) * n_seq / t.prefill_seconds);
         first_token_ms.push_back(t.prefill_seconds * 1e3);
         if (o.n_gen > 0) {
-            gen_tps.push_back(o.n_gen / t.gen_seconds);
+            // per_token_ms stays the time of one step (one token of every sequence).
+            gen_tps.push_back(static_cast<double>(o.n_gen) * n_seq / t.gen_seconds);
             per_token_ms.push_back(t.gen_seconds * 1e3 / o.n_gen);
         }
     }
     json profile;
     if (o.profile) {
-        profile = profiled_rep(ctx.get(), n_vocab, random_prompt(rng, o.n_prompt, n_vocab), o.n_gen);
+        profile = profiled_rep(ctx.get(), n_vocab, rng, o.n_prompt, n_seq, o.n_gen);
     }
 
     Row row;
@@ -227,12 +286,14 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
     row.decode_read_bytes = llmrt_model_decode_read_bytes(model);
     row.n_params = llmrt_model_n_params(model);
     row.n_threads = n_threads;
+    row.parallel = n_seq;
     row.prompt_tps = mean_sd(prompt_tps);
     row.first_token_ms = mean_sd(first_token_ms);
     row.gen_tps = mean_sd(gen_tps);
     row.per_token_ms = mean_sd(per_token_ms);
+    // A step reads the weights once for all n_seq tokens.
     row.achieved_gbps =
-        static_cast<double>(row.decode_read_bytes) * row.gen_tps.mean / 1e9;
+        static_cast<double>(row.decode_read_bytes) * row.gen_tps.mean / n_seq / 1e9;
     row.peak_rss_bytes = peak_rss_bytes();
     row.profile = std::move(profile);
     if (!o.skip_bandwidth) {
@@ -251,7 +312,7 @@ Row bench_threads(llmrt_model *model, const BenchOptions &o, int32_t n_threads,
 void compare_with_f32(std::vector<Row> *rows) {
     for (Row &r : *rows) {
         for (const Row &base : *rows) {
-            if (base.weight_dtype != "f32" || base.n_threads != r.n_threads) {
+            if (base.weight_dtype != "f32" || base.n_threads != r.n_threads || base.parallel != r.parallel) {
                 continue;
             }
             r.prompt_vs_f32 = r.prompt_tps.mean / base.prompt_tps.mean;
@@ -277,6 +338,7 @@ json row_json(const std::string &source, const BenchOptions &o, const Row &r) {
         {"weight_bytes", r.weight_bytes},
         {"decode_read_bytes", r.decode_read_bytes},
         {"n_threads", r.n_threads},
+        {"parallel", r.parallel},
         {"n_prompt", o.n_prompt},
         {"n_gen", o.n_gen},
         {"reps", o.reps},
@@ -301,15 +363,19 @@ json row_json(const std::string &source, const BenchOptions &o, const Row &r) {
     return row;
 }
 
-// with_vs_f32: add the "vs f32" columns (when --weight-dtype was given).
+// with_vs_f32: add the "vs f32" columns (when --weight-dtype was given); with_parallel: the
+// "parallel" column (when --parallel was given).
 void print_table(const std::string &source, const BenchOptions &o, const std::vector<Row> &rows,
-                 bool with_vs_f32) {
+                 bool with_vs_f32, bool with_parallel) {
     std::vector<std::string> header = {"model", "type", "size", "params", "threads",
                                        "pp" + std::to_string(o.n_prompt) + " t/s",
                                        "tg" + std::to_string(o.n_gen) + " t/s", "first token ms",
                                        "ms/token", "GB/s", "mem GB/s", "ratio", "peak RSS"};
     if (with_vs_f32) {
         header.insert(header.begin() + 7, {"pp vs f32", "tg vs f32"});
+    }
+    if (with_parallel) {
+        header.insert(header.begin() + 5, "parallel");
     }
     Table table(header);
     for (const Row &r : rows) {
@@ -335,6 +401,9 @@ void print_table(const std::string &source, const BenchOptions &o, const std::ve
             cells.insert(cells.begin() + 7,
                          {r.prompt_vs_f32 > 0.0 ? format("%.2fx", r.prompt_vs_f32) : "-",
                           r.gen_vs_f32 > 0.0 ? format("%.2fx", r.gen_vs_f32) : "-"});
+        }
+        if (with_parallel) {
+            cells.insert(cells.begin() + 5, std::to_string(r.parallel));
         }
         table.add_row(cells);
     }
@@ -430,6 +499,10 @@ int run_bench(int argc, char **argv) {
     args.integer("-p", "--n-prompt", "N", "prompt tokens", &o.n_prompt, 1, 1 << 20);
     args.integer("-n", "--n-gen", "N", "generated tokens", &o.n_gen, 0, 1 << 20);
     args.integer_list("-t", "--threads", "N[,N...]", "thread counts, one row each", &o.threads, 1, LLMRT_MAX_THREADS);
+    args.integer_list(nullptr, "--parallel", "N[,N...]",
+                      "sequences decoded together in one context, one row each: t/s are then "
+                      "aggregates over the sequences (ms/token is one step of all of them)",
+                      &o.parallel, 1, LLMRT_MAX_SEQUENCES);
     args.integer("-r", "--repetitions", "N", "repetitions per row", &o.reps, 1, 1 << 20);
     args.uint64(nullptr, "--seed", "S", "seed for the random prompts and synthetic weights", &o.seed);
     args.flag(nullptr, "--no-bandwidth", "skip the memory bandwidth probe", &o.skip_bandwidth);
@@ -458,8 +531,10 @@ int run_bench(int argc, char **argv) {
         }
         ModelPtr model = open_model(o.model_path, o.synthetic, o.seed, quant);
         for (int32_t n_threads : o.threads) {
-            rows.push_back(bench_threads(model.get(), o, n_threads, &bandwidth));
-            rows.back().weight_dtype = quant.weight_dtype;
+            for (int32_t n_seq : o.parallel) {
+                rows.push_back(bench_threads(model.get(), o, n_threads, n_seq, &bandwidth));
+                rows.back().weight_dtype = quant.weight_dtype;
+            }
         }
     }
     compare_with_f32(&rows);
@@ -471,7 +546,7 @@ int run_bench(int argc, char **argv) {
         }
         print_json(list);
     } else {
-        print_table(source, o, rows, args.given("--weight-dtype"));
+        print_table(source, o, rows, args.given("--weight-dtype"), args.given("--parallel"));
         print_profiles(source, rows);
     }
     return 0;

@@ -1,5 +1,7 @@
 // llmrt generate: continues a prompt. Text mode streams each piece to stdout as it is produced;
 // --json prints one object at the end with the text, every token id and why generation stopped.
+// --beams N runs a beam search instead (Hugging Face generate's num_beams, length_penalty,
+// early_stopping, num_return_sequences) and prints the best hypotheses at the end.
 #include "args.h"
 #include "interrupt.h"
 #include "library.h"
@@ -38,6 +40,11 @@ struct GenerateOptions {
     llmrt_sampler_params sampling{};
     std::string logit_bias_text;
     std::vector<llmrt_logit_bias> logit_bias;  // sampling.logit_bias points here
+    int32_t beams = 0;                         // 0: sample; N >= 1: beam search with N beams
+    float length_penalty = 1.0f;
+    bool early_stopping = false;
+    bool early_stopping_never = false;
+    int32_t num_return = 1;
 };
 
 // "ID=BIAS[,ID=BIAS...]", BIAS a number or -inf. Ids are checked against the vocabulary by the
@@ -229,12 +236,59 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
     return reason == "cancelled" ? 130 : 0;
 }
 
+struct BeamResultsDeleter {
+    void operator()(llmrt_beam_results *r) const { llmrt_beam_results_free(r); }
+};
+
+// The search, then each returned hypothesis: its text (and score when there are several), or
+// with --json one object listing them best first.
+int beam_search(llmrt_model *model, llmrt_context *ctx, const GenerateOptions &o) {
+    llmrt_beam_params params;
+    llmrt_beam_params_init(&params);
+    params.num_beams = o.beams;
+    params.num_return_sequences = o.num_return;
+    params.max_new_tokens = o.n_predict;
+    params.length_penalty = o.length_penalty;
+    params.early_stopping = o.early_stopping_never ? LLMRT_EARLY_STOPPING_NEVER
+                            : o.early_stopping     ? LLMRT_EARLY_STOPPING_TRUE
+                                                   : LLMRT_EARLY_STOPPING_FALSE;
+    params.stop_at_eos = o.ignore_eos ? 0 : 1;
+    llmrt_beam_results *raw = nullptr;
+    const llmrt_status status = llmrt_beam_search_text(ctx, o.prompt.c_str(), 1, &params, &raw);
+    if (status == LLMRT_CANCELLED && interrupt_requested()) {
+        throw Interrupted();
+    }
+    check(status, "beam search failed");
+    std::unique_ptr<llmrt_beam_results, BeamResultsDeleter> results(raw);
+    json list = json::array();
+    for (int32_t i = 0; i < llmrt_beam_results_count(raw); ++i) {
+        int32_t n = 0;
+        const llmrt_token *ids = llmrt_beam_results_tokens(raw, i, &n);
+        std::string text;
+        for (int32_t j = 0; j < n; ++j) {
+            text += token_piece(model, ids[j]);
+        }
+        const double score = llmrt_beam_results_score(raw, i);
+        if (o.json) {
+            list.push_back({{"text", text}, {"tokens", std::vector<llmrt_token>(ids, ids + n)}, {"score", score}});
+        } else if (o.num_return > 1) {
+            std::printf("[%d] score %.6f: %s\n", i, score, text.c_str());
+        } else {
+            std::printf("%s\n", text.c_str());
+        }
+    }
+    if (o.json) {
+        print_json({{"n_prompt", tokenize(model, o.prompt, true).size()}, {"beams", list}});
+    }
+    return 0;
+}
+
 } // namespace
 
 int run_generate(int argc, char **argv) {
     GenerateOptions o;
     llmrt_sampler_params_init(&o.sampling);
-    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options] [-t THREADS] [-c CTX] [--keep N] [--discard N] [--shift-roped-k] [--weight-dtype T ...] [--json]",
+    ArgParser args("generate", "-m PATH | --synthetic NAME, -p TEXT [-n N] [sampling options | --beams N [--length-penalty X] [--early-stopping] [--num-return N]] [-t THREADS] [-c CTX] [--keep N] [--discard N] [--shift-roped-k] [--weight-dtype T ...] [--json]",
                    "Continues TEXT and streams the generated text (not the prompt) to stdout. "
                    "Ctrl-C stops cleanly. --temp 0 is greedy.");
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory",
@@ -282,6 +336,17 @@ int run_generate(int argc, char **argv) {
     args.flag(nullptr, "--shift-roped-k",
               "StreamingLLM without recomputation: move the cache and re-rotate its keys (RoPE/ALiBi models)",
               &shift_roped_k);
+    args.integer(nullptr, "--beams", "N", "beam search with N beams instead of sampling (HF num_beams)", &o.beams, 1,
+                 LLMRT_MAX_SEQUENCES);
+    args.number(nullptr, "--length-penalty", "X",
+                "beam search: a finished score is its log-probability / length^X (default 1)", &o.length_penalty,
+                -100.0, 100.0);
+    args.flag(nullptr, "--early-stopping", "beam search: stop once N hypotheses are finished (HF True)",
+              &o.early_stopping);
+    args.flag(nullptr, "--early-stopping-never",
+              "beam search: judge running beams at the full length (HF \"never\")", &o.early_stopping_never);
+    args.integer(nullptr, "--num-return", "N", "beam search: hypotheses to print, best first (at most --beams)",
+                 &o.num_return, 1, LLMRT_MAX_SEQUENCES);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print one JSON object at the end instead of streaming", &o.json);
     if (!args.parse(argc, argv)) {
@@ -296,6 +361,14 @@ int run_generate(int argc, char **argv) {
     } else if (args.given("--keep") || args.given("--discard")) {
         o.shift_mode = LLMRT_SHIFT_REEVALUATE;
     }
+    if (o.shift_mode != LLMRT_SHIFT_OFF && args.given("--beams")) {
+        throw UsageError("--keep/--discard/--shift-roped-k do not apply to --beams");
+    }
+    for (const char *beam_only : {"--length-penalty", "--early-stopping", "--early-stopping-never", "--num-return"}) {
+        if (args.given(beam_only) && !args.given("--beams")) {
+            throw UsageError(std::string(beam_only) + " needs --beams");
+        }
+    }
     if (args.given("--logit-bias")) {
         o.logit_bias = parse_logit_bias(o.logit_bias_text);
         o.sampling.logit_bias = o.logit_bias.data();
@@ -308,7 +381,12 @@ int run_generate(int argc, char **argv) {
     context_options.n_ctx = o.n_ctx;
     context_options.n_threads = o.n_threads;
     context_options.kv_type = o.kv_type;
+    context_options.n_seq_max = std::max(o.beams, 1);
     ContextPtr ctx = create_context(model.get(), context_options);
+    if (o.beams > 0) {
+        CancelOnInterrupt cancel_on_ctrl_c(ctx.get());
+        return beam_search(model.get(), ctx.get(), o);
+    }
     SamplerPtr sampler = create_sampler(o.sampling);
 
     CancelOnInterrupt cancel_on_ctrl_c(ctx.get());

@@ -162,6 +162,7 @@ ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
     }
     params.logits_all = options.logits_all ? 1 : 0;
     if (!options.kv_type.empty()) params.kv_type = kv_type_value(options.kv_type);
+    params.n_seq_max = options.n_seq_max;
     llmrt_context *ctx = nullptr;
     check(llmrt_context_create(model, &params, &ctx), "cannot create context");
     return ContextPtr(ctx);

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from . import _native
 from .chat import apply_chat_template
 from ._native import API_VERSION, LibraryNotFoundError
-from .context import Context, kv_types
+from .context import BeamHypothesis, Context, kv_types
 from .errors import (AllocationError, BufferTooSmallError, BusyError, CancelledError, ContextFullError, FileError,
                      FormatError, InternalError, InvalidArgumentError, LlmrtError, ModelFormatError, OutOfMemoryError,
                      UnsupportedError)
@@ -73,9 +73,9 @@ def set_log_callback(callback: Optional[Callable[[int, str], None]]) -> None:
 
 
 __all__ = [
-    "API_VERSION", "AllocationError", "BufferTooSmallError", "BusyError", "CancelledError", "ChatSession", "Context",
-    "ContextFullError", "FileError", "FormatError", "Generation", "InternalError", "InvalidArgumentError",
-    "LibraryNotFoundError", "LlmrtError", "Model", "ModelFormatError",
+    "API_VERSION", "AllocationError", "BeamHypothesis", "BufferTooSmallError", "BusyError", "CancelledError",
+    "ChatSession", "Context", "ContextFullError", "FileError", "FormatError", "Generation", "InternalError",
+    "InvalidArgumentError", "LibraryNotFoundError", "LlmrtError", "Model", "ModelFormatError",
     "OutOfMemoryError", "Quantizer", "Sampler", "TensorType", "TokenStream", "UnsupportedError",
     "apply_chat_template", "LOG_DEBUG",
     "LOG_INFO", "LOG_WARN", "LOG_ERROR", "has_quantizer", "library_path", "library_version", "set_log_callback",

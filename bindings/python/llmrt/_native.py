@@ -101,7 +101,7 @@ class ModelParams(Structure):
 
 class ContextParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("n_ctx", c_int32), ("n_batch", c_int32),
-                ("n_threads", c_int32), ("logits_all", c_int32), ("kv_type", c_int32)]
+                ("n_threads", c_int32), ("logits_all", c_int32), ("kv_type", c_int32), ("n_seq_max", c_int32)]
 
 
 class LogitBias(Structure):
@@ -126,6 +126,18 @@ class GenerateParams(Structure):
 
 # llmrt.h's LLMRT_SHIFT_* values (StreamingLLM), by the names the Python API takes.
 SHIFT_MODES = {"off": 0, "reevaluate": 1, "roped_k": 2}
+
+
+class BeamParams(Structure):
+    _fields_ = [("struct_size", c_uint32), ("num_beams", c_int32), ("num_return_sequences", c_int32),
+                ("max_new_tokens", c_int32), ("length_penalty", c_float), ("early_stopping", c_int32),
+                ("stop_at_eos", c_int32), ("eos_token_id", c_int32)]
+
+
+# llmrt.h's LLMRT_EARLY_STOPPING_* values.
+EARLY_STOPPING_FALSE = 0
+EARLY_STOPPING_TRUE = 1
+EARLY_STOPPING_NEVER = 2
 
 
 class ChatTemplateParams(Structure):
@@ -207,6 +219,19 @@ _PROTOTYPES = {
     "llmrt_generate_begin": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams)]),
     "llmrt_generate_next": (_status, [_handle, POINTER(POINTER(c_char)), POINTER(c_size_t), _p_int32]),
     "llmrt_generate_end": (None, [_handle]),
+    # Several sequences per context and beam search (issue 11).
+    "llmrt_decode_multi": (_status, [_handle, _p_int32, _p_int32, c_int32]),
+    "llmrt_context_n_seq_max": (c_int32, [_handle]),
+    "llmrt_seq_n_past": (c_int32, [_handle, c_int32]),
+    "llmrt_seq_remove": (_status, [_handle, c_int32]),
+    "llmrt_seq_copy": (_status, [_handle, c_int32, c_int32]),
+    "llmrt_seq_truncate": (_status, [_handle, c_int32, c_int32]),
+    "llmrt_beam_params_init_sized": (None, [c_void_p, c_uint32]),
+    "llmrt_beam_search": (_status, [_handle, _p_int32, c_int32, POINTER(BeamParams), _p_handle]),
+    "llmrt_beam_results_count": (c_int32, [_handle]),
+    "llmrt_beam_results_tokens": (_p_int32, [_handle, c_int32, _p_int32]),
+    "llmrt_beam_results_score": (c_double, [_handle, c_int32]),
+    "llmrt_beam_results_free": (None, [_handle]),
 }
 
 # Declared in llmrt.h but implemented later than the rest (quantization: issue 3, tensor types:

@@ -1,10 +1,10 @@
-"""Context: the KV cache and scratch memory for one sequence."""
+"""Context: the KV cache and scratch memory for one sequence, or several."""
 from __future__ import annotations
 
 import array
 import json
 from ctypes import byref, c_char_p, c_double, c_int32, c_void_p, string_at
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import _native as n
 from ._handle import Handle
@@ -21,6 +21,16 @@ def kv_types() -> Dict[str, int]:
         names[name.decode()] = len(names)
     return names
 
+# Hugging Face generate's early_stopping values and llmrt.h's LLMRT_EARLY_STOPPING_*.
+_EARLY_STOPPING = {False: n.EARLY_STOPPING_FALSE, True: n.EARLY_STOPPING_TRUE, "never": n.EARLY_STOPPING_NEVER}
+
+
+class BeamHypothesis(NamedTuple):
+    """A finished beam: the generated token ids (the end-of-sequence id included when it ended
+    the beam) and the score, sum of their log-probabilities / len(tokens) ** length_penalty."""
+    tokens: List[int]
+    score: float
+
 
 class Context(Handle):
     """One sequence being evaluated on a model. Use from one thread at a time, except cancel().
@@ -34,11 +44,13 @@ class Context(Handle):
         n_threads: worker threads (None or 0: all cores).
         logits_all: keep the logits of every token of the last decode(), for logits(i).
         kv_type: the KV cache's type, "f32" (None: the library default), "f16", "bf16" or "q8".
+        n_seq_max: independent sequences the context holds (None: 1), each with n_ctx positions,
+            for decode_multi() and beam_search(). Sequence 0 is the one decode() uses.
     """
 
     def __init__(self, model: Model, *, n_ctx: Optional[int] = None, n_batch: Optional[int] = None,
                  n_threads: Optional[int] = None, logits_all: bool = False,
-                 kv_type: Optional[str] = None) -> None:
+                 kv_type: Optional[str] = None, n_seq_max: Optional[int] = None) -> None:
         params = n.new_params(n.ContextParams, "llmrt_context_params_init")
         if n_ctx is not None:
             params.n_ctx = n.c_int(n_ctx, "n_ctx")
@@ -52,6 +64,8 @@ class Context(Handle):
             if kv_type not in known:
                 raise ValueError(f"kv_type must be one of {list(known)}, not {kv_type!r}")
             params.kv_type = known[kv_type]
+        if n_seq_max is not None:
+            params.n_seq_max = n.c_int(n_seq_max, "n_seq_max")
         model_handle = model._acquire()
         out = c_void_p()
         try:
@@ -92,6 +106,88 @@ class Context(Handle):
         """
         ids = n.c_int32_array(tokens, "tokens")
         check(n.lib.llmrt_decode(self._h(), ids, len(ids)))
+
+    @property
+    def n_seq_max(self) -> int:
+        """How many sequences the context holds."""
+        return int(n.lib.llmrt_context_n_seq_max(self._h()))
+
+    def decode_multi(self, tokens: Sequence[int], seq_ids: Sequence[int]) -> None:
+        """Appends tokens[i] to sequence seq_ids[i] at its next position and evaluates them all
+        together (one read of the weights serves every sequence). Afterwards logits(i) gives the
+        logits after tokens[i], for every i.
+
+        Raises:
+            InvalidArgumentError: a sequence id outside [0, n_seq_max), a bad token id, or
+                tokens and seq_ids of different lengths.
+            ContextFullError: a sequence would pass n_ctx (nothing is evaluated).
+        """
+        if len(tokens) != len(seq_ids):
+            raise InvalidArgumentError(f"tokens ({len(tokens)}) and seq_ids ({len(seq_ids)}) differ in length")
+        ids = n.c_int32_array(tokens, "tokens")
+        seqs = n.c_int32_array(seq_ids, "seq_ids")
+        check(n.lib.llmrt_decode_multi(self._h(), ids, seqs, len(ids)))
+
+    def seq_n_past(self, seq: int) -> int:
+        """Tokens cached for sequence seq."""
+        count = int(n.lib.llmrt_seq_n_past(self._h(), n.c_int(seq, "seq")))
+        if count < 0:
+            raise InvalidArgumentError(f"sequence id {seq} is not in [0, {self.n_seq_max})")
+        return count
+
+    def seq_remove(self, seq: int) -> None:
+        """Empties sequence seq."""
+        check(n.lib.llmrt_seq_remove(self._h(), n.c_int(seq, "seq")))
+
+    def seq_copy(self, src: int, dst: int) -> None:
+        """Makes sequence dst a copy of src (tokens and their cache), e.g. to share a prompt."""
+        check(n.lib.llmrt_seq_copy(self._h(), n.c_int(src, "src"), n.c_int(dst, "dst")))
+
+    def seq_truncate(self, seq: int, n_keep: int) -> None:
+        """Keeps sequence seq's first n_keep tokens."""
+        check(n.lib.llmrt_seq_truncate(self._h(), n.c_int(seq, "seq"), n.c_int(n_keep, "n_keep")))
+
+    def beam_search(self, prompt: Union[str, Sequence[int]], *, num_beams: int = 4, max_new_tokens: int = 128,
+                    length_penalty: float = 1.0, early_stopping: Union[bool, str] = False,
+                    num_return_sequences: int = 1, stop_at_eos: bool = True,
+                    eos_token_id: Optional[int] = None) -> List[BeamHypothesis]:
+        """Beam search with Hugging Face generate's semantics (num_beams, length_penalty,
+        early_stopping True/False/"never", num_return_sequences); the best hypotheses first.
+
+        prompt is text (tokenized with BOS) or token ids as they are. eos_token_id replaces the
+        model's end-of-generation ids (None keeps them). The beams are sequences of
+        this context (n_seq_max >= num_beams), which the search empties first.
+
+        Raises:
+            InvalidArgumentError: bad settings, or n_seq_max < num_beams.
+            ContextFullError: the prompt and max_new_tokens do not fit in n_ctx.
+        """
+        if not (isinstance(early_stopping, bool) or early_stopping == "never"):
+            raise ValueError(f"early_stopping must be True, False or \"never\", not {early_stopping!r}")
+        ids = self.model.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
+        params = n.new_params(n.BeamParams, "llmrt_beam_params_init")
+        params.num_beams = n.c_int(num_beams, "num_beams")
+        params.max_new_tokens = n.c_int(max_new_tokens, "max_new_tokens")
+        params.length_penalty = float(length_penalty)
+        params.early_stopping = _EARLY_STOPPING[early_stopping]
+        params.num_return_sequences = n.c_int(num_return_sequences, "num_return_sequences")
+        params.stop_at_eos = int(stop_at_eos)
+        if eos_token_id is not None:
+            params.eos_token_id = n.c_int(eos_token_id, "eos_token_id")
+        arr = n.c_int32_array(ids, "prompt")
+        results = c_void_p()
+        check(n.lib.llmrt_beam_search(self._h(), arr, len(arr), byref(params), byref(results)))
+        self._pull_id += 1  # a generation streaming on this context has ended
+        try:
+            out = []
+            for i in range(n.lib.llmrt_beam_results_count(results)):
+                count = c_int32()
+                ptr = n.lib.llmrt_beam_results_tokens(results, i, byref(count))
+                out.append(BeamHypothesis([ptr[j] for j in range(count.value)],
+                                          float(n.lib.llmrt_beam_results_score(results, i))))
+            return out
+        finally:
+            n.lib.llmrt_beam_results_free(results)
 
     def logits(self, i: Optional[int] = None) -> "array.array[float]":
         """A copy of the next-token logits (n_vocab floats) after the last token of the last
