@@ -27,6 +27,7 @@ CTYPES_STRUCTS = {
     "llmrt_context_params": "ContextParams",
     "llmrt_logit_bias": "LogitBias",
     "llmrt_tensor_override": "TensorOverride",
+    "llmrt_beam_params": "BeamParams",
     "llmrt_sampler_params": "SamplerParams",
     "llmrt_generate_params": "GenerateParams",
     "llmrt_chat_template_params": "ChatTemplateParams",

@@ -58,6 +58,7 @@ struct llmrt_context_params {
   int32_t n_threads;  // 0 = all cores
   int32_t logits_all; // 1: keep logits for every token of the last decode
   int32_t kv_type;    // LLMRT_KV_F32 (default), LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_Q8
+  int32_t n_seq_max;  // independent sequences the context holds (default 1)
 };
 struct llmrt_sampler_params {
   float temperature;        // 0 = greedy (default 0.8)
