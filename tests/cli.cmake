@@ -5,7 +5,7 @@ if(TARGET llmrt_cli)
   if(Python3_Interpreter_FOUND)
     set(LLMRT_CLI_MODEL "${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf")
     set(LLMRT_CLI_CASES tokenize generate generate_json generate_streaming generate_beams generate_sampling chat
-      chat_window chat_interrupt info info_tensor_types perplexity perplexity_text bench bench_profile bench_parallel
+      chat_template chat_window chat_interrupt info info_tensor_types perplexity perplexity_text bench bench_profile bench_parallel
       missing_model usage_errors nul_bytes check synthetic_shapes)
     foreach(case ${LLMRT_CLI_CASES})
       add_test(NAME cli_${case}

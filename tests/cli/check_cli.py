@@ -120,6 +120,46 @@ def case_chat(a):
     expect("error" not in err, f"chat: errors on stderr:\n{err}")
 
 
+def case_chat_template(a):
+    """chat-template renders the reference templates byte for byte (one conversation each) and
+    prints Jinja2's message where the reference raised; bad invocations are usage errors."""
+    ref = json.load(open(os.path.join(a.shared, "reference", "chat-templates.json"), encoding="utf-8"))
+    checked = errors = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpl_path, ctx_path = os.path.join(tmp, "t.jinja"), os.path.join(tmp, "ctx.json")
+        for t in ref["templates"]:
+            if "strftime_now" in t["template"] or "firefunction" in t["name"]:
+                continue  # the reference froze the date (the tool uses today's); `functions` is llama.cpp's
+            with open(tmpl_path, "w", encoding="utf-8") as f:
+                f.write(t["template"])
+            ok = [c for c in t["cases"] if "error" not in c][:2]
+            failing = [c for c in t["cases"] if "error" in c][:1]
+            for c in ok + failing:
+                context = {"messages": c["messages"], "add_generation_prompt": c["add_generation_prompt"]}
+                if "tools" in c:
+                    context["tools"] = c["tools"]
+                context.update(t["special_tokens"])
+                context.update(c.get("extra_kwargs", {}))
+                with open(ctx_path, "w", encoding="utf-8") as f:
+                    json.dump(context, f, ensure_ascii=False)
+                args = ["chat-template", "--template", tmpl_path, "--context", ctx_path]
+                if "error" in c:
+                    _, err = run(a.tool, args, expect_code=1)
+                    expect(c["error"] in err, f"{t['name']} {c['conversation']}: {err!r} lacks {c['error']!r}")
+                    errors += 1
+                else:
+                    out, _ = run(a.tool, args)
+                    expect(out == c["output"], f"{t['name']} {c['conversation']}: {out!r} != {c['output']!r}")
+                    checked += 1
+        expect(checked >= 20 and errors >= 3, f"only {checked} renderings and {errors} errors checked")
+        run(a.tool, ["chat-template", "--context", ctx_path], expect_code=2)  # neither -m nor --template
+        _, err = run(a.tool, ["chat-template", "-m", a.model, "--context", ctx_path], expect_code=1)
+        expect("no chat template" in err, f"stories260K has no template: {err!r}")
+        with open(ctx_path, "w") as f:
+            f.write("{\"messages\": 3}")
+        run(a.tool, ["chat-template", "--template", tmpl_path, "--context", ctx_path], expect_code=2)
+
+
 def case_chat_window(a):
     # A window of 80 tokens holds one turn and its answer: later turns drop the oldest turns (never
     # the system message) and evaluate the rest again from there; answers still equal generate's.

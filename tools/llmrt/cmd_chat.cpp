@@ -37,18 +37,9 @@ std::string trim(const std::string &s) {
     return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
 }
 
-bool model_has_template(const llmrt_model *model) {
-    size_t length = 0;
-    const llmrt_status status = llmrt_model_chat_template(model, nullptr, nullptr, 0, &length);
-    if (status != LLMRT_ERR_BUFFER_TOO_SMALL) {
-        check(status, "cannot read the model's chat template");
-    }
-    return length > 0;
-}
-
 SessionPtr create_session(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler, const ChatOptions &o) {
     const std::string tmpl = o.template_path.empty() ? "" : read_file(o.template_path);
-    if (tmpl.empty() && !model_has_template(model)) {
+    if (tmpl.empty() && model_chat_template(model, nullptr).empty()) {
         std::fprintf(stderr, "llmrt chat: warning: the model has no chat template; using a plain "
                              "\"User: ...\\nAssistant:\" transcript (give one with --template FILE)\n");
     }

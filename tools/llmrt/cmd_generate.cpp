@@ -312,6 +312,8 @@ int run_generate(int argc, char **argv) {
                 &o.sampling.frequency_penalty, -100.0, 100.0);
     args.integer(nullptr, "--no-repeat-ngram-size", "N", "ban tokens repeating an N-gram of prompt+output; 0 = off",
                  &o.sampling.no_repeat_ngram_size, 0, 1 << 30);
+    args.integer(nullptr, "--no-repeat-ngram", "N", "the same as --no-repeat-ngram-size", &o.sampling.no_repeat_ngram_size,
+                 0, 1 << 30);
     args.string(nullptr, "--logit-bias", "ID=BIAS[,...]", "add BIAS to token ID's logit; -inf bans it",
                 &o.logit_bias_text);
     args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock",

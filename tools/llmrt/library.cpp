@@ -186,6 +186,20 @@ std::vector<llmrt_token> tokenize(const llmrt_model *model, const std::string &t
     return tokens;
 }
 
+std::string model_chat_template(const llmrt_model *model, const char *name) {
+    size_t length = 0;
+    const llmrt_status sized = llmrt_model_chat_template(model, name, nullptr, 0, &length);
+    if (sized != LLMRT_ERR_BUFFER_TOO_SMALL) {
+        check(sized, "cannot read the model's chat template");
+        return "";
+    }
+    std::string text(length + 1, '\0');
+    check(llmrt_model_chat_template(model, name, text.data(), text.size(), &length),
+          "cannot read the model's chat template");
+    text.resize(length);
+    return text;
+}
+
 std::string read_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {

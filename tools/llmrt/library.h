@@ -98,6 +98,8 @@ std::vector<llmrt_token> tokenize(const llmrt_model *model, const std::string &t
 // The whole file, bytes as they are (NUL bytes included). Throws std::runtime_error if it cannot
 // be opened.
 std::string read_file(const std::string &path);
+// The model's chat template called name (nullptr: the default one); "" when it has none.
+std::string model_chat_template(const llmrt_model *model, const char *name);
 // The raw bytes of one token (possibly part of a UTF-8 character).
 std::string token_piece(const llmrt_model *model, llmrt_token token);
 

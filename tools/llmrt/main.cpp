@@ -20,6 +20,7 @@ namespace cli {
 // failures by throwing UsageError, LibraryError, Interrupted or std::runtime_error.
 int run_generate(int argc, char **argv);
 int run_chat(int argc, char **argv);
+int run_chat_template(int argc, char **argv);
 int run_tokenize(int argc, char **argv);
 int run_info(int argc, char **argv);
 int run_perplexity(int argc, char **argv);
@@ -39,6 +40,7 @@ struct Command {
 const Command kCommands[] = {
     {"generate", "continue a prompt, streaming the text", run_generate},
     {"chat", "chat with a model in the terminal (its chat template, multi-turn)", run_chat},
+    {"chat-template", "render a chat template with the variables of a JSON file", run_chat_template},
     {"tokenize", "print the token ids of a text", run_tokenize},
     {"info", "describe a model", run_info},
     {"perplexity", "perplexity of a text file (llama.cpp's method)", run_perplexity},
