@@ -79,6 +79,11 @@ struct llmrt_sampler_params {
 %constant int32_t KV_F16 = LLMRT_KV_F16;
 %constant int32_t KV_BF16 = LLMRT_KV_BF16;
 %constant int32_t KV_Q8 = LLMRT_KV_Q8;
+// The values of GenerateOptions' shift_mode and Context.shift's mode (llmrt.h's LLMRT_SHIFT_*:
+// Llmrt.SHIFT_REEVALUATE in Java, Library.SHIFT_REEVALUATE in C#).
+%constant int32_t SHIFT_OFF = LLMRT_SHIFT_OFF;
+%constant int32_t SHIFT_REEVALUATE = LLMRT_SHIFT_REEVALUATE;
+%constant int32_t SHIFT_ROPED_K = LLMRT_SHIFT_ROPED_K;
 %extend llmrt_context_params {
   llmrt_context_params() {
     llmrt_context_params *p = new llmrt_context_params;
@@ -130,6 +135,9 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::GenerateOptions, int, min_new_tokens, get_min_new_tokens, set_min_new_tokens);
 %attribute(llmrt_swig::GenerateOptions, bool, stop_at_eos, get_stop_at_eos, set_stop_at_eos);
 %attribute(llmrt_swig::GenerateOptions, bool, add_special, get_add_special, set_add_special);
+%attribute(llmrt_swig::GenerateOptions, int, shift_mode, get_shift_mode, set_shift_mode);
+%attribute(llmrt_swig::GenerateOptions, int, n_keep, get_n_keep, set_n_keep);
+%attribute(llmrt_swig::GenerateOptions, int, n_discard, get_n_discard, set_n_discard);
 
 %newobject llmrt_swig::Model::synthetic;
 %ignore llmrt_swig::Error;

@@ -188,6 +188,16 @@ public:
     void set_stop_at_eos(bool on) { params_.stop_at_eos = on ? 1 : 0; }
     bool get_add_special() const { return params_.add_special != 0; }
     void set_add_special(bool on) { params_.add_special = on ? 1 : 0; }
+    // StreamingLLM: when the next token would not fit, shift_mode SHIFT_OFF (default) ends the
+    // generation ("context_full"); SHIFT_REEVALUATE or SHIFT_ROPED_K drop n_discard positions
+    // after the first n_keep and go on. n_keep -1 = the whole prompt (default 4); n_discard -1 =
+    // half of those not kept (default).
+    int get_shift_mode() const { return params_.shift_mode; }
+    void set_shift_mode(int mode) { params_.shift_mode = mode; }
+    int get_n_keep() const { return params_.n_keep; }
+    void set_n_keep(int n) { params_.n_keep = n; }
+    int get_n_discard() const { return params_.n_discard; }
+    void set_n_discard(int n) { params_.n_discard = n; }
     // Generation ends when the output contains one of these; it is not emitted.
     void add_stop_string(const char *text) { stops_.emplace_back(text ? text : ""); }
     void clear_stop_strings() { stops_.clear(); }
@@ -421,6 +431,10 @@ public:
         llmrt_context_reset(state_->ctx);
         state_->forget_pull();
     }
+    // StreamingLLM for callers with their own loop: drops the cached positions [n_keep, n_keep +
+    // n_discard) and moves the later ones down (n_discard -1: half of those after n_keep). mode
+    // SHIFT_REEVALUATE evaluates the moved tokens again, SHIFT_ROPED_K re-rotates their keys.
+    void shift(int n_keep, int n_discard, int mode) { check(llmrt_context_shift(state_->ctx, n_keep, n_discard, mode)); }
     // Any thread: asks the running (or next) decode or generation to stop with a cancellation.
     void cancel() { llmrt_context_cancel(state_->ctx); }
 

@@ -130,6 +130,47 @@ public class LlmrtTests {
     }
   }
 
+  // Tokens generated from the prompt "Once upon a time" in a 64-token window.
+  int TokensInSmallWindow(Model model, int shiftMode) {
+    var tokens = new List<int>();
+    using (var context = new Context(model, new ContextParams { NCtx = 64 }))
+    using (var sampler = Greedy())
+    using (var options = new GenerateOptions { MaxNewTokens = 256, StopAtEos = false, ShiftMode = shiftMode, NKeep = 4 }) {
+      Assert.Equal(shiftMode, options.ShiftMode, "shift mode");
+      Assert.Equal(-1, options.NDiscard, "n_discard's default");
+      context.Generate(sampler, "Once upon a time", options, (piece, token) => {
+        if (token >= 0) tokens.Add(token);
+        return false;
+      });
+      Assert.True(context.PastLength <= 64, "within the window");
+    }
+    return tokens.Count;
+  }
+
+  [Test]
+  public void StreamingLlmShiftGeneratesPastTheWindow() {
+    using (var model = new Model(modelPath)) {
+      Assert.Equal(256, TokensInSmallWindow(model, Library.SHIFT_REEVALUATE), "re-evaluate");
+      Assert.Equal(256, TokensInSmallWindow(model, Library.SHIFT_ROPED_K), "roped k");
+      int withoutShift = TokensInSmallWindow(model, Library.SHIFT_OFF);
+      Assert.True(withoutShift > 0 && withoutShift < 64, "stopped at the window: " + withoutShift);
+    }
+  }
+
+  [Test]
+  public void ContextShiftDropsPositions() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model, new ContextParams { NCtx = 64 })) {
+      context.Decode(model.Tokenize(prompt + " there was a little girl"));
+      int past = context.PastLength;
+      context.Shift(2, 3, Library.SHIFT_REEVALUATE);
+      Assert.Equal(past - 3, context.PastLength, "after dropping 3");
+      context.Shift(1, -1, Library.SHIFT_ROPED_K);  // -1: half of those after n_keep
+      Assert.Equal(past - 3 - (past - 3 - 1) / 2, context.PastLength, "after dropping half");
+      Assert.Throws<InvalidArgumentException>(() => context.Shift(0, 1, Library.SHIFT_OFF));
+    }
+  }
+
   [Test]
   public void ListenerReturningTrueCancels() {
     var tokens = new List<int>();

@@ -147,6 +147,51 @@ public class LlmrtTest {
     }
   }
 
+  /** Tokens generated from the prompt "Once upon a time" in a 64-token window. */
+  private static int tokensInSmallWindow(int shiftMode) {
+    ContextParams params = new ContextParams();
+    params.setNCtx(64);
+    List<Integer> tokens = new ArrayList<>();
+    try (Context context = new Context(model, params); Sampler sampler = greedy();
+         GenerateOptions options = maxTokens(256)) {
+      options.setStopAtEos(false);
+      options.setShiftMode(shiftMode);
+      options.setNKeep(4);
+      assertEquals(shiftMode, options.getShiftMode());
+      assertEquals(4, options.getNKeep());
+      assertEquals(-1, options.getNDiscard());  // the default: half of those not kept
+      context.generate(sampler, "Once upon a time", options, (piece, token) -> {
+        if (token >= 0) tokens.add(token);
+        return false;
+      });
+      assertTrue(context.getPastLength() <= 64);
+    }
+    return tokens.size();
+  }
+
+  @Test
+  public void streamingLlmShiftGeneratesPastTheWindow() {
+    assertEquals(256, tokensInSmallWindow(Llmrt.SHIFT_REEVALUATE));
+    assertEquals(256, tokensInSmallWindow(Llmrt.SHIFT_ROPED_K));
+    int withoutShift = tokensInSmallWindow(Llmrt.SHIFT_OFF);
+    assertTrue("stopped at the window: " + withoutShift, withoutShift > 0 && withoutShift < 64);
+  }
+
+  @Test
+  public void contextShiftDropsPositions() {
+    ContextParams params = new ContextParams();
+    params.setNCtx(64);
+    try (Context context = new Context(model, params)) {
+      context.decode(model.tokenize(reference.prompt + " there was a little girl"));
+      int past = context.getPastLength();
+      context.shift(2, 3, Llmrt.SHIFT_REEVALUATE);
+      assertEquals(past - 3, context.getPastLength());
+      context.shift(1, -1, Llmrt.SHIFT_ROPED_K);  // -1: half of those after n_keep
+      assertEquals(past - 3 - (past - 3 - 1) / 2, context.getPastLength());
+      assertThrows(InvalidArgumentException.class, () -> context.shift(0, 1, Llmrt.SHIFT_OFF));
+    }
+  }
+
   @Test
   public void listenerReturningTrueCancels() {
     List<Integer> tokens = new ArrayList<>();
