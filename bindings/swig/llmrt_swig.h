@@ -219,6 +219,51 @@ private:
 #endif
 };
 
+// Settings for Context::beam_search (llmrt_beam_params), with Hugging Face generate's meaning.
+class BeamOptions {
+public:
+    BeamOptions() { init_params(&params_, llmrt_beam_params_init); }
+
+    int get_num_beams() const { return params_.num_beams; }  // default 4; the context needs n_seq_max >= it
+    void set_num_beams(int n) { params_.num_beams = n; }
+    int get_num_return_sequences() const { return params_.num_return_sequences; }  // 1 to num_beams (default 1)
+    void set_num_return_sequences(int n) { params_.num_return_sequences = n; }
+    int get_max_new_tokens() const { return params_.max_new_tokens; }  // default 128
+    void set_max_new_tokens(int n) { params_.max_new_tokens = n; }
+    float get_length_penalty() const { return params_.length_penalty; }  // default 1
+    void set_length_penalty(float p) { params_.length_penalty = p; }
+    int get_early_stopping() const { return params_.early_stopping; }  // EARLY_STOPPING_* (default FALSE)
+    void set_early_stopping(int mode) { params_.early_stopping = mode; }
+    bool get_stop_at_eos() const { return params_.stop_at_eos != 0; }
+    void set_stop_at_eos(bool on) { params_.stop_at_eos = on ? 1 : 0; }
+    int get_eos_token_id() const { return params_.eos_token_id; }  // -1 (default): the model's end ids
+    void set_eos_token_id(int token) { params_.eos_token_id = token; }
+
+#ifndef SWIG
+    const llmrt_beam_params *c_params() const { return &params_; }
+
+private:
+    llmrt_beam_params params_;
+#endif
+};
+
+// One finished hypothesis of a beam search: its generated token ids (the end-of-generation id
+// included when one finished it) and its score (summed log-probability / length^length_penalty).
+class BeamHypothesis {
+public:
+    BeamHypothesis() = default;
+    std::vector<int32_t> get_tokens() const { return tokens_; }
+    double get_score() const { return score_; }
+
+#ifndef SWIG
+    BeamHypothesis(std::vector<int32_t> tokens, double score) : tokens_(std::move(tokens)), score_(score) {}
+
+private:
+    std::vector<int32_t> tokens_;
+    double score_ = 0;
+#endif
+};
+
 class Sampler {
 public:
     // params may be null for the library's defaults.
@@ -451,6 +496,27 @@ public:
                                                    options ? options->c_params() : nullptr, callback, user_data);
         if (status != LLMRT_ERR_BUSY) state->forget_pull();
         check(status);
+    }
+
+    // Beam search from prompt (tokenized with BOS): the best options->num_return_sequences
+    // hypotheses, best first. The beams are sequences of this context (ContextParams n_seq_max >=
+    // num_beams), which the search empties first. options may be null for the defaults.
+    std::vector<BeamHypothesis> beam_search(const char *prompt, const BeamOptions *options = nullptr) {
+        require(prompt != nullptr, "prompt is null");
+        llmrt_beam_results *results = nullptr;
+        const llmrt_status status =
+            llmrt_beam_search_text(state_->ctx, prompt, 1, options ? options->c_params() : nullptr, &results);
+        if (status != LLMRT_ERR_BUSY) state_->forget_pull();
+        check(status);
+        std::unique_ptr<llmrt_beam_results, void (*)(llmrt_beam_results *)> owned(results, llmrt_beam_results_free);
+        std::vector<BeamHypothesis> out;
+        const int32_t count = llmrt_beam_results_count(results);
+        for (int32_t i = 0; i < count; ++i) {
+            int32_t n_tokens = 0;
+            const llmrt_token *tokens = llmrt_beam_results_tokens(results, i, &n_tokens);
+            out.emplace_back(std::vector<int32_t>(tokens, tokens + n_tokens), llmrt_beam_results_score(results, i));
+        }
+        return out;
     }
 
 #ifndef SWIG

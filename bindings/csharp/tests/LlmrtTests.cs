@@ -171,6 +171,53 @@ public class LlmrtTests {
     }
   }
 
+  static ContextParams Sequences(int n) {
+    return new ContextParams { NCtx = 128, NSeqMax = n };
+  }
+
+  [Test]
+  public void BeamSearchWithOneBeamIsGreedy() {
+    var greedyTokens = new List<int>();
+    using (var model = new Model(modelPath)) {
+      using (var context = new Context(model, Sequences(1)))
+      using (var sampler = Greedy())
+      using (var options = new GenerateOptions { MaxNewTokens = 24, StopAtEos = false }) {
+        context.Generate(sampler, prompt, options, (piece, token) => {
+          if (token >= 0) greedyTokens.Add(token);
+          return false;
+        });
+      }
+      using (var context = new Context(model, Sequences(1)))
+      using (var options = new BeamOptions { NumBeams = 1, MaxNewTokens = 24, StopAtEos = false }) {
+        var hypotheses = context.BeamSearch(prompt, options);
+        Assert.Equal(1, hypotheses.Count, "hypotheses");
+        Assert.SequenceEqual(greedyTokens, hypotheses[0].Tokens.ToList(), "one beam = greedy");
+        Assert.True(hypotheses[0].Score < 0, "a log-probability");
+      }
+    }
+  }
+
+  [Test]
+  public void BeamSearchReturnsTheBestHypothesesFirst() {
+    using (var model = new Model(modelPath)) {
+      using (var context = new Context(model, Sequences(4)))
+      using (var options = new BeamOptions { NumBeams = 4, NumReturnSequences = 3, MaxNewTokens = 16,
+                                             EarlyStopping = Library.EARLY_STOPPING_TRUE }) {
+        var hypotheses = context.BeamSearch(prompt, options);
+        Assert.Equal(3, hypotheses.Count, "hypotheses");
+        for (int i = 1; i < hypotheses.Count; i++) {
+          Assert.True(hypotheses[i - 1].Score >= hypotheses[i].Score, "scores in decreasing order");
+          Assert.True(!hypotheses[i - 1].Tokens.SequenceEqual(hypotheses[i].Tokens), "distinct hypotheses");
+        }
+      }
+      using (var context = new Context(model, Sequences(2)))
+      using (var options = new BeamOptions()) {
+        Assert.Equal(4, options.NumBeams, "the default needs 4 sequences");
+        Assert.Throws<InvalidArgumentException>(() => context.BeamSearch(prompt, options));
+      }
+    }
+  }
+
   [Test]
   public void ListenerReturningTrueCancels() {
     var tokens = new List<int>();

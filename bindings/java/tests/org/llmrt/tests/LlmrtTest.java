@@ -16,6 +16,8 @@ import java.util.Random;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
+import org.llmrt.BeamHypothesis;
+import org.llmrt.BeamOptions;
 import org.llmrt.CancelledException;
 import org.llmrt.ChatSession;
 import org.llmrt.Context;
@@ -189,6 +191,55 @@ public class LlmrtTest {
       context.shift(1, -1, Llmrt.SHIFT_ROPED_K);  // -1: half of those after n_keep
       assertEquals(past - 3 - (past - 3 - 1) / 2, context.getPastLength());
       assertThrows(InvalidArgumentException.class, () -> context.shift(0, 1, Llmrt.SHIFT_OFF));
+    }
+  }
+
+  private static ContextParams sequences(int n) {
+    ContextParams params = new ContextParams();
+    params.setNCtx(128);
+    params.setNSeqMax(n);
+    return params;
+  }
+
+  @Test
+  public void beamSearchWithOneBeamIsGreedy() {
+    List<Integer> greedyTokens = new ArrayList<>();
+    try (Context context = new Context(model, sequences(1)); Sampler sampler = greedy();
+         GenerateOptions options = maxTokens(24)) {
+      options.setStopAtEos(false);
+      context.generate(sampler, reference.prompt, options, (piece, token) -> {
+        if (token >= 0) greedyTokens.add(token);
+        return false;
+      });
+    }
+    try (Context context = new Context(model, sequences(1)); BeamOptions options = new BeamOptions()) {
+      options.setNumBeams(1);
+      options.setMaxNewTokens(24);
+      options.setStopAtEos(false);
+      List<BeamHypothesis> hypotheses = context.beamSearch(reference.prompt, options);
+      assertEquals(1, hypotheses.size());
+      assertEquals(greedyTokens, hypotheses.get(0).getTokens());
+      assertTrue(hypotheses.get(0).getScore() < 0);
+    }
+  }
+
+  @Test
+  public void beamSearchReturnsTheBestHypothesesFirst() {
+    try (Context context = new Context(model, sequences(4)); BeamOptions options = new BeamOptions()) {
+      options.setNumBeams(4);
+      options.setNumReturnSequences(3);
+      options.setMaxNewTokens(16);
+      options.setEarlyStopping(Llmrt.EARLY_STOPPING_TRUE);
+      List<BeamHypothesis> hypotheses = context.beamSearch(reference.prompt, options);
+      assertEquals(3, hypotheses.size());
+      for (int i = 1; i < hypotheses.size(); i++) {
+        assertTrue(hypotheses.get(i - 1).getScore() >= hypotheses.get(i).getScore());
+        assertNotEquals(hypotheses.get(i - 1).getTokens(), hypotheses.get(i).getTokens());
+      }
+    }
+    try (Context context = new Context(model, sequences(2)); BeamOptions options = new BeamOptions()) {
+      assertEquals(4, options.getNumBeams());  // the default needs 4 sequences
+      assertThrows(InvalidArgumentException.class, () -> context.beamSearch(reference.prompt, options));
     }
   }
 
