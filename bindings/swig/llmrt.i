@@ -126,6 +126,7 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Model, int, eos_token, get_eos_token);
 %attribute(llmrt_swig::Context, int, context_length, get_context_length);
 %attribute(llmrt_swig::Context, int, past_length, get_past_length);
+%attribute(llmrt_swig::Context, int, n_seq_max, get_n_seq_max);
 %attribute(llmrt_swig::ChatSession, int, message_count, get_message_count);
 %attribute(llmrt_swig::ChatSession, int, evaluated_count, get_evaluated_count);
 %attribute(llmrt_swig::ChatSession, int, reused_count, get_reused_count);

@@ -463,8 +463,30 @@ public:
         check(llmrt_decode(state_->ctx, tokens.data(), to_int32(tokens.size(), "tokens")));
     }
 
+    // Several sequences (ContextParams n_seq_max > 1): appends tokens[i] to sequence seq_ids[i]
+    // and evaluates them all in one pass; afterwards logits(i) gives the logits after tokens[i],
+    // for every i. Sequence 0 is the one decode, generate and past_length use.
+    void decode_multi(const std::vector<int32_t> &tokens, const std::vector<int32_t> &seq_ids) {
+        require(!tokens.empty(), "tokens is empty");
+        require(tokens.size() == seq_ids.size(), "tokens and seq_ids differ in length");
+        check(llmrt_decode_multi(state_->ctx, tokens.data(), seq_ids.data(), to_int32(tokens.size(), "tokens")));
+    }
+    int get_n_seq_max() const { return llmrt_context_n_seq_max(state_->ctx); }
+    // Tokens cached for sequence seq.
+    int seq_n_past(int seq) const {
+        const int32_t count = llmrt_seq_n_past(state_->ctx, seq);
+        require(count >= 0, "no such sequence id");
+        return count;
+    }
+    // Empties sequence seq.
+    void seq_remove(int seq) { check(llmrt_seq_remove(state_->ctx, seq)); }
+    // Makes sequence dst a copy of src (its tokens and their cache), e.g. to share a prompt.
+    void seq_copy(int src, int dst) { check(llmrt_seq_copy(state_->ctx, src, dst)); }
+    // Keeps sequence seq's first n tokens.
+    void seq_truncate(int seq, int n) { check(llmrt_seq_truncate(state_->ctx, seq, n)); }
+
     // A copy of the next-token logits after the last decoded token (i = -1) or after token i of
-    // the last decode (needs logits_all unless i is the last).
+    // the last decode (needs logits_all unless i is the last; after decode_multi, any i).
     std::vector<float> logits(int i = -1) const {
         const float *p = i < 0 ? llmrt_get_logits(state_->ctx) : llmrt_get_logits_ith(state_->ctx, i);
         require(p != nullptr, i < 0 ? "no logits: call decode first" : "no logits for that token index");

@@ -218,6 +218,50 @@ public class LlmrtTests {
     }
   }
 
+  static int Argmax(IList<float> logits) {
+    int best = 0;
+    for (int i = 1; i < logits.Count; i++) {
+      if (logits[i] > logits[best]) best = i;
+    }
+    return best;
+  }
+
+  static int NextTokenAlone(Model model, TokenList prompt) {
+    using (var context = new Context(model, Sequences(1))) {
+      context.Decode(prompt);
+      return Argmax(context.Logits());
+    }
+  }
+
+  [Test]
+  public void TwoSequencesDecodedTogetherMatchEachAlone() {
+    using (var model = new Model(modelPath)) {
+      TokenList a = model.Tokenize(prompt);
+      TokenList b = model.Tokenize("The little dog ran to the");
+      var tokens = new TokenList();
+      var seqIds = new TokenList();
+      foreach (int t in a) { tokens.Add(t); seqIds.Add(0); }
+      foreach (int t in b) { tokens.Add(t); seqIds.Add(1); }
+      using (var context = new Context(model, Sequences(2))) {
+        Assert.Equal(2, context.NSeqMax, "n_seq_max");
+        context.DecodeMulti(tokens, seqIds);
+        Assert.Equal(a.Count, context.SeqNPast(0), "sequence 0");
+        Assert.Equal(b.Count, context.SeqNPast(1), "sequence 1");
+        Assert.Equal(NextTokenAlone(model, a), Argmax(context.Logits(a.Count - 1)), "prompt a");
+        Assert.Equal(NextTokenAlone(model, b), Argmax(context.Logits(tokens.Count - 1)), "prompt b");
+        context.SeqCopy(0, 1);
+        Assert.Equal(a.Count, context.SeqNPast(1), "after copy");
+        context.SeqTruncate(1, 2);
+        Assert.Equal(2, context.SeqNPast(1), "after truncate");
+        context.SeqRemove(1);
+        Assert.Equal(0, context.SeqNPast(1), "after remove");
+        Assert.Equal(a.Count, context.SeqNPast(0), "sequence 0 untouched");
+        Assert.Throws<InvalidArgumentException>(() => context.SeqNPast(2));
+        Assert.Throws<InvalidArgumentException>(() => context.DecodeMulti(a, new TokenList()));
+      }
+    }
+  }
+
   [Test]
   public void ListenerReturningTrueCancels() {
     var tokens = new List<int>();

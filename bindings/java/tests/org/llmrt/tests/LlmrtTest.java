@@ -243,6 +243,49 @@ public class LlmrtTest {
     }
   }
 
+  private static int argmax(List<Float> logits) {
+    int best = 0;
+    for (int i = 1; i < logits.size(); i++) {
+      if (logits.get(i) > logits.get(best)) best = i;
+    }
+    return best;
+  }
+
+  private static int nextTokenAlone(TokenList prompt) {
+    try (Context context = new Context(model, sequences(1))) {
+      context.decode(prompt);
+      return argmax(context.logits());
+    }
+  }
+
+  @Test
+  public void twoSequencesDecodedTogetherMatchEachAlone() {
+    TokenList a = model.tokenize(reference.prompt);
+    TokenList b = model.tokenize("The little dog ran to the");
+    TokenList tokens = new TokenList(a);
+    tokens.addAll(b);
+    TokenList seqIds = new TokenList();
+    for (int i = 0; i < a.size(); i++) seqIds.add(0);
+    for (int i = 0; i < b.size(); i++) seqIds.add(1);
+    try (Context context = new Context(model, sequences(2))) {
+      assertEquals(2, context.getNSeqMax());
+      context.decodeMulti(tokens, seqIds);
+      assertEquals(a.size(), context.seqNPast(0));
+      assertEquals(b.size(), context.seqNPast(1));
+      assertEquals(nextTokenAlone(a), argmax(context.logits(a.size() - 1)));
+      assertEquals(nextTokenAlone(b), argmax(context.logits(tokens.size() - 1)));
+      context.seqCopy(0, 1);
+      assertEquals(a.size(), context.seqNPast(1));
+      context.seqTruncate(1, 2);
+      assertEquals(2, context.seqNPast(1));
+      context.seqRemove(1);
+      assertEquals(0, context.seqNPast(1));
+      assertEquals(a.size(), context.seqNPast(0));
+      assertThrows(InvalidArgumentException.class, () -> context.seqNPast(2));
+      assertThrows(InvalidArgumentException.class, () -> context.decodeMulti(a, new TokenList()));
+    }
+  }
+
   @Test
   public void listenerReturningTrueCancels() {
     List<Integer> tokens = new ArrayList<>();
