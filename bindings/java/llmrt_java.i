@@ -309,5 +309,6 @@ LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
 
 // The pull primitives behind Generation, which is what users see.
 %typemap(javaclassmodifiers) llmrt_swig::PullGeneration "final class"
+%typemap(javaclassmodifiers) llmrt_swig::NativeGeneration "final class"
 
 %include "../swig/llmrt.i"

@@ -37,7 +37,7 @@ LLMRT_SWIG_NAMING
 // A closed object (close() / Dispose()) has a null pointer: refuse it with a clear message
 // instead of crashing.
 %typemap(check, canthrow=1) llmrt_swig::Model *self, llmrt_swig::Context *self, llmrt_swig::Sampler *self,
-                            llmrt_swig::PullGeneration *self,
+                            llmrt_swig::PullGeneration *self, llmrt_swig::NativeGeneration *self,
                             llmrt_swig::GenerateOptions *self, llmrt_swig::BeamOptions *self,
                             llmrt_swig::BeamHypothesis *self, llmrt_swig::ModelParams *self,
                             llmrt_swig::QuantizeOptions *self, llmrt_swig::Quantizer *self,
@@ -127,6 +127,9 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Context, int, context_length, get_context_length);
 %attribute(llmrt_swig::Context, int, past_length, get_past_length);
 %attribute(llmrt_swig::Context, int, n_seq_max, get_n_seq_max);
+%attribute(llmrt_swig::NativeGeneration, int, last_token, get_last_token);
+%attribute(llmrt_swig::NativeGeneration, const char *, stop_reason, get_stop_reason);
+%attribute(llmrt_swig::NativeGeneration, int, generated_count, get_generated_count);
 %attribute(llmrt_swig::ChatSession, int, message_count, get_message_count);
 %attribute(llmrt_swig::ChatSession, int, evaluated_count, get_evaluated_count);
 %attribute(llmrt_swig::ChatSession, int, reused_count, get_reused_count);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -426,7 +427,10 @@ private:
 // running on it, so either may be closed first.
 struct ContextState {
     ContextState(llmrt_context *c, std::shared_ptr<llmrt_model> m) : model(std::move(m)), ctx(c) {}
-    ~ContextState() { llmrt_context_free(ctx); }  // the body runs first: before model and sampler go
+    ~ContextState() {  // the body runs first: before model and sampler go
+        free_parked();
+        llmrt_context_free(ctx);
+    }
     ContextState(const ContextState &) = delete;
     ContextState &operator=(const ContextState &) = delete;
 
@@ -437,8 +441,27 @@ struct ContextState {
         ++pull_id;
     }
 
+    // A generation handle (NativeGeneration) whose object was finalized without close(): a
+    // finalizer runs on a thread of its own, which must not touch the context, so it only parks
+    // the handle here; the context's owning thread frees it at its next generation, and the
+    // destructor frees what is left.
+    void park(llmrt_generation *gen) {
+        std::lock_guard<std::mutex> lock(parked_mutex);
+        parked.push_back(gen);
+    }
+    void free_parked() {
+        std::vector<llmrt_generation *> gens;
+        {
+            std::lock_guard<std::mutex> lock(parked_mutex);
+            gens.swap(parked);
+        }
+        for (llmrt_generation *gen : gens) llmrt_generation_free(gen);
+    }
+
     std::shared_ptr<llmrt_model> model;
     llmrt_context *ctx;
+    std::mutex parked_mutex;
+    std::vector<llmrt_generation *> parked;
     std::shared_ptr<llmrt_sampler> pull_sampler;  // what the running pull generation samples with
     uint64_t pull_id = 0;                         // which PullGeneration that is
 };
@@ -514,6 +537,7 @@ public:
         // call returns, and nothing below touches this object's members.
         const std::shared_ptr<ContextState> state = state_;
         const std::shared_ptr<llmrt_sampler> sampler_handle = sampler->handle_;
+        state->free_parked();
         const llmrt_status status = llmrt_generate(state->ctx, sampler_handle.get(), prompt,
                                                    options ? options->c_params() : nullptr, callback, user_data);
         if (status != LLMRT_ERR_BUSY) state->forget_pull();
@@ -526,6 +550,7 @@ public:
     std::vector<BeamHypothesis> beam_search(const char *prompt, const BeamOptions *options = nullptr) {
         require(prompt != nullptr, "prompt is null");
         llmrt_beam_results *results = nullptr;
+        state_->free_parked();
         const llmrt_status status =
             llmrt_beam_search_text(state_->ctx, prompt, 1, options ? options->c_params() : nullptr, &results);
         if (status != LLMRT_ERR_BUSY) state_->forget_pull();
@@ -549,6 +574,72 @@ private:
 #endif
 };
 
+// A generation handle (llmrt_generation_*): the pull form of generate, for iterators. Created by
+// starting it (the prompt is evaluated), then next() until it returns null; stop_reason says why
+// it ended. The native handle keeps the context and sampler alive, so their objects may be closed
+// while it runs; one generation runs on a context at a time (another fails as busy until this one
+// has finished or is closed). close() frees it; an object finalized without close() does not touch
+// the context from the finalizer's thread, but parks the handle on the context, whose next
+// generation frees it.
+class NativeGeneration {
+public:
+    NativeGeneration(Context *context, Sampler *sampler, const char *prompt, const GenerateOptions *options) {
+        require(context != nullptr && sampler != nullptr && prompt != nullptr,
+                "context, sampler and prompt must not be null or closed");
+        state_ = context->state_;
+        state_->free_parked();
+        check(llmrt_generation_create(state_->ctx, sampler->handle_.get(), prompt,
+                                      options ? options->c_params() : nullptr, &gen_));
+    }
+    ~NativeGeneration() {
+        if (gen_) state_->park(gen_);
+    }
+    NativeGeneration(const NativeGeneration &) = delete;
+    NativeGeneration &operator=(const NativeGeneration &) = delete;
+
+    // The next non-empty piece of text, or null once the generation has finished. (Empty pieces,
+    // produced while a UTF-8 character or a possible stop string is incomplete, are skipped.)
+    const char *next() {
+        require(gen_ != nullptr, "this generation has been closed");
+        for (;;) {
+            const char *piece = nullptr;
+            size_t length = 0;
+            llmrt_token token = -1;
+            const llmrt_status status = llmrt_generation_next(gen_, &piece, &length, &token);
+            if (status == LLMRT_END_OF_GENERATION) return nullptr;
+            check(status);
+            if (token >= 0) last_token_ = token;
+            if (length > 0) return piece;  // valid until the next call on gen_
+        }
+    }
+    // The token that completed the last piece next() returned.
+    int get_last_token() const { return last_token_; }
+    // Why it ended: "length", "eos", "stop_string", "context_full", "cancelled", "callback", or
+    // "" while running.
+    const char *get_stop_reason() const {
+        require(gen_ != nullptr, "this generation has been closed");
+        return llmrt_generation_stop_reason(gen_);
+    }
+    // Tokens produced so far.
+    int get_generated_count() const {
+        require(gen_ != nullptr, "this generation has been closed");
+        return llmrt_generation_n_generated(gen_);
+    }
+    // Ends the generation and frees the handle (on the thread that uses the context). Safe to
+    // call more than once.
+    void close() {
+        llmrt_generation_free(gen_);
+        gen_ = nullptr;
+    }
+
+#ifndef SWIG
+private:
+    std::shared_ptr<ContextState> state_;
+    llmrt_generation *gen_ = nullptr;
+    int last_token_ = -1;
+#endif
+};
+
 // PullGeneration still uses the deprecated pull form on the context (a generation handle,
 // llmrt_generation_*, is its replacement): its warnings are expected here.
 #ifndef SWIG
@@ -566,6 +657,7 @@ public:
         require(context != nullptr && sampler != nullptr && prompt != nullptr,
                 "context, sampler and prompt must not be null or closed");
         state_ = context->state_;
+        state_->free_parked();
         const llmrt_status status = llmrt_generate_begin(state_->ctx, sampler->handle_.get(), prompt,
                                                          options ? options->c_params() : nullptr);
         if (status != LLMRT_ERR_BUSY) state_->forget_pull();
@@ -631,6 +723,7 @@ public:
         llmrt_chat_session *out = nullptr;
         check(llmrt_chat_session_create(context->state_->ctx, sampler->handle_.get(), &params, &out));
         handle_.reset(out, llmrt_chat_session_free);
+        context_ = context->state_;
     }
 
     void add_message(const char *role, const char *content) {
@@ -641,6 +734,7 @@ public:
     // it to its listener); the answer joins the conversation, also when the listener stops it.
     void respond(const GenerateOptions *options, llmrt_token_callback callback, void *user_data) {
         const std::shared_ptr<llmrt_chat_session> handle = handle_;  // the listener may close this object
+        context_->free_parked();  // a finalized generation must not leave the context busy
         check(llmrt_chat_session_respond(handle.get(), options ? options->c_params() : nullptr, callback, user_data));
     }
     void reset() { check(llmrt_chat_session_reset(handle_.get())); }
@@ -665,6 +759,8 @@ private:
         return {role, content};
     }
 
+    // Declared first, destroyed last (for free_parked; the native session keeps the context alive itself).
+    std::shared_ptr<ContextState> context_;
     std::shared_ptr<llmrt_chat_session> handle_;
 #endif
 };

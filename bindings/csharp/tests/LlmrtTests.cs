@@ -263,6 +263,43 @@ public class LlmrtTests {
   }
 
   [Test]
+  public void GenerationHandleIteratesAndSaysWhyItStopped() {
+    int n = greedyTokenIds.Count;
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      var pieces = new List<string>();
+      using (var generation = new Generation(context, sampler, prompt, MaxTokens(32))) {
+        Assert.Equal("", generation.StopReason, "while running");
+        foreach (string piece in generation) pieces.Add(piece);
+        Assert.Equal(n < 32 ? "eos" : "length", generation.StopReason, "stop reason");
+        Assert.Equal(n, generation.GeneratedCount, "generated");
+        Assert.Equal(greedyTokenIds[n - 1], generation.LastToken, "last token");
+      }
+      Assert.Equal(greedyText, string.Concat(pieces), "text");
+
+      context.Reset();
+      var options = MaxTokens(32);
+      options.AddStopString(" ");
+      using (var generation = context.Stream(sampler, prompt, options)) {
+        foreach (string piece in generation) pieces.Add(piece);
+        Assert.Equal("stop_string", generation.StopReason, "stopped by the string");
+      }
+
+      // One generation per context at a time: disposing it lets the next one start.
+      context.Reset();
+      var first = context.Stream(sampler, prompt, MaxTokens(8));
+      Assert.True(first.Next() != null, "first piece");
+      Assert.Throws<BusyException>(() => context.Generate(sampler, prompt, MaxTokens(1)));
+      first.Dispose();
+      Assert.Equal("", first.StopReason, "disposed before the end");
+      Assert.Throws<InvalidArgumentException>(() => first.Next());
+      context.Reset();
+      Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "the next generation");
+    }
+  }
+
+  [Test]
   public void ListenerReturningTrueCancels() {
     var tokens = new List<int>();
     using (var model = new Model(modelPath))
@@ -452,7 +489,7 @@ public class LlmrtTests {
         Assert.True(pieces.MoveNext(), "first piece");
         context.Reset();
         var e = Assert.Throws<InvalidArgumentException>(() => pieces.MoveNext());
-        Assert.True(e.Message.Contains("has ended"), e.Message);
+        Assert.True(e.Message.Contains("ended"), e.Message);
       }
       Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "text after");
     }

@@ -18,6 +18,7 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 import org.llmrt.BeamHypothesis;
 import org.llmrt.BeamOptions;
+import org.llmrt.BusyException;
 import org.llmrt.CancelledException;
 import org.llmrt.ChatSession;
 import org.llmrt.Context;
@@ -287,6 +288,43 @@ public class LlmrtTest {
   }
 
   @Test
+  public void generationHandleIteratesAndSaysWhyItStopped() {
+    int n = reference.greedyTokenIds.size();
+    try (Context context = new Context(model); Sampler sampler = greedy()) {
+      List<String> pieces = new ArrayList<>();
+      try (Generation generation = new Generation(context, sampler, reference.prompt, maxTokens(32))) {
+        assertEquals("", generation.stopReason());
+        for (String piece : generation) pieces.add(piece);
+        assertEquals(n < 32 ? "eos" : "length", generation.stopReason());
+        assertEquals(n, generation.generatedCount());
+        assertEquals(reference.greedyTokenIds.get(n - 1).intValue(), generation.lastToken());
+      }
+      assertEquals(reference.greedyText, String.join("", pieces));
+
+      context.reset();
+      try (GenerateOptions options = maxTokens(32)) {
+        options.addStopString(" ");
+        try (Generation generation = context.stream(sampler, reference.prompt, options)) {
+          generation.forEachRemaining(pieces::add);
+          assertEquals("stop_string", generation.stopReason());
+        }
+      }
+
+      // One generation per context at a time: closing it lets the next one start.
+      context.reset();
+      try (Generation first = context.stream(sampler, reference.prompt, maxTokens(8))) {
+        assertTrue(first.hasNext());
+        assertThrows(BusyException.class, () -> context.generate(sampler, reference.prompt, maxTokens(1)));
+        first.close();
+        assertEquals("", first.stopReason());
+        assertThrows(InvalidArgumentException.class, first::next);
+      }
+      context.reset();
+      assertEquals(reference.greedyText, context.generate(sampler, reference.prompt, maxTokens(32)));
+    }
+  }
+
+  @Test
   public void listenerReturningTrueCancels() {
     List<Integer> tokens = new ArrayList<>();
     try (Context context = new Context(model); Sampler sampler = greedy()) {
@@ -496,7 +534,7 @@ public class LlmrtTest {
         first.next();
         context.reset();
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, first::hasNext);
-        assertTrue(e.getMessage(), e.getMessage().contains("has ended"));
+        assertTrue(e.getMessage(), e.getMessage().contains("ended"));
       }
       assertEquals(reference.greedyText, context.generate(sampler, reference.prompt, maxTokens(32)));
     }
