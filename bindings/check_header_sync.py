@@ -7,7 +7,7 @@ not be set from Java or C#).
     DEFAULT_SEED have the header's values; context.py's kv types are the header's LLMRT_KV_*.
   - SWIG (bindings/swig/llmrt.i): each struct declared there lists header fields of the same
     type, in the header's order, and leaves out only the fields OMITTED_IN_SWIG names; the
-    LLMRT_KV_* constants are exposed (as %constant KV_... = LLMRT_KV_...).
+    LLMRT_KV_*, LLMRT_SHIFT_* and LLMRT_EARLY_STOPPING_* constants are exposed (as %constant KV_... = LLMRT_KV_...).
 
 Usage: check_header_sync.py SOURCE_DIR (with bindings/python on PYTHONPATH and LLMRT_LIBRARY set,
 as the Python tests run).
@@ -137,9 +137,10 @@ def check_swig(structs, swig: str, errors: List[str]) -> None:
 
 
 def check_swig_constants(constants: Dict[str, int], swig: str, errors: List[str]) -> None:
-    """Every LLMRT_KV_* is exposed as a %constant named without the prefix, set from the macro."""
+    """Every LLMRT_KV_*, LLMRT_SHIFT_* and LLMRT_EARLY_STOPPING_* is exposed as a %constant named without the prefix, set
+    from the macro."""
     exposed = dict(re.findall(r"^%constant \w+ (\w+) = (LLMRT_\w+);", swig, flags=re.M))
-    for name in (n for n in constants if n.startswith("LLMRT_KV_")):
+    for name in (n for n in constants if n.startswith(("LLMRT_KV_", "LLMRT_SHIFT_", "LLMRT_EARLY_STOPPING_"))):
         if exposed.get(name[len("LLMRT_"):]) != name:
             errors.append(f"llmrt.i: {name} is not exposed as %constant ... {name[len('LLMRT_'):]} = {name};")
     for short, macro in exposed.items():

@@ -143,6 +143,7 @@ extern "C" SWIGEXPORT void SWIGSTDCALL llmrt_csharp_register_string_callback(llm
 %rename(GenerateNative) llmrt_swig::Context::generate;
 %csmethodmodifiers llmrt_swig::Context::generate "internal";
 %typemap(csclassmodifiers) llmrt_swig::PullGeneration "internal class"
+%typemap(csclassmodifiers) llmrt_swig::NativeGeneration "internal class"
 
 %csmethodmodifiers llmrt_swig::Model::tokenize_utf8 "internal";
 %typemap(cscode) llmrt_swig::Model %{
@@ -199,24 +200,13 @@ extern "C" SWIGEXPORT void SWIGSTDCALL llmrt_csharp_register_string_callback(llm
   }
 
   /// <summary>
-  /// Starts a generation and returns its pieces as they are produced. The prompt is evaluated
-  /// here; each step of the enumeration runs the model. Disposing the enumerator (foreach does)
-  /// ends the generation. It keeps this context and the sampler alive: disposing them meanwhile
-  /// frees them only once it ends.
+  /// Starts a generation (a generation handle) and returns its pieces as they are produced. The
+  /// prompt is evaluated here; each step of the enumeration runs the model. Disposing the
+  /// enumerator (foreach does) or the Generation ends it; StopReason says why it ended. It keeps
+  /// this context and the sampler alive: disposing them meanwhile frees them only once it ends.
   /// </summary>
-  public global::System.Collections.Generic.IEnumerable<string> Stream(Sampler sampler, string prompt,
-                                                                      GenerateOptions options = null) {
-    return Pieces(new PullGeneration(this, sampler, prompt, options));
-  }
-
-  private static global::System.Collections.Generic.IEnumerable<string> Pieces(PullGeneration generation) {
-    try {
-      string piece;
-      while ((piece = generation.Next()) != null) yield return piece;
-    } finally {
-      generation.End();
-      generation.Dispose();
-    }
+  public Generation Stream(Sampler sampler, string prompt, GenerateOptions options = null) {
+    return new Generation(this, sampler, prompt, options);
   }
 %}
 

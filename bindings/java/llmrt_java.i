@@ -210,6 +210,7 @@ static int32_t llmrt_java_on_progress(float fraction, const char *tensor_name, v
 %enddef
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::Sampler)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::GenerateOptions)
+LLMRT_JAVA_CLOSEABLE(llmrt_swig::BeamOptions)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::ModelParams)
 LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
 
@@ -308,5 +309,6 @@ LLMRT_JAVA_CLOSEABLE(llmrt_swig::QuantizeOptions)
 
 // The pull primitives behind Generation, which is what users see.
 %typemap(javaclassmodifiers) llmrt_swig::PullGeneration "final class"
+%typemap(javaclassmodifiers) llmrt_swig::NativeGeneration "final class"
 
 %include "../swig/llmrt.i"

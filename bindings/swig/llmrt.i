@@ -18,6 +18,9 @@
 // rules below, which must not rename the methods SWIG's own vector code calls.
 %template(TokenList) std::vector<int32_t>;
 %template(FloatList) std::vector<float>;
+// Beam search's hypotheses (BeamHypothesis, declared in llmrt_swig.h).
+namespace llmrt_swig { class BeamHypothesis; }
+%template(BeamHypothesisList) std::vector<llmrt_swig::BeamHypothesis>;
 
 LLMRT_SWIG_NAMING
 
@@ -34,8 +37,9 @@ LLMRT_SWIG_NAMING
 // A closed object (close() / Dispose()) has a null pointer: refuse it with a clear message
 // instead of crashing.
 %typemap(check, canthrow=1) llmrt_swig::Model *self, llmrt_swig::Context *self, llmrt_swig::Sampler *self,
-                            llmrt_swig::PullGeneration *self,
-                            llmrt_swig::GenerateOptions *self, llmrt_swig::ModelParams *self,
+                            llmrt_swig::PullGeneration *self, llmrt_swig::NativeGeneration *self,
+                            llmrt_swig::GenerateOptions *self, llmrt_swig::BeamOptions *self,
+                            llmrt_swig::BeamHypothesis *self, llmrt_swig::ModelParams *self,
                             llmrt_swig::QuantizeOptions *self, llmrt_swig::Quantizer *self,
                             llmrt_context_params *self, llmrt_sampler_params *self %{
   if (!$1) {
@@ -79,6 +83,16 @@ struct llmrt_sampler_params {
 %constant int32_t KV_F16 = LLMRT_KV_F16;
 %constant int32_t KV_BF16 = LLMRT_KV_BF16;
 %constant int32_t KV_Q8 = LLMRT_KV_Q8;
+// The values of GenerateOptions' shift_mode and Context.shift's mode (llmrt.h's LLMRT_SHIFT_*:
+// Llmrt.SHIFT_REEVALUATE in Java, Library.SHIFT_REEVALUATE in C#).
+%constant int32_t SHIFT_OFF = LLMRT_SHIFT_OFF;
+%constant int32_t SHIFT_REEVALUATE = LLMRT_SHIFT_REEVALUATE;
+%constant int32_t SHIFT_ROPED_K = LLMRT_SHIFT_ROPED_K;
+// The values of BeamOptions' early_stopping (llmrt.h's LLMRT_EARLY_STOPPING_*), as Hugging Face's
+// False, True and "never".
+%constant int32_t EARLY_STOPPING_FALSE = LLMRT_EARLY_STOPPING_FALSE;
+%constant int32_t EARLY_STOPPING_TRUE = LLMRT_EARLY_STOPPING_TRUE;
+%constant int32_t EARLY_STOPPING_NEVER = LLMRT_EARLY_STOPPING_NEVER;
 %extend llmrt_context_params {
   llmrt_context_params() {
     llmrt_context_params *p = new llmrt_context_params;
@@ -112,6 +126,10 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Model, int, eos_token, get_eos_token);
 %attribute(llmrt_swig::Context, int, context_length, get_context_length);
 %attribute(llmrt_swig::Context, int, past_length, get_past_length);
+%attribute(llmrt_swig::Context, int, n_seq_max, get_n_seq_max);
+%attribute(llmrt_swig::NativeGeneration, int, last_token, get_last_token);
+%attribute(llmrt_swig::NativeGeneration, const char *, stop_reason, get_stop_reason);
+%attribute(llmrt_swig::NativeGeneration, int, generated_count, get_generated_count);
 %attribute(llmrt_swig::ChatSession, int, message_count, get_message_count);
 %attribute(llmrt_swig::ChatSession, int, evaluated_count, get_evaluated_count);
 %attribute(llmrt_swig::ChatSession, int, reused_count, get_reused_count);
@@ -130,6 +148,19 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::GenerateOptions, int, min_new_tokens, get_min_new_tokens, set_min_new_tokens);
 %attribute(llmrt_swig::GenerateOptions, bool, stop_at_eos, get_stop_at_eos, set_stop_at_eos);
 %attribute(llmrt_swig::GenerateOptions, bool, add_special, get_add_special, set_add_special);
+%attribute(llmrt_swig::GenerateOptions, int, shift_mode, get_shift_mode, set_shift_mode);
+%attribute(llmrt_swig::GenerateOptions, int, n_keep, get_n_keep, set_n_keep);
+%attribute(llmrt_swig::GenerateOptions, int, n_discard, get_n_discard, set_n_discard);
+
+%attribute(llmrt_swig::BeamOptions, int, num_beams, get_num_beams, set_num_beams);
+%attribute(llmrt_swig::BeamOptions, int, num_return_sequences, get_num_return_sequences, set_num_return_sequences);
+%attribute(llmrt_swig::BeamOptions, int, max_new_tokens, get_max_new_tokens, set_max_new_tokens);
+%attribute(llmrt_swig::BeamOptions, float, length_penalty, get_length_penalty, set_length_penalty);
+%attribute(llmrt_swig::BeamOptions, int, early_stopping, get_early_stopping, set_early_stopping);
+%attribute(llmrt_swig::BeamOptions, bool, stop_at_eos, get_stop_at_eos, set_stop_at_eos);
+%attribute(llmrt_swig::BeamOptions, int, eos_token_id, get_eos_token_id, set_eos_token_id);
+%attributeval(llmrt_swig::BeamHypothesis, std::vector<int32_t>, tokens, get_tokens);
+%attribute(llmrt_swig::BeamHypothesis, double, score, get_score);
 
 %newobject llmrt_swig::Model::synthetic;
 %ignore llmrt_swig::Error;

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -188,6 +189,16 @@ public:
     void set_stop_at_eos(bool on) { params_.stop_at_eos = on ? 1 : 0; }
     bool get_add_special() const { return params_.add_special != 0; }
     void set_add_special(bool on) { params_.add_special = on ? 1 : 0; }
+    // StreamingLLM: when the next token would not fit, shift_mode SHIFT_OFF (default) ends the
+    // generation ("context_full"); SHIFT_REEVALUATE or SHIFT_ROPED_K drop n_discard positions
+    // after the first n_keep and go on. n_keep -1 = the whole prompt (default 4); n_discard -1 =
+    // half of those not kept (default).
+    int get_shift_mode() const { return params_.shift_mode; }
+    void set_shift_mode(int mode) { params_.shift_mode = mode; }
+    int get_n_keep() const { return params_.n_keep; }
+    void set_n_keep(int n) { params_.n_keep = n; }
+    int get_n_discard() const { return params_.n_discard; }
+    void set_n_discard(int n) { params_.n_discard = n; }
     // Generation ends when the output contains one of these; it is not emitted.
     void add_stop_string(const char *text) { stops_.emplace_back(text ? text : ""); }
     void clear_stop_strings() { stops_.clear(); }
@@ -206,6 +217,51 @@ private:
     mutable llmrt_generate_params params_;
     std::vector<std::string> stops_;
     mutable std::vector<const char *> stop_ptrs_;
+#endif
+};
+
+// Settings for Context::beam_search (llmrt_beam_params), with Hugging Face generate's meaning.
+class BeamOptions {
+public:
+    BeamOptions() { init_params(&params_, llmrt_beam_params_init); }
+
+    int get_num_beams() const { return params_.num_beams; }  // default 4; the context needs n_seq_max >= it
+    void set_num_beams(int n) { params_.num_beams = n; }
+    int get_num_return_sequences() const { return params_.num_return_sequences; }  // 1 to num_beams (default 1)
+    void set_num_return_sequences(int n) { params_.num_return_sequences = n; }
+    int get_max_new_tokens() const { return params_.max_new_tokens; }  // default 128
+    void set_max_new_tokens(int n) { params_.max_new_tokens = n; }
+    float get_length_penalty() const { return params_.length_penalty; }  // default 1
+    void set_length_penalty(float p) { params_.length_penalty = p; }
+    int get_early_stopping() const { return params_.early_stopping; }  // EARLY_STOPPING_* (default FALSE)
+    void set_early_stopping(int mode) { params_.early_stopping = mode; }
+    bool get_stop_at_eos() const { return params_.stop_at_eos != 0; }
+    void set_stop_at_eos(bool on) { params_.stop_at_eos = on ? 1 : 0; }
+    int get_eos_token_id() const { return params_.eos_token_id; }  // -1 (default): the model's end ids
+    void set_eos_token_id(int token) { params_.eos_token_id = token; }
+
+#ifndef SWIG
+    const llmrt_beam_params *c_params() const { return &params_; }
+
+private:
+    llmrt_beam_params params_;
+#endif
+};
+
+// One finished hypothesis of a beam search: its generated token ids (the end-of-generation id
+// included when one finished it) and its score (summed log-probability / length^length_penalty).
+class BeamHypothesis {
+public:
+    BeamHypothesis() = default;
+    std::vector<int32_t> get_tokens() const { return tokens_; }
+    double get_score() const { return score_; }
+
+#ifndef SWIG
+    BeamHypothesis(std::vector<int32_t> tokens, double score) : tokens_(std::move(tokens)), score_(score) {}
+
+private:
+    std::vector<int32_t> tokens_;
+    double score_ = 0;
 #endif
 };
 
@@ -371,7 +427,10 @@ private:
 // running on it, so either may be closed first.
 struct ContextState {
     ContextState(llmrt_context *c, std::shared_ptr<llmrt_model> m) : model(std::move(m)), ctx(c) {}
-    ~ContextState() { llmrt_context_free(ctx); }  // the body runs first: before model and sampler go
+    ~ContextState() {  // the body runs first: before model and sampler go
+        free_parked();
+        llmrt_context_free(ctx);
+    }
     ContextState(const ContextState &) = delete;
     ContextState &operator=(const ContextState &) = delete;
 
@@ -382,8 +441,27 @@ struct ContextState {
         ++pull_id;
     }
 
+    // A generation handle (NativeGeneration) whose object was finalized without close(): a
+    // finalizer runs on a thread of its own, which must not touch the context, so it only parks
+    // the handle here; the context's owning thread frees it at its next generation, and the
+    // destructor frees what is left.
+    void park(llmrt_generation *gen) {
+        std::lock_guard<std::mutex> lock(parked_mutex);
+        parked.push_back(gen);
+    }
+    void free_parked() {
+        std::vector<llmrt_generation *> gens;
+        {
+            std::lock_guard<std::mutex> lock(parked_mutex);
+            gens.swap(parked);
+        }
+        for (llmrt_generation *gen : gens) llmrt_generation_free(gen);
+    }
+
     std::shared_ptr<llmrt_model> model;
     llmrt_context *ctx;
+    std::mutex parked_mutex;
+    std::vector<llmrt_generation *> parked;
     std::shared_ptr<llmrt_sampler> pull_sampler;  // what the running pull generation samples with
     uint64_t pull_id = 0;                         // which PullGeneration that is
 };
@@ -408,8 +486,30 @@ public:
         check(llmrt_decode(state_->ctx, tokens.data(), to_int32(tokens.size(), "tokens")));
     }
 
+    // Several sequences (ContextParams n_seq_max > 1): appends tokens[i] to sequence seq_ids[i]
+    // and evaluates them all in one pass; afterwards logits(i) gives the logits after tokens[i],
+    // for every i. Sequence 0 is the one decode, generate and past_length use.
+    void decode_multi(const std::vector<int32_t> &tokens, const std::vector<int32_t> &seq_ids) {
+        require(!tokens.empty(), "tokens is empty");
+        require(tokens.size() == seq_ids.size(), "tokens and seq_ids differ in length");
+        check(llmrt_decode_multi(state_->ctx, tokens.data(), seq_ids.data(), to_int32(tokens.size(), "tokens")));
+    }
+    int get_n_seq_max() const { return llmrt_context_n_seq_max(state_->ctx); }
+    // Tokens cached for sequence seq.
+    int seq_n_past(int seq) const {
+        const int32_t count = llmrt_seq_n_past(state_->ctx, seq);
+        require(count >= 0, "no such sequence id");
+        return count;
+    }
+    // Empties sequence seq.
+    void seq_remove(int seq) { check(llmrt_seq_remove(state_->ctx, seq)); }
+    // Makes sequence dst a copy of src (its tokens and their cache), e.g. to share a prompt.
+    void seq_copy(int src, int dst) { check(llmrt_seq_copy(state_->ctx, src, dst)); }
+    // Keeps sequence seq's first n tokens.
+    void seq_truncate(int seq, int n) { check(llmrt_seq_truncate(state_->ctx, seq, n)); }
+
     // A copy of the next-token logits after the last decoded token (i = -1) or after token i of
-    // the last decode (needs logits_all unless i is the last).
+    // the last decode (needs logits_all unless i is the last; after decode_multi, any i).
     std::vector<float> logits(int i = -1) const {
         const float *p = i < 0 ? llmrt_get_logits(state_->ctx) : llmrt_get_logits_ith(state_->ctx, i);
         require(p != nullptr, i < 0 ? "no logits: call decode first" : "no logits for that token index");
@@ -421,6 +521,10 @@ public:
         llmrt_context_reset(state_->ctx);
         state_->forget_pull();
     }
+    // StreamingLLM for callers with their own loop: drops the cached positions [n_keep, n_keep +
+    // n_discard) and moves the later ones down (n_discard -1: half of those after n_keep). mode
+    // SHIFT_REEVALUATE evaluates the moved tokens again, SHIFT_ROPED_K re-rotates their keys.
+    void shift(int n_keep, int n_discard, int mode) { check(llmrt_context_shift(state_->ctx, n_keep, n_discard, mode)); }
     // Any thread: asks the running (or next) decode or generation to stop with a cancellation.
     void cancel() { llmrt_context_cancel(state_->ctx); }
 
@@ -433,10 +537,33 @@ public:
         // call returns, and nothing below touches this object's members.
         const std::shared_ptr<ContextState> state = state_;
         const std::shared_ptr<llmrt_sampler> sampler_handle = sampler->handle_;
+        state->free_parked();
         const llmrt_status status = llmrt_generate(state->ctx, sampler_handle.get(), prompt,
                                                    options ? options->c_params() : nullptr, callback, user_data);
         if (status != LLMRT_ERR_BUSY) state->forget_pull();
         check(status);
+    }
+
+    // Beam search from prompt (tokenized with BOS): the best options->num_return_sequences
+    // hypotheses, best first. The beams are sequences of this context (ContextParams n_seq_max >=
+    // num_beams), which the search empties first. options may be null for the defaults.
+    std::vector<BeamHypothesis> beam_search(const char *prompt, const BeamOptions *options = nullptr) {
+        require(prompt != nullptr, "prompt is null");
+        llmrt_beam_results *results = nullptr;
+        state_->free_parked();
+        const llmrt_status status =
+            llmrt_beam_search_text(state_->ctx, prompt, 1, options ? options->c_params() : nullptr, &results);
+        if (status != LLMRT_ERR_BUSY) state_->forget_pull();
+        check(status);
+        std::unique_ptr<llmrt_beam_results, void (*)(llmrt_beam_results *)> owned(results, llmrt_beam_results_free);
+        std::vector<BeamHypothesis> out;
+        const int32_t count = llmrt_beam_results_count(results);
+        for (int32_t i = 0; i < count; ++i) {
+            int32_t n_tokens = 0;
+            const llmrt_token *tokens = llmrt_beam_results_tokens(results, i, &n_tokens);
+            out.emplace_back(std::vector<int32_t>(tokens, tokens + n_tokens), llmrt_beam_results_score(results, i));
+        }
+        return out;
     }
 
 #ifndef SWIG
@@ -444,6 +571,72 @@ public:
 
 private:
     int vocab_size_ = 0;
+#endif
+};
+
+// A generation handle (llmrt_generation_*): the pull form of generate, for iterators. Created by
+// starting it (the prompt is evaluated), then next() until it returns null; stop_reason says why
+// it ended. The native handle keeps the context and sampler alive, so their objects may be closed
+// while it runs; one generation runs on a context at a time (another fails as busy until this one
+// has finished or is closed). close() frees it; an object finalized without close() does not touch
+// the context from the finalizer's thread, but parks the handle on the context, whose next
+// generation frees it.
+class NativeGeneration {
+public:
+    NativeGeneration(Context *context, Sampler *sampler, const char *prompt, const GenerateOptions *options) {
+        require(context != nullptr && sampler != nullptr && prompt != nullptr,
+                "context, sampler and prompt must not be null or closed");
+        state_ = context->state_;
+        state_->free_parked();
+        check(llmrt_generation_create(state_->ctx, sampler->handle_.get(), prompt,
+                                      options ? options->c_params() : nullptr, &gen_));
+    }
+    ~NativeGeneration() {
+        if (gen_) state_->park(gen_);
+    }
+    NativeGeneration(const NativeGeneration &) = delete;
+    NativeGeneration &operator=(const NativeGeneration &) = delete;
+
+    // The next non-empty piece of text, or null once the generation has finished. (Empty pieces,
+    // produced while a UTF-8 character or a possible stop string is incomplete, are skipped.)
+    const char *next() {
+        require(gen_ != nullptr, "this generation has been closed");
+        for (;;) {
+            const char *piece = nullptr;
+            size_t length = 0;
+            llmrt_token token = -1;
+            const llmrt_status status = llmrt_generation_next(gen_, &piece, &length, &token);
+            if (status == LLMRT_END_OF_GENERATION) return nullptr;
+            check(status);
+            if (token >= 0) last_token_ = token;
+            if (length > 0) return piece;  // valid until the next call on gen_
+        }
+    }
+    // The token that completed the last piece next() returned.
+    int get_last_token() const { return last_token_; }
+    // Why it ended: "length", "eos", "stop_string", "context_full", "cancelled", "callback", or
+    // "" while running.
+    const char *get_stop_reason() const {
+        require(gen_ != nullptr, "this generation has been closed");
+        return llmrt_generation_stop_reason(gen_);
+    }
+    // Tokens produced so far.
+    int get_generated_count() const {
+        require(gen_ != nullptr, "this generation has been closed");
+        return llmrt_generation_n_generated(gen_);
+    }
+    // Ends the generation and frees the handle (on the thread that uses the context). Safe to
+    // call more than once.
+    void close() {
+        llmrt_generation_free(gen_);
+        gen_ = nullptr;
+    }
+
+#ifndef SWIG
+private:
+    std::shared_ptr<ContextState> state_;
+    llmrt_generation *gen_ = nullptr;
+    int last_token_ = -1;
 #endif
 };
 
@@ -464,6 +657,7 @@ public:
         require(context != nullptr && sampler != nullptr && prompt != nullptr,
                 "context, sampler and prompt must not be null or closed");
         state_ = context->state_;
+        state_->free_parked();
         const llmrt_status status = llmrt_generate_begin(state_->ctx, sampler->handle_.get(), prompt,
                                                          options ? options->c_params() : nullptr);
         if (status != LLMRT_ERR_BUSY) state_->forget_pull();
@@ -529,6 +723,7 @@ public:
         llmrt_chat_session *out = nullptr;
         check(llmrt_chat_session_create(context->state_->ctx, sampler->handle_.get(), &params, &out));
         handle_.reset(out, llmrt_chat_session_free);
+        context_ = context->state_;
     }
 
     void add_message(const char *role, const char *content) {
@@ -539,6 +734,7 @@ public:
     // it to its listener); the answer joins the conversation, also when the listener stops it.
     void respond(const GenerateOptions *options, llmrt_token_callback callback, void *user_data) {
         const std::shared_ptr<llmrt_chat_session> handle = handle_;  // the listener may close this object
+        context_->free_parked();  // a finalized generation must not leave the context busy
         check(llmrt_chat_session_respond(handle.get(), options ? options->c_params() : nullptr, callback, user_data));
     }
     void reset() { check(llmrt_chat_session_reset(handle_.get())); }
@@ -563,6 +759,8 @@ private:
         return {role, content};
     }
 
+    // Declared first, destroyed last (for free_parked; the native session keeps the context alive itself).
+    std::shared_ptr<ContextState> context_;
     std::shared_ptr<llmrt_chat_session> handle_;
 #endif
 };

@@ -130,6 +130,175 @@ public class LlmrtTests {
     }
   }
 
+  // Tokens generated from the prompt "Once upon a time" in a 64-token window.
+  int TokensInSmallWindow(Model model, int shiftMode) {
+    var tokens = new List<int>();
+    using (var context = new Context(model, new ContextParams { NCtx = 64 }))
+    using (var sampler = Greedy())
+    using (var options = new GenerateOptions { MaxNewTokens = 256, StopAtEos = false, ShiftMode = shiftMode, NKeep = 4 }) {
+      Assert.Equal(shiftMode, options.ShiftMode, "shift mode");
+      Assert.Equal(-1, options.NDiscard, "n_discard's default");
+      context.Generate(sampler, "Once upon a time", options, (piece, token) => {
+        if (token >= 0) tokens.Add(token);
+        return false;
+      });
+      Assert.True(context.PastLength <= 64, "within the window");
+    }
+    return tokens.Count;
+  }
+
+  [Test]
+  public void StreamingLlmShiftGeneratesPastTheWindow() {
+    using (var model = new Model(modelPath)) {
+      Assert.Equal(256, TokensInSmallWindow(model, Library.SHIFT_REEVALUATE), "re-evaluate");
+      Assert.Equal(256, TokensInSmallWindow(model, Library.SHIFT_ROPED_K), "roped k");
+      int withoutShift = TokensInSmallWindow(model, Library.SHIFT_OFF);
+      Assert.True(withoutShift > 0 && withoutShift < 64, "stopped at the window: " + withoutShift);
+    }
+  }
+
+  [Test]
+  public void ContextShiftDropsPositions() {
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model, new ContextParams { NCtx = 64 })) {
+      context.Decode(model.Tokenize(prompt + " there was a little girl"));
+      int past = context.PastLength;
+      context.Shift(2, 3, Library.SHIFT_REEVALUATE);
+      Assert.Equal(past - 3, context.PastLength, "after dropping 3");
+      context.Shift(1, -1, Library.SHIFT_ROPED_K);  // -1: half of those after n_keep
+      Assert.Equal(past - 3 - (past - 3 - 1) / 2, context.PastLength, "after dropping half");
+      Assert.Throws<InvalidArgumentException>(() => context.Shift(0, 1, Library.SHIFT_OFF));
+    }
+  }
+
+  static ContextParams Sequences(int n) {
+    return new ContextParams { NCtx = 128, NSeqMax = n };
+  }
+
+  [Test]
+  public void BeamSearchWithOneBeamIsGreedy() {
+    var greedyTokens = new List<int>();
+    using (var model = new Model(modelPath)) {
+      using (var context = new Context(model, Sequences(1)))
+      using (var sampler = Greedy())
+      using (var options = new GenerateOptions { MaxNewTokens = 24, StopAtEos = false }) {
+        context.Generate(sampler, prompt, options, (piece, token) => {
+          if (token >= 0) greedyTokens.Add(token);
+          return false;
+        });
+      }
+      using (var context = new Context(model, Sequences(1)))
+      using (var options = new BeamOptions { NumBeams = 1, MaxNewTokens = 24, StopAtEos = false }) {
+        var hypotheses = context.BeamSearch(prompt, options);
+        Assert.Equal(1, hypotheses.Count, "hypotheses");
+        Assert.SequenceEqual(greedyTokens, hypotheses[0].Tokens.ToList(), "one beam = greedy");
+        Assert.True(hypotheses[0].Score < 0, "a log-probability");
+      }
+    }
+  }
+
+  [Test]
+  public void BeamSearchReturnsTheBestHypothesesFirst() {
+    using (var model = new Model(modelPath)) {
+      using (var context = new Context(model, Sequences(4)))
+      using (var options = new BeamOptions { NumBeams = 4, NumReturnSequences = 3, MaxNewTokens = 16,
+                                             EarlyStopping = Library.EARLY_STOPPING_TRUE }) {
+        var hypotheses = context.BeamSearch(prompt, options);
+        Assert.Equal(3, hypotheses.Count, "hypotheses");
+        for (int i = 1; i < hypotheses.Count; i++) {
+          Assert.True(hypotheses[i - 1].Score >= hypotheses[i].Score, "scores in decreasing order");
+          Assert.True(!hypotheses[i - 1].Tokens.SequenceEqual(hypotheses[i].Tokens), "distinct hypotheses");
+        }
+      }
+      using (var context = new Context(model, Sequences(2)))
+      using (var options = new BeamOptions()) {
+        Assert.Equal(4, options.NumBeams, "the default needs 4 sequences");
+        Assert.Throws<InvalidArgumentException>(() => context.BeamSearch(prompt, options));
+      }
+    }
+  }
+
+  static int Argmax(IList<float> logits) {
+    int best = 0;
+    for (int i = 1; i < logits.Count; i++) {
+      if (logits[i] > logits[best]) best = i;
+    }
+    return best;
+  }
+
+  static int NextTokenAlone(Model model, TokenList prompt) {
+    using (var context = new Context(model, Sequences(1))) {
+      context.Decode(prompt);
+      return Argmax(context.Logits());
+    }
+  }
+
+  [Test]
+  public void TwoSequencesDecodedTogetherMatchEachAlone() {
+    using (var model = new Model(modelPath)) {
+      TokenList a = model.Tokenize(prompt);
+      TokenList b = model.Tokenize("The little dog ran to the");
+      var tokens = new TokenList();
+      var seqIds = new TokenList();
+      foreach (int t in a) { tokens.Add(t); seqIds.Add(0); }
+      foreach (int t in b) { tokens.Add(t); seqIds.Add(1); }
+      using (var context = new Context(model, Sequences(2))) {
+        Assert.Equal(2, context.NSeqMax, "n_seq_max");
+        context.DecodeMulti(tokens, seqIds);
+        Assert.Equal(a.Count, context.SeqNPast(0), "sequence 0");
+        Assert.Equal(b.Count, context.SeqNPast(1), "sequence 1");
+        Assert.Equal(NextTokenAlone(model, a), Argmax(context.Logits(a.Count - 1)), "prompt a");
+        Assert.Equal(NextTokenAlone(model, b), Argmax(context.Logits(tokens.Count - 1)), "prompt b");
+        context.SeqCopy(0, 1);
+        Assert.Equal(a.Count, context.SeqNPast(1), "after copy");
+        context.SeqTruncate(1, 2);
+        Assert.Equal(2, context.SeqNPast(1), "after truncate");
+        context.SeqRemove(1);
+        Assert.Equal(0, context.SeqNPast(1), "after remove");
+        Assert.Equal(a.Count, context.SeqNPast(0), "sequence 0 untouched");
+        Assert.Throws<InvalidArgumentException>(() => context.SeqNPast(2));
+        Assert.Throws<InvalidArgumentException>(() => context.DecodeMulti(a, new TokenList()));
+      }
+    }
+  }
+
+  [Test]
+  public void GenerationHandleIteratesAndSaysWhyItStopped() {
+    int n = greedyTokenIds.Count;
+    using (var model = new Model(modelPath))
+    using (var context = new Context(model))
+    using (var sampler = Greedy()) {
+      var pieces = new List<string>();
+      using (var generation = new Generation(context, sampler, prompt, MaxTokens(32))) {
+        Assert.Equal("", generation.StopReason, "while running");
+        foreach (string piece in generation) pieces.Add(piece);
+        Assert.Equal(n < 32 ? "eos" : "length", generation.StopReason, "stop reason");
+        Assert.Equal(n, generation.GeneratedCount, "generated");
+        Assert.Equal(greedyTokenIds[n - 1], generation.LastToken, "last token");
+      }
+      Assert.Equal(greedyText, string.Concat(pieces), "text");
+
+      context.Reset();
+      var options = MaxTokens(32);
+      options.AddStopString(" ");
+      using (var generation = context.Stream(sampler, prompt, options)) {
+        foreach (string piece in generation) pieces.Add(piece);
+        Assert.Equal("stop_string", generation.StopReason, "stopped by the string");
+      }
+
+      // One generation per context at a time: disposing it lets the next one start.
+      context.Reset();
+      var first = context.Stream(sampler, prompt, MaxTokens(8));
+      Assert.True(first.Next() != null, "first piece");
+      Assert.Throws<BusyException>(() => context.Generate(sampler, prompt, MaxTokens(1)));
+      first.Dispose();
+      Assert.Equal("", first.StopReason, "disposed before the end");
+      Assert.Throws<InvalidArgumentException>(() => first.Next());
+      context.Reset();
+      Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "the next generation");
+    }
+  }
+
   [Test]
   public void ListenerReturningTrueCancels() {
     var tokens = new List<int>();
@@ -320,7 +489,7 @@ public class LlmrtTests {
         Assert.True(pieces.MoveNext(), "first piece");
         context.Reset();
         var e = Assert.Throws<InvalidArgumentException>(() => pieces.MoveNext());
-        Assert.True(e.Message.Contains("has ended"), e.Message);
+        Assert.True(e.Message.Contains("ended"), e.Message);
       }
       Assert.Equal(greedyText, context.Generate(sampler, prompt, MaxTokens(32)), "text after");
     }

@@ -16,6 +16,9 @@ import java.util.Random;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
+import org.llmrt.BeamHypothesis;
+import org.llmrt.BeamOptions;
+import org.llmrt.BusyException;
 import org.llmrt.CancelledException;
 import org.llmrt.ChatSession;
 import org.llmrt.Context;
@@ -144,6 +147,180 @@ public class LlmrtTest {
       }
       assertTrue(pieces.size() > 1);
       assertEquals(reference.greedyText, String.join("", pieces));
+    }
+  }
+
+  /** Tokens generated from the prompt "Once upon a time" in a 64-token window. */
+  private static int tokensInSmallWindow(int shiftMode) {
+    ContextParams params = new ContextParams();
+    params.setNCtx(64);
+    List<Integer> tokens = new ArrayList<>();
+    try (Context context = new Context(model, params); Sampler sampler = greedy();
+         GenerateOptions options = maxTokens(256)) {
+      options.setStopAtEos(false);
+      options.setShiftMode(shiftMode);
+      options.setNKeep(4);
+      assertEquals(shiftMode, options.getShiftMode());
+      assertEquals(4, options.getNKeep());
+      assertEquals(-1, options.getNDiscard());  // the default: half of those not kept
+      context.generate(sampler, "Once upon a time", options, (piece, token) -> {
+        if (token >= 0) tokens.add(token);
+        return false;
+      });
+      assertTrue(context.getPastLength() <= 64);
+    }
+    return tokens.size();
+  }
+
+  @Test
+  public void streamingLlmShiftGeneratesPastTheWindow() {
+    assertEquals(256, tokensInSmallWindow(Llmrt.SHIFT_REEVALUATE));
+    assertEquals(256, tokensInSmallWindow(Llmrt.SHIFT_ROPED_K));
+    int withoutShift = tokensInSmallWindow(Llmrt.SHIFT_OFF);
+    assertTrue("stopped at the window: " + withoutShift, withoutShift > 0 && withoutShift < 64);
+  }
+
+  @Test
+  public void contextShiftDropsPositions() {
+    ContextParams params = new ContextParams();
+    params.setNCtx(64);
+    try (Context context = new Context(model, params)) {
+      context.decode(model.tokenize(reference.prompt + " there was a little girl"));
+      int past = context.getPastLength();
+      context.shift(2, 3, Llmrt.SHIFT_REEVALUATE);
+      assertEquals(past - 3, context.getPastLength());
+      context.shift(1, -1, Llmrt.SHIFT_ROPED_K);  // -1: half of those after n_keep
+      assertEquals(past - 3 - (past - 3 - 1) / 2, context.getPastLength());
+      assertThrows(InvalidArgumentException.class, () -> context.shift(0, 1, Llmrt.SHIFT_OFF));
+    }
+  }
+
+  private static ContextParams sequences(int n) {
+    ContextParams params = new ContextParams();
+    params.setNCtx(128);
+    params.setNSeqMax(n);
+    return params;
+  }
+
+  @Test
+  public void beamSearchWithOneBeamIsGreedy() {
+    List<Integer> greedyTokens = new ArrayList<>();
+    try (Context context = new Context(model, sequences(1)); Sampler sampler = greedy();
+         GenerateOptions options = maxTokens(24)) {
+      options.setStopAtEos(false);
+      context.generate(sampler, reference.prompt, options, (piece, token) -> {
+        if (token >= 0) greedyTokens.add(token);
+        return false;
+      });
+    }
+    try (Context context = new Context(model, sequences(1)); BeamOptions options = new BeamOptions()) {
+      options.setNumBeams(1);
+      options.setMaxNewTokens(24);
+      options.setStopAtEos(false);
+      List<BeamHypothesis> hypotheses = context.beamSearch(reference.prompt, options);
+      assertEquals(1, hypotheses.size());
+      assertEquals(greedyTokens, hypotheses.get(0).getTokens());
+      assertTrue(hypotheses.get(0).getScore() < 0);
+    }
+  }
+
+  @Test
+  public void beamSearchReturnsTheBestHypothesesFirst() {
+    try (Context context = new Context(model, sequences(4)); BeamOptions options = new BeamOptions()) {
+      options.setNumBeams(4);
+      options.setNumReturnSequences(3);
+      options.setMaxNewTokens(16);
+      options.setEarlyStopping(Llmrt.EARLY_STOPPING_TRUE);
+      List<BeamHypothesis> hypotheses = context.beamSearch(reference.prompt, options);
+      assertEquals(3, hypotheses.size());
+      for (int i = 1; i < hypotheses.size(); i++) {
+        assertTrue(hypotheses.get(i - 1).getScore() >= hypotheses.get(i).getScore());
+        assertNotEquals(hypotheses.get(i - 1).getTokens(), hypotheses.get(i).getTokens());
+      }
+    }
+    try (Context context = new Context(model, sequences(2)); BeamOptions options = new BeamOptions()) {
+      assertEquals(4, options.getNumBeams());  // the default needs 4 sequences
+      assertThrows(InvalidArgumentException.class, () -> context.beamSearch(reference.prompt, options));
+    }
+  }
+
+  private static int argmax(List<Float> logits) {
+    int best = 0;
+    for (int i = 1; i < logits.size(); i++) {
+      if (logits.get(i) > logits.get(best)) best = i;
+    }
+    return best;
+  }
+
+  private static int nextTokenAlone(TokenList prompt) {
+    try (Context context = new Context(model, sequences(1))) {
+      context.decode(prompt);
+      return argmax(context.logits());
+    }
+  }
+
+  @Test
+  public void twoSequencesDecodedTogetherMatchEachAlone() {
+    TokenList a = model.tokenize(reference.prompt);
+    TokenList b = model.tokenize("The little dog ran to the");
+    TokenList tokens = new TokenList(a);
+    tokens.addAll(b);
+    TokenList seqIds = new TokenList();
+    for (int i = 0; i < a.size(); i++) seqIds.add(0);
+    for (int i = 0; i < b.size(); i++) seqIds.add(1);
+    try (Context context = new Context(model, sequences(2))) {
+      assertEquals(2, context.getNSeqMax());
+      context.decodeMulti(tokens, seqIds);
+      assertEquals(a.size(), context.seqNPast(0));
+      assertEquals(b.size(), context.seqNPast(1));
+      assertEquals(nextTokenAlone(a), argmax(context.logits(a.size() - 1)));
+      assertEquals(nextTokenAlone(b), argmax(context.logits(tokens.size() - 1)));
+      context.seqCopy(0, 1);
+      assertEquals(a.size(), context.seqNPast(1));
+      context.seqTruncate(1, 2);
+      assertEquals(2, context.seqNPast(1));
+      context.seqRemove(1);
+      assertEquals(0, context.seqNPast(1));
+      assertEquals(a.size(), context.seqNPast(0));
+      assertThrows(InvalidArgumentException.class, () -> context.seqNPast(2));
+      assertThrows(InvalidArgumentException.class, () -> context.decodeMulti(a, new TokenList()));
+    }
+  }
+
+  @Test
+  public void generationHandleIteratesAndSaysWhyItStopped() {
+    int n = reference.greedyTokenIds.size();
+    try (Context context = new Context(model); Sampler sampler = greedy()) {
+      List<String> pieces = new ArrayList<>();
+      try (Generation generation = new Generation(context, sampler, reference.prompt, maxTokens(32))) {
+        assertEquals("", generation.stopReason());
+        for (String piece : generation) pieces.add(piece);
+        assertEquals(n < 32 ? "eos" : "length", generation.stopReason());
+        assertEquals(n, generation.generatedCount());
+        assertEquals(reference.greedyTokenIds.get(n - 1).intValue(), generation.lastToken());
+      }
+      assertEquals(reference.greedyText, String.join("", pieces));
+
+      context.reset();
+      try (GenerateOptions options = maxTokens(32)) {
+        options.addStopString(" ");
+        try (Generation generation = context.stream(sampler, reference.prompt, options)) {
+          generation.forEachRemaining(pieces::add);
+          assertEquals("stop_string", generation.stopReason());
+        }
+      }
+
+      // One generation per context at a time: closing it lets the next one start.
+      context.reset();
+      try (Generation first = context.stream(sampler, reference.prompt, maxTokens(8))) {
+        assertTrue(first.hasNext());
+        assertThrows(BusyException.class, () -> context.generate(sampler, reference.prompt, maxTokens(1)));
+        first.close();
+        assertEquals("", first.stopReason());
+        assertThrows(InvalidArgumentException.class, first::next);
+      }
+      context.reset();
+      assertEquals(reference.greedyText, context.generate(sampler, reference.prompt, maxTokens(32)));
     }
   }
 
@@ -357,7 +534,7 @@ public class LlmrtTest {
         first.next();
         context.reset();
         InvalidArgumentException e = assertThrows(InvalidArgumentException.class, first::hasNext);
-        assertTrue(e.getMessage(), e.getMessage().contains("has ended"));
+        assertTrue(e.getMessage(), e.getMessage().contains("ended"));
       }
       assertEquals(reference.greedyText, context.generate(sampler, reference.prompt, maxTokens(32)));
     }
