@@ -13,6 +13,12 @@ struct llmrt_beam_results {
 
 namespace {
 
+// The C constants are the runtime's enum values, so the defaults below can be the runtime's.
+static_assert(static_cast<int>(llmrt::EarlyStopping::Heuristic) == LLMRT_EARLY_STOPPING_FALSE &&
+                  static_cast<int>(llmrt::EarlyStopping::Done) == LLMRT_EARLY_STOPPING_TRUE &&
+                  static_cast<int>(llmrt::EarlyStopping::Never) == LLMRT_EARLY_STOPPING_NEVER,
+              "LLMRT_EARLY_STOPPING_* follow llmrt::EarlyStopping");
+
 llmrt::EarlyStopping early_stopping_of(int32_t value) {
     switch (value) {
     case LLMRT_EARLY_STOPPING_FALSE: return llmrt::EarlyStopping::Heuristic;
@@ -51,13 +57,15 @@ extern "C" {
 void llmrt_beam_params_init_sized(llmrt_beam_params *given, uint32_t struct_size) {
     llmrt_beam_params defaults{};
     defaults.struct_size = sizeof(llmrt_beam_params);
-    defaults.num_beams = 4;
-    defaults.num_return_sequences = 1;
-    defaults.max_new_tokens = 128;
-    defaults.length_penalty = 1.0f;
-    defaults.early_stopping = LLMRT_EARLY_STOPPING_FALSE;
-    defaults.stop_at_eos = 1;
-    defaults.eos_token_id = -1;
+    // The defaults are the runtime's (BeamOptions), kept there only.
+    const llmrt::BeamOptions runtime_defaults;
+    defaults.num_beams = static_cast<int32_t>(runtime_defaults.num_beams);
+    defaults.num_return_sequences = static_cast<int32_t>(runtime_defaults.num_return_sequences);
+    defaults.max_new_tokens = static_cast<int32_t>(runtime_defaults.max_new_tokens);
+    defaults.length_penalty = static_cast<float>(runtime_defaults.length_penalty);
+    defaults.early_stopping = static_cast<int32_t>(runtime_defaults.early_stopping);
+    defaults.stop_at_eos = runtime_defaults.stop_at_eos ? 1 : 0;
+    defaults.eos_token_id = runtime_defaults.eos_token;
     llmrt::write_params(given, struct_size, defaults);
 }
 
