@@ -5,12 +5,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # -O1 -g1: a shorter compile than -O2 -g (CI time), and stack traces still name lines.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
-  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" -DLLMRT_SANITIZE=ON -DLLMRT_BUILD_BINDINGS=OFF > /dev/null
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1" -DLLMRT_SANITIZE=ON -DLLMRT_BUILD_BINDINGS=OFF -DLLMRT_TEST_CODE_FLAGS=-O0 > /dev/null
 # Only what the cpp label runs (not the CLI, examples or tools).
 cmake --build build-asan -j "$(nproc)" --target llmrt_cpp_tests
 # GPT-2's 50k-token vocabulary makes its file round trips the slowest cases under ASan; the same
 # code paths run sanitized for the other families (bloom, falcon, gemma...) and unsanitized in the
-# main suite.
+# main suite. The GPTQ/AWQ accuracy comparisons (a minute of sanitized arithmetic) likewise: their
+# code runs sanitized in the other GPTQ/AWQ tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan -L cpp -LE install -E "FamilyFile.*gpt2|Unprefixed.*gpt2" --output-on-failure \
+  ctest --test-dir build-asan -L cpp -LE install -E "FamilyFile.*gpt2|Unprefixed.*gpt2|(Gptq|Awq)Quantize.CloserToF32" --output-on-failure \
     -j "$(nproc)" --timeout 1800

@@ -2,7 +2,7 @@
 # compared with the files, so the README cannot rot.
 add_executable(llmrt_example_chat ${CMAKE_SOURCE_DIR}/examples/c/chat.c)
 target_link_libraries(llmrt_example_chat PRIVATE llmrt)
-target_compile_options(llmrt_example_chat PRIVATE ${LLMRT_WARNINGS})
+target_compile_options(llmrt_example_chat PRIVATE ${LLMRT_TEST_OPTIONS})
 set_target_properties(llmrt_example_chat PROPERTIES OUTPUT_NAME chat RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/examples)
 add_dependencies(llmrt_cpp_tests llmrt_example_chat)  # examples_c_chat is labelled cpp
 
