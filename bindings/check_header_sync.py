@@ -7,7 +7,8 @@ not be set from Java or C#).
     DEFAULT_SEED have the header's values; context.py's kv types are the header's LLMRT_KV_*.
   - SWIG (bindings/swig/llmrt.i): each struct declared there lists header fields of the same
     type, in the header's order, and leaves out only the fields OMITTED_IN_SWIG names; the
-    LLMRT_KV_*, LLMRT_SHIFT_* and LLMRT_EARLY_STOPPING_* constants are exposed (as %constant KV_... = LLMRT_KV_...).
+    constants of SWIG_CONSTANT_PREFIXES are exposed (as %constant KV_F16 = LLMRT_KV_F16), older
+    names too. Python names stop reasons through llmrt_stop_reason_name, one per LLMRT_STOP_*.
 
 Usage: check_header_sync.py SOURCE_DIR (with bindings/python on PYTHONPATH and LLMRT_LIBRARY set,
 as the Python tests run).
@@ -45,6 +46,9 @@ OMITTED_IN_SWIG = {
     ("llmrt_sampler_params", "n_logit_bias"): "goes with logit_bias",
 }
 
+# The header's closed sets of int32_t values, which Java and C# reach as constants.
+SWIG_CONSTANT_PREFIXES = ("LLMRT_KV_", "LLMRT_SHIFT_", "LLMRT_EARLY_STOPPING_", "LLMRT_STOP_")
+
 C_SIZES = {"int32_t": 4, "llmrt_token": 4, "uint32_t": 4, "float": 4, "uint64_t": 8, "double": 8, "size_t": 8}
 
 
@@ -78,6 +82,12 @@ def header_constants(header: str) -> Dict[str, int]:
     for m in re.finditer(r"^#define (LLMRT_\w+)\s+(0x[0-9A-Fa-f]+|\d+)(?:ull)?\b", header, flags=re.M):
         out[m.group(1)] = int(m.group(2), 0)
     return out
+
+
+def header_aliases(header: str, constants: Dict[str, int]) -> Dict[str, int]:
+    """Older names kept for a constant (#define LLMRT_KV_Q8 LLMRT_KV_INT8), with their values."""
+    found = re.findall(r"^#define (LLMRT_\w+)\s+(LLMRT_\w+)\b", header, flags=re.M)
+    return {alias: constants[target] for alias, target in found if target in constants}
 
 
 def c_size(c_type: str) -> int:
@@ -116,6 +126,11 @@ def check_python_constants(constants: Dict[str, int], errors: List[str]) -> None
     kv = {name[len("LLMRT_KV_"):].lower(): v for name, v in constants.items() if name.startswith("LLMRT_KV_")}
     if context.kv_types() != kv:
         errors.append(f"LLMRT_KV_*: the library's llmrt_kv_type_name lists {context.kv_types()}, the header {kv}")
+    # Python reports stop reasons by the library's names: one for each LLMRT_STOP_* and no more.
+    stops = sorted(v for name, v in constants.items() if name.startswith("LLMRT_STOP_"))
+    named = [v for v in range(len(stops) + 1) if _native.lib.llmrt_stop_reason_name(v) is not None]
+    if named != list(range(len(stops))) or stops != named:
+        errors.append(f"LLMRT_STOP_* are {stops}, llmrt_stop_reason_name names {named}")
 
 
 def check_swig(structs, swig: str, errors: List[str]) -> None:
@@ -136,15 +151,15 @@ def check_swig(structs, swig: str, errors: List[str]) -> None:
                           "out only through OMITTED_IN_SWIG)")
 
 
-def check_swig_constants(constants: Dict[str, int], swig: str, errors: List[str]) -> None:
-    """Every LLMRT_KV_*, LLMRT_SHIFT_* and LLMRT_EARLY_STOPPING_* is exposed as a %constant named without the prefix, set
-    from the macro."""
+def check_swig_constants(constants: Dict[str, int], aliases: Dict[str, int], swig: str, errors: List[str]) -> None:
+    """Every constant of the closed sets (SWIG_CONSTANT_PREFIXES), older names included, is exposed as a %constant named
+    without LLMRT_, set from the macro."""
     exposed = dict(re.findall(r"^%constant \w+ (\w+) = (LLMRT_\w+);", swig, flags=re.M))
-    for name in (n for n in constants if n.startswith(("LLMRT_KV_", "LLMRT_SHIFT_", "LLMRT_EARLY_STOPPING_"))):
+    for name in (n for n in list(constants) + list(aliases) if n.startswith(SWIG_CONSTANT_PREFIXES)):
         if exposed.get(name[len("LLMRT_"):]) != name:
             errors.append(f"llmrt.i: {name} is not exposed as %constant ... {name[len('LLMRT_'):]} = {name};")
     for short, macro in exposed.items():
-        if macro not in constants:
+        if macro not in constants and macro not in aliases:
             errors.append(f"llmrt.i: %constant {short} = {macro}, which llmrt.h does not define")
 
 
@@ -161,7 +176,7 @@ def main() -> int:
     check_python_constants(constants, errors)
     swig = (source / "bindings/swig/llmrt.i").read_text()
     check_swig(structs, swig, errors)
-    check_swig_constants(constants, swig, errors)
+    check_swig_constants(constants, header_aliases(header, constants), swig, errors)
     for e in errors:
         print("check_header_sync: " + e, file=sys.stderr)
     if not errors:

@@ -66,9 +66,11 @@ extern "C" {
  * functions (LLMRT_DEPRECATED) are removed only with a new major.
  *   minor 1: KV cache types, sampling penalties, logit bias, stop callback, chat templates
  *   minor 2: generation handle, chat sessions, StreamingLLM shift, several sequences, beam
- *            search, tensor override arrays, weight dtype and KV type names */
+ *            search, tensor override arrays, weight dtype and KV type names
+ *   minor 3: stop reason codes (LLMRT_STOP_*), byte lengths as size_t (_v2), scale and compute
+ *            types as constants */
 #define LLMRT_API_VERSION 1
-#define LLMRT_API_VERSION_MINOR 2
+#define LLMRT_API_VERSION_MINOR 3
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Status, errors, version, logging                                                               */
@@ -331,13 +333,22 @@ LLMRT_API llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *te
 
 /* The bytes one token stands for (a piece may be part of a UTF-8 character). Writes up to
  * capacity bytes, no terminator; *length receives the needed size. LLMRT_ERR_BUFFER_TOO_SMALL if
- * it did not fit. */
-LLMRT_API llmrt_status llmrt_token_to_piece(const llmrt_model *model, llmrt_token token, char *buf,
-                                            int32_t capacity, int32_t *length);
+ * it did not fit; buf may be NULL when capacity is 0, to ask for the size. */
+LLMRT_API llmrt_status llmrt_token_to_piece_v2(const llmrt_model *model, llmrt_token token, char *buf,
+                                               size_t capacity, size_t *length);
 
 /* Converts ids back to text, NUL-terminated. skip_special != 0 omits control tokens (BOS, EOS).
  * *length receives the text length without the terminator; LLMRT_ERR_BUFFER_TOO_SMALL if
- * capacity < *length + 1. */
+ * capacity < *length + 1 (buf may be NULL when capacity is 0). */
+LLMRT_API llmrt_status llmrt_detokenize_v2(const llmrt_model *model, const llmrt_token *tokens,
+                                           int32_t n_tokens, int32_t skip_special, char *buf,
+                                           size_t capacity, size_t *length);
+
+/* The API 1.0 forms, with int32_t byte counts where the rest of this header has size_t. */
+LLMRT_DEPRECATED("use llmrt_token_to_piece_v2 (size_t lengths)")
+LLMRT_API llmrt_status llmrt_token_to_piece(const llmrt_model *model, llmrt_token token, char *buf,
+                                            int32_t capacity, int32_t *length);
+LLMRT_DEPRECATED("use llmrt_detokenize_v2 (size_t lengths)")
 LLMRT_API llmrt_status llmrt_detokenize(const llmrt_model *model, const llmrt_token *tokens,
                                         int32_t n_tokens, int32_t skip_special, char *buf,
                                         int32_t capacity, int32_t *length);
@@ -417,7 +428,7 @@ typedef struct llmrt_context_params {
                            0 (default): only the last */
     int32_t kv_type;    /* LLMRT_KV_F32 (default); LLMRT_KV_F16: half the cache memory, and the
                            numerics of llama.cpp's default cache; LLMRT_KV_BF16: half, f32's
-                           range; LLMRT_KV_Q8: about a quarter (int8 with one scale per head and
+                           range; LLMRT_KV_INT8: about a quarter (int8 with one scale per head and
                            position). Accuracy of each: README, "KV cache types". */
     /* Added in API 1.x: read only when struct_size covers it. Independent sequences the context
        holds, each with its own n_ctx positions (the cache is n_seq_max times as large); 1 to
@@ -430,8 +441,9 @@ typedef struct llmrt_context_params {
 #define LLMRT_KV_F32 0
 #define LLMRT_KV_F16 1
 #define LLMRT_KV_BF16 2
-#define LLMRT_KV_Q8 3
-/* "f32", "f16", "bf16", "q8" for the LLMRT_KV_* values, NULL for any other. The values count up
+#define LLMRT_KV_INT8 3
+#define LLMRT_KV_Q8 LLMRT_KV_INT8 /* its name in API 1.1 and 1.2 */
+/* "f32", "f16", "bf16", "int8" for the LLMRT_KV_* values, NULL for any other. The values count up
  * from 0, so the names can be listed by counting until NULL (help texts, bindings). Static. */
 LLMRT_API const char *llmrt_kv_type_name(int32_t kv_type);
 
@@ -683,9 +695,8 @@ LLMRT_API llmrt_status llmrt_generation_create(llmrt_context *ctx, llmrt_sampler
  * condition has been met, and again on every later call. */
 LLMRT_API llmrt_status llmrt_generation_next(llmrt_generation *gen, const char **piece, size_t *len,
                                              llmrt_token *token);
-/* Why gen ended: "length" (max_new_tokens), "eos", "stop_string", "context_full", "cancelled"
- * (a cancel; may still continue), "callback" (the stop callback), or "" while running. Static string. */
-LLMRT_API const char *llmrt_generation_stop_reason(const llmrt_generation *gen);
+/* Why gen ended: one of LLMRT_STOP_* (below), LLMRT_STOP_NONE while it runs. */
+LLMRT_API int32_t llmrt_generation_stop_code(const llmrt_generation *gen);
 /* How many tokens gen has produced (0 once its context ended it). */
 LLMRT_API int32_t llmrt_generation_n_generated(const llmrt_generation *gen);
 /* Ends the generation and releases its references. Accepts NULL. What the context evaluated
@@ -704,9 +715,28 @@ LLMRT_API llmrt_status llmrt_generate_next(llmrt_context *ctx, const char **piec
 LLMRT_DEPRECATED("use llmrt_generation_free")
 LLMRT_API void llmrt_generate_end(llmrt_context *ctx);
 
+/* Why a generation ended: llmrt_generation_stop_code and llmrt_generate_stop_code. */
+#define LLMRT_STOP_NONE         0 /* still running, or none has ended */
+#define LLMRT_STOP_LENGTH       1 /* max_new_tokens reached */
+#define LLMRT_STOP_EOS          2 /* an end-of-generation token */
+#define LLMRT_STOP_STRING       3 /* a stop string */
+#define LLMRT_STOP_CONTEXT_FULL 4 /* the window is full and shift_mode is LLMRT_SHIFT_OFF */
+#define LLMRT_STOP_CANCELLED    5 /* llmrt_context_cancel or the token callback; a handle may continue */
+#define LLMRT_STOP_CALLBACK     6 /* the stop callback returned non-zero */
+/* "", "length", "eos", "stop_string", "context_full", "cancelled", "callback" for the LLMRT_STOP_*
+ * values in order (the names of Hugging Face's and Intel's runtimes), NULL for any other. The
+ * values count up from 0. Static strings. */
+LLMRT_API const char *llmrt_stop_reason_name(int32_t reason);
+
 /* Why the last llmrt_generate (the callback form; also the deprecated llmrt_generate_begin) on
- * ctx ended (values as llmrt_generation_stop_reason), or "" while none has ended. A generation
- * handle reports its own: llmrt_generation_stop_reason. Static string. */
+ * ctx ended, as LLMRT_STOP_* (LLMRT_STOP_NONE while none has ended). A generation handle reports
+ * its own: llmrt_generation_stop_code. */
+LLMRT_API int32_t llmrt_generate_stop_code(const llmrt_context *ctx);
+
+/* The stop reasons as strings, from API 1.0: llmrt_stop_reason_name of the codes above. */
+LLMRT_DEPRECATED("use llmrt_stop_reason_name(llmrt_generation_stop_code(gen))")
+LLMRT_API const char *llmrt_generation_stop_reason(const llmrt_generation *gen);
+LLMRT_DEPRECATED("use llmrt_stop_reason_name(llmrt_generate_stop_code(ctx))")
 LLMRT_API const char *llmrt_generate_stop_reason(const llmrt_context *ctx);
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -61,7 +61,7 @@ struct llmrt_context_params {
   int32_t n_batch;    // most tokens evaluated in one prefill step (default 512)
   int32_t n_threads;  // 0 = all cores
   int32_t logits_all; // 1: keep logits for every token of the last decode
-  int32_t kv_type;    // LLMRT_KV_F32 (default), LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_Q8
+  int32_t kv_type;    // LLMRT_KV_F32 (default), LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_INT8
   int32_t n_seq_max;  // independent sequences the context holds (default 1)
 };
 struct llmrt_sampler_params {
@@ -82,7 +82,8 @@ struct llmrt_sampler_params {
 %constant int32_t KV_F32 = LLMRT_KV_F32;
 %constant int32_t KV_F16 = LLMRT_KV_F16;
 %constant int32_t KV_BF16 = LLMRT_KV_BF16;
-%constant int32_t KV_Q8 = LLMRT_KV_Q8;
+%constant int32_t KV_INT8 = LLMRT_KV_INT8;
+%constant int32_t KV_Q8 = LLMRT_KV_Q8;  // KV_INT8's name before API 1.3
 // The values of GenerateOptions' shift_mode and Context.shift's mode (llmrt.h's LLMRT_SHIFT_*:
 // Llmrt.SHIFT_REEVALUATE in Java, Library.SHIFT_REEVALUATE in C#).
 %constant int32_t SHIFT_OFF = LLMRT_SHIFT_OFF;
@@ -93,6 +94,15 @@ struct llmrt_sampler_params {
 %constant int32_t EARLY_STOPPING_FALSE = LLMRT_EARLY_STOPPING_FALSE;
 %constant int32_t EARLY_STOPPING_TRUE = LLMRT_EARLY_STOPPING_TRUE;
 %constant int32_t EARLY_STOPPING_NEVER = LLMRT_EARLY_STOPPING_NEVER;
+// Why a generation ended (llmrt.h's LLMRT_STOP_*), as Generation's stop code; its stop reason is
+// the same as a name ("length", "eos", ...).
+%constant int32_t STOP_NONE = LLMRT_STOP_NONE;
+%constant int32_t STOP_LENGTH = LLMRT_STOP_LENGTH;
+%constant int32_t STOP_EOS = LLMRT_STOP_EOS;
+%constant int32_t STOP_STRING = LLMRT_STOP_STRING;
+%constant int32_t STOP_CONTEXT_FULL = LLMRT_STOP_CONTEXT_FULL;
+%constant int32_t STOP_CANCELLED = LLMRT_STOP_CANCELLED;
+%constant int32_t STOP_CALLBACK = LLMRT_STOP_CALLBACK;
 %extend llmrt_context_params {
   llmrt_context_params() {
     llmrt_context_params *p = new llmrt_context_params;
@@ -129,6 +139,7 @@ struct llmrt_sampler_params {
 %attribute(llmrt_swig::Context, int, n_seq_max, get_n_seq_max);
 %attribute(llmrt_swig::NativeGeneration, int, last_token, get_last_token);
 %attribute(llmrt_swig::NativeGeneration, const char *, stop_reason, get_stop_reason);
+%attribute(llmrt_swig::NativeGeneration, int, stop_code, get_stop_code);
 %attribute(llmrt_swig::NativeGeneration, int, generated_count, get_generated_count);
 %attribute(llmrt_swig::ChatSession, int, message_count, get_message_count);
 %attribute(llmrt_swig::ChatSession, int, evaluated_count, get_evaluated_count);

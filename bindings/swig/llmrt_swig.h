@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "llmrt.h"
+#include "llmrt.hpp"
 
 
 namespace llmrt_swig {
@@ -271,7 +271,7 @@ public:
     explicit Sampler(const llmrt_sampler_params *params = nullptr) {
         llmrt_sampler *out = nullptr;
         check(llmrt_sampler_create(params, &out));
-        handle_.reset(out, llmrt_sampler_free);
+        handle_.reset(out, llmrt::handle_deleter());
     }
     // Picks a token from logits (for example Context::logits()).
     int32_t sample(const std::vector<float> &logits) {
@@ -300,7 +300,7 @@ public:
             if (e.message.find(path) == std::string::npos) e.message = std::string(path) + ": " + e.message;
             throw;
         }
-        handle_.reset(out, llmrt_model_free);
+        handle_.reset(out, llmrt::handle_deleter());
     }
     // A model with random weights and a known shape ("stories260k", "tinyllama-1.1b", "llama-7b").
     static Model *synthetic(const char *shape, int64_t seed, const ModelParams *params = nullptr) {
@@ -309,7 +309,7 @@ public:
         llmrt_quant_params quant;
         check(llmrt_model_create_synthetic(shape, static_cast<uint64_t>(seed), params ? params->c_params(&quant) : nullptr,
                                            &out));
-        return new Model(std::shared_ptr<llmrt_model>(out, llmrt_model_free));
+        return new Model(std::shared_ptr<llmrt_model>(out, llmrt::handle_deleter()));
     }
 
     const char *get_architecture() const { return llmrt_model_architecture(handle_.get()); }
@@ -345,11 +345,11 @@ public:
     // The bytes of one token, which may be part of a UTF-8 character.
     std::string token_to_piece(int32_t token) const {
         std::string piece(32, '\0');
-        int32_t length = 0;
-        llmrt_status status = llmrt_token_to_piece(handle_.get(), token, &piece[0], 32, &length);
-        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length > 32) {
+        size_t length = 0;
+        llmrt_status status = llmrt_token_to_piece_v2(handle_.get(), token, &piece[0], piece.size(), &length);
+        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length > piece.size()) {
             piece.resize(length);
-            status = llmrt_token_to_piece(handle_.get(), token, &piece[0], length, &length);
+            status = llmrt_token_to_piece_v2(handle_.get(), token, &piece[0], piece.size(), &length);
         }
         check(status);
         piece.resize(length);
@@ -358,14 +358,14 @@ public:
 
     std::string detokenize(const std::vector<int32_t> &tokens, bool skip_special = true) const {
         const int32_t n_tokens = to_int32(tokens.size(), "tokens");
-        std::string text(std::min<size_t>(tokens.size() * 8 + 1, INT32_MAX), '\0');
-        int32_t length = 0;
-        llmrt_status status = llmrt_detokenize(handle_.get(), tokens.data(), n_tokens, skip_special, &text[0],
-                                               static_cast<int32_t>(text.size()), &length);
-        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length + 1 > static_cast<int32_t>(text.size())) {
+        std::string text(tokens.size() * 8 + 1, '\0');
+        size_t length = 0;
+        llmrt_status status =
+            llmrt_detokenize_v2(handle_.get(), tokens.data(), n_tokens, skip_special, &text[0], text.size(), &length);
+        if (status == LLMRT_ERR_BUFFER_TOO_SMALL && length + 1 > text.size()) {
             text.resize(length + 1);
-            status = llmrt_detokenize(handle_.get(), tokens.data(), n_tokens, skip_special, &text[0], length + 1,
-                                      &length);
+            status = llmrt_detokenize_v2(handle_.get(), tokens.data(), n_tokens, skip_special, &text[0], text.size(),
+                                         &length);
         }
         check(status);
         text.resize(length);
@@ -555,7 +555,7 @@ public:
             llmrt_beam_search_text(state_->ctx, prompt, 1, options ? options->c_params() : nullptr, &results);
         if (status != LLMRT_ERR_BUSY) state_->forget_pull();
         check(status);
-        std::unique_ptr<llmrt_beam_results, void (*)(llmrt_beam_results *)> owned(results, llmrt_beam_results_free);
+        const llmrt::beam_results_ptr owned(results);
         std::vector<BeamHypothesis> out;
         const int32_t count = llmrt_beam_results_count(results);
         for (int32_t i = 0; i < count; ++i) {
@@ -618,7 +618,12 @@ public:
     // "" while running.
     const char *get_stop_reason() const {
         require(gen_ != nullptr, "this generation has been closed");
-        return llmrt_generation_stop_reason(gen_);
+        return llmrt_stop_reason_name(llmrt_generation_stop_code(gen_));
+    }
+    // The same as one of the STOP_* constants (STOP_NONE while running).
+    int get_stop_code() const {
+        require(gen_ != nullptr, "this generation has been closed");
+        return llmrt_generation_stop_code(gen_);
     }
     // Tokens produced so far.
     int get_generated_count() const {
@@ -722,7 +727,7 @@ public:
         params.system_prompt = system_prompt;
         llmrt_chat_session *out = nullptr;
         check(llmrt_chat_session_create(context->state_->ctx, sampler->handle_.get(), &params, &out));
-        handle_.reset(out, llmrt_chat_session_free);
+        handle_.reset(out, llmrt::handle_deleter());
         context_ = context->state_;
     }
 
@@ -779,7 +784,7 @@ public:
         params.progress_user_data = progress_.get();
         llmrt_quantizer *out = nullptr;
         check(llmrt_quantizer_create(&params, &out));
-        handle_.reset(out, llmrt_quantizer_free);
+        handle_.reset(out, llmrt::handle_deleter());
     }
 
     // Writes output_path, the quantized form of input_path. Each language maps (progress,

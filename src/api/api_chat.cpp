@@ -3,6 +3,7 @@
 
 #include "api/chat_api.h"
 #include "api/handles.h"
+#include "api/text_out.h"
 #include "chat/chat_template.h"
 #include "tokenizer/chat_template_source.h"
 
@@ -11,17 +12,6 @@ using llmrt::require_arg;
 using ojson = nlohmann::ordered_json;
 
 namespace {
-
-// Copies s and a terminator into buf; *length gets s's size even when it does not fit.
-void copy_text(const std::string &s, char *buf, size_t capacity, size_t *length) {
-    require_arg(buf || capacity == 0, "buf is NULL but capacity is not 0");
-    *length = s.size();
-    if (s.size() + 1 > capacity)
-        llmrt::fail(llmrt::Status::BufferTooSmall,
-                    "the text needs " + std::to_string(s.size() + 1) + " bytes; capacity is " + std::to_string(capacity));
-    std::memcpy(buf, s.data(), s.size());
-    buf[s.size()] = '\0';
-}
 
 ojson parse_json_arg(const char *text, const char *what) {
     ojson j = ojson::parse(text, nullptr, false);
@@ -66,7 +56,7 @@ void render_into(const llmrt_model *model, const char *tmpl, const ojson &messag
     require_arg(length != nullptr, "length must not be NULL");
     const auto p = llmrt::read_params(params, llmrt_chat_template_params_init_sized);
     const std::string out = llmrt::chat::render_chat_template(template_text(model, tmpl), messages, to_options(model, p));
-    copy_text(out, buf, capacity, length);
+    llmrt::copy_text_out(out, buf, capacity, length, true);
 }
 
 }  // namespace
@@ -90,7 +80,8 @@ llmrt_status llmrt_model_chat_template(const llmrt_model *model, const char *nam
                                        size_t *length) {
     return guarded([&] {
         require_arg(model && length, "model and length must not be NULL");
-        copy_text(llmrt::chat_template_of(model->impl->checkpoint, name ? name : ""), buf, capacity, length);
+        llmrt::copy_text_out(llmrt::chat_template_of(model->impl->checkpoint, name ? name : ""), buf, capacity, length,
+                             true);
     });
 }
 

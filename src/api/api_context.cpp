@@ -35,7 +35,7 @@ std::optional<llmrt::KvType> kv_type_from(int32_t kv_type) {
     case LLMRT_KV_F32: return llmrt::KvType::F32;
     case LLMRT_KV_F16: return llmrt::KvType::F16;
     case LLMRT_KV_BF16: return llmrt::KvType::BF16;
-    case LLMRT_KV_Q8: return llmrt::KvType::Q8;
+    case LLMRT_KV_INT8: return llmrt::KvType::Int8;
     default: return std::nullopt;
     }
 }

@@ -8,6 +8,16 @@
 using llmrt::guarded;
 using llmrt::require_arg;
 
+static_assert(static_cast<int32_t>(llmrt::StopReason::None) == LLMRT_STOP_NONE &&
+                  static_cast<int32_t>(llmrt::StopReason::Length) == LLMRT_STOP_LENGTH &&
+                  static_cast<int32_t>(llmrt::StopReason::Eos) == LLMRT_STOP_EOS &&
+                  static_cast<int32_t>(llmrt::StopReason::StopString) == LLMRT_STOP_STRING &&
+                  static_cast<int32_t>(llmrt::StopReason::ContextFull) == LLMRT_STOP_CONTEXT_FULL &&
+                  static_cast<int32_t>(llmrt::StopReason::Cancelled) == LLMRT_STOP_CANCELLED &&
+                  static_cast<int32_t>(llmrt::StopReason::Callback) == LLMRT_STOP_CALLBACK &&
+                  llmrt::kStopReasonCount == LLMRT_STOP_CALLBACK + 1,
+              "LLMRT_STOP_* follow llmrt::StopReason");
+
 namespace {
 
 llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
@@ -37,11 +47,11 @@ llmrt::GenerateOptions to_options(const llmrt_generate_params &p) {
 
 // Runs one call's body on a generation; a cancel becomes its stop reason.
 template <class F>
-void recording_cancel(const char **stop_reason, F &&body) {
+void recording_cancel(llmrt::StopReason *stop_reason, F &&body) {
     try {
         body();
     } catch (const llmrt::Error &e) {
-        if (e.status() == llmrt::Status::Cancelled) *stop_reason = "cancelled";
+        if (e.status() == llmrt::Status::Cancelled) *stop_reason = llmrt::StopReason::Cancelled;
         throw;
     }
 }
@@ -123,7 +133,7 @@ bool next_piece(llmrt_generation *gen, GeneratedPiece &out) {
         finish_chat_answer(gen);
         return false;
     }
-    gen->stop_reason = "";  // running again after a cancel
+    gen->stop_reason = StopReason::None;  // running again after a cancel
     gen->text += out.text;
     return true;
 }
@@ -133,7 +143,7 @@ void run_with_callback(llmrt_generation *gen, llmrt_token_callback callback, voi
     while (next_piece(gen, out)) {
         if (callback && (!out.text.empty() || out.token >= 0) &&
             callback(out.text.data(), out.text.size(), out.token, user_data) != 0) {
-            gen->stop_reason = "cancelled";
+            gen->stop_reason = StopReason::Cancelled;
             fail(Status::Cancelled, "generation was cancelled by the callback");
         }
     }
@@ -198,7 +208,13 @@ llmrt_status llmrt_generation_next(llmrt_generation *gen, const char **piece, si
     return guard_status != LLMRT_OK ? guard_status : status;
 }
 
-const char *llmrt_generation_stop_reason(const llmrt_generation *gen) { return gen ? gen->stop_reason : ""; }
+int32_t llmrt_generation_stop_code(const llmrt_generation *gen) {
+    return static_cast<int32_t>(gen ? gen->stop_reason : llmrt::StopReason::None);
+}
+
+const char *llmrt_generation_stop_reason(const llmrt_generation *gen) {
+    return llmrt::stop_reason_name(gen ? gen->stop_reason : llmrt::StopReason::None);
+}
 
 int32_t llmrt_generation_n_generated(const llmrt_generation *gen) {
     return gen && gen->impl ? static_cast<int32_t>(gen->impl->generated().size()) : 0;
@@ -218,7 +234,7 @@ llmrt_status llmrt_generate_begin(llmrt_context *ctx, llmrt_sampler *sampler, co
     return guarded([&] {
         require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
         llmrt::ContextCall call(ctx, true);
-        ctx->stop_reason = "";
+        ctx->stop_reason = llmrt::StopReason::None;
         recording_cancel(&ctx->stop_reason, [&] {
             ctx->legacy_generation =
                 llmrt::start_generation(ctx, sampler, true, [&] { return from_prompt(ctx, sampler, prompt, params); })
@@ -249,7 +265,18 @@ void llmrt_generate_end(llmrt_context *ctx) {
     if (status != LLMRT_OK) llmrt::log_warn(std::string("llmrt_generate_end ignored: ") + llmrt_last_error());
 }
 
-const char *llmrt_generate_stop_reason(const llmrt_context *ctx) { return ctx ? ctx->stop_reason : ""; }
+int32_t llmrt_generate_stop_code(const llmrt_context *ctx) {
+    return static_cast<int32_t>(ctx ? ctx->stop_reason : llmrt::StopReason::None);
+}
+
+const char *llmrt_generate_stop_reason(const llmrt_context *ctx) {
+    return llmrt::stop_reason_name(ctx ? ctx->stop_reason : llmrt::StopReason::None);
+}
+
+const char *llmrt_stop_reason_name(int32_t reason) {
+    if (reason < 0 || reason >= llmrt::kStopReasonCount) return nullptr;
+    return llmrt::stop_reason_name(static_cast<llmrt::StopReason>(reason));
+}
 
 llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const char *prompt,
                             const llmrt_generate_params *params, llmrt_token_callback callback, void *user_data) {
@@ -257,7 +284,7 @@ llmrt_status llmrt_generate(llmrt_context *ctx, llmrt_sampler *sampler, const ch
         require_arg(ctx && sampler && prompt, "ctx, sampler and prompt must not be NULL");
         // ctx may be freed by the callback: it is touched only while the call holds it.
         llmrt::ContextCall call(ctx, true);
-        ctx->stop_reason = "";
+        ctx->stop_reason = llmrt::StopReason::None;
         recording_cancel(&ctx->stop_reason, [&] {
             // The handle must not outlive this call, whatever happens.
             const std::unique_ptr<llmrt_generation> gen =

@@ -1,6 +1,7 @@
 // Models and their tokenizers.
 #include "api/handles.h"
 #include "api/quant_options.h"
+#include "api/text_out.h"
 #include "models/synthetic.h"
 
 #include <string_view>
@@ -153,16 +154,26 @@ llmrt_status llmrt_tokenize(const llmrt_model *model, const char *text, int32_t 
 
 namespace {
 
-void copy_out(const std::string &s, char *buf, int32_t capacity, int32_t *length, bool terminate) {
-    require_arg(capacity >= 0 && (buf || capacity == 0), "buf is NULL or capacity is negative");
+// The API 1.0 forms with int32_t byte counts: the size_t rule, with what int32_t cannot hold refused.
+void copy_out_int32(const std::string &s, char *buf, int32_t capacity, int32_t *length, bool terminate) {
+    require_arg(capacity >= 0, "capacity is negative");
     require_arg(s.size() < static_cast<size_t>(INT32_MAX), "text is too long");
     *length = static_cast<int32_t>(s.size());
-    const size_t need = s.size() + (terminate ? 1 : 0);
-    if (need > static_cast<size_t>(capacity))
-        llmrt::fail(llmrt::Status::BufferTooSmall,
-                    "the text needs " + std::to_string(need) + " bytes; capacity is " + std::to_string(capacity));
-    std::memcpy(buf, s.data(), s.size());
-    if (terminate) buf[s.size()] = '\0';
+    size_t n = 0;
+    llmrt::copy_text_out(s, buf, static_cast<size_t>(capacity), &n, terminate);
+}
+
+std::string piece_of(const llmrt_model *model, llmrt_token token) {
+    require_arg(token >= 0 && token < model->impl->hparams().n_vocab, "token is outside the vocabulary");
+    return model->impl->tokenizer->piece(token);
+}
+
+std::string text_of(const llmrt_model *model, const llmrt_token *tokens, int32_t n_tokens, int32_t skip_special) {
+    require_arg((tokens || n_tokens == 0) && n_tokens >= 0, "invalid arguments");
+    const int64_t n_vocab = model->impl->hparams().n_vocab;
+    for (int32_t i = 0; i < n_tokens; ++i)
+        require_arg(tokens[i] >= 0 && tokens[i] < n_vocab, "a token is outside the vocabulary");
+    return model->impl->tokenizer->decode(std::vector<int32_t>(tokens, tokens + n_tokens), skip_special != 0);
 }
 
 }  // namespace
@@ -171,20 +182,31 @@ llmrt_status llmrt_token_to_piece(const llmrt_model *model, llmrt_token token, c
                                   int32_t *length) {
     return guarded([&] {
         require_arg(model && length, "model and length must not be NULL");
-        require_arg(token >= 0 && token < model->impl->hparams().n_vocab, "token is outside the vocabulary");
-        copy_out(model->impl->tokenizer->piece(token), buf, capacity, length, false);
+        copy_out_int32(piece_of(model, token), buf, capacity, length, false);
+    });
+}
+
+llmrt_status llmrt_token_to_piece_v2(const llmrt_model *model, llmrt_token token, char *buf, size_t capacity,
+                                     size_t *length) {
+    return guarded([&] {
+        require_arg(model && length, "model and length must not be NULL");
+        llmrt::copy_text_out(piece_of(model, token), buf, capacity, length, false);
     });
 }
 
 llmrt_status llmrt_detokenize(const llmrt_model *model, const llmrt_token *tokens, int32_t n_tokens,
                               int32_t skip_special, char *buf, int32_t capacity, int32_t *length) {
     return guarded([&] {
-        require_arg(model && length && (tokens || n_tokens == 0) && n_tokens >= 0, "invalid arguments");
-        const int64_t n_vocab = model->impl->hparams().n_vocab;
-        for (int32_t i = 0; i < n_tokens; ++i)
-            require_arg(tokens[i] >= 0 && tokens[i] < n_vocab, "a token is outside the vocabulary");
-        const std::vector<int32_t> ids(tokens, tokens + n_tokens);
-        copy_out(model->impl->tokenizer->decode(ids, skip_special != 0), buf, capacity, length, true);
+        require_arg(model && length, "model and length must not be NULL");
+        copy_out_int32(text_of(model, tokens, n_tokens, skip_special), buf, capacity, length, true);
+    });
+}
+
+llmrt_status llmrt_detokenize_v2(const llmrt_model *model, const llmrt_token *tokens, int32_t n_tokens,
+                                 int32_t skip_special, char *buf, size_t capacity, size_t *length) {
+    return guarded([&] {
+        require_arg(model && length, "model and length must not be NULL");
+        llmrt::copy_text_out(text_of(model, tokens, n_tokens, skip_special), buf, capacity, length, true);
     });
 }
 

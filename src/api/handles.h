@@ -36,7 +36,7 @@ struct llmrt_context {
     std::unique_ptr<llmrt::Context> impl;
     llmrt_generation *generation = nullptr;         // the live generation on it, if any (not owned)
     llmrt_generation *legacy_generation = nullptr;  // owned: the deprecated llmrt_generate_begin's
-    const char *stop_reason = "";                   // why the last llmrt_generate(_begin) ended
+    llmrt::StopReason stop_reason = llmrt::StopReason::None;  // why the last llmrt_generate(_begin) ended
     std::string profile_json;                       // the text llmrt_context_profile_json last returned
 
     ~llmrt_context();
@@ -54,7 +54,7 @@ struct llmrt_generation {
     std::unique_ptr<llmrt::Generation> impl;   // null once the context ended it (reset, scoring)
     std::string piece;                         // the last piece llmrt_generation_next returned
     std::string text;                          // every piece so far (a chat session's answer)
-    const char *stop_reason = "";
+    llmrt::StopReason stop_reason = llmrt::StopReason::None;
     bool finished = false;
 
     ~llmrt_generation();

@@ -15,7 +15,7 @@ size_t element_bytes(KvType type) {
     case KvType::F32: return 4;
     case KvType::F16:
     case KvType::BF16: return 2;
-    case KvType::Q8: return 1;
+    case KvType::Int8: return 1;
     }
     return 4;
 }
@@ -27,7 +27,7 @@ const char *kv_type_name(KvType type) {
     case KvType::F32: return "f32";
     case KvType::F16: return "f16";
     case KvType::BF16: return "bf16";
-    case KvType::Q8: return "q8";
+    case KvType::Int8: return "int8";
     }
     return "?";
 }
@@ -39,7 +39,7 @@ KvCache::KvCache(KvType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, in
     const size_t n = static_cast<size_t>(n_seq * n_layer * n_ctx * kv_dim);
     k_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
     v_ = AlignedBuffer<uint8_t>(n * element_bytes(type));
-    if (type == KvType::Q8) {
+    if (type == KvType::Int8) {
         k_scale_ = AlignedBuffer<float>(n / static_cast<size_t>(head_dim));
         v_scale_ = AlignedBuffer<float>(n / static_cast<size_t>(head_dim));
     }
@@ -62,7 +62,7 @@ void KvCache::store_rows(const float *src, int64_t count, uint8_t *dst, float *s
         for (int64_t i = 0; i < count; ++i) d[i] = f32_to_bf16(src[i]);
         return;
     }
-    case KvType::Q8: {
+    case KvType::Int8: {
         auto *d = reinterpret_cast<int8_t *>(dst);
         for (int64_t r = 0; r < count / head_dim_; ++r) {
             const float *x = src + r * head_dim_;
@@ -86,8 +86,8 @@ void KvCache::store(int64_t layer, int64_t pos, int64_t n, const float *k, const
     const size_t at = offset(seq, layer, pos);
     const size_t bytes = at * element_bytes(type_);
     const size_t scale_offset = at / static_cast<size_t>(head_dim_);
-    float *ks = type_ == KvType::Q8 ? k_scale_.data() + scale_offset : nullptr;
-    float *vs = type_ == KvType::Q8 ? v_scale_.data() + scale_offset : nullptr;
+    float *ks = type_ == KvType::Int8 ? k_scale_.data() + scale_offset : nullptr;
+    float *vs = type_ == KvType::Int8 ? v_scale_.data() + scale_offset : nullptr;
     store_rows(k, n * kv_dim_, k_.data() + bytes, ks);
     store_rows(v, n * kv_dim_, v_.data() + bytes, vs);
 }
@@ -108,7 +108,7 @@ void KvCache::load_rows(const uint8_t *src, const float *scales, int64_t count, 
         for (int64_t i = 0; i < count; ++i) dst[i] = bf16_to_f32(s[i]);
         return;
     }
-    case KvType::Q8: {
+    case KvType::Int8: {
         const auto *s = reinterpret_cast<const int8_t *>(src);
         for (int64_t i = 0; i < count; ++i) dst[i] = static_cast<float>(s[i]) * scales[i / head_dim_];
         return;
@@ -127,7 +127,7 @@ void KvCache::move_positions(int64_t src, int64_t dst, int64_t n) {
         // memmove: the ranges overlap when fewer positions are dropped than moved.
         std::memmove(k_.data() + to * esize, k_.data() + from * esize, count * esize);
         std::memmove(v_.data() + to * esize, v_.data() + from * esize, count * esize);
-        if (type_ != KvType::Q8) continue;
+        if (type_ != KvType::Int8) continue;
         const size_t hd = static_cast<size_t>(head_dim_);
         std::memmove(k_scale_.data() + to / hd, k_scale_.data() + from / hd, static_cast<size_t>(n) * heads * sizeof(float));
         std::memmove(v_scale_.data() + to / hd, v_scale_.data() + from / hd, static_cast<size_t>(n) * heads * sizeof(float));
@@ -136,13 +136,13 @@ void KvCache::move_positions(int64_t src, int64_t dst, int64_t n) {
 
 void KvCache::load_keys(int64_t layer, int64_t pos, int64_t n, float *out) const {
     const size_t offset = this->offset(0, layer, pos);
-    const float *scales = type_ == KvType::Q8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
+    const float *scales = type_ == KvType::Int8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
     load_rows(k_.data() + offset * element_bytes(type_), scales, n * kv_dim_, out);
 }
 
 void KvCache::store_keys(int64_t layer, int64_t pos, int64_t n, const float *k) {
     const size_t offset = this->offset(0, layer, pos);
-    float *scales = type_ == KvType::Q8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
+    float *scales = type_ == KvType::Int8 ? k_scale_.data() + offset / static_cast<size_t>(head_dim_) : nullptr;
     store_rows(k, n * kv_dim_, k_.data() + offset * element_bytes(type_), scales);
 }
 
@@ -154,7 +154,7 @@ KvLayerView KvCache::layer(int64_t layer, int64_t seq) const {
     view.head_dim = head_dim_;
     view.k = k_.data() + offset * element_bytes(type_);
     view.v = v_.data() + offset * element_bytes(type_);
-    if (type_ == KvType::Q8) {
+    if (type_ == KvType::Int8) {
         view.k_scale = k_scale_.data() + offset / static_cast<size_t>(head_dim_);
         view.v_scale = v_scale_.data() + offset / static_cast<size_t>(head_dim_);
     }
@@ -171,7 +171,7 @@ void KvCache::copy_seq(int64_t src, int64_t dst, int64_t first, int64_t n) {
         const size_t from = offset(src, layer, first), to = offset(dst, layer, first);
         std::memcpy(k_.data() + to * esize, k_.data() + from * esize, count * esize);
         std::memcpy(v_.data() + to * esize, v_.data() + from * esize, count * esize);
-        if (type_ == KvType::Q8) {
+        if (type_ == KvType::Int8) {
             const size_t h = static_cast<size_t>(head_dim_);
             std::memcpy(k_scale_.data() + to / h, k_scale_.data() + from / h, count / h * sizeof(float));
             std::memcpy(v_scale_.data() + to / h, v_scale_.data() + from / h, count / h * sizeof(float));

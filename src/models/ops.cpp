@@ -262,7 +262,7 @@ void attention_rows(const float *q, ViewOf view_of, PosOf pos_of, float *out, in
                                shape.scale, scores, q16, first, q_pos, slope);
                     break;
                 case KvType::BF16:
-                case KvType::Q8:
+                case KvType::Int8:
                     attend_converted(qh, kv, kv_offset, oh, n_keys, shape.head_dim, shape.scale, scores, first, q_pos,
                                      slope);
                     break;

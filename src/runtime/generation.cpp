@@ -8,6 +8,19 @@
 
 namespace llmrt {
 
+const char *stop_reason_name(StopReason reason) {
+    switch (reason) {
+        case StopReason::None: return "";
+        case StopReason::Length: return "length";
+        case StopReason::Eos: return "eos";
+        case StopReason::StopString: return "stop_string";
+        case StopReason::ContextFull: return "context_full";
+        case StopReason::Cancelled: return "cancelled";
+        case StopReason::Callback: return "callback";
+    }
+    return nullptr;
+}
+
 Generation::Generation(Context &ctx, Sampler &sampler, const std::string &prompt, const GenerateOptions &options)
     : ctx_(ctx), sampler_(sampler), opt_(options), stream_(options.stop_strings) {
     start(ctx.model().tokenizer->encode(prompt, opt_.add_special));
@@ -85,12 +98,12 @@ bool Generation::next(GeneratedPiece &out) {
     if (ctx_.cancel_requested()) fail(Status::Cancelled, "generation was cancelled");
     if (n_generated_ >= opt_.max_new_tokens) {
         finished_ = true;
-        stop_reason_ = "length";
+        stop_reason_ = StopReason::Length;
         return next(out);
     }
     if (ctx_.n_past() >= ctx_.n_ctx() && opt_.shift_mode == ShiftMode::Off) {
         finished_ = true;
-        stop_reason_ = "context_full";
+        stop_reason_ = StopReason::ContextFull;
         log_info("generation stopped: the context is full");
         return next(out);
     }
@@ -108,7 +121,7 @@ bool Generation::next(GeneratedPiece &out) {
     out.token = token;
     if (opt_.stop_at_eos && is_end_of_generation(token)) {
         finished_ = true;
-        stop_reason_ = "eos";
+        stop_reason_ = StopReason::Eos;
         out.text = stream_.flush();
         flushed_ = true;
         return true;
@@ -117,14 +130,14 @@ bool Generation::next(GeneratedPiece &out) {
     if (stream_.stopped()) {
         finished_ = true;
         flushed_ = true;
-        stop_reason_ = "stop_string";
+        stop_reason_ = StopReason::StopString;
         return true;
     }
     if (callback_stops()) {
         // The token is part of the output: its text and anything held back go out now.
         finished_ = true;
         flushed_ = true;
-        stop_reason_ = "callback";
+        stop_reason_ = StopReason::Callback;
         out.text += stream_.flush();
         return true;
     }

@@ -21,11 +21,17 @@ struct GenerateOptions {
     // Sees the ids generated so far (from the min_new_tokens-th on); true stops after that token.
     std::function<bool(const int32_t *generated, int64_t n_generated)> stop_callback;
     // StreamingLLM: when the next token would not fit, Context::shift(n_keep, n_discard, mode)
-    // makes room instead of ending with "context_full". These are the defaults of the C API too.
+    // makes room instead of ending with ContextFull. These are the defaults of the C API too.
     ShiftMode shift_mode = ShiftMode::Off;
     int64_t n_keep = 4;      // StreamingLLM's attention sinks; -1: all the context holds once the prompt is in
     int64_t n_discard = -1;  // -1: half of the positions not kept, (n_ctx - n_keep) / 2
 };
+
+// Why a generation ended. The values are the C API's LLMRT_STOP_* (checked where they meet).
+enum class StopReason : int32_t { None = 0, Length, Eos, StopString, ContextFull, Cancelled, Callback };
+constexpr int32_t kStopReasonCount = 7;
+// "" for None, then "length", "eos", "stop_string", "context_full", "cancelled", "callback".
+const char *stop_reason_name(StopReason reason);
 
 struct GeneratedPiece {
     std::string text;  // may be empty while a UTF-8 character or stop string is incomplete
@@ -43,7 +49,7 @@ public:
 
     // False once a stop condition has been met (nothing is produced then).
     bool next(GeneratedPiece &out);
-    const char *stop_reason() const { return stop_reason_; }
+    StopReason stop_reason() const { return stop_reason_; }
 
     // Every token this generation has produced so far.
     const std::vector<int32_t> &generated() const { return generated_; }
@@ -68,7 +74,7 @@ private:
     int64_t n_discard_ = 0;
     bool finished_ = false;
     bool flushed_ = false;
-    const char *stop_reason_ = "";
+    StopReason stop_reason_ = StopReason::None;
 };
 
 }  // namespace llmrt

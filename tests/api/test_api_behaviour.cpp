@@ -5,7 +5,7 @@
 
 #include "test_support.h"
 
-// These tests also cover llmrt_generate_stop_reason and the pull form on the context
+// These tests also cover the pull form on the context
 // (llmrt_generate_begin/_next/_end), deprecated but kept working: their warnings are expected here.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -87,10 +87,18 @@ TEST(Api, TokenizeReportsNeededCapacity) {
     EXPECT_EQ(llmrt_tokenize(m.get(), "Once upon a time", 1, ids, 2, &n), LLMRT_ERR_BUFFER_TOO_SMALL);
     EXPECT_EQ(n, 5);
     char buf[4];
-    int32_t len = 0;
-    EXPECT_EQ(llmrt_token_to_piece(m.get(), 383, buf, 4, &len), LLMRT_ERR_BUFFER_TOO_SMALL);
-    EXPECT_EQ(len, 6);  // " there"
-    EXPECT_EQ(llmrt_token_to_piece(m.get(), 9999, buf, 4, &len), LLMRT_ERR_INVALID_ARGUMENT);
+    size_t len = 0;
+    EXPECT_EQ(llmrt_token_to_piece_v2(m.get(), 383, buf, 4, &len), LLMRT_ERR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(len, 6u);  // " there"
+    EXPECT_EQ(llmrt_token_to_piece_v2(m.get(), 383, nullptr, 0, &len), LLMRT_ERR_BUFFER_TOO_SMALL);  // asks the size
+    EXPECT_EQ(len, 6u);
+    EXPECT_EQ(llmrt_token_to_piece_v2(m.get(), 9999, buf, 4, &len), LLMRT_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(llmrt_token_to_piece_v2(m.get(), 383, nullptr, 4, &len), LLMRT_ERR_INVALID_ARGUMENT);
+    // The deprecated int32_t form gives the same.
+    int32_t len32 = 0;
+    EXPECT_EQ(llmrt_token_to_piece(m.get(), 383, buf, 4, &len32), LLMRT_ERR_BUFFER_TOO_SMALL);
+    EXPECT_EQ(len32, 6);
+    EXPECT_EQ(llmrt_token_to_piece(m.get(), 383, buf, -1, &len32), LLMRT_ERR_INVALID_ARGUMENT);
 }
 
 TEST(Api, DetokenizeRoundTrip) {
@@ -98,10 +106,18 @@ TEST(Api, DetokenizeRoundTrip) {
     ASSERT_TRUE(m);
     const auto ids = test::tokenize(m.get(), "Once upon a time");
     char buf[64];
-    int32_t len = 0;
-    ASSERT_EQ(llmrt_detokenize(m.get(), ids.data(), static_cast<int32_t>(ids.size()), 1, buf, sizeof buf, &len), LLMRT_OK);
+    size_t len = 0;
+    ASSERT_EQ(llmrt_detokenize_v2(m.get(), ids.data(), static_cast<int32_t>(ids.size()), 1, buf, sizeof buf, &len),
+              LLMRT_OK);
     EXPECT_STREQ(buf, "Once upon a time");
-    EXPECT_EQ(len, 16);
+    EXPECT_EQ(len, 16u);
+    EXPECT_EQ(llmrt_detokenize_v2(m.get(), ids.data(), static_cast<int32_t>(ids.size()), 1, buf, 16, &len),
+              LLMRT_ERR_BUFFER_TOO_SMALL);  // no room for the terminator
+    int32_t len32 = 0;  // the deprecated int32_t form
+    ASSERT_EQ(llmrt_detokenize(m.get(), ids.data(), static_cast<int32_t>(ids.size()), 1, buf, sizeof buf, &len32),
+              LLMRT_OK);
+    EXPECT_STREQ(buf, "Once upon a time");
+    EXPECT_EQ(len32, 16);
 }
 
 TEST(Api, OlderSmallerParamsStructGetsDefaultsForTheRest) {
@@ -220,7 +236,7 @@ TEST(Api, GenerateStreamsReferenceGreedyText) {
     ASSERT_EQ(llmrt_generate(ctx.get(), s.get(), "Once upon a time", &gp, collect, &c), LLMRT_OK) << llmrt_last_error();
     EXPECT_EQ(c.text, ref["prompts"][0]["greedy_text"].get<std::string>());
     EXPECT_EQ(c.calls, 32);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_LENGTH);
 }
 
 TEST(Api, CallbackCancels) {
@@ -232,7 +248,7 @@ TEST(Api, CallbackCancels) {
     c.stop_after = 5;
     EXPECT_EQ(llmrt_generate(ctx.get(), s.get(), "Once upon a time", nullptr, collect, &c), LLMRT_CANCELLED);
     EXPECT_EQ(c.calls, 5);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "cancelled");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_CANCELLED);
 }
 
 TEST(Api, CancelFromAnotherThreadStopsGeneration) {
@@ -271,7 +287,7 @@ TEST(Api, StopStringEndsGenerationAndIsNotEmitted) {
     Collected c;
     ASSERT_EQ(llmrt_generate(ctx.get(), s.get(), "Once upon a time", &gp, collect, &c), LLMRT_OK);
     EXPECT_EQ(c.text, ", there was a little girl named ");
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "stop_string");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_STRING);
 }
 
 TEST(Api, PullGenerationEqualsCallbackGeneration) {
@@ -301,7 +317,7 @@ TEST(Api, PullGenerationEqualsCallbackGeneration) {
     llmrt_status st;
     while ((st = llmrt_generate_next(ctx.get(), &piece, &len, &tok)) == LLMRT_OK) pulled.append(piece, len);
     EXPECT_EQ(st, LLMRT_END_OF_GENERATION);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_LENGTH);
     llmrt_generate_end(ctx.get());
     EXPECT_EQ(pulled, c.text);
     EXPECT_FALSE(c.text.empty());

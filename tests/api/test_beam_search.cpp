@@ -30,9 +30,9 @@ struct Settings {
 int32_t period_id(llmrt_model *m) {
     const int32_t id = test::tokenize(m, "He ran.", false).back();
     char piece[16];
-    int32_t n = 0;
-    EXPECT_EQ(llmrt_token_to_piece(m, id, piece, sizeof piece, &n), LLMRT_OK);
-    EXPECT_EQ(std::string(piece, static_cast<size_t>(n)), ".");
+    size_t n = 0;
+    EXPECT_EQ(llmrt_token_to_piece_v2(m, id, piece, sizeof piece, &n), LLMRT_OK);
+    EXPECT_EQ(std::string(piece, n), ".");
     return id;
 }
 

@@ -59,13 +59,13 @@ TEST(GenerationHandle, PullsWhatTheCallbackFormStreams) {
     llmrt_generation *gen = nullptr;
     ASSERT_EQ(llmrt_generation_create(ctx.get(), s.get(), kPrompt, &gp, &gen), LLMRT_OK) << llmrt_last_error();
     ASSERT_NE(gen, nullptr);
-    EXPECT_STREQ(llmrt_generation_stop_reason(gen), "");
+    EXPECT_EQ(llmrt_generation_stop_code(gen), LLMRT_STOP_NONE);
     const Collected pulled = pull_all(gen);
     EXPECT_EQ(pulled.text, pushed.text);
     EXPECT_EQ(pulled.tokens, pushed.tokens);
     EXPECT_EQ(pulled.tokens.size(), 24u);
     EXPECT_EQ(llmrt_generation_n_generated(gen), 24);
-    EXPECT_STREQ(llmrt_generation_stop_reason(gen), "length");
+    EXPECT_EQ(llmrt_generation_stop_code(gen), LLMRT_STOP_LENGTH);
     // The end is sticky: another next says so again.
     const char *piece = nullptr;
     size_t len = 1;
@@ -141,9 +141,9 @@ TEST(GenerationHandle, CancelStopsTheNextStepOnly) {
     size_t len = 0;
     llmrt_context_cancel(ctx.get());
     EXPECT_EQ(llmrt_generation_next(gen, &piece, &len, nullptr), LLMRT_CANCELLED);
-    EXPECT_STREQ(llmrt_generation_stop_reason(gen), "cancelled");
+    EXPECT_EQ(llmrt_generation_stop_code(gen), LLMRT_STOP_CANCELLED);
     EXPECT_EQ(pull_all(gen).tokens.size(), 6u);
-    EXPECT_STREQ(llmrt_generation_stop_reason(gen), "length");
+    EXPECT_EQ(llmrt_generation_stop_code(gen), LLMRT_STOP_LENGTH);
     llmrt_generation_free(gen);
 }
 
@@ -167,9 +167,26 @@ TEST(GenerationHandle, BadInputGetsAClearStatus) {
     const char *piece = nullptr;
     size_t len = 0;
     EXPECT_EQ(llmrt_generation_next(nullptr, &piece, &len, nullptr), LLMRT_ERR_INVALID_ARGUMENT);
-    EXPECT_STREQ(llmrt_generation_stop_reason(nullptr), "");
+    EXPECT_EQ(llmrt_generation_stop_code(nullptr), LLMRT_STOP_NONE);
     EXPECT_EQ(llmrt_generation_n_generated(nullptr), 0);
     llmrt_generation_free(nullptr);
+}
+
+// The stop reasons' names are Hugging Face's and Intel's; the deprecated string getter gives the same.
+TEST(GenerationHandle, StopReasonsHaveTheirNames) {
+    const char *names[] = {"", "length", "eos", "stop_string", "context_full", "cancelled", "callback"};
+    const int32_t codes[] = {LLMRT_STOP_NONE,         LLMRT_STOP_LENGTH,    LLMRT_STOP_EOS,     LLMRT_STOP_STRING,
+                             LLMRT_STOP_CONTEXT_FULL, LLMRT_STOP_CANCELLED, LLMRT_STOP_CALLBACK};
+    for (int32_t i = 0; i < 7; ++i) {
+        EXPECT_EQ(codes[i], i);
+        EXPECT_STREQ(llmrt_stop_reason_name(codes[i]), names[i]);
+    }
+    EXPECT_EQ(llmrt_stop_reason_name(7), nullptr);
+    EXPECT_EQ(llmrt_stop_reason_name(-1), nullptr);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    EXPECT_STREQ(llmrt_generation_stop_reason(nullptr), "");
+#pragma GCC diagnostic pop
 }
 
 // Compatibility: the deprecated pull form on the context still works (warnings silenced here only).
@@ -199,7 +216,8 @@ TEST(GenerationHandle, DeprecatedPullFormStillWorks) {
         if (token >= 0) got.tokens.push_back(token);
     }
     EXPECT_EQ(st, LLMRT_END_OF_GENERATION);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_LENGTH);
+    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");  // the deprecated string form
     llmrt_generate_end(ctx.get());
     EXPECT_EQ(got.tokens, expected.tokens);
     EXPECT_EQ(got.text, expected.text);

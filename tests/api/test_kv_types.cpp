@@ -42,7 +42,7 @@ TEST(KvTypes, EachStaysCloseToTheF32Cache) {
     const std::vector<float> f32 = all_logits(model.get(), LLMRT_KV_F32, ids);
     const double d16 = mean_abs_diff(f32, all_logits(model.get(), LLMRT_KV_F16, ids));
     const double dbf16 = mean_abs_diff(f32, all_logits(model.get(), LLMRT_KV_BF16, ids));
-    const double dq8 = mean_abs_diff(f32, all_logits(model.get(), LLMRT_KV_Q8, ids));
+    const double dq8 = mean_abs_diff(f32, all_logits(model.get(), LLMRT_KV_INT8, ids));
     std::printf("mean |logit - f32 cache's|: f16 %.3g, bf16 %.3g, q8 %.3g\n", d16, dbf16, dq8);
     EXPECT_GT(d16, 0.0);
     // 3 fewer mantissa bits: 8x f16's rounding, with room for how it propagates.
@@ -67,8 +67,9 @@ TEST(KvTypes, NamesCountUpFromZero) {
     EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_F32), "f32");
     EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_F16), "f16");
     EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_BF16), "bf16");
-    EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_Q8), "q8");
-    EXPECT_EQ(llmrt_kv_type_name(LLMRT_KV_Q8 + 1), nullptr);
+    EXPECT_STREQ(llmrt_kv_type_name(LLMRT_KV_INT8), "int8");
+    EXPECT_EQ(LLMRT_KV_Q8, LLMRT_KV_INT8);  // the older name stays
+    EXPECT_EQ(llmrt_kv_type_name(LLMRT_KV_INT8 + 1), nullptr);
     EXPECT_EQ(llmrt_kv_type_name(-1), nullptr);
 }
 

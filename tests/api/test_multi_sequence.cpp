@@ -186,7 +186,7 @@ TEST_P(MultiSequenceKv, CopyThenDiverge) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KvTypes, MultiSequenceKv,
-                         ::testing::Values(LLMRT_KV_F32, LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_Q8));
+                         ::testing::Values(LLMRT_KV_F32, LLMRT_KV_F16, LLMRT_KV_BF16, LLMRT_KV_INT8));
 
 TEST(MultiSequence, RemoveTruncateAndReuse) {
     auto model = test::load(test::source_path("models/stories260K/stories260K.gguf"));

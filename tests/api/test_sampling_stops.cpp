@@ -8,7 +8,7 @@
 
 #include "test_support.h"
 
-// These tests also cover llmrt_generate_stop_reason and the pull form on the context
+// These tests also cover the pull form on the context
 // (llmrt_generate_begin/_next/_end), deprecated but kept working: their warnings are expected here.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -32,7 +32,7 @@ test::SamplerPtr greedy(int32_t no_repeat_ngram_size, const std::vector<llmrt_lo
 // Every token id of a pull-form generation (the callback form skips tokens without text).
 // *stop_reason (if given) receives why it ended.
 std::vector<llmrt_token> generate_ids(llmrt_context *ctx, llmrt_sampler *s, const llmrt_generate_params &gp,
-                                      const char **stop_reason = nullptr) {
+                                      int32_t *stop_reason = nullptr) {
     std::vector<llmrt_token> ids;
     llmrt_generation *gen = nullptr;
     EXPECT_EQ(llmrt_generation_create(ctx, s, kPrompt, &gp, &gen), LLMRT_OK) << llmrt_last_error();
@@ -43,7 +43,7 @@ std::vector<llmrt_token> generate_ids(llmrt_context *ctx, llmrt_sampler *s, cons
     while ((st = llmrt_generation_next(gen, &piece, &len, &token)) == LLMRT_OK)
         if (token >= 0) ids.push_back(token);
     EXPECT_EQ(st, LLMRT_END_OF_GENERATION) << llmrt_last_error();
-    if (stop_reason) *stop_reason = llmrt_generation_stop_reason(gen);
+    if (stop_reason) *stop_reason = llmrt_generation_stop_code(gen);
     llmrt_generation_free(gen);
     return ids;
 }
@@ -134,12 +134,12 @@ TEST(SamplingStops, StopCallbackStopsAtExactlyTheRequestedCount) {
     llmrt_generate_params gp = length_only(50);
     gp.stop_callback = stop_at;
     gp.stop_user_data = &stop;
-    const char *reason = "";
+    int32_t reason = LLMRT_STOP_NONE;
     const std::vector<llmrt_token> out = generate_ids(ctx.get(), s.get(), gp, &reason);
     EXPECT_EQ(out.size(), 7u);
     EXPECT_EQ(stop.last_seen, out);  // it saw exactly the ids produced
     EXPECT_EQ(stop.calls, 7);
-    EXPECT_STREQ(reason, "callback");
+    EXPECT_EQ(reason, LLMRT_STOP_CALLBACK);
 
     // The callback form ends the same way, with LLMRT_OK (not a cancel).
     llmrt_context_reset(ctx.get());
@@ -147,7 +147,7 @@ TEST(SamplingStops, StopCallbackStopsAtExactlyTheRequestedCount) {
     stop = StopAt{3, {}};
     EXPECT_EQ(llmrt_generate(ctx.get(), s.get(), kPrompt, &gp, nullptr, nullptr), LLMRT_OK) << llmrt_last_error();
     EXPECT_EQ(stop.last_seen, std::vector<llmrt_token>(out.begin(), out.begin() + 3));
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "callback");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_CALLBACK);
 }
 
 TEST(SamplingStops, StopCallbackIsNotAskedBeforeMinNewTokens) {
@@ -160,10 +160,10 @@ TEST(SamplingStops, StopCallbackIsNotAskedBeforeMinNewTokens) {
     gp.min_new_tokens = 6;
     gp.stop_callback = stop_at;
     gp.stop_user_data = &stop;
-    const char *reason = "";
+    int32_t reason = LLMRT_STOP_NONE;
     EXPECT_EQ(generate_ids(ctx.get(), s.get(), gp, &reason).size(), 6u);
     EXPECT_EQ(stop.calls, 1);
-    EXPECT_STREQ(reason, "callback");
+    EXPECT_EQ(reason, LLMRT_STOP_CALLBACK);
 }
 
 }  // namespace

@@ -166,7 +166,7 @@ TEST(Streaming, GeneratesFourWindowsInBothModes) {
                 << llmrt_last_error();
             EXPECT_EQ(run.tokens, 4 * kCtx);
             EXPECT_LE(run.max_past, kCtx);
-            EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "length");
+            EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_LENGTH);
         }
     }
 }
@@ -183,7 +183,7 @@ TEST(Streaming, OffStillStopsWhenTheContextIsFull) {
     p.max_new_tokens = 4 * kCtx;
     p.stop_at_eos = 0;
     ASSERT_EQ(llmrt_generate(ctx.get(), sampler.get(), "Once upon a time", &p, nullptr, nullptr), LLMRT_OK);
-    EXPECT_STREQ(llmrt_generate_stop_reason(ctx.get()), "context_full");
+    EXPECT_EQ(llmrt_generate_stop_code(ctx.get()), LLMRT_STOP_CONTEXT_FULL);
 }
 
 // (d) Bad parameters: a status and a message, never a crash; the cache is left as it was.

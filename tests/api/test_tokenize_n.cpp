@@ -22,8 +22,8 @@ constexpr int32_t kFirstMergedPiece = 259;
 int32_t merged_piece(llmrt_model *m, const std::string &bytes) {
     for (int32_t id = kFirstMergedPiece; id < llmrt_model_n_vocab(m); ++id) {
         char buf[64];
-        int32_t len = 0;
-        if (llmrt_token_to_piece(m, id, buf, sizeof buf, &len) == LLMRT_OK && std::string(buf, len) == bytes) return id;
+        size_t len = 0;
+        if (llmrt_token_to_piece_v2(m, id, buf, sizeof buf, &len) == LLMRT_OK && std::string(buf, len) == bytes) return id;
     }
     return -1;
 }
@@ -38,8 +38,8 @@ TEST(TokenizeN, NulIsAnOrdinaryByte) {
     EXPECT_EQ(tokenize_n(m.get(), text), expected);
 
     char buf[16];
-    int32_t len = 0;
-    ASSERT_EQ(llmrt_detokenize(m.get(), expected.data(), static_cast<int32_t>(expected.size()), 1, buf, sizeof buf, &len),
+    size_t len = 0;
+    ASSERT_EQ(llmrt_detokenize_v2(m.get(), expected.data(), static_cast<int32_t>(expected.size()), 1, buf, sizeof buf, &len),
               LLMRT_OK);
     EXPECT_EQ(std::string(buf, len), text);
 }

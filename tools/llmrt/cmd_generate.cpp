@@ -182,7 +182,7 @@ int stream_text(llmrt_context *ctx, llmrt_sampler *sampler, const GenerateOption
         check(status, "generation failed");
     }
     timings.report(o);
-    if (std::string(llmrt_generation_stop_reason(gen)) == "context_full") {
+    if (llmrt_generation_stop_code(gen) == LLMRT_STOP_CONTEXT_FULL) {
         std::fprintf(stderr, "llmrt generate: stopped: the context window (%d tokens) is full\n",
                      llmrt_context_n_ctx(ctx));
     }
@@ -201,7 +201,7 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
 
     std::string text;
     std::vector<llmrt_token> tokens;
-    std::string reason;
+    int32_t reason = LLMRT_STOP_NONE;
     ShiftTimings timings(ctx);
     while (true) {
         const char *piece = nullptr;
@@ -217,10 +217,10 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
             continue;
         }
         if (status == LLMRT_END_OF_GENERATION) {
-            reason = llmrt_generation_stop_reason(gen);
+            reason = llmrt_generation_stop_code(gen);
             timings.report(o);
         } else if (status == LLMRT_CANCELLED && interrupt_requested()) {
-            reason = "cancelled";
+            reason = LLMRT_STOP_CANCELLED;
         } else {
             check(status, "generation failed");
         }
@@ -231,14 +231,10 @@ int generate_json(llmrt_model *model, llmrt_context *ctx, llmrt_sampler *sampler
         {"tokens", tokens},
         {"n_prompt", n_prompt},
         {"n_generated", tokens.size()},
-        {"stop_reason", reason},
+        {"stop_reason", llmrt_stop_reason_name(reason)},
     });
-    return reason == "cancelled" ? 130 : 0;
+    return reason == LLMRT_STOP_CANCELLED ? 130 : 0;
 }
-
-struct BeamResultsDeleter {
-    void operator()(llmrt_beam_results *r) const { llmrt_beam_results_free(r); }
-};
 
 // The search, then each returned hypothesis: its text (and score when there are several), or
 // with --json one object listing them best first.
@@ -259,7 +255,7 @@ int beam_search(llmrt_model *model, llmrt_context *ctx, const GenerateOptions &o
         throw Interrupted();
     }
     check(status, "beam search failed");
-    std::unique_ptr<llmrt_beam_results, BeamResultsDeleter> results(raw);
+    const llmrt::beam_results_ptr results(raw);
     json list = json::array();
     for (int32_t i = 0; i < llmrt_beam_results_count(raw); ++i) {
         int32_t n = 0;

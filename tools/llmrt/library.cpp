@@ -128,7 +128,7 @@ ModelPtr open_model(const std::string &path, const std::string &synthetic, uint6
 
 namespace {
 
-// "f32, f16, bf16, q8": the library's names.
+// "f32, f16, bf16, int8": the library's names.
 std::string kv_type_list() {
     std::string out;
     for (int32_t v = 0; llmrt_kv_type_name(v); ++v) out += (v ? ", " : "") + std::string(llmrt_kv_type_name(v));
@@ -210,16 +210,14 @@ std::string read_file(const std::string &path) {
 
 std::string token_piece(const llmrt_model *model, llmrt_token token) {
     std::string piece(32, '\0');
-    int32_t length = 0;
-    llmrt_status status = llmrt_token_to_piece(model, token, piece.data(),
-                                               static_cast<int32_t>(piece.size()), &length);
+    size_t length = 0;
+    llmrt_status status = llmrt_token_to_piece_v2(model, token, piece.data(), piece.size(), &length);
     if (status == LLMRT_ERR_BUFFER_TOO_SMALL) {
-        piece.resize(static_cast<size_t>(length));
-        status = llmrt_token_to_piece(model, token, piece.data(), static_cast<int32_t>(piece.size()),
-                                      &length);
+        piece.resize(length);
+        status = llmrt_token_to_piece_v2(model, token, piece.data(), piece.size(), &length);
     }
     check(status, "cannot convert token " + std::to_string(token) + " to text");
-    piece.resize(static_cast<size_t>(length));
+    piece.resize(length);
     return piece;
 }
 

@@ -86,7 +86,7 @@ struct ContextOptions {
     int32_t n_batch = 0;   // 0: the library's default
     int32_t n_threads = 0; // 0: the library's default
     bool logits_all = false;
-    std::string kv_type;   // "f32", "f16", "bf16", "q8"; "": the library's default
+    std::string kv_type;   // "f32", "f16", "bf16", "int8"; "": the library's default
     int32_t n_seq_max = 1; // sequences the context holds (bench --parallel, beam search)
 };
 // Registers --kv-type for a command that makes a context.

@@ -18,6 +18,7 @@ public sealed class Generation : IEnumerable<string>, IDisposable {
   readonly NativeGeneration handle;
   bool closed;
   string stopReason = "";
+  int stopCode = Library.STOP_NONE;
   int generatedCount;
 
   public Generation(Context context, Sampler sampler, string prompt, GenerateOptions options = null) {
@@ -45,6 +46,9 @@ public sealed class Generation : IEnumerable<string>, IDisposable {
   /// </summary>
   public string StopReason => closed ? stopReason : handle.StopReason;
 
+  /// <summary>Why the generation ended, as one of the Library.STOP_* constants (STOP_NONE while it runs).</summary>
+  public int StopCode => closed ? stopCode : handle.StopCode;
+
   /// <summary>How many tokens it has produced.</summary>
   public int GeneratedCount => closed ? generatedCount : handle.GeneratedCount;
 
@@ -66,6 +70,7 @@ public sealed class Generation : IEnumerable<string>, IDisposable {
   public void Dispose() {
     if (closed) return;
     stopReason = handle.StopReason;
+    stopCode = handle.StopCode;
     generatedCount = handle.GeneratedCount;
     closed = true;
     handle.Close();

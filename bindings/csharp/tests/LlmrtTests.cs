@@ -284,6 +284,7 @@ public class LlmrtTests {
       using (var generation = context.Stream(sampler, prompt, options)) {
         foreach (string piece in generation) pieces.Add(piece);
         Assert.Equal("stop_string", generation.StopReason, "stopped by the string");
+        Assert.Equal(Library.STOP_STRING, generation.StopCode, "its code");
       }
 
       // One generation per context at a time: disposing it lets the next one start.

@@ -16,7 +16,7 @@ from typing import List, Sequence, Type, TypeVar
 # version rule it runs on a library of the same major and a minor at least this one; anything else
 # is refused at import rather than risking memory corruption later.
 API_VERSION = 1
-API_VERSION_MINOR = 2
+API_VERSION_MINOR = 3
 
 OK = 0
 ERR_INVALID_ARGUMENT = 1
@@ -191,8 +191,8 @@ _PROTOTYPES = {
     "llmrt_model_bos": (c_int32, [_handle]),
     "llmrt_model_eos": (c_int32, [_handle]),
     "llmrt_tokenize_n": (_status, [_handle, c_char_p, c_size_t, c_int32, _p_int32, c_int32, _p_int32]),
-    "llmrt_token_to_piece": (_status, [_handle, c_int32, POINTER(c_char), c_int32, _p_int32]),
-    "llmrt_detokenize": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_int32, _p_int32]),
+    "llmrt_token_to_piece_v2": (_status, [_handle, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)]),
+    "llmrt_detokenize_v2": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)]),
     "llmrt_context_params_init_sized": (None, [c_void_p, c_uint32]),
     "llmrt_context_create": (_status, [_handle, POINTER(ContextParams), _p_handle]),
     "llmrt_context_free": (None, [_handle]),
@@ -257,7 +257,8 @@ _OPTIONAL_PROTOTYPES = {
     # Generation handles and chat sessions (issue 11).
     "llmrt_generation_create": (_status, [_handle, _handle, c_char_p, POINTER(GenerateParams), _p_handle]),
     "llmrt_generation_next": (_status, [_handle, POINTER(POINTER(c_char)), POINTER(c_size_t), _p_int32]),
-    "llmrt_generation_stop_reason": (c_char_p, [_handle]),
+    "llmrt_generation_stop_code": (c_int32, [_handle]),
+    "llmrt_stop_reason_name": (c_char_p, [c_int32]),
     "llmrt_generation_n_generated": (c_int32, [_handle]),
     "llmrt_generation_free": (None, [_handle]),
     "llmrt_chat_session_params_init_sized": (None, [c_void_p, c_uint32]),

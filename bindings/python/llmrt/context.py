@@ -43,7 +43,7 @@ class Context(Handle):
         n_batch: most tokens evaluated in one prefill step (None: the library default, 512).
         n_threads: worker threads (None or 0: all cores).
         logits_all: keep the logits of every token of the last decode(), for logits(i).
-        kv_type: the KV cache's type, "f32" (None: the library default), "f16", "bf16" or "q8".
+        kv_type: the KV cache's type, "f32" (None: the library default), "f16", "bf16" or "int8".
         n_seq_max: independent sequences the context holds (None: 1), each with n_ctx positions,
             for decode_multi() and beam_search(). Sequence 0 is the one decode() uses.
     """

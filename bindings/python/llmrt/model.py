@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from ctypes import byref, c_char, c_int32, c_uint64, c_void_p, pointer, sizeof
+from ctypes import byref, c_char, c_int32, c_size_t, c_uint64, c_void_p, pointer, sizeof
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
@@ -205,7 +205,7 @@ class Model(Handle):
         """The bytes one token stands for. Bytes, not str: a piece may be part of a UTF-8 character."""
         handle = self._h()
         token = n.c_int(token, "token")
-        return _read_sized(lambda buf, cap, length: n.lib.llmrt_token_to_piece(handle, token, buf, cap, length),
+        return _read_sized(lambda buf, cap, length: n.lib.llmrt_token_to_piece_v2(handle, token, buf, cap, length),
                            extra=0)
 
     def detokenize(self, tokens: Sequence[int], skip_special: bool = True) -> str:
@@ -213,8 +213,8 @@ class Model(Handle):
         handle = self._h()
         ids = n.c_int32_array(tokens, "tokens")
         data = _read_sized(
-            lambda buf, cap, length: n.lib.llmrt_detokenize(handle, ids, len(tokens), int(skip_special), buf, cap,
-                                                            length),
+            lambda buf, cap, length: n.lib.llmrt_detokenize_v2(handle, ids, len(tokens), int(skip_special), buf, cap,
+                                                               length),
             extra=1)
         return data.decode("utf-8", errors="replace")
 
@@ -359,7 +359,7 @@ def _read_sized(call: Callable[[Any, int, Any], int], extra: int) -> bytes:
     capacity = 64
     while True:
         buf = (c_char * capacity)()
-        length = c_int32()
+        length = c_size_t()
         status = call(buf, capacity, byref(length))
         if status == n.ERR_BUFFER_TOO_SMALL and length.value + extra > capacity:
             capacity = length.value + extra

@@ -84,7 +84,7 @@ class Generation(Handle, Iterator[str]):
 
     @property
     def stop_reason(self) -> str:
-        return n.lib.llmrt_generation_stop_reason(self._h()).decode()
+        return n.lib.llmrt_stop_reason_name(n.lib.llmrt_generation_stop_code(self._h())).decode()
 
     def __enter__(self) -> "Generation":
         return self

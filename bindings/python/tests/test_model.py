@@ -93,7 +93,7 @@ def test_kv_type_reaches_the_library(model, reference):
     with llmrt.Context(model) as ctx:
         ctx.decode(ids)
         base = list(ctx.logits())
-    for kv_type in ("f16", "bf16", "q8"):
+    for kv_type in ("f16", "bf16", "int8"):
         with llmrt.Context(model, kv_type=kv_type) as ctx:
             ctx.decode(ids)
             got = list(ctx.logits())
@@ -101,7 +101,7 @@ def test_kv_type_reaches_the_library(model, reference):
         assert 0.0 < diff < 0.05 * max(abs(x) for x in base), (kv_type, diff)
     with pytest.raises(ValueError, match="kv_type"):
         llmrt.Context(model, kv_type="int3")
-    assert llmrt.kv_types() == {"f32": 0, "f16": 1, "bf16": 2, "q8": 3}  # llmrt.h's LLMRT_KV_*
+    assert llmrt.kv_types() == {"f32": 0, "f16": 1, "bf16": 2, "int8": 3}  # llmrt.h's LLMRT_KV_*
 
 
 def test_context_full(model):

@@ -43,7 +43,7 @@ float element(const KvLayerView &view, bool key, int64_t at) {
     case KvType::F32: return static_cast<const float *>(data)[at];
     case KvType::F16: return f16_to_f32(static_cast<const uint16_t *>(data)[at]);
     case KvType::BF16: return bf16_to_f32(static_cast<const uint16_t *>(data)[at]);
-    case KvType::Q8:
+    case KvType::Int8:
         return static_cast<float>(static_cast<const int8_t *>(data)[at]) *
                (key ? view.k_scale_at(at) : view.v_scale_at(at));
     }
@@ -61,7 +61,7 @@ double tolerance(KvType type, double row_max) {
     case KvType::F32: return 1e-5;
     case KvType::F16: return 1.5 * std::ldexp(1.0, -10) * row_max;
     case KvType::BF16: return 1.5 * std::ldexp(1.0, -7) * row_max;
-    case KvType::Q8: return 2.0 * row_max / 127.0;
+    case KvType::Int8: return 2.0 * row_max / 127.0;
     }
     return 0.0;
 }
@@ -132,7 +132,7 @@ std::vector<Case> cases() {
                           "gpt_neox",    "stablelm",  "gptj",       "chatglm", "qwen2",        "bloom", "mpt"};
     std::vector<Case> out;
     for (const char *m : rope) out.push_back({m, KvType::F32});
-    for (KvType t : {KvType::F16, KvType::BF16, KvType::Q8}) {
+    for (KvType t : {KvType::F16, KvType::BF16, KvType::Int8}) {
         out.push_back({"stories260K", t});
         out.push_back({"phi", t});
         out.push_back({"bloom", t});
@@ -191,7 +191,7 @@ TEST_P(EndlessGeneration, RunsFourWindowsInConstantMemory) {
         last_past = ctx.n_past();
         ASSERT_EQ(static_cast<int64_t>(ctx.tokens().size()), ctx.n_past());
     }
-    EXPECT_EQ(std::string(generation.stop_reason()), "length");
+    EXPECT_EQ(generation.stop_reason(), StopReason::Length);
     EXPECT_EQ(n_tokens, 4 * opt.n_ctx);
     EXPECT_LE(max_past, opt.n_ctx);
     EXPECT_GE(shifts, 4);  // n_keep 4, n_discard 30: one shift every 30 tokens

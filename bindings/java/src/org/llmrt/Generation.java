@@ -20,6 +20,7 @@ public final class Generation implements Iterator<String>, Iterable<String>, Aut
   private boolean closed;
   private int lastToken = -1;
   private String stopReason = "";
+  private int stopCode = Llmrt.STOP_NONE;
   private int generatedCount;
 
   public Generation(Context context, Sampler sampler, String prompt, GenerateOptions options) {
@@ -62,6 +63,11 @@ public final class Generation implements Iterator<String>, Iterable<String>, Aut
     return closed ? stopReason : handle.getStopReason();
   }
 
+  /** Why the generation ended, as one of the Llmrt.STOP_* constants (STOP_NONE while it runs). */
+  public int stopCode() {
+    return closed ? stopCode : handle.getStopCode();
+  }
+
   /** How many tokens it has produced. */
   public int generatedCount() {
     return closed ? generatedCount : handle.getGeneratedCount();
@@ -77,6 +83,7 @@ public final class Generation implements Iterator<String>, Iterable<String>, Aut
   public void close() {
     if (!closed) {
       stopReason = handle.getStopReason();
+      stopCode = handle.getStopCode();
       generatedCount = handle.getGeneratedCount();
       closed = true;
       pending = null;

@@ -307,6 +307,7 @@ public class LlmrtTest {
         try (Generation generation = context.stream(sampler, reference.prompt, options)) {
           generation.forEachRemaining(pieces::add);
           assertEquals("stop_string", generation.stopReason());
+        assertEquals(Llmrt.STOP_STRING, generation.stopCode());
         }
       }
 
