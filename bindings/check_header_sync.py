@@ -8,7 +8,7 @@ not be set from Java or C#).
   - SWIG (bindings/swig/llmrt.i): each struct declared there lists header fields of the same
     type, in the header's order, and leaves out only the fields OMITTED_IN_SWIG names; the
     constants of SWIG_CONSTANT_PREFIXES are exposed (as %constant KV_F16 = LLMRT_KV_F16), older
-    names too. Python names stop reasons through llmrt_stop_reason_name, one per LLMRT_STOP_*.
+    names too. The library names each value of the NAMED_SETS (llmrt_stop_reason_name, ...), no more.
 
 Usage: check_header_sync.py SOURCE_DIR (with bindings/python on PYTHONPATH and LLMRT_LIBRARY set,
 as the Python tests run).
@@ -46,6 +46,9 @@ OMITTED_IN_SWIG = {
     ("llmrt_sampler_params", "n_logit_bias"): "goes with logit_bias",
 }
 
+# Closed sets Python (and Java and C# for scale and compute types) reach by the library's names.
+NAMED_SETS = {"LLMRT_STOP_": "llmrt_stop_reason_name", "LLMRT_SCALE_": "llmrt_scale_type_name",
+              "LLMRT_COMPUTE_": "llmrt_compute_type_name"}
 # The header's closed sets of int32_t values, which Java and C# reach as constants.
 SWIG_CONSTANT_PREFIXES = ("LLMRT_KV_", "LLMRT_SHIFT_", "LLMRT_EARLY_STOPPING_", "LLMRT_STOP_")
 
@@ -126,11 +129,12 @@ def check_python_constants(constants: Dict[str, int], errors: List[str]) -> None
     kv = {name[len("LLMRT_KV_"):].lower(): v for name, v in constants.items() if name.startswith("LLMRT_KV_")}
     if context.kv_types() != kv:
         errors.append(f"LLMRT_KV_*: the library's llmrt_kv_type_name lists {context.kv_types()}, the header {kv}")
-    # Python reports stop reasons by the library's names: one for each LLMRT_STOP_* and no more.
-    stops = sorted(v for name, v in constants.items() if name.startswith("LLMRT_STOP_"))
-    named = [v for v in range(len(stops) + 1) if _native.lib.llmrt_stop_reason_name(v) is not None]
-    if named != list(range(len(stops))) or stops != named:
-        errors.append(f"LLMRT_STOP_* are {stops}, llmrt_stop_reason_name names {named}")
+    # Python takes and reports these sets by the library's names: one for each constant, no more.
+    for prefix, name_function in NAMED_SETS.items():
+        values = sorted(v for name, v in constants.items() if name.startswith(prefix))
+        named = [v for v in range(len(values) + 1) if getattr(_native.lib, name_function)(v) is not None]
+        if named != list(range(len(values))) or values != named:
+            errors.append(f"{prefix}* are {values}, {name_function} names {named}")
 
 
 def check_swig(structs, swig: str, errors: List[str]) -> None:

@@ -145,8 +145,11 @@ typedef struct llmrt_quant_params {
     const char *algorithm;      /* "rtn" (default): round to nearest; "gptq", "awq": calibrated, see below */
     int32_t group_size;         /* 32 (default), 64, 128, or -1 for one group per output channel */
     int32_t asym;               /* int8/int4: 1 = scale and minimum per group, 0 = scale only (default) */
-    const char *scale_dtype;    /* "fp32" (default), "bf16" or "fp16" */
-    const char *compute_dtype;  /* "auto" (default: fastest this CPU has), "fp32", "bf16", "int8" */
+    /* The API 1.0 spellings of scale_type and compute_type (at the end): NULL (default) leaves
+     * them to those; a name ("fp32", "bf16", "fp16"; "auto", "fp32", "bf16", "int8") is read
+     * instead, and must agree with the constant unless that is at its default. */
+    const char *scale_dtype;
+    const char *compute_dtype;
     /* Tensors kept in another type, as "pattern=dtype" items separated by ';', each as an
      * llmrt_tensor_override says; the first match wins. NULL (default) keeps the embeddings and
      * the output head in int8. "" quantizes everything to weight_dtype. The array form
@@ -195,7 +198,25 @@ typedef struct llmrt_quant_params {
      * with n_overrides 0: quantize everything. Setting both forms is LLMRT_ERR_INVALID_ARGUMENT. */
     const llmrt_tensor_override *overrides;
     int32_t n_overrides;
+    /* Added in API 1.3: read only when struct_size covers them. */
+    int32_t scale_type;   /* how each group's scale (and minimum) is stored: LLMRT_SCALE_F32 (default),
+                             LLMRT_SCALE_BF16, LLMRT_SCALE_F16 (what llama.cpp's blocks hold) */
+    int32_t compute_type; /* what the dot products run in: LLMRT_COMPUTE_AUTO (default: the fastest this
+                             CPU has for the type), LLMRT_COMPUTE_F32, _BF16, _INT8 */
 } llmrt_quant_params;
+
+#define LLMRT_SCALE_F32 0
+#define LLMRT_SCALE_BF16 1
+#define LLMRT_SCALE_F16 2
+#define LLMRT_COMPUTE_AUTO 0
+#define LLMRT_COMPUTE_F32 1
+#define LLMRT_COMPUTE_BF16 2
+#define LLMRT_COMPUTE_INT8 3
+/* "fp32", "bf16", "fp16" for the LLMRT_SCALE_* values and "auto", "fp32", "bf16", "int8" for the
+ * LLMRT_COMPUTE_* values (the names the CLI and the bindings take), NULL for any other. Both count
+ * up from 0. Static strings. */
+LLMRT_API const char *llmrt_scale_type_name(int32_t scale_type);
+LLMRT_API const char *llmrt_compute_type_name(int32_t compute_type);
 
 LLMRT_API void llmrt_quant_params_init_sized(llmrt_quant_params *params, uint32_t struct_size);
 static inline void llmrt_quant_params_init(llmrt_quant_params *params) {
@@ -216,9 +237,13 @@ typedef struct llmrt_model_params {
     /* Quantize the weights in memory while loading (like load_in_4bit elsewhere). NULL (default)
      * keeps the file's types. Not retained after llmrt_model_load returns. */
     const llmrt_quant_params *quantize;
-    /* Compute type for weights stored quantized in the file: "auto" (default), "fp32", "bf16",
-     * "int8". Ignored when quantize is set (its compute_dtype applies). */
+    /* compute_type's API 1.0 spelling: NULL (default) leaves it to compute_type; a name ("auto",
+     * "fp32", "bf16", "int8") is read instead, and must agree unless compute_type is at its default. */
     const char *compute_dtype;
+    /* Added in API 1.3: read only when struct_size covers it. Compute type for weights stored
+     * quantized in the file: LLMRT_COMPUTE_* (default LLMRT_COMPUTE_AUTO). Ignored when quantize
+     * is set (its compute_type applies). */
+    int32_t compute_type;
 } llmrt_model_params;
 
 LLMRT_API void llmrt_model_params_init_sized(llmrt_model_params *params, uint32_t struct_size);

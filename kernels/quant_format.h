@@ -14,8 +14,10 @@ enum class QuantKind { Int8, Int4, NF4, FP4, FP8_E4M3, FP8_E5M2 };
 // How a block's scale (and min) is stored. F16 is what llama.cpp's blocks hold: GGUF files load
 // without growing.
 enum class ScaleDtype { F32, BF16, F16 };
+constexpr int32_t kScaleDtypeCount = 3;
 // What the dot products run in. Auto = the fastest this CPU supports for the format.
 enum class ComputeDtype { Auto, F32, BF16, Int8 };
+constexpr int32_t kComputeDtypeCount = 4;
 
 struct QuantFormat {
     QuantKind kind = QuantKind::Int4;

@@ -64,6 +64,18 @@ inline bool has_quantizer() {
     return true;  // kept for the bindings' API; every libllmrt since API version 1 quantizes
 }
 
+// The constant of a closed set (LLMRT_SCALE_*, LLMRT_COMPUTE_*) that the library's name_of
+// (llmrt_scale_type_name, ...) names name; an invalid-argument error listing the names if none.
+inline int32_t value_named(const char *name, const char *(*name_of)(int32_t), const char *what) {
+    std::string names;
+    for (int32_t v = 0; name_of(v); ++v) {
+        if (name && std::strcmp(name, name_of(v)) == 0) return v;
+        names += (v ? ", " : "") + std::string(name_of(v));
+    }
+    throw Error{LLMRT_ERR_INVALID_ARGUMENT,
+                std::string(what) + " must be one of " + names + ", not '" + (name ? name : "null") + "'"};
+}
+
 // A nullable string setting: null means "the library's default".
 class OptionalString {
 public:
@@ -86,8 +98,6 @@ public:
         init_params(&params_, llmrt_quant_params_init);
         weight_dtype_.set(params_.weight_dtype);
         algorithm_.set(params_.algorithm);
-        scale_dtype_.set(params_.scale_dtype);
-        compute_dtype_.set(params_.compute_dtype);
         tensor_overrides_.set(params_.tensor_overrides);
         output_format_.set(params_.output_format);
     }
@@ -101,10 +111,14 @@ public:
     void set_group_size(int n) { params_.group_size = n; }
     bool get_asym() const { return params_.asym != 0; }
     void set_asym(bool on) { params_.asym = on ? 1 : 0; }
-    const char *get_scale_dtype() const { return scale_dtype_.get(); }  // "fp32", "bf16"
-    void set_scale_dtype(const char *v) { scale_dtype_.set(v); }
-    const char *get_compute_dtype() const { return compute_dtype_.get(); }  // "auto", "fp32", "bf16", "int8"
-    void set_compute_dtype(const char *v) { compute_dtype_.set(v); }
+    // "fp32", "bf16", "fp16": llmrt_scale_type_name's names of scale_type
+    const char *get_scale_dtype() const { return llmrt_scale_type_name(params_.scale_type); }
+    void set_scale_dtype(const char *v) { params_.scale_type = value_named(v, llmrt_scale_type_name, "scale_dtype"); }
+    // "auto", "fp32", "bf16", "int8": llmrt_compute_type_name's names of compute_type
+    const char *get_compute_dtype() const { return llmrt_compute_type_name(params_.compute_type); }
+    void set_compute_dtype(const char *v) {
+        params_.compute_type = value_named(v, llmrt_compute_type_name, "compute_dtype");
+    }
     // "pattern=dtype;..."; null keeps embeddings and output head in int8, "" quantizes everything.
     const char *get_tensor_overrides() const { return tensor_overrides_.get(); }
     void set_tensor_overrides(const char *v) { tensor_overrides_.set(v); }
@@ -118,8 +132,6 @@ public:
         llmrt_quant_params p = params_;
         p.weight_dtype = weight_dtype_.get();
         p.algorithm = algorithm_.get();
-        p.scale_dtype = scale_dtype_.get();
-        p.compute_dtype = compute_dtype_.get();
         p.tensor_overrides = tensor_overrides_.get();
         p.output_format = output_format_.get();
         return p;
@@ -131,7 +143,7 @@ public:
 
 private:
     llmrt_quant_params params_;
-    OptionalString weight_dtype_, algorithm_, scale_dtype_, compute_dtype_, tensor_overrides_, output_format_;
+    OptionalString weight_dtype_, algorithm_, tensor_overrides_, output_format_;
 #endif
 };
 
@@ -140,16 +152,17 @@ class ModelParams {
 public:
     ModelParams() {
         init_params(&params_, llmrt_model_params_init);
-        compute_dtype_.set(params_.compute_dtype);
     }
 
     bool get_use_mmap() const { return params_.use_mmap != 0; }
     void set_use_mmap(bool on) { params_.use_mmap = on ? 1 : 0; }
     int get_n_threads() const { return params_.n_threads; }  // load-time work; 0 = all cores
     void set_n_threads(int n) { params_.n_threads = n; }
-    // For weights stored quantized in the file: "auto", "fp32", "bf16", "int8".
-    const char *get_compute_dtype() const { return compute_dtype_.get(); }
-    void set_compute_dtype(const char *v) { compute_dtype_.set(v); }
+    // For weights stored quantized in the file: "auto", "fp32", "bf16", "int8" (compute_type's names).
+    const char *get_compute_dtype() const { return llmrt_compute_type_name(params_.compute_type); }
+    void set_compute_dtype(const char *v) {
+        params_.compute_type = value_named(v, llmrt_compute_type_name, "compute_dtype");
+    }
     // Quantize the weights in memory while loading (a copy is kept); null to not.
     void set_quantize(const QuantizeOptions *options) {
         quantize_.reset(options ? new QuantizeOptions(*options) : nullptr);
@@ -159,7 +172,6 @@ public:
     // The C struct, pointing into this object and *quant: valid while both are alive and unchanged.
     const llmrt_model_params *c_params(llmrt_quant_params *quant) const {
         c_params_ = params_;
-        c_params_.compute_dtype = compute_dtype_.get();
         c_params_.quantize = nullptr;
         if (quantize_) {
             *quant = quantize_->c_params();
@@ -171,7 +183,6 @@ public:
 private:
     llmrt_model_params params_;
     mutable llmrt_model_params c_params_;
-    OptionalString compute_dtype_;
     std::shared_ptr<QuantizeOptions> quantize_;
 #endif
 };

@@ -18,7 +18,8 @@ void llmrt_model_params_init_sized(llmrt_model_params *given, uint32_t struct_si
     params->use_mmap = 1;
     params->n_threads = 0;
     params->quantize = nullptr;
-    params->compute_dtype = "auto";
+    params->compute_dtype = nullptr;
+    params->compute_type = LLMRT_COMPUTE_AUTO;
     llmrt::write_params(given, struct_size, defaults);
 }
 
@@ -32,10 +33,7 @@ llmrt::LoadOptions to_load_options(const llmrt_model_params &p) {
         const llmrt_quant_params q = llmrt::read_params(p.quantize, llmrt_quant_params_init_sized);
         options.quantize = llmrt::to_quant_options(q);
     }
-    const std::string compute = p.compute_dtype ? p.compute_dtype : "auto";
-    const auto parsed = llmrt::parse_compute_dtype(compute);
-    require_arg(parsed.has_value(), ("unknown compute_dtype '" + compute + "' (auto, fp32, bf16, int8)").c_str());
-    options.compute = *parsed;
+    options.compute = llmrt::compute_type_of(p.compute_dtype, p.compute_type);
     return options;
 }
 

@@ -14,10 +14,37 @@ struct llmrt_quantizer {
     void *progress_user_data = nullptr;
 };
 
+static_assert(static_cast<int32_t>(llmrt::ScaleDtype::F32) == LLMRT_SCALE_F32 &&
+                  static_cast<int32_t>(llmrt::ScaleDtype::BF16) == LLMRT_SCALE_BF16 &&
+                  static_cast<int32_t>(llmrt::ScaleDtype::F16) == LLMRT_SCALE_F16,
+              "LLMRT_SCALE_* follow llmrt::ScaleDtype");
+static_assert(static_cast<int32_t>(llmrt::ComputeDtype::Auto) == LLMRT_COMPUTE_AUTO &&
+                  static_cast<int32_t>(llmrt::ComputeDtype::F32) == LLMRT_COMPUTE_F32 &&
+                  static_cast<int32_t>(llmrt::ComputeDtype::BF16) == LLMRT_COMPUTE_BF16 &&
+                  static_cast<int32_t>(llmrt::ComputeDtype::Int8) == LLMRT_COMPUTE_INT8,
+              "LLMRT_COMPUTE_* follow llmrt::ComputeDtype");
+
 namespace llmrt {
 
 namespace {
 std::string text_or(const char *s, const char *fallback) { return s ? s : fallback; }
+
+// The type a constant (LLMRT_SCALE_*, LLMRT_COMPUTE_*) or its API 1.0 name says; both given must
+// agree unless the constant is at its default. field names the pair in errors.
+template <class T>
+T type_of(const char *name, int32_t value, int32_t count, T fallback, std::optional<T> (*parse)(std::string_view),
+          const char *(*name_of)(int32_t), const std::string &field) {
+    require_arg(value >= 0 && value < count, (field + "_type " + std::to_string(value) + " is not one of its constants").c_str());
+    const T from_value = static_cast<T>(value);
+    if (!name) return from_value;
+    std::string names;
+    for (int32_t i = 0; i < count; ++i) names += (i ? ", " : "") + std::string(name_of(i));
+    const std::optional<T> from_name = parse(name);
+    require_arg(from_name.has_value(), ("unknown " + field + "_dtype '" + name + "' (" + names + ")").c_str());
+    require_arg(from_value == fallback || from_value == *from_name,
+                (field + "_dtype '" + name + "' and " + field + "_type " + name_of(value) + " disagree: set one").c_str());
+    return *from_name;
+}
 
 std::optional<std::vector<TensorOverride>> overrides_of(const llmrt_quant_params &p) {
     require_arg(!(p.tensor_overrides && p.overrides), "set tensor_overrides or overrides, not both");
@@ -37,6 +64,11 @@ std::optional<std::vector<TensorOverride>> overrides_of(const llmrt_quant_params
 }
 }  // namespace
 
+ComputeDtype compute_type_of(const char *name, int32_t value) {
+    return type_of(name, value, kComputeDtypeCount, ComputeDtype::Auto, parse_compute_dtype, llmrt_compute_type_name,
+                   "compute");
+}
+
 QuantOptions to_quant_options(const llmrt_quant_params &p) {
     QuantOptions o;
     const std::string dtype = text_or(p.weight_dtype, "int4");
@@ -45,14 +77,9 @@ QuantOptions to_quant_options(const llmrt_quant_params &p) {
     o.format.kind = *kind;
     o.format.group_size = p.group_size;
     o.format.asym = p.asym != 0;
-    const std::string scale = text_or(p.scale_dtype, "fp32");
-    const auto scale_dtype = parse_scale_dtype(scale);
-    require_arg(scale_dtype.has_value(), ("unknown scale_dtype '" + scale + "' (fp32, bf16, fp16)").c_str());
-    o.format.scale = *scale_dtype;
-    const std::string compute = text_or(p.compute_dtype, "auto");
-    const auto compute_dtype = parse_compute_dtype(compute);
-    require_arg(compute_dtype.has_value(), ("unknown compute_dtype '" + compute + "' (auto, fp32, bf16, int8)").c_str());
-    o.compute = *compute_dtype;
+    o.format.scale = type_of(p.scale_dtype, p.scale_type, kScaleDtypeCount, ScaleDtype::F32, parse_scale_dtype,
+                             llmrt_scale_type_name, "scale");
+    o.compute = compute_type_of(p.compute_dtype, p.compute_type);
     o.algorithm = text_or(p.algorithm, "rtn");
     o.tensor_overrides = overrides_of(p);
     if (p.calibration_path) o.calibration_path = p.calibration_path;
@@ -120,11 +147,13 @@ void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_si
     params->algorithm = "rtn";
     params->group_size = 32;
     params->asym = 0;
-    params->scale_dtype = "fp32";
-    params->compute_dtype = "auto";
+    params->scale_dtype = nullptr;
+    params->compute_dtype = nullptr;
     params->tensor_overrides = nullptr;
     params->overrides = nullptr;
     params->n_overrides = 0;
+    params->scale_type = LLMRT_SCALE_F32;
+    params->compute_type = LLMRT_COMPUTE_AUTO;
     params->progress = nullptr;
     params->progress_user_data = nullptr;
     params->calibration_path = nullptr;
@@ -147,6 +176,16 @@ void llmrt_quant_params_init_sized(llmrt_quant_params *given, uint32_t struct_si
     params->sq_act_percentile = static_cast<float>(sq.act_percentile);
     params->sq_keep = nullptr;
     llmrt::write_params(given, struct_size, defaults);
+}
+
+const char *llmrt_scale_type_name(int32_t scale_type) {
+    if (scale_type < 0 || scale_type >= llmrt::kScaleDtypeCount) return nullptr;
+    return llmrt::scale_dtype_name(static_cast<llmrt::ScaleDtype>(scale_type));
+}
+
+const char *llmrt_compute_type_name(int32_t compute_type) {
+    if (compute_type < 0 || compute_type >= llmrt::kComputeDtypeCount) return nullptr;
+    return llmrt::compute_dtype_name(static_cast<llmrt::ComputeDtype>(compute_type));
 }
 
 llmrt_status llmrt_quantizer_create(const llmrt_quant_params *params, llmrt_quantizer **out) {

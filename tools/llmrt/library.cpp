@@ -27,6 +27,24 @@ void check(llmrt_status status, const std::string &what) {
     throw LibraryError(status, message);
 }
 
+namespace {
+
+// "f32, f16, bf16, int8": the names the library gives a closed set's values (name_of counts up
+// from 0 until NULL: llmrt_kv_type_name, llmrt_scale_type_name, llmrt_compute_type_name).
+std::string names_of(const char *(*name_of)(int32_t)) {
+    std::string out;
+    for (int32_t v = 0; name_of(v); ++v) out += (v ? ", " : "") + std::string(name_of(v));
+    return out;
+}
+
+int32_t value_named(const char *flag, const std::string &name, const char *(*name_of)(int32_t)) {
+    for (int32_t v = 0; name_of(v); ++v)
+        if (name == name_of(v)) return v;
+    throw UsageError(std::string(flag) + ": '" + name + "' is not one of " + names_of(name_of));
+}
+
+}  // namespace
+
 llmrt_quant_params quant_params(const QuantSettings &s) {
     llmrt_quant_params params;
     llmrt_quant_params_init(&params);
@@ -34,9 +52,9 @@ llmrt_quant_params quant_params(const QuantSettings &s) {
     params.algorithm = s.algorithm.c_str();
     params.group_size = s.group_size;
     params.asym = s.asym ? 1 : 0;
-    params.scale_dtype = s.scale_dtype.c_str();
+    params.scale_type = value_named("--scale-dtype", s.scale_dtype, llmrt_scale_type_name);
     if (!s.compute_dtype.empty()) {
-        params.compute_dtype = s.compute_dtype.c_str();
+        params.compute_type = value_named("--compute-dtype", s.compute_dtype, llmrt_compute_type_name);
     }
     params.tensor_overrides = s.has_overrides ? s.overrides.c_str() : nullptr;
     params.calibration_path = s.calibration_path.empty() ? nullptr : s.calibration_path.c_str();
@@ -76,7 +94,7 @@ ModelPtr load_with(const QuantSettings &quant, const std::string &what, Load loa
     llmrt_model *model = nullptr;
     if (!quant.quantizes()) {
         if (!quant.compute_dtype.empty()) {
-            params.compute_dtype = quant.compute_dtype.c_str();
+            params.compute_type = value_named("--compute-dtype", quant.compute_dtype, llmrt_compute_type_name);
         }
         check(load(params, &model), what);
         return ModelPtr(model);
@@ -126,25 +144,9 @@ ModelPtr open_model(const std::string &path, const std::string &synthetic, uint6
     return synthetic.empty() ? load_model(path, quant) : create_synthetic_model(synthetic, seed, quant);
 }
 
-namespace {
-
-// "f32, f16, bf16, int8": the library's names.
-std::string kv_type_list() {
-    std::string out;
-    for (int32_t v = 0; llmrt_kv_type_name(v); ++v) out += (v ? ", " : "") + std::string(llmrt_kv_type_name(v));
-    return out;
-}
-
-int32_t kv_type_value(const std::string &name) {
-    for (int32_t v = 0; llmrt_kv_type_name(v); ++v)
-        if (name == llmrt_kv_type_name(v)) return v;
-    throw UsageError("--kv-type: '" + name + "' is not one of " + kv_type_list());
-}
-
-}  // namespace
 
 void add_kv_type_flag(ArgParser &args, std::string *kv_type) {
-    args.string(nullptr, "--kv-type", "T", ("KV cache type: " + kv_type_list() + " (default f32)").c_str(), kv_type);
+    args.string(nullptr, "--kv-type", "T", ("KV cache type: " + names_of(llmrt_kv_type_name) + " (default f32)").c_str(), kv_type);
 }
 
 ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
@@ -161,7 +163,7 @@ ContextPtr create_context(llmrt_model *model, const ContextOptions &options) {
         params.n_threads = options.n_threads;
     }
     params.logits_all = options.logits_all ? 1 : 0;
-    if (!options.kv_type.empty()) params.kv_type = kv_type_value(options.kv_type);
+    if (!options.kv_type.empty()) params.kv_type = value_named("--kv-type", options.kv_type, llmrt_kv_type_name);
     params.n_seq_max = options.n_seq_max;
     llmrt_context *ctx = nullptr;
     check(llmrt_context_create(model, &params, &ctx), "cannot create context");

@@ -511,6 +511,21 @@ public class LlmrtTests {
     }
   }
 
+  [Test]
+  public void ScaleAndComputeTypesTakeTheLibrarysNames() {
+    if (!Library.HasQuantizer()) return;
+    using (var options = new QuantizeOptions()) {
+      Assert.Equal("fp32", options.ScaleDtype, "default scale type, named by the library");
+      Assert.Equal("auto", options.ComputeDtype, "default compute type");
+      options.ScaleDtype = "fp16";
+      options.ComputeDtype = "int8";
+      Assert.Equal("fp16", options.ScaleDtype, "scale type");
+      Assert.Equal("int8", options.ComputeDtype, "compute type");
+      Assert.Throws<InvalidArgumentException>(() => options.ScaleDtype = "fp64");
+      Assert.Equal("fp16", options.ScaleDtype, "unchanged by the refused name");
+    }
+  }
+
   // ---- NUL characters: text to tokenize takes a length, C strings refuse them ----
 
   // ---- chat templates: the engine is checked against Jinja2 in C and Python; here, that the

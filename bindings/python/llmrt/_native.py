@@ -91,12 +91,13 @@ class QuantParams(Structure):
                 ("sq_alpha", c_float), ("sq_alpha_auto", c_int32), ("sq_alpha_min", c_float),
                 ("sq_alpha_max", c_float), ("sq_alpha_step", c_float), ("sq_criterion", c_char_p),
                 ("sq_activations", c_char_p), ("sq_act_percentile", c_float), ("sq_keep", c_char_p),
-                ("overrides", POINTER(TensorOverride)), ("n_overrides", c_int32)]
+                ("overrides", POINTER(TensorOverride)), ("n_overrides", c_int32),
+                ("scale_type", c_int32), ("compute_type", c_int32)]
 
 
 class ModelParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("use_mmap", c_int32), ("n_threads", c_int32),
-                ("quantize", POINTER(QuantParams)), ("compute_dtype", c_char_p)]
+                ("quantize", POINTER(QuantParams)), ("compute_dtype", c_char_p), ("compute_type", c_int32)]
 
 
 class ContextParams(Structure):
@@ -246,6 +247,8 @@ _OPTIONAL_PROTOTYPES = {
     "llmrt_weight_dtype_count": (c_int32, []),
     "llmrt_weight_dtype_name": (c_char_p, [c_int32]),
     "llmrt_kv_type_name": (c_char_p, [c_int32]),
+    "llmrt_scale_type_name": (c_char_p, [c_int32]),
+    "llmrt_compute_type_name": (c_char_p, [c_int32]),
     "llmrt_model_n_tensor_types": (c_int32, [_handle, c_int32]),
     # Writes only the fields a struct of the size it is given holds, like *_params_init_sized.
     "llmrt_model_tensor_type_sized": (_status, [_handle, c_int32, c_int32, POINTER(TensorTypeStats), c_uint32]),
@@ -350,6 +353,18 @@ def c_string(text: str, name: str) -> bytes:
     if b"\0" in data:
         raise ValueError(f"{name} contains a NUL character, which cannot be passed to llmrt as text")
     return data
+
+
+def value_named(name_function: str, text: str, name: str) -> int:
+    """The constant of a closed set (LLMRT_SCALE_*, LLMRT_COMPUTE_*, ...) that the library's
+    name_function (llmrt_scale_type_name, ...) names text; ValueError listing the names if none."""
+    wanted = c_string(text, name)
+    names = []
+    while (found := getattr(lib, name_function)(len(names))) is not None:
+        if found == wanted:
+            return len(names)
+        names.append(found.decode())
+    raise ValueError(f"{name} must be one of {names}, not {text!r}")
 
 
 def c_path(path: "os.PathLike[str] | str", name: str) -> bytes:

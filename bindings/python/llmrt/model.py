@@ -72,7 +72,7 @@ class Model(Handle):
         params.use_mmap = int(use_mmap)
         params.n_threads = n.c_int(n_threads, "n_threads")
         if compute_dtype is not None:
-            params.compute_dtype = n.c_string(compute_dtype, "compute_dtype")
+            params.compute_type = n.value_named("llmrt_compute_type_name", compute_dtype, "compute_dtype")
         if quantize is not None:
             from .quantizer import quant_params_from_spec
             quant = quant_params_from_spec(quantize)

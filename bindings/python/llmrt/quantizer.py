@@ -55,8 +55,12 @@ def quant_params(weight_dtype: Optional[str] = None, *, algorithm: Optional[str]
     if tensor_overrides is not None and not isinstance(tensor_overrides, str):
         _set_override_array(params, tensor_overrides)
         tensor_overrides = None
-    strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, scale_dtype=scale_dtype,
-                   compute_dtype=compute_dtype, tensor_overrides=tensor_overrides, output_format=output_format,
+    if scale_dtype is not None:
+        params.scale_type = n.value_named("llmrt_scale_type_name", scale_dtype, "scale_dtype")
+    if compute_dtype is not None:
+        params.compute_type = n.value_named("llmrt_compute_type_name", compute_dtype, "compute_dtype")
+    strings = dict(weight_dtype=weight_dtype, algorithm=algorithm, tensor_overrides=tensor_overrides,
+                   output_format=output_format,
                    calibration_path=os.fspath(calibration_path) if calibration_path is not None else None)
     for name, value in strings.items():
         if value is not None:
@@ -133,7 +137,7 @@ class Quantizer(Handle):
             calibration_path). "smoothquant" is W8A8: weight_dtype "int8", group_size -1.
         group_size: 32, 64, 128, or -1 for one group per output channel.
         asym: int8/int4 with a minimum per group as well as a scale.
-        scale_dtype: "fp32" or "bf16".
+        scale_dtype: "fp32", "bf16" or "fp16".
         compute_dtype: "auto", "fp32", "bf16" or "int8".
         tensor_overrides: tensors kept in another type: "pattern=dtype;...", (pattern, dtype) pairs or
             {pattern: dtype}, the first match winning ("" or [] quantizes all).

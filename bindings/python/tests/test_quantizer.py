@@ -179,3 +179,18 @@ def test_smoothquant_settings_reach_the_library(model_path, tmp_path):
     with llmrt.Model.load(tmp_path / "sq.llmrt") as sq:
         assert sq.weight_type.startswith("int8")
         assert sq.generate("Once upon a time", max_new_tokens=4, temperature=0)
+
+
+@needs_quantizer
+def test_scale_and_compute_types_by_name(model_path):
+    """scale_dtype and compute_dtype take the names the library gives its LLMRT_SCALE_* and
+    LLMRT_COMPUTE_* constants; the stored scales follow; an unknown name lists the known ones."""
+    params = llmrt.quantizer.quant_params("int4", scale_dtype="bf16", compute_dtype="fp32", tensor_overrides="")
+    assert (params.scale_type, params.compute_type) == (1, 1)  # LLMRT_SCALE_BF16, LLMRT_COMPUTE_F32
+    with llmrt.Model.load(model_path, quantize={"weight_dtype": "int4", "scale_dtype": "fp16",
+                                                "tensor_overrides": ""}) as model:
+        assert model.weight_type == "int4_g32_sym_fp16"
+    with pytest.raises(ValueError, match=r"scale_dtype must be one of \['fp32', 'bf16', 'fp16'\], not 'fp64'"):
+        llmrt.quantizer.quant_params("int4", scale_dtype="fp64")
+    with pytest.raises(ValueError, match="compute_dtype must be one of"):
+        llmrt.Model.load(model_path, compute_dtype="int7")

@@ -560,6 +560,21 @@ public class LlmrtTest {
     }
   }
 
+  @Test
+  public void scaleAndComputeTypesTakeTheLibrarysNames() {
+    assumeTrue("libllmrt does not implement quantization", Llmrt.hasQuantizer());
+    try (QuantizeOptions options = new QuantizeOptions()) {
+      assertEquals("fp32", options.getScaleDtype());  // the defaults, named by the library
+      assertEquals("auto", options.getComputeDtype());
+      options.setScaleDtype("fp16");
+      options.setComputeDtype("int8");
+      assertEquals("fp16", options.getScaleDtype());
+      assertEquals("int8", options.getComputeDtype());
+      assertThrows(InvalidArgumentException.class, () -> options.setScaleDtype("fp64"));
+      assertEquals("fp16", options.getScaleDtype());  // unchanged by the refused name
+    }
+  }
+
   // ---- NUL characters: text to tokenize takes a length, C strings refuse them ----
 
   @Test
