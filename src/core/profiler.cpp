@@ -20,8 +20,8 @@ const char *profile_op_name(ProfileOp op) {
     return "unknown";
 }
 
-void Profiler::begin_step(int64_t n_tokens) {
-    in_prefill_ = n_tokens > 1;
+void Profiler::begin_step(int64_t n_tokens, bool one_per_sequence) {
+    in_prefill_ = !one_per_sequence;
     step_tokens_ = n_tokens;
 }
 

@@ -55,8 +55,9 @@ struct PhaseTotals {
 
 class Profiler {
 public:
-    // Ops until end_step belong to a forward pass of n_tokens: decode if 1, else prefill.
-    void begin_step(int64_t n_tokens);
+    // Ops until end_step belong to a forward pass of n_tokens: a decode step when it evaluates
+    // one token per sequence (streams the weights for them all), else prefill.
+    void begin_step(int64_t n_tokens, bool one_per_sequence);
     void add(ProfileOp op, double seconds, uint64_t bytes);
     void end_step(double seconds, const PoolStats &pool);
 

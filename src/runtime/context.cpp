@@ -38,12 +38,13 @@ int64_t resolve_n_seq(int64_t requested) {
 Context::Context(const Model &model, const ContextOptions &options)
     : model_(model),
       n_ctx_(resolve_n_ctx(model, options.n_ctx)),
+      n_seq_max_(resolve_n_seq(options.n_seq_max)),
       // Several sequences may evaluate more than n_ctx tokens in one step.
-      n_batch_(std::min<int64_t>(options.n_batch > 0 ? options.n_batch : 512, n_ctx_ * resolve_n_seq(options.n_seq_max))),
+      n_batch_(std::min<int64_t>(options.n_batch > 0 ? options.n_batch : 512, n_ctx_ * n_seq_max_)),
       logits_all_(options.logits_all),
       pool_(options.n_threads),
       cache_(options.kv_type, model.hparams().n_layer, n_ctx_, model.arch->kv_dim(), model.hparams().head_dim,
-             resolve_n_seq(options.n_seq_max)),
+             n_seq_max_),
       workspace_(model.arch->workspace_floats(n_batch_, n_ctx_, pool_.size())),
       logits_(static_cast<size_t>((logits_all_ ? n_batch_ : 1) * model.hparams().n_vocab)) {
     // Untouched pages would otherwise be faulted in during the first token.
@@ -258,13 +259,28 @@ void Context::score_continuation(const int32_t *context, int64_t n, const int32_
     *is_greedy = greedy;
 }
 
+namespace {
+
+// Whether a batch evaluates at most one token of each sequence: several sequences' decode steps
+// evaluated together (llmrt_decode_multi), which the profiler counts as decode, not prefill.
+bool one_token_per_sequence(const ForwardBatch &batch) {
+    if (batch.n == 1) return true;
+    if (!batch.seq_ids) return false;
+    for (int64_t i = 0; i < batch.n; ++i)
+        for (int64_t j = 0; j < i; ++j)
+            if (batch.seq_ids[i] == batch.seq_ids[j]) return false;
+    return true;
+}
+
+}  // namespace
+
 void Context::forward_step(const ForwardBatch &batch) {
     if (!profiler_) {
         model_.arch->forward(batch, cache_, workspace_.data(), pool_, logits_.data());
         return;
     }
     using Clock = std::chrono::steady_clock;
-    profiler_->begin_step(batch.n);
+    profiler_->begin_step(batch.n, one_token_per_sequence(batch));
     const Clock::time_point start = Clock::now();
     model_.arch->forward(batch, cache_, workspace_.data(), pool_, logits_.data());
     profiler_->end_step(std::chrono::duration<double>(Clock::now() - start).count(), pool_.take_stats());

@@ -105,6 +105,7 @@ private:
 
     const Model &model_;
     int64_t n_ctx_;
+    int64_t n_seq_max_;  // before n_batch_ and cache_, which are sized by it
     int64_t n_batch_;
     bool logits_all_;
     ThreadPool pool_;

@@ -97,6 +97,33 @@ TEST(Profile, CountsDecodeAndPrefillStepsPerOp) {
     EXPECT_EQ(llmrt_model_decode_read_bytes(nullptr), 0u);
 }
 
+// Several sequences' next tokens evaluated together are decode steps (one weight read for all of
+// them); several tokens of one sequence are prefill, whoever else is in the batch.
+TEST(Profile, OneTokenPerSequenceIsADecodeStep) {
+    auto m = test::load(kModel);
+    ASSERT_TRUE(m);
+    llmrt_context_params cp;
+    llmrt_context_params_init(&cp);
+    cp.n_ctx = 64;
+    cp.n_seq_max = 4;
+    llmrt_context *raw = nullptr;
+    ASSERT_EQ(llmrt_context_create(m.get(), &cp, &raw), LLMRT_OK) << llmrt_last_error();
+    const llmrt::context_ptr ctx(raw);
+    ASSERT_EQ(llmrt_context_set_profiling(ctx.get(), 1), LLMRT_OK) << llmrt_last_error();
+    const auto ids = test::tokenize(m.get(), "Once upon a time");
+    const int32_t tokens[] = {ids[0], ids[1], ids[2], ids[3]};
+    const int32_t each[] = {0, 1, 2, 3};
+    ASSERT_EQ(llmrt_decode_multi(ctx.get(), tokens, each, 4), LLMRT_OK) << llmrt_last_error();
+    ASSERT_EQ(llmrt_decode_multi(ctx.get(), tokens, each, 2), LLMRT_OK) << llmrt_last_error();
+    const int32_t twice[] = {0, 1, 1};
+    ASSERT_EQ(llmrt_decode_multi(ctx.get(), tokens, twice, 3), LLMRT_OK) << llmrt_last_error();
+    const nlohmann::json p = profile(ctx.get());
+    EXPECT_EQ(p.at("decode").at("steps").get<int64_t>(), 2);
+    EXPECT_EQ(p.at("decode").at("tokens").get<int64_t>(), 6);
+    EXPECT_EQ(p.at("prefill").at("steps").get<int64_t>(), 1);
+    EXPECT_EQ(p.at("prefill").at("tokens").get<int64_t>(), 3);
+}
+
 TEST(Profile, ReEnablingClearsAndDisablingIsAnError) {
     auto m = test::load(kModel);
     ASSERT_TRUE(m);

@@ -12,11 +12,11 @@ namespace {
 
 TEST(Profiler, StepsOfOneTokenAreDecodeAndLargerOnesPrefill) {
     Profiler p;
-    p.begin_step(1);
+    p.begin_step(1, true);
     p.add(ProfileOp::MatmulFfnGateUp, 0.25, 100);
     p.add(ProfileOp::MatmulFfnGateUp, 0.25, 100);
     p.end_step(1.0, PoolStats{0.125, 3});
-    p.begin_step(8);
+    p.begin_step(8, false);
     p.add(ProfileOp::Attention, 0.5, 0);
     p.end_step(2.0, PoolStats{0.0, 1});
 
@@ -41,7 +41,7 @@ TEST(Profiler, StepsOfOneTokenAreDecodeAndLargerOnesPrefill) {
 
 TEST(Profiler, ScopeRecordsOnlyWithAProfiler) {
     Profiler p;
-    p.begin_step(1);
+    p.begin_step(1, true);
     { ProfileScope off(nullptr, ProfileOp::Norm); }
     EXPECT_EQ(p.decode().ops[static_cast<size_t>(ProfileOp::Norm)].calls, 0u);
     {
