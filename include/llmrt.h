@@ -283,6 +283,9 @@ LLMRT_API int32_t llmrt_model_n_embd(const llmrt_model *model);
 LLMRT_API int32_t llmrt_model_n_layer(const llmrt_model *model);
 LLMRT_API llmrt_token llmrt_model_bos(const llmrt_model *model); /* -1 if none */
 LLMRT_API llmrt_token llmrt_model_eos(const llmrt_model *model); /* -1 if none */
+/* 1 if token ends a generation: the EOS and the end-of-turn tokens the model declares
+ * (<|eot_id|>, <|im_end|>, <end_of_turn>, ...), the set llmrt_generate stops at; else 0. */
+LLMRT_API int32_t llmrt_token_is_end_of_generation(const llmrt_model *model, llmrt_token token);
 
 /* Called by llmrt_check_file for each tensor and embedded file of an llmrt file, in file order:
  * kind ("tensor" or "embedded file"), its name, and ok = 1 when its checksum matches, 0 when its
@@ -356,6 +359,15 @@ LLMRT_API llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *te
                                         int32_t add_special, llmrt_token *tokens, int32_t capacity,
                                         int32_t *n_tokens);
 
+/* llmrt_tokenize_n with flags: LLMRT_TOKENIZE_ADD_SPECIAL as add_special; LLMRT_TOKENIZE_PARSE_SPECIAL
+ * turns control tokens written in the text (<|eot_id|>, <|im_start|>, ...) into those tokens, as a
+ * rendered chat template needs (llama.cpp's parse_special; without it they are ordinary text). */
+#define LLMRT_TOKENIZE_ADD_SPECIAL 1
+#define LLMRT_TOKENIZE_PARSE_SPECIAL 2
+LLMRT_API llmrt_status llmrt_tokenize_flags(const llmrt_model *model, const char *text, size_t text_len,
+                                            int32_t flags, llmrt_token *tokens, int32_t capacity,
+                                            int32_t *n_tokens);
+
 /* The bytes one token stands for (a piece may be part of a UTF-8 character). Writes up to
  * capacity bytes, no terminator; *length receives the needed size. LLMRT_ERR_BUFFER_TOO_SMALL if
  * it did not fit; buf may be NULL when capacity is 0, to ask for the size. */
@@ -377,6 +389,28 @@ LLMRT_DEPRECATED("use llmrt_detokenize_v2 (size_t lengths)")
 LLMRT_API llmrt_status llmrt_detokenize(const llmrt_model *model, const llmrt_token *tokens,
                                         int32_t n_tokens, int32_t skip_special, char *buf,
                                         int32_t capacity, int32_t *length);
+
+/* A text stream turns a sequence's token pieces into text to show, as llmrt_generation_next does
+ * inside, for callers with their own decode loop (several sequences with llmrt_decode_multi, a
+ * server): a piece of text never ends inside a UTF-8 character, and text that may be the start of
+ * a stop string is held back until it is not. Not thread-safe; one per sequence. */
+typedef struct llmrt_text_stream llmrt_text_stream;
+
+/* n_stop_strings NUL-terminated strings (copied; stop_strings may be NULL when n is 0; an empty
+ * one is invalid). On success *out receives a stream to free with llmrt_text_stream_free. */
+LLMRT_API llmrt_status llmrt_text_stream_create(const char *const *stop_strings, int32_t n_stop_strings,
+                                                llmrt_text_stream **out);
+LLMRT_API void llmrt_text_stream_free(llmrt_text_stream *stream);
+/* Adds len bytes (a token's piece, llmrt_token_to_piece_v2) and sets *text / *text_len to what can
+ * be shown now: owned by stream, valid until its next call, possibly empty. Once a stop string has
+ * appeared, the text before it is returned and the stream is stopped: later pushes return "". */
+LLMRT_API llmrt_status llmrt_text_stream_push(llmrt_text_stream *stream, const char *bytes, size_t len,
+                                              const char **text, size_t *text_len);
+/* 1 once a stop string has appeared, else 0. */
+LLMRT_API int32_t llmrt_text_stream_stopped(const llmrt_text_stream *stream);
+/* At the end of a sequence that did not stop on a stop string: what is still held back (an
+ * incomplete character, the start of a stop string), as push returns it. */
+LLMRT_API llmrt_status llmrt_text_stream_flush(llmrt_text_stream *stream, const char **text, size_t *text_len);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Chat templates                                                                                 */

@@ -24,6 +24,7 @@ struct handle_deleter {
     void operator()(llmrt_generation *p) const noexcept { llmrt_generation_free(p); }
     void operator()(llmrt_chat_session *p) const noexcept { llmrt_chat_session_free(p); }
     void operator()(llmrt_beam_results *p) const noexcept { llmrt_beam_results_free(p); }
+    void operator()(llmrt_text_stream *p) const noexcept { llmrt_text_stream_free(p); }
 };
 
 using model_ptr = std::unique_ptr<llmrt_model, handle_deleter>;
@@ -33,6 +34,7 @@ using quantizer_ptr = std::unique_ptr<llmrt_quantizer, handle_deleter>;
 using generation_ptr = std::unique_ptr<llmrt_generation, handle_deleter>;
 using chat_session_ptr = std::unique_ptr<llmrt_chat_session, handle_deleter>;
 using beam_results_ptr = std::unique_ptr<llmrt_beam_results, handle_deleter>;
+using text_stream_ptr = std::unique_ptr<llmrt_text_stream, handle_deleter>;
 
 }  // namespace llmrt
 

@@ -94,6 +94,12 @@ int32_t llmrt_model_n_layer(const llmrt_model *model) {
 llmrt_token llmrt_model_bos(const llmrt_model *model) { return model ? model->impl->tokenizer->bos() : -1; }
 llmrt_token llmrt_model_eos(const llmrt_model *model) { return model ? model->impl->tokenizer->eos() : -1; }
 
+int32_t llmrt_token_is_end_of_generation(const llmrt_model *model, llmrt_token token) {
+    if (!model || token < 0) return 0;
+    const std::vector<int32_t> ids = model->impl->tokenizer->end_of_generation_ids();
+    return std::find(ids.begin(), ids.end(), token) != ids.end() ? 1 : 0;
+}
+
 namespace {
 
 const std::vector<llmrt::TensorTypeStats> &tensor_types(const llmrt_model *model, int32_t as_loaded) {
@@ -130,11 +136,19 @@ llmrt_status llmrt_model_tensor_type_sized(const llmrt_model *model, int32_t as_
 
 llmrt_status llmrt_tokenize_n(const llmrt_model *model, const char *text, size_t text_len, int32_t add_special,
                               llmrt_token *tokens, int32_t capacity, int32_t *n_tokens) {
+    return llmrt_tokenize_flags(model, text, text_len, add_special ? LLMRT_TOKENIZE_ADD_SPECIAL : 0, tokens, capacity,
+                                n_tokens);
+}
+
+llmrt_status llmrt_tokenize_flags(const llmrt_model *model, const char *text, size_t text_len, int32_t flags,
+                                  llmrt_token *tokens, int32_t capacity, int32_t *n_tokens) {
     return guarded([&] {
         require_arg(model && (text || text_len == 0) && n_tokens, "model, text and n_tokens must not be NULL");
         require_arg(capacity >= 0 && (tokens || capacity == 0), "tokens is NULL or capacity is negative");
+        require_arg((flags & ~(LLMRT_TOKENIZE_ADD_SPECIAL | LLMRT_TOKENIZE_PARSE_SPECIAL)) == 0, "unknown tokenize flags");
         const std::string_view view = text ? std::string_view(text, text_len) : std::string_view();
-        const std::vector<int32_t> ids = model->impl->tokenizer->encode(view, add_special != 0);
+        const std::vector<int32_t> ids = model->impl->tokenizer->encode(view, (flags & LLMRT_TOKENIZE_ADD_SPECIAL) != 0,
+                                                                        (flags & LLMRT_TOKENIZE_PARSE_SPECIAL) != 0);
         require_arg(ids.size() <= static_cast<size_t>(INT32_MAX), "text is too long");
         *n_tokens = static_cast<int32_t>(ids.size());
         if (ids.size() > static_cast<size_t>(capacity))
