@@ -1,0 +1,38 @@
+// From a request to prompt token ids: chat messages rendered with the model's chat template (or
+// the one given with --chat-template), or, for a model without one, the plain transcript the
+// library's chat session uses: "User: ...\nAssistant:", which stops at "\nUser:".
+#pragma once
+
+#include "request.h"
+
+#include "llmrt.h"
+
+#include <string>
+#include <vector>
+
+namespace cli::serve {
+
+struct Prompt {
+    std::vector<llmrt_token> tokens;
+    std::vector<std::string> stop;  // the template's own stop strings, added to the request's
+};
+
+class PromptBuilder {
+public:
+    // template_text "": the model's template if it has one, else the plain transcript.
+    PromptBuilder(const llmrt_model *model, std::string template_text);
+
+    bool has_template() const { return !template_.empty(); }
+    // Throws ApiError(400) for a template that fails or text that does not tokenize.
+    Prompt build(const GenerationRequest &request) const;
+
+private:
+    std::string render(const nlohmann::json &messages) const;
+    std::vector<llmrt_token> tokenize(const std::string &text, bool add_special) const;
+
+    const llmrt_model *model_;
+    std::string template_;  // "" only when neither the model nor the user has one
+    std::string bos_text_;
+};
+
+}  // namespace cli::serve
