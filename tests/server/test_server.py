@@ -390,6 +390,40 @@ def case_shutdown(a):
         s.stop()
 
 
+CHATML = ("{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('tool messages are not supported') }}"
+          "{% endif %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def case_chat_template(a):
+    """--chat-template FILE: the prompt is the template's rendering (by `llmrt chat-template`),
+    the answer stops at its end-of-turn text; a template that raises is a 400."""
+    n = 24
+    messages = [{"role": "system", "content": "You tell stories."}, {"role": "user", "content": "A story please."}]
+    with tempfile.TemporaryDirectory() as tmp:
+        template = os.path.join(tmp, "chatml.jinja")
+        context = os.path.join(tmp, "context.json")
+        with open(template, "w") as f:
+            f.write(CHATML)
+        with open(context, "w") as f:
+            json.dump({"messages": messages, "add_generation_prompt": True}, f)
+        rendered = subprocess.run([a.tool, "chat-template", "--template", template, "--context", context],
+                                  capture_output=True, text=True, timeout=30, check=True).stdout
+        text, reason = generate(a, rendered, n)
+        want = (text.split("<|im_end|>")[0], "stop" if reason == "eos" or "<|im_end|>" in text else "length")
+        s = Server(a.tool, a.model, "--chat-template", template)
+        try:
+            expect("no chat template" not in s.log_text(), "warned of a missing template")
+            body = {"messages": messages, "max_tokens": n, "temperature": 0}
+            status, _, r = s.request("POST", "/v1/chat/completions", body)
+            expect(status == 200, f"{status} {r}")
+            got = (r["choices"][0]["message"]["content"], r["choices"][0]["finish_reason"])
+            expect(got == want, f"{got!r} != generate's {want!r} for {rendered!r}")
+            expect_error(s, "/v1/chat/completions", {"messages": [{"role": "tool", "content": "x"}]}, 400, "messages")
+        finally:
+            s.stop()
+
+
 def case_openai_node(a):
     n = 16
     content, prompt = "Tell me a story.", "Once upon a time"

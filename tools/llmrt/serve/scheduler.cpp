@@ -1,5 +1,7 @@
 #include "scheduler.h"
 
+#include "end_of_generation.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -30,7 +32,7 @@ std::string last_error(const char *what, llmrt_status status) {
 Scheduler::Scheduler(const llmrt_model *model, llmrt_context *ctx, int32_t prefill_chunk, int32_t max_queue,
                      Metrics &metrics)
     : model_(model), ctx_(ctx), n_ctx_(llmrt_context_n_ctx(ctx)), n_vocab_(llmrt_model_n_vocab(model)),
-      eos_(llmrt_model_eos(model)), prefill_chunk_(std::max(1, prefill_chunk)),
+      end_ids_(end_of_generation_ids(model)), prefill_chunk_(std::max(1, prefill_chunk)),
       max_queue_(static_cast<size_t>(std::max(0, max_queue))), metrics_(metrics),
       slots_(static_cast<size_t>(llmrt_context_n_seq_max(ctx))) {
     thread_ = std::thread([this] { run(); });
@@ -202,7 +204,7 @@ void Scheduler::sample_rows() {
 }
 
 void Scheduler::on_token(int32_t seq, Slot &slot, llmrt_token token) {
-    if (token == eos_ && eos_ >= 0) {
+    if (std::binary_search(end_ids_.begin(), end_ids_.end(), token)) {
         end_slot(seq, "stop");
         return;
     }

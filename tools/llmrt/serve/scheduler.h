@@ -69,7 +69,7 @@ private:
     llmrt_context *ctx_;
     const int32_t n_ctx_;
     const int32_t n_vocab_;
-    const llmrt_token eos_;
+    const std::vector<llmrt_token> end_ids_;  // sorted
     const int32_t prefill_chunk_;
     const size_t max_queue_;
     Metrics &metrics_;
