@@ -95,9 +95,9 @@ class Server:
         os.unlink(self.log.name)
 
 
-def generate(a, prompt, n):
-    """`llmrt generate` greedy, alone: (text, stop_reason)."""
-    out = subprocess.run([a.tool, "generate", "-m", a.model, "-p", prompt, "-n", str(n), "--temp", "0",
+def generate(a, prompt, n, *sampling):
+    """`llmrt generate` alone, greedy unless sampling flags say otherwise: (text, stop_reason)."""
+    out = subprocess.run([a.tool, "generate", "-m", a.model, "-p", prompt, "-n", str(n), "--temp", "0", *sampling,
                           "-t", THREADS, "--json"], capture_output=True, text=True, timeout=60, check=True)
     result = json.loads(out.stdout)
     return result["text"], result["stop_reason"]
@@ -196,6 +196,11 @@ def case_api(a):
         expect("".join(c["choices"][0]["text"] for c in chunks) == want_text[0], "streamed completion differs")
         expect(chunks[-1]["choices"][0]["finish_reason"] == want_text[1], "streamed completion finish_reason")
 
+        # Sampling with a seed: the request's own sampler draws what generate's does.
+        sampled = generate(a, prompt, n, "--temp", "0.9", "--seed", "42")[0]
+        status, _, r = s.request("POST", "/v1/completions", {**body, "temperature": 0.9, "seed": 42})
+        expect(r["choices"][0]["text"] == sampled, f"seeded: {r['choices'][0]['text']!r} != {sampled!r}")
+
         # A stop string ends the text before it; the same text cut there.
         stop = want_text[0][5:8]
         status, _, r = s.request("POST", "/v1/completions", {**body, "stop": [stop]})
@@ -209,7 +214,7 @@ def case_api(a):
         status, _, m = s.request("GET", "/v1/models")
         expect(status == 200 and m["object"] == "list" and m["data"][0]["id"] == os.path.basename(a.model), f"{m}")
         status, _, metrics = s.request("GET", "/metrics")
-        expect(status == 200 and "llmrt_requests_total 5" in metrics, f"metrics:\n{metrics}")
+        expect(status == 200 and "llmrt_requests_total 6" in metrics, f"metrics:\n{metrics}")
         check_errors(s)
         expect("prompt_tokens=" in s.log_text() and "ttft_ms=" in s.log_text(), "no per-request log line")
     finally:
@@ -275,6 +280,8 @@ def case_concurrent(a):
     n = 24
     contents = [f"Tell me about {w}." for w in ("a cat", "the sun", "a dog", "Lily", "the park", "a ball",
                                                   "Tom", "the sea")]
+    # A long prompt, read in chunks while the others generate.
+    contents[5] = "Tell me about " + "the big red ball and the little dog, " * 12 + "please."
     want = [expected_chat(a, c, n) for c in contents]
     s = Server(a.tool, a.model, "--parallel", "4", "--prefill-chunk", "16")
     try:
@@ -388,6 +395,12 @@ def case_shutdown(a):
         expect(s.proc.wait(timeout=20) == 0, f"exit code {s.proc.returncode}:\n{s.log_text()}")
     finally:
         s.stop()
+    s = Server(a.tool, a.model)  # Ctrl-C, idle
+    try:
+        s.proc.send_signal(signal.SIGINT)
+        expect(s.proc.wait(timeout=20) == 0, f"SIGINT: exit code {s.proc.returncode}:\n{s.log_text()}")
+    finally:
+        s.stop()
 
 
 CHATML = ("{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('tool messages are not supported') }}"
@@ -422,6 +435,21 @@ def case_chat_template(a):
             expect_error(s, "/v1/chat/completions", {"messages": [{"role": "tool", "content": "x"}]}, 400, "messages")
         finally:
             s.stop()
+
+
+def case_timeout(a):
+    """--timeout: a request still generating when its time is up ends with finish_reason "length"."""
+    s = Server(a.tool, a.model, "--timeout", "1", "-c", "16384")
+    try:
+        start = time.time()
+        status, _, r = s.request("POST", "/v1/completions", {"prompt": "Once upon a time", "max_tokens": 16000,
+                                                              "temperature": 0, "logit_bias": EOS_BAN})
+        took = time.time() - start
+        expect(status == 200 and r["choices"][0]["finish_reason"] == "length", f"{status} {r}")
+        n = r["usage"]["completion_tokens"]
+        expect(n < 16000 and took < 3, f"not cut by the time limit: {n} tokens in {took:.1f} s")
+    finally:
+        s.stop()
 
 
 def case_openai_node(a):

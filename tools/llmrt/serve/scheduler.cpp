@@ -80,22 +80,34 @@ void Scheduler::run() {
             wake_.wait(lock, [&] { return stopping_ || has_work_locked(); });
             if (stopping_ && !has_work_locked()) return;
         }
-        drop_cancelled_and_late();
-        expire_queued();
-        admit();
-        Batch batch = build_batch();
-        if (batch.tokens.empty()) continue;
-        const llmrt_status status = llmrt_decode_multi(ctx_, batch.tokens.data(), batch.seq_ids.data(),
-                                                       static_cast<int32_t>(batch.tokens.size()));
-        if (status != LLMRT_OK) {
-            // Nothing was evaluated; the jobs in this batch cannot go on.
-            const std::string error = last_error("decoding failed", status);
-            for (size_t seq = 0; seq < slots_.size(); ++seq) {
-                if (slots_[seq].job) fail_slot(static_cast<int32_t>(seq), error);
-            }
-            continue;
+        try {
+            step();
+        } catch (const std::exception &e) {
+            // Out of memory in a string or vector: the running jobs fail, the server goes on.
+            fail_all(std::string("internal error: ") + e.what());
         }
-        sample_rows();
+    }
+}
+
+void Scheduler::step() {
+    drop_cancelled_and_late();
+    expire_queued();
+    admit();
+    Batch batch = build_batch();
+    if (batch.tokens.empty()) return;
+    const llmrt_status status = llmrt_decode_multi(ctx_, batch.tokens.data(), batch.seq_ids.data(),
+                                                   static_cast<int32_t>(batch.tokens.size()));
+    if (status != LLMRT_OK) {
+        // Nothing was evaluated; the jobs in this batch cannot go on.
+        fail_all(last_error("decoding failed", status));
+        return;
+    }
+    sample_rows();
+}
+
+void Scheduler::fail_all(const std::string &error) {
+    for (size_t seq = 0; seq < slots_.size(); ++seq) {
+        if (slots_[seq].job) fail_slot(static_cast<int32_t>(seq), error);
     }
 }
 

@@ -54,6 +54,8 @@ private:
     };
 
     void run();
+    void step();
+    void fail_all(const std::string &error);
     bool has_work_locked() const;
     void admit();
     void expire_queued();
