@@ -201,6 +201,15 @@ def case_api(a):
         status, _, r = s.request("POST", "/v1/completions", {**body, "temperature": 0.9, "seed": 42})
         expect(r["choices"][0]["text"] == sampled, f"seeded: {r['choices'][0]['text']!r} != {sampled!r}")
 
+        # n = 2: choice i is drawn with seed + i; streamed, the chunks of both interleave.
+        sampled2 = generate(a, prompt, n, "--temp", "0.9", "--seed", "43")[0]
+        status, _, r = s.request("POST", "/v1/completions", {**body, "temperature": 0.9, "seed": 42, "n": 2})
+        expect([c["text"] for c in r["choices"]] == [sampled, sampled2] and
+               [c["index"] for c in r["choices"]] == [0, 1], f"n=2: {r['choices']} != {[sampled, sampled2]}")
+        chunks = stream(s, "/v1/completions", {**body, "temperature": 0.9, "seed": 42, "n": 2})
+        texts = ["".join(c["choices"][0]["text"] for c in chunks if c["choices"][0]["index"] == i) for i in (0, 1)]
+        expect(texts == [sampled, sampled2], f"n=2 streamed: {texts}")
+
         # A stop string ends the text before it; the same text cut there.
         stop = want_text[0][5:8]
         status, _, r = s.request("POST", "/v1/completions", {**body, "stop": [stop]})
@@ -214,7 +223,7 @@ def case_api(a):
         status, _, m = s.request("GET", "/v1/models")
         expect(status == 200 and m["object"] == "list" and m["data"][0]["id"] == os.path.basename(a.model), f"{m}")
         status, _, metrics = s.request("GET", "/metrics")
-        expect(status == 200 and "llmrt_requests_total 6" in metrics, f"metrics:\n{metrics}")
+        expect(status == 200 and "llmrt_requests_total 8" in metrics, f"metrics:\n{metrics}")
         check_errors(s)
         expect("prompt_tokens=" in s.log_text() and "ttft_ms=" in s.log_text(), "no per-request log line")
     finally:
@@ -247,7 +256,8 @@ def check_errors(s):
     expect_error(s, chat, {"messages": msgs, "stop": 3}, 400, "stop")
     expect_error(s, chat, {"messages": msgs, "stream": "yes"}, 400, "stream")
     expect_error(s, chat, {"messages": msgs, "logit_bias": {"999999": 1}}, 400, "logit_bias")
-    expect_error(s, chat, {"messages": msgs, "n": 2}, 400, "n")
+    expect_error(s, chat, {"messages": msgs, "n": 3}, 400, "n")  # more than --parallel
+    expect_error(s, chat, {"messages": msgs, "n": 0}, 400, "n")
     expect_error(s, "/v1/completions", {"prompt": "a " * 3000}, 400, "prompt")
     expect_error(s, "/v1/completions", {"prompt": 5}, 400, "prompt")
     expect_error(s, "/tokenize", {"content": 5}, 400, "content")

@@ -31,25 +31,29 @@ json usage_json(int32_t n_prompt, int32_t n_completion) {
     return {{"prompt_tokens", n_prompt}, {"completion_tokens", n_completion}, {"total_tokens", n_prompt + n_completion}};
 }
 
-json completion_json(const ResponseMeta &m, const std::string &text, const std::string &finish_reason,
-                     int32_t n_prompt, int32_t n_completion) {
+json completion_json(const ResponseMeta &m, const std::vector<Choice> &choices, int32_t n_prompt,
+                     int32_t n_completion) {
     json out = base(m, m.chat ? "chat.completion" : "text_completion");
-    json choice = {{"index", 0}};
-    if (m.chat) {
-        choice["message"] = {{"role", "assistant"}, {"content", text}};
-    } else {
-        choice["text"] = text;
+    out["choices"] = json::array();
+    for (size_t i = 0; i < choices.size(); ++i) {
+        json choice = {{"index", i}};
+        if (m.chat) {
+            choice["message"] = {{"role", "assistant"}, {"content", choices[i].text}};
+        } else {
+            choice["text"] = choices[i].text;
+        }
+        choice["logprobs"] = nullptr;
+        choice["finish_reason"] = choices[i].finish_reason;
+        out["choices"].push_back(std::move(choice));
     }
-    choice["logprobs"] = nullptr;
-    choice["finish_reason"] = finish_reason;
-    out["choices"] = json::array({choice});
     out["usage"] = usage_json(n_prompt, n_completion);
     return out;
 }
 
-json chunk_json(const ResponseMeta &m, const std::string &text, bool role_only, const std::string &finish_reason) {
+json chunk_json(const ResponseMeta &m, int index, const std::string &text, bool role_only,
+                const std::string &finish_reason) {
     json out = base(m, m.chat ? "chat.completion.chunk" : "text_completion");
-    json choice = {{"index", 0}};
+    json choice = {{"index", index}};
     if (m.chat) {
         json delta = json::object();
         if (role_only) {

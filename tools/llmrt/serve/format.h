@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cli::serve {
 
@@ -23,13 +24,19 @@ struct ResponseMeta {
 ResponseMeta make_meta(bool chat, const std::string &model, uint64_t number);
 
 nlohmann::ordered_json usage_json(int32_t n_prompt, int32_t n_completion);
+// One answer of a request (a request with n > 1 has several).
+struct Choice {
+    std::string text;
+    std::string finish_reason;
+};
+
 // A whole (non-streamed) chat.completion or text_completion.
-nlohmann::ordered_json completion_json(const ResponseMeta &m, const std::string &text, const std::string &finish_reason,
-                               int32_t n_prompt, int32_t n_completion);
+nlohmann::ordered_json completion_json(const ResponseMeta &m, const std::vector<Choice> &choices, int32_t n_prompt,
+                                       int32_t n_completion);
 // One streamed chunk. Chat: delta is {"role": ...} or {"content": ...} or {} with the finish reason;
 // text completions carry the text itself. finish_reason "" is sent as null.
-nlohmann::ordered_json chunk_json(const ResponseMeta &m, const std::string &text, bool role_only,
-                          const std::string &finish_reason);
+nlohmann::ordered_json chunk_json(const ResponseMeta &m, int index, const std::string &text, bool role_only,
+                                  const std::string &finish_reason);
 // The last chunk with stream_options.include_usage: no choices, the usage.
 nlohmann::ordered_json usage_chunk_json(const ResponseMeta &m, int32_t n_prompt, int32_t n_completion);
 

@@ -179,9 +179,8 @@ GenerationRequest parse_generation_request(const json &body, bool chat, int32_t 
     }
     const char *max_name = chat && field(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
     r.max_tokens = static_cast<int32_t>(integer_in(body, max_name, -1, 1, 1 << 30));
-    if (integer_in(body, "n", 1, 1, 128) != 1) {
-        throw invalid_request("n > 1 is not supported yet", "n", "unsupported");
-    }
+    r.n = static_cast<int32_t>(integer_in(body, "n", 1, 1, 128));
+    r.seeded = field(body, "seed") != nullptr;
     r.stream = boolean(body, "stream", false);
     if (const json *opts = field(body, "stream_options")) {
         if (!opts->is_object()) throw wrong_type("stream_options", "an object", *opts);

@@ -22,6 +22,8 @@ struct GenerationRequest {
     std::vector<llmrt_token> prompt_ids;   // completion: ids given instead of text
     bool prompt_is_ids = false;
     int32_t max_tokens = -1;               // -1: until the context is full
+    int32_t n = 1;                         // answers to generate
+    bool seeded = false;                   // the request gave a seed
     std::vector<std::string> stop;
     llmrt_sampler_params sampling{};       // its logit_bias is unset: see logit_bias
     std::vector<llmrt_logit_bias> logit_bias;

@@ -49,12 +49,12 @@ void Scheduler::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-bool Scheduler::submit(std::shared_ptr<Job> job) {
+bool Scheduler::submit(const std::vector<std::shared_ptr<Job>> &jobs) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         const size_t free_slots = slots_.size() - static_cast<size_t>(n_active_);
-        if (stopping_ || queue_.size() >= max_queue_ + free_slots) return false;
-        queue_.push_back(std::move(job));
+        if (stopping_ || queue_.size() + jobs.size() > max_queue_ + free_slots) return false;
+        queue_.insert(queue_.end(), jobs.begin(), jobs.end());
     }
     wake_.notify_all();
     return true;

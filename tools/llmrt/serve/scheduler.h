@@ -30,8 +30,9 @@ public:
     Scheduler(const Scheduler &) = delete;
     Scheduler &operator=(const Scheduler &) = delete;
 
-    // False when the queue is full (the caller answers 503).
-    bool submit(std::shared_ptr<Job> job);
+    // Queues all of the jobs (the choices of one request), or none of them and returns false when
+    // the queue has no room for them all (the caller answers 503).
+    bool submit(const std::vector<std::shared_ptr<Job>> &jobs);
     // Finishes the jobs it has, then ends the thread. Called by the destructor too.
     void stop();
 
