@@ -7,6 +7,7 @@
 #include "args.h"
 #include "interrupt.h"
 #include "library.h"
+#include "quant_flags.h"
 #include "serve/options.h"
 #include "serve/routes.h"
 
@@ -32,6 +33,8 @@ extern "C" void on_sigterm(int) { g_terminate = 1; }
 
 void add_options(ArgParser &args, ServeOptions &o) {
     args.string("-m", "--model", "PATH", "model: GGUF file, llmrt file or Hugging Face directory", &o.model_path);
+    const std::string synthetic_help = synthetic_shapes_help() + " instead of -m (for load tests)";
+    args.string(nullptr, "--synthetic", "NAME", synthetic_help.c_str(), &o.synthetic);
     args.string(nullptr, "--host", "ADDR", "address to listen on", &o.host);
     args.integer(nullptr, "--port", "N", "port to listen on; 0 = any free one (logged)", &o.port, 0, 65535);
     args.integer(nullptr, "--parallel", "N", "requests decoded together (slots)", &o.parallel, 1, LLMRT_MAX_SEQUENCES);
@@ -49,8 +52,9 @@ void add_options(ArgParser &args, ServeOptions &o) {
 }
 
 // The model's name in responses: its file or directory name.
-std::string model_id(const std::string &path) {
-    std::string p = path;
+std::string model_id(const ServeOptions &o) {
+    if (!o.synthetic.empty()) return "synthetic-" + o.synthetic;
+    std::string p = o.model_path;
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     const size_t slash = p.find_last_of('/');
     return slash == std::string::npos ? p : p.substr(slash + 1);
@@ -88,14 +92,19 @@ void drain(serve::ServerState &state, const ServeOptions &o) {
 
 int run_serve(int argc, char **argv) {
     ServeOptions o;
-    ArgParser args("serve", "-m PATH [--host ADDR] [--port N] [--parallel N] [-c N] [-t N] [--api-key KEY] ...",
+    ArgParser args("serve", "-m PATH | --synthetic NAME [--host ADDR] [--port N] [--parallel N] [-c N] [-t N] [--api-key KEY] ...",
                    "Serves the model over HTTP with OpenAI's API: /v1/chat/completions, /v1/completions, "
                    "/v1/models, and /health, /tokenize, /detokenize, /metrics.");
     add_options(args, o);
+    QuantFlags quant_flags;
+    add_quant_flags(args, &quant_flags, QuantFlagUse::Load);
     if (!args.parse(argc, argv)) return 0;
-    args.require("--model");
+    if (args.given("--model") == args.given("--synthetic")) {
+        throw UsageError("give exactly one of -m/--model and --synthetic");
+    }
+    const QuantSettings quant = quant_settings(args, quant_flags, QuantFlagUse::Load).front();
 
-    ModelPtr model = load_model(o.model_path);
+    ModelPtr model = open_model(o.model_path, o.synthetic, 42, quant);
     ContextOptions context_options;
     context_options.n_ctx = o.n_ctx;
     context_options.n_threads = o.n_threads;
@@ -108,7 +117,7 @@ int run_serve(int argc, char **argv) {
     }
     serve::Metrics metrics;
     serve::Scheduler scheduler(model.get(), ctx.get(), o.prefill_chunk, o.max_queue, metrics);
-    serve::ServerState state{o, model.get(), model_id(o.model_path), llmrt_context_n_ctx(ctx.get()),
+    serve::ServerState state{o, model.get(), model_id(o), llmrt_context_n_ctx(ctx.get()),
                              llmrt_model_n_vocab(model.get()), prompts, scheduler, metrics};
 
     httplib::Server server;
@@ -129,13 +138,15 @@ int run_serve(int argc, char **argv) {
     while (!shutdown_requested() && !listening_ended) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    std::fprintf(stderr, "llmrt serve: shutting down; finishing the requests in flight\n");
+    const bool failed = !shutdown_requested();  // the listener ended by itself
+    std::fprintf(stderr, "llmrt serve: %s; finishing the requests in flight\n",
+                 failed ? "error: the server stopped listening" : "shutting down");
     drain(state, o);
     server.stop();  // closes the connections: httplib would cut a stream still running
     listener.join();
     scheduler.stop();
     std::fprintf(stderr, "llmrt serve: stopped\n");
-    return 0;
+    return failed ? 1 : 0;
 }
 
 }  // namespace cli

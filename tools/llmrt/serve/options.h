@@ -8,6 +8,7 @@ namespace cli::serve {
 
 struct ServeOptions {
     std::string model_path;
+    std::string synthetic;           // a random-weight model of a known shape instead (benchmarks)
     std::string host = "127.0.0.1";  // loopback unless asked: the server has no TLS
     int32_t port = 8080;             // 0: any free port (the log line says which)
     int32_t parallel = 4;            // slots: sequences decoded together
