@@ -258,6 +258,11 @@ def check_errors(s):
     expect_error(s, chat, {"messages": msgs, "logit_bias": {"999999": 1}}, 400, "logit_bias")
     expect_error(s, chat, {"messages": msgs, "n": 3}, 400, "n")  # more than --parallel
     expect_error(s, chat, {"messages": msgs, "n": 0}, 400, "n")
+    expect_error(s, chat, {"messages": msgs, "logprobs": True}, 400, "logprobs")
+    expect_error(s, chat, {"messages": msgs, "tools": [{"type": "function"}]}, 400, "tools")
+    expect_error(s, chat, {"messages": msgs, "response_format": {"type": "json_object"}}, 400, "response_format")
+    expect_error(s, "/v1/completions", {"prompt": "a", "echo": True}, 400, "echo")
+    expect_error(s, "/v1/completions", {"prompt": "a", "logprobs": "5"}, 400, "logprobs")
     expect_error(s, "/v1/completions", {"prompt": "a " * 3000}, 400, "prompt")
     expect_error(s, "/v1/completions", {"prompt": 5}, 400, "prompt")
     expect_error(s, "/tokenize", {"content": 5}, 400, "content")

@@ -157,6 +157,32 @@ void parse_prompt(const json &body, int32_t n_vocab, GenerationRequest &r) {
     throw wrong_type("prompt", "a string or an array of token ids", *v);
 }
 
+ApiError unsupported(const std::string &param) {
+    return invalid_request("'" + param + "' is not supported by this server", param, "unsupported");
+}
+
+// OpenAI fields this server does not implement: refused when they ask for something, rather than
+// answered as if they had not been given; their types are checked all the same.
+void refuse_unsupported(const json &body, bool chat) {
+    if (chat ? boolean(body, "logprobs", false) : integer_in(body, "logprobs", 0, 0, 20) > 0) throw unsupported("logprobs");
+    if (integer_in(body, "top_logprobs", 0, 0, 20) > 0) throw unsupported("top_logprobs");
+    if (!chat && boolean(body, "echo", false)) throw unsupported("echo");
+    if (!chat && integer_in(body, "best_of", 1, 1, 128) > 1) throw unsupported("best_of");
+    if (const json *suffix = field(body, "suffix")) {
+        if (!suffix->is_string()) throw wrong_type("suffix", "a string", *suffix);
+        if (!suffix->get<std::string>().empty()) throw unsupported("suffix");
+    }
+    if (const json *tools = field(body, "tools")) {
+        if (!tools->is_array()) throw wrong_type("tools", "an array", *tools);
+        if (!tools->empty()) throw unsupported("tools");
+    }
+    if (const json *format = field(body, "response_format")) {
+        if (!format->is_object()) throw wrong_type("response_format", "an object", *format);
+        if (format->value("type", "text") != "text") throw unsupported("response_format");
+    }
+    if (const json *user = field(body, "user"); user && !user->is_string()) throw wrong_type("user", "a string", *user);
+}
+
 }  // namespace
 
 json parse_json_object(const std::string &body) {
@@ -179,6 +205,7 @@ GenerationRequest parse_generation_request(const json &body, bool chat, int32_t 
     }
     const char *max_name = chat && field(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
     r.max_tokens = static_cast<int32_t>(integer_in(body, max_name, -1, 1, 1 << 30));
+    refuse_unsupported(body, chat);
     r.n = static_cast<int32_t>(integer_in(body, "n", 1, 1, 128));
     r.seeded = field(body, "seed") != nullptr;
     r.stream = boolean(body, "stream", false);
