@@ -111,6 +111,7 @@ void Scheduler::fail_all(const std::string &error) {
     }
 }
 
+// Queued jobs whose client has gone or whose time is up leave the queue.
 void Scheduler::expire_queued() {
     std::vector<std::shared_ptr<Job>> late;
     {
@@ -125,7 +126,13 @@ void Scheduler::expire_queued() {
             }
         }
     }
-    for (const auto &job : late) job->fail("timed out waiting for a free slot", 503);
+    for (const auto &job : late) {
+        if (job->cancelled()) {
+            job->finish("cancelled");  // its client has gone; nobody reads this
+        } else {
+            job->fail("timed out waiting for a free slot", 503);
+        }
+    }
 }
 
 void Scheduler::admit() {
