@@ -220,10 +220,15 @@ def case_api(a):
         expect(status == 200 and r["tokens"] and all(isinstance(t, int) for t in r["tokens"]), f"tokenize: {r}")
         status, _, d = s.request("POST", "/detokenize", {"tokens": r["tokens"]})
         expect(status == 200 and d["content"].strip() == prompt, f"detokenize: {d}")
+        # The prompt as ids (BOS included) answers as the text does.
+        ids = s.request("POST", "/tokenize", {"content": prompt, "add_special": True})[2]["tokens"]
+        expect(len(ids) == len(r["tokens"]) + 1, f"add_special: {ids} vs {r['tokens']}")
+        status, _, c = s.request("POST", "/v1/completions", {"prompt": ids, "max_tokens": n, "temperature": 0})
+        expect(status == 200 and c["choices"][0]["text"] == want_text[0], f"prompt as ids: {c}")
         status, _, m = s.request("GET", "/v1/models")
         expect(status == 200 and m["object"] == "list" and m["data"][0]["id"] == os.path.basename(a.model), f"{m}")
         status, _, metrics = s.request("GET", "/metrics")
-        expect(status == 200 and "llmrt_requests_total 8" in metrics, f"metrics:\n{metrics}")
+        expect(status == 200 and "llmrt_requests_total 9" in metrics, f"metrics:\n{metrics}")
         check_errors(s)
         expect("prompt_tokens=" in s.log_text() and "ttft_ms=" in s.log_text(), "no per-request log line")
     finally:
@@ -265,6 +270,8 @@ def check_errors(s):
     expect_error(s, "/v1/completions", {"prompt": "a", "logprobs": "5"}, 400, "logprobs")
     expect_error(s, "/v1/completions", {"prompt": "a " * 3000}, 400, "prompt")
     expect_error(s, "/v1/completions", {"prompt": 5}, 400, "prompt")
+    expect_error(s, "/v1/completions", {"prompt": []}, 400, "prompt")
+    expect_error(s, "/v1/completions", {"prompt": [1, 99999]}, 400, "prompt")
     expect_error(s, "/tokenize", {"content": 5}, 400, "content")
     expect_error(s, "/detokenize", {"tokens": [-1]}, 400, "tokens")
     expect_error(s, "/v1/nothing", None, 404, method="GET")
@@ -472,13 +479,15 @@ def case_openai_node(a):
     content, prompt = "Tell me a story.", "Once upon a time"
     chat_text, _ = expected_chat(a, content, n)
     text, _ = expected_completion(a, prompt, n)
+    here = os.path.dirname(os.path.abspath(__file__))
+    expect(os.path.isdir(os.path.join(here, "node_modules", "openai")),
+           "the openai package is not installed: run scripts/setup.sh (npm ci in tests/server)")
     s = Server(a.tool, a.model)
     try:
         env = {**os.environ, "LLMRT_BASE_URL": f"http://127.0.0.1:{s.port}/v1",
                "LLMRT_MODEL_ID": os.path.basename(a.model), "LLMRT_MAX_TOKENS": str(n),
                "LLMRT_CHAT_CONTENT": content, "LLMRT_CHAT_EXPECTED": chat_text, "LLMRT_PROMPT": prompt,
                "LLMRT_COMPLETION_EXPECTED": text}
-        here = os.path.dirname(os.path.abspath(__file__))
         out = subprocess.run([a.node, os.path.join(here, "test.mjs")], cwd=here, env=env, capture_output=True,
                              text=True, timeout=60)
         expect(out.returncode == 0, f"test.mjs failed:\n{out.stdout}\n{out.stderr}")

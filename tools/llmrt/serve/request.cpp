@@ -153,6 +153,7 @@ void parse_prompt(const json &body, int32_t n_vocab, GenerationRequest &r) {
         r.prompt_is_ids = true;
         return;
     }
+    if (v->is_array() && v->empty()) throw invalid_request("the prompt is empty", "prompt");
     if (v->is_array()) throw invalid_request("several prompts in one request are not supported", "prompt", "unsupported");
     throw wrong_type("prompt", "a string or an array of token ids", *v);
 }
