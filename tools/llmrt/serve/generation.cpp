@@ -108,6 +108,7 @@ void respond_whole(const Jobs &jobs, const ResponseMeta &meta, int32_t n_prompt,
     log_request(meta, n_prompt, jobs, ends);
     for (const JobUpdate &u : ends) {
         if (!u.error.empty()) {
+            if (u.error_status == 503) res.set_header("Retry-After", "1");  // it waited too long for a slot
             send_error(res, ApiError(u.error_status, u.error, "server_error"));
             return;
         }
