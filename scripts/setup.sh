@@ -6,7 +6,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
   build-essential cmake pkg-config git
   clang-14 libclang-rt-14-dev
-  libgtest-dev nlohmann-json3-dev libpcre2-dev libdnnl-dev libbz2-dev
+  libgtest-dev nlohmann-json3-dev libpcre2-dev libdnnl-dev libbz2-dev libcpp-httplib-dev
   python3 python3-pytest python3-pip python3-setuptools python3-wheel python3-venv
   swig default-jdk-headless junit4
   mono-mcs mono-runtime libmono-system-core4.0-cil
@@ -20,3 +20,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# The server's client test (tests/server) runs the official openai npm package, pinned by its
+# package-lock.json. Debian's nodejs/npm only where node is missing.
+if ! command -v node >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+(cd "$(dirname "$0")/../tests/server" && npm ci --no-audit --no-fund)

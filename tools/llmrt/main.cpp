@@ -28,6 +28,7 @@ int run_bench(int argc, char **argv);
 int run_quantize(int argc, char **argv);
 int run_check(int argc, char **argv);
 int run_eval(int argc, char **argv);
+int run_serve(int argc, char **argv);
 
 namespace {
 
@@ -48,6 +49,7 @@ const Command kCommands[] = {
     {"bench", "prompt and generation speed, bandwidth use", run_bench},
     {"quantize", "quantize a checkpoint into an llmrt file", run_quantize},
     {"check", "verify the checksums of an llmrt file", run_check},
+    {"serve", "OpenAI-compatible HTTP server with continuous batching", run_serve},
 };
 
 void print_usage(FILE *out) {

@@ -1,0 +1,267 @@
+#include "scheduler.h"
+
+#include "end_of_generation.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace cli::serve {
+
+namespace {
+
+// A token's bytes; "" if the library refuses (it never should for an id it sampled).
+std::string piece_of(const llmrt_model *model, llmrt_token token) {
+    std::string piece(32, '\0');
+    int32_t length = 0;
+    llmrt_status status = llmrt_token_to_piece(model, token, piece.data(), static_cast<int32_t>(piece.size()), &length);
+    if (status == LLMRT_ERR_BUFFER_TOO_SMALL) {
+        piece.resize(static_cast<size_t>(length));
+        status = llmrt_token_to_piece(model, token, piece.data(), static_cast<int32_t>(piece.size()), &length);
+    }
+    if (status != LLMRT_OK) return "";
+    piece.resize(static_cast<size_t>(length));
+    return piece;
+}
+
+std::string last_error(const char *what, llmrt_status status) {
+    return std::string(what) + ": " + llmrt_last_error() + " (" + llmrt_status_string(status) + ")";
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const llmrt_model *model, llmrt_context *ctx, int32_t prefill_chunk, int32_t max_queue,
+                     Metrics &metrics)
+    : model_(model), ctx_(ctx), n_ctx_(llmrt_context_n_ctx(ctx)), n_vocab_(llmrt_model_n_vocab(model)),
+      end_ids_(end_of_generation_ids(model)), prefill_chunk_(std::max(1, prefill_chunk)),
+      max_queue_(static_cast<size_t>(std::max(0, max_queue))), metrics_(metrics),
+      slots_(static_cast<size_t>(llmrt_context_n_seq_max(ctx))) {
+    thread_ = std::thread([this] { run(); });
+}
+
+Scheduler::~Scheduler() { stop(); }
+
+void Scheduler::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+bool Scheduler::submit(const std::vector<std::shared_ptr<Job>> &jobs) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const size_t free_slots = slots_.size() - static_cast<size_t>(n_active_);
+        if (stopping_ || queue_.size() + jobs.size() > max_queue_ + free_slots) return false;
+        queue_.insert(queue_.end(), jobs.begin(), jobs.end());
+    }
+    wake_.notify_all();
+    return true;
+}
+
+int Scheduler::active_slots() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return n_active_;
+}
+
+int Scheduler::queued() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(queue_.size());
+}
+
+bool Scheduler::has_work_locked() const { return n_active_ > 0 || !queue_.empty(); }
+
+void Scheduler::run() {
+    while (true) {
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            // Jobs still running or queued are finished first: stop() lets in-flight requests end.
+            wake_.wait(lock, [&] { return stopping_ || has_work_locked(); });
+            if (stopping_ && !has_work_locked()) return;
+        }
+        try {
+            step();
+        } catch (const std::exception &e) {
+            // Out of memory in a string or vector: the running jobs fail, the server goes on.
+            fail_all(std::string("internal error: ") + e.what());
+        }
+    }
+}
+
+void Scheduler::step() {
+    drop_cancelled_and_late();
+    expire_queued();
+    admit();
+    Batch batch = build_batch();
+    if (batch.tokens.empty()) return;
+    const llmrt_status status = llmrt_decode_multi(ctx_, batch.tokens.data(), batch.seq_ids.data(),
+                                                   static_cast<int32_t>(batch.tokens.size()));
+    if (status != LLMRT_OK) {
+        // Nothing was evaluated; the jobs in this batch cannot go on.
+        fail_all(last_error("decoding failed", status));
+        return;
+    }
+    sample_rows();
+}
+
+void Scheduler::fail_all(const std::string &error) {
+    for (size_t seq = 0; seq < slots_.size(); ++seq) {
+        if (slots_[seq].job) fail_slot(static_cast<int32_t>(seq), error);
+    }
+}
+
+// Queued jobs whose client has gone or whose time is up leave the queue.
+void Scheduler::expire_queued() {
+    std::vector<std::shared_ptr<Job>> late;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const Clock::time_point now = Clock::now();
+        for (auto it = queue_.begin(); it != queue_.end();) {
+            if ((*it)->cancelled() || (*it)->settings().deadline <= now) {
+                late.push_back(std::move(*it));
+                it = queue_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (const auto &job : late) {
+        if (job->cancelled()) {
+            job->finish("cancelled");  // its client has gone; nobody reads this
+        } else {
+            job->fail("timed out waiting for a free slot", 503);
+        }
+    }
+}
+
+void Scheduler::admit() {
+    for (size_t seq = 0; seq < slots_.size(); ++seq) {
+        Slot &slot = slots_[seq];
+        if (slot.job) continue;
+        std::shared_ptr<Job> job;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (queue_.empty()) return;
+            job = std::move(queue_.front());
+            queue_.pop_front();
+            ++n_active_;
+        }
+        const llmrt_sampler_params params = job->settings().bound_sampling();
+        llmrt_sampler *sampler = nullptr;
+        const llmrt_status status = llmrt_sampler_create(&params, &sampler);
+        slot = Slot{};
+        slot.job = std::move(job);
+        if (status != LLMRT_OK) {
+            fail_slot(static_cast<int32_t>(seq), last_error("cannot create the sampler", status));
+            continue;
+        }
+        slot.sampler.reset(sampler);
+        slot.text = std::make_unique<TextStream>(slot.job->settings().stop);
+        llmrt_seq_remove(ctx_, static_cast<int32_t>(seq));
+        metrics_.prompt_tokens += slot.job->settings().prompt.size();
+    }
+}
+
+void Scheduler::drop_cancelled_and_late() {
+    const Clock::time_point now = Clock::now();
+    for (size_t seq = 0; seq < slots_.size(); ++seq) {
+        Slot &slot = slots_[seq];
+        if (!slot.job) continue;
+        if (slot.job->cancelled()) {
+            end_slot(static_cast<int32_t>(seq), "cancelled");
+        } else if (slot.job->settings().deadline <= now) {
+            // The request's time is up: it ends as if it had reached max_tokens.
+            end_slot(static_cast<int32_t>(seq), "length");
+        }
+    }
+}
+
+Scheduler::Batch Scheduler::build_batch() {
+    Batch batch;
+    for (size_t seq = 0; seq < slots_.size(); ++seq) {
+        Slot &slot = slots_[seq];
+        slot.row = -1;
+        if (slot.job && slot.next >= 0) {
+            slot.row = static_cast<int32_t>(batch.tokens.size());
+            batch.tokens.push_back(slot.next);
+            batch.seq_ids.push_back(static_cast<int32_t>(seq));
+        }
+    }
+    int32_t budget = prefill_chunk_;
+    for (size_t k = 0; k < slots_.size() && budget > 0; ++k) {
+        const size_t seq = (prefill_turn_ + k) % slots_.size();
+        Slot &slot = slots_[seq];
+        if (!slot.job || slot.next >= 0) continue;
+        const std::vector<llmrt_token> &prompt = slot.job->settings().prompt;
+        const size_t take = std::min(prompt.size() - slot.n_fed, static_cast<size_t>(budget));
+        batch.tokens.insert(batch.tokens.end(), prompt.begin() + static_cast<long>(slot.n_fed),
+                            prompt.begin() + static_cast<long>(slot.n_fed + take));
+        batch.seq_ids.insert(batch.seq_ids.end(), take, static_cast<int32_t>(seq));
+        slot.n_fed += take;
+        budget -= static_cast<int32_t>(take);
+        if (slot.n_fed == prompt.size()) slot.row = static_cast<int32_t>(batch.tokens.size()) - 1;
+    }
+    prefill_turn_ = (prefill_turn_ + 1) % slots_.size();
+    return batch;
+}
+
+void Scheduler::sample_rows() {
+    for (size_t seq = 0; seq < slots_.size(); ++seq) {
+        Slot &slot = slots_[seq];
+        if (!slot.job || slot.row < 0) continue;
+        const float *logits = llmrt_get_logits_ith(ctx_, slot.row);
+        llmrt_token token = -1;
+        const llmrt_status status =
+            logits ? llmrt_sampler_sample(slot.sampler.get(), logits, n_vocab_, &token) : LLMRT_ERR_INTERNAL;
+        if (status != LLMRT_OK) {
+            fail_slot(static_cast<int32_t>(seq), last_error("sampling failed", status));
+            continue;
+        }
+        on_token(static_cast<int32_t>(seq), slot, token);
+    }
+}
+
+void Scheduler::on_token(int32_t seq, Slot &slot, llmrt_token token) {
+    if (std::binary_search(end_ids_.begin(), end_ids_.end(), token)) {
+        end_slot(seq, "stop");
+        return;
+    }
+    ++slot.n_generated;
+    ++metrics_.generated_tokens;
+    const std::string text = slot.text->push(piece_of(model_, token));
+    slot.job->publish(text, slot.n_generated);
+    if (slot.text->stopped()) {
+        end_slot(seq, "stop");
+        return;
+    }
+    const int32_t max_tokens = slot.job->settings().max_tokens;
+    // The token just sampled still has to be evaluated: it needs a free position.
+    const bool full = llmrt_seq_n_past(ctx_, seq) + 1 > n_ctx_;
+    if ((max_tokens > 0 && slot.n_generated >= max_tokens) || full) {
+        end_slot(seq, "length");
+        return;
+    }
+    slot.next = token;
+}
+
+void Scheduler::end_slot(int32_t seq, const std::string &reason) {
+    Slot &slot = slots_[static_cast<size_t>(seq)];
+    if (slot.text && !slot.text->stopped()) slot.job->publish(slot.text->flush(), slot.n_generated);
+    slot.job->finish(reason);
+    release(seq);
+}
+
+void Scheduler::fail_slot(int32_t seq, const std::string &error) {
+    slots_[static_cast<size_t>(seq)].job->fail(error, 500);
+    release(seq);
+}
+
+void Scheduler::release(int32_t seq) {
+    llmrt_seq_remove(ctx_, seq);
+    slots_[static_cast<size_t>(seq)] = Slot{};
+    std::lock_guard<std::mutex> lock(mutex_);
+    --n_active_;
+}
+
+}  // namespace cli::serve
