@@ -470,6 +470,23 @@ LLMRT_API llmrt_status llmrt_chat_apply_template_json(const llmrt_model *model, 
                                                       const llmrt_chat_template_params *params, char *buf,
                                                       size_t capacity, size_t *length);
 
+/* What a chat session does around the template, for applications that render chats themselves
+ * (a server: several conversations on one context).
+ *  - The template a chat session uses for a model without one: a plain "User: ... / Assistant:"
+ *    transcript (README, "Multi-turn chat"). Static string. */
+LLMRT_API const char *llmrt_chat_plain_template(void);
+/*  - Where an answer rendered with tmpl (NULL: the model's default; the plain template too) ends
+ *    besides end-of-generation tokens: the text the template writes after an assistant's message
+ *    ("<|im_end|>", "<end_of_turn>"; "\nUser:" for the plain transcript), a stop string of a chat
+ *    session; "" when there is none. Buffer rules of llmrt_chat_apply_template. */
+LLMRT_API llmrt_status llmrt_chat_template_stop_text(const llmrt_model *model, const char *tmpl, char *buf,
+                                                     size_t capacity, size_t *length);
+/*  - A rendered chat as tokens, as a chat session tokenizes it: control-token text is those tokens
+ *    (LLMRT_TOKENIZE_PARSE_SPECIAL), and the BOS is added unless the text begins with the BOS text.
+ *    Buffer rules of llmrt_tokenize. */
+LLMRT_API llmrt_status llmrt_chat_tokenize(const llmrt_model *model, const char *text, size_t text_len,
+                                           llmrt_token *tokens, int32_t capacity, int32_t *n_tokens);
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Context: KV cache and scratch for one sequence (or several)                                    */
 /* ---------------------------------------------------------------------------------------------- */

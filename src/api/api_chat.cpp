@@ -4,6 +4,7 @@
 #include "api/chat_api.h"
 #include "api/handles.h"
 #include "api/text_out.h"
+#include "runtime/chat_prompt.h"
 #include "chat/chat_template.h"
 #include "tokenizer/chat_template_source.h"
 
@@ -107,6 +108,29 @@ llmrt_status llmrt_chat_apply_template_json(const llmrt_model *model, const char
         const ojson messages = parse_json_arg(messages_json, "messages_json");
         require_arg(messages.is_array(), "messages_json is not a JSON array");
         render_into(model, tmpl, messages, params, buf, capacity, length);
+    });
+}
+
+const char *llmrt_chat_plain_template(void) { return llmrt::kPlainTranscriptTemplate; }
+
+llmrt_status llmrt_chat_template_stop_text(const llmrt_model *model, const char *tmpl, char *buf, size_t capacity,
+                                           size_t *length) {
+    return guarded([&] {
+        require_arg(length != nullptr, "length must not be NULL");
+        llmrt_chat_template_params p;
+        llmrt_chat_template_params_init(&p);
+        const std::vector<std::string> stops = llmrt::answer_stops(template_text(model, tmpl), to_options(model, p));
+        llmrt::copy_text_out(stops.empty() ? std::string() : stops.front(), buf, capacity, length, true);
+    });
+}
+
+llmrt_status llmrt_chat_tokenize(const llmrt_model *model, const char *text, size_t text_len, llmrt_token *tokens,
+                                 int32_t capacity, int32_t *n_tokens) {
+    return guarded([&] {
+        require_arg(model && (text || text_len == 0) && n_tokens, "model, text and n_tokens must not be NULL");
+        const std::string rendered = text ? std::string(text, text_len) : std::string();
+        llmrt::copy_tokens_out(llmrt::tokenize_rendered_chat(*model->impl->tokenizer, rendered), tokens, capacity,
+                               n_tokens);
     });
 }
 

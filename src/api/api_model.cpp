@@ -144,17 +144,11 @@ llmrt_status llmrt_tokenize_flags(const llmrt_model *model, const char *text, si
                                   llmrt_token *tokens, int32_t capacity, int32_t *n_tokens) {
     return guarded([&] {
         require_arg(model && (text || text_len == 0) && n_tokens, "model, text and n_tokens must not be NULL");
-        require_arg(capacity >= 0 && (tokens || capacity == 0), "tokens is NULL or capacity is negative");
         require_arg((flags & ~(LLMRT_TOKENIZE_ADD_SPECIAL | LLMRT_TOKENIZE_PARSE_SPECIAL)) == 0, "unknown tokenize flags");
         const std::string_view view = text ? std::string_view(text, text_len) : std::string_view();
         const std::vector<int32_t> ids = model->impl->tokenizer->encode(view, (flags & LLMRT_TOKENIZE_ADD_SPECIAL) != 0,
                                                                         (flags & LLMRT_TOKENIZE_PARSE_SPECIAL) != 0);
-        require_arg(ids.size() <= static_cast<size_t>(INT32_MAX), "text is too long");
-        *n_tokens = static_cast<int32_t>(ids.size());
-        if (ids.size() > static_cast<size_t>(capacity))
-            llmrt::fail(llmrt::Status::BufferTooSmall,
-                        "the text has " + std::to_string(ids.size()) + " tokens; capacity is " + std::to_string(capacity));
-        std::copy(ids.begin(), ids.end(), tokens);
+        llmrt::copy_tokens_out(ids, tokens, capacity, n_tokens);
     });
 }
 

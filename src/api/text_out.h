@@ -1,8 +1,11 @@
-// Text handed out through a caller's buffer: the one rule for every byte length of llmrt.h.
+// Text and tokens handed out through a caller's buffer: the one rule for every length of llmrt.h.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -19,6 +22,17 @@ inline void copy_text_out(const std::string &s, char *buf, size_t capacity, size
              "the text needs " + std::to_string(need) + " bytes; capacity is " + std::to_string(capacity));
     if (!s.empty()) std::memcpy(buf, s.data(), s.size());
     if (terminate) buf[s.size()] = '\0';
+}
+
+// Copies ids into tokens; *n_tokens gets their count even when they do not fit (capacity 0 asks).
+inline void copy_tokens_out(const std::vector<int32_t> &ids, int32_t *tokens, int32_t capacity, int32_t *n_tokens) {
+    require(capacity >= 0 && (tokens || capacity == 0), Status::InvalidArgument, "tokens is NULL or capacity is negative");
+    require(ids.size() <= static_cast<size_t>(INT32_MAX), Status::InvalidArgument, "text is too long");
+    *n_tokens = static_cast<int32_t>(ids.size());
+    if (ids.size() > static_cast<size_t>(capacity))
+        fail(Status::BufferTooSmall,
+             "the text has " + std::to_string(ids.size()) + " tokens; capacity is " + std::to_string(capacity));
+    std::copy(ids.begin(), ids.end(), tokens);
 }
 
 }  // namespace llmrt

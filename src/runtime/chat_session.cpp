@@ -4,37 +4,15 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "runtime/chat_prompt.h"
 
 namespace llmrt {
-
-const char kPlainTranscriptTemplate[] =
-    "{% for m in messages %}"
-    "{% if m.role == 'system' %}{{ m.content + '\\n\\n' }}"
-    "{% elif m.role == 'user' %}{{ 'User: ' + m.content + '\\n' }}"
-    "{% else %}{{ 'Assistant:' + m.content + '\\n' }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
-const char kPlainTranscriptStop[] = "\nUser:";
-
-namespace {
-
-std::string trim(const std::string &s) {
-    const size_t begin = s.find_first_not_of(" \t\r\n");
-    if (begin == std::string::npos) return "";
-    return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
-}  // namespace
 
 ChatSession::ChatSession(Context &ctx, std::string tmpl, std::string system, chat::ChatTemplateOptions options)
     : ctx_(ctx), tmpl_(std::move(tmpl)), options_(std::move(options)), has_system_(!system.empty()) {
     if (has_system_) messages_.push_back({"system", std::move(system)});
-    if (tmpl_.empty()) {
-        tmpl_ = kPlainTranscriptTemplate;
-        stops_ = {kPlainTranscriptStop};
-    } else {
-        stops_ = implied_stops();
-    }
+    if (tmpl_.empty()) tmpl_ = kPlainTranscriptTemplate;
+    stops_ = answer_stops(tmpl_, options_);
     ctx_.reset();
 }
 
@@ -77,31 +55,8 @@ std::string ChatSession::render(const std::vector<ChatMessage> &messages, bool a
     return chat::render_chat_template(tmpl_, list, o);
 }
 
-// Special-token text the template writes ("<|im_start|>") is that token, as Hugging Face
-// tokenizes a rendered chat; a template that writes the BOS text itself gets no second BOS.
 std::vector<int32_t> ChatSession::tokenize(const std::string &text) const {
-    const Tokenizer &tok = *ctx_.model().tokenizer;
-    bool add_bos = true;
-    if (tok.bos() >= 0) {
-        const std::string bos_text = tok.decode({tok.bos()}, false);
-        add_bos = bos_text.empty() || text.compare(0, bos_text.size(), bos_text) != 0;
-    }
-    return tok.encode(text, add_bos, true);
-}
-
-// The template's end-of-turn text (e.g. "<|im_end|>"): what it writes after an assistant's
-// message. Besides the EOS token, a model may write it as text.
-std::vector<std::string> ChatSession::implied_stops() const {
-    const std::string marker = "\x01llmrt-answer\x01";
-    try {
-        const std::string text = render({{"user", "hi"}, {"assistant", marker}}, false);
-        const size_t at = text.rfind(marker);
-        const std::string end = at == std::string::npos ? "" : trim(text.substr(at + marker.size()));
-        if (!end.empty()) return {end};
-    } catch (const Error &) {
-        // A template that refuses this probe conversation may still work for real ones.
-    }
-    return {};
+    return tokenize_rendered_chat(*ctx_.model().tokenizer, text);
 }
 
 // Drops the oldest turns until the prompt leaves `room` positions free; returns its tokens.

@@ -55,7 +55,6 @@ public:
 private:
     std::string render(const std::vector<ChatMessage> &messages, bool add_generation_prompt) const;
     std::vector<int32_t> tokenize(const std::string &text) const;
-    std::vector<std::string> implied_stops() const;
     size_t first_droppable() const { return has_system_ ? 1 : 0; }
     void drop_oldest_turn();
     std::vector<int32_t> fit_window(int64_t room);  // sets last_prompt_

@@ -50,7 +50,7 @@ int32_t collect(const char *p, size_t len, int32_t, void *user_data) {
 
 }  // namespace
 
-TEST(TextStream, HoldsBackSplitCharactersAndPossibleStops) {
+TEST(TextStreamApi, HoldsBackSplitCharactersAndPossibleStops) {
     auto s = stream_with({"END"});
     EXPECT_EQ(push(s.get(), "caf\xC3"), "caf");  // "é" split over two tokens
     EXPECT_EQ(push(s.get(), "\xA9 E"), "\xC3\xA9 ");
@@ -63,7 +63,7 @@ TEST(TextStream, HoldsBackSplitCharactersAndPossibleStops) {
     EXPECT_EQ(flush(s.get()), "");
 }
 
-TEST(TextStream, FlushReturnsWhatWasHeldBack) {
+TEST(TextStreamApi, FlushReturnsWhatWasHeldBack) {
     auto s = stream_with({"</s>"});
     EXPECT_EQ(push(s.get(), "a</"), "a");
     EXPECT_EQ(flush(s.get()), "</");
@@ -72,7 +72,7 @@ TEST(TextStream, FlushReturnsWhatWasHeldBack) {
     EXPECT_EQ(flush(plain.get()), "\xE2\x82");  // an incomplete character at the very end goes out as is
 }
 
-TEST(TextStream, BadArgumentsAreRefused) {
+TEST(TextStreamApi, BadArgumentsAreRefused) {
     llmrt_text_stream *s = nullptr;
     const char *empty[] = {""};
     EXPECT_EQ(llmrt_text_stream_create(empty, 1, &s), LLMRT_ERR_INVALID_ARGUMENT);
@@ -91,7 +91,7 @@ TEST(TextStream, BadArgumentsAreRefused) {
 
 // An application's own loop (greedy decode, pieces through a text stream, end-of-generation
 // tokens) produces llmrt_generate's text, for a stop string that occurs and one that does not.
-TEST(TextStream, OwnLoopGivesTheGeneratedText) {
+TEST(TextStreamApi, OwnLoopGivesTheGeneratedText) {
     auto m = test::load(kModel);
     ASSERT_TRUE(m);
     for (const char *stop : {"Lily", "zzz"}) {
@@ -162,4 +162,44 @@ TEST(TokenizeFlags, AddSpecialAndUnknownFlags) {
     ASSERT_EQ(llmrt_tokenize_flags(m.get(), text.data(), text.size(), 0, ids, 16, &n), LLMRT_OK);
     EXPECT_EQ(std::vector<int32_t>(ids, ids + n), test::tokenize(m.get(), text, false));
     EXPECT_EQ(llmrt_tokenize_flags(m.get(), text.data(), text.size(), 4, ids, 16, &n), LLMRT_ERR_INVALID_ARGUMENT);
+}
+
+// What a chat session does around the template, as applications reach it.
+TEST(ChatPromptApi, StopTextAndTokensAsTheChatSessionHasThem) {
+    auto m = test::load(kModel);
+    ASSERT_TRUE(m);
+    char buf[64];
+    size_t len = 0;
+    ASSERT_EQ(llmrt_chat_template_stop_text(m.get(), llmrt_chat_plain_template(), buf, sizeof buf, &len), LLMRT_OK)
+        << llmrt_last_error();
+    EXPECT_EQ(std::string(buf, len), "\nUser:");
+    const char chatml[] =
+        "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    ASSERT_EQ(llmrt_chat_template_stop_text(m.get(), chatml, buf, sizeof buf, &len), LLMRT_OK) << llmrt_last_error();
+    EXPECT_EQ(std::string(buf, len), "<|im_end|>");
+    EXPECT_EQ(llmrt_chat_template_stop_text(m.get(), nullptr, buf, sizeof buf, &len), LLMRT_ERR_INVALID_ARGUMENT);
+
+    // Qwen2's tokenizer: the rendered markers are its control tokens; no BOS (it has none).
+    auto q = test::load(test::shared_path("models/synthetic/qwen2"));
+    ASSERT_TRUE(q);
+    const std::string text = "<|im_start|>user\nhi<|im_end|>\n";
+    llmrt_token ids[64];
+    int32_t n = 0;
+    ASSERT_EQ(llmrt_chat_tokenize(q.get(), text.data(), text.size(), ids, 64, &n), LLMRT_OK) << llmrt_last_error();
+    llmrt_token expected[64];
+    int32_t n_expected = 0;
+    ASSERT_EQ(llmrt_tokenize_flags(q.get(), text.data(), text.size(), LLMRT_TOKENIZE_PARSE_SPECIAL, expected, 64,
+                                   &n_expected),
+              LLMRT_OK);
+    EXPECT_EQ(std::vector<int32_t>(ids, ids + n), std::vector<int32_t>(expected, expected + n_expected));
+    EXPECT_EQ(llmrt_token_is_end_of_generation(q.get(), ids[n - 2]), 1);  // <|im_end|>, before the "\n"
+    // stories260K: BOS added, unless the rendering starts with its text.
+    const std::string plain = "User: hi\nAssistant:";
+    ASSERT_EQ(llmrt_chat_tokenize(m.get(), plain.data(), plain.size(), ids, 64, &n), LLMRT_OK);
+    EXPECT_EQ(ids[0], llmrt_model_bos(m.get()));
+    const std::string with_bos = "<s>" + plain;
+    int32_t n_with = 0;
+    ASSERT_EQ(llmrt_chat_tokenize(m.get(), with_bos.data(), with_bos.size(), expected, 64, &n_with), LLMRT_OK);
+    EXPECT_EQ(std::vector<int32_t>(ids, ids + n), std::vector<int32_t>(expected, expected + n_with));
 }

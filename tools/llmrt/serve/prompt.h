@@ -23,19 +23,18 @@ public:
     // template_text "": the model's template if it has one, else the plain transcript.
     PromptBuilder(const llmrt_model *model, std::string template_text);
 
-    bool has_template() const { return !template_.empty(); }
+    bool has_template() const { return has_template_; }
     // Throws ApiError(400) for a template that fails or text that does not tokenize.
     Prompt build(const GenerationRequest &request) const;
 
 private:
-    std::string render(const nlohmann::json &messages, bool add_generation_prompt) const;
-    std::string find_end_of_turn() const;
-    std::vector<llmrt_token> tokenize(const std::string &text, bool add_special) const;
+    std::string render(const nlohmann::json &messages) const;  // with the generation prompt
+    std::vector<llmrt_token> chat_tokens(const std::string &text) const;
 
     const llmrt_model *model_;
-    std::string template_;  // "" only when neither the model nor the user has one
-    std::string bos_text_;
-    std::string end_of_turn_;  // what the template writes after an answer ("<|im_end|>"); may be ""
+    std::string template_;     // the model's, the user's, or the library's plain transcript
+    bool has_template_ = false;  // false: the plain transcript
+    std::string end_of_turn_;  // where answers end besides end-of-generation tokens; may be ""
 };
 
 }  // namespace cli::serve

@@ -75,17 +75,17 @@ json models_json(const ServerState &s) {
 }
 
 std::string detokenize(const llmrt_model *model, const std::vector<llmrt_token> &ids) {
-    int32_t length = 0;
+    size_t length = 0;
     std::string text(ids.size() * 8 + 16, '\0');
-    llmrt_status status = llmrt_detokenize(model, ids.data(), static_cast<int32_t>(ids.size()), 0, text.data(),
-                                           static_cast<int32_t>(text.size()), &length);
+    llmrt_status status = llmrt_detokenize_v2(model, ids.data(), static_cast<int32_t>(ids.size()), 0, text.data(),
+                                              text.size(), &length);
     if (status == LLMRT_ERR_BUFFER_TOO_SMALL) {
-        text.resize(static_cast<size_t>(length) + 1);
-        status = llmrt_detokenize(model, ids.data(), static_cast<int32_t>(ids.size()), 0, text.data(),
-                                  static_cast<int32_t>(text.size()), &length);
+        text.resize(length + 1);
+        status = llmrt_detokenize_v2(model, ids.data(), static_cast<int32_t>(ids.size()), 0, text.data(), text.size(),
+                                     &length);
     }
     if (status != LLMRT_OK) throw ApiError(500, llmrt_last_error(), "server_error");
-    text.resize(static_cast<size_t>(length));
+    text.resize(length);
     return text;
 }
 

@@ -1,7 +1,5 @@
 #include "scheduler.h"
 
-#include "end_of_generation.h"
-
 #include <algorithm>
 #include <cstdio>
 
@@ -9,22 +7,24 @@ namespace cli::serve {
 
 namespace {
 
-// A token's bytes; "" if the library refuses (it never should for an id it sampled).
-std::string piece_of(const llmrt_model *model, llmrt_token token) {
-    std::string piece(32, '\0');
-    int32_t length = 0;
-    llmrt_status status = llmrt_token_to_piece(model, token, piece.data(), static_cast<int32_t>(piece.size()), &length);
-    if (status == LLMRT_ERR_BUFFER_TOO_SMALL) {
-        piece.resize(static_cast<size_t>(length));
-        status = llmrt_token_to_piece(model, token, piece.data(), static_cast<int32_t>(piece.size()), &length);
-    }
-    if (status != LLMRT_OK) return "";
-    piece.resize(static_cast<size_t>(length));
-    return piece;
-}
-
 std::string last_error(const char *what, llmrt_status status) {
     return std::string(what) + ": " + llmrt_last_error() + " (" + llmrt_status_string(status) + ")";
+}
+
+// The text a token's piece lets the client see now ("" if the library refuses, which it does not
+// for valid arguments).
+std::string pushed(llmrt_text_stream *stream, const std::string &piece) {
+    const char *text = nullptr;
+    size_t len = 0;
+    if (llmrt_text_stream_push(stream, piece.data(), piece.size(), &text, &len) != LLMRT_OK) return "";
+    return std::string(text, len);
+}
+
+std::string flushed(llmrt_text_stream *stream) {
+    const char *text = nullptr;
+    size_t len = 0;
+    if (llmrt_text_stream_flush(stream, &text, &len) != LLMRT_OK) return "";
+    return std::string(text, len);
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ std::string last_error(const char *what, llmrt_status status) {
 Scheduler::Scheduler(const llmrt_model *model, llmrt_context *ctx, int32_t prefill_chunk, int32_t max_queue,
                      Metrics &metrics)
     : model_(model), ctx_(ctx), n_ctx_(llmrt_context_n_ctx(ctx)), n_vocab_(llmrt_model_n_vocab(model)),
-      end_ids_(end_of_generation_ids(model)), prefill_chunk_(std::max(1, prefill_chunk)),
+      prefill_chunk_(std::max(1, prefill_chunk)),
       max_queue_(static_cast<size_t>(std::max(0, max_queue))), metrics_(metrics),
       slots_(static_cast<size_t>(llmrt_context_n_seq_max(ctx))) {
     thread_ = std::thread([this] { run(); });
@@ -157,7 +157,15 @@ void Scheduler::admit() {
             continue;
         }
         slot.sampler.reset(sampler);
-        slot.text = std::make_unique<TextStream>(slot.job->settings().stop);
+        std::vector<const char *> stops;
+        for (const std::string &s : slot.job->settings().stop) stops.push_back(s.c_str());
+        llmrt_text_stream *text = nullptr;
+        const llmrt_status text_status = llmrt_text_stream_create(stops.data(), static_cast<int32_t>(stops.size()), &text);
+        slot.text.reset(text);
+        if (text_status != LLMRT_OK) {
+            fail_slot(static_cast<int32_t>(seq), last_error("cannot create the text stream", text_status));
+            continue;
+        }
         llmrt_seq_remove(ctx_, static_cast<int32_t>(seq));
         metrics_.prompt_tokens += slot.job->settings().prompt.size();
     }
@@ -223,15 +231,14 @@ void Scheduler::sample_rows() {
 }
 
 void Scheduler::on_token(int32_t seq, Slot &slot, llmrt_token token) {
-    if (std::binary_search(end_ids_.begin(), end_ids_.end(), token)) {
+    if (llmrt_token_is_end_of_generation(model_, token)) {
         end_slot(seq, "stop");
         return;
     }
     ++slot.n_generated;
     ++metrics_.generated_tokens;
-    const std::string text = slot.text->push(piece_of(model_, token));
-    slot.job->publish(text, slot.n_generated);
-    if (slot.text->stopped()) {
+    slot.job->publish(pushed(slot.text.get(), cli::token_piece(model_, token)), slot.n_generated);
+    if (llmrt_text_stream_stopped(slot.text.get())) {
         end_slot(seq, "stop");
         return;
     }
@@ -247,7 +254,7 @@ void Scheduler::on_token(int32_t seq, Slot &slot, llmrt_token token) {
 
 void Scheduler::end_slot(int32_t seq, const std::string &reason) {
     Slot &slot = slots_[static_cast<size_t>(seq)];
-    if (slot.text && !slot.text->stopped()) slot.job->publish(slot.text->flush(), slot.n_generated);
+    if (slot.text && !llmrt_text_stream_stopped(slot.text.get())) slot.job->publish(flushed(slot.text.get()), slot.n_generated);
     slot.job->finish(reason);
     release(seq);
 }

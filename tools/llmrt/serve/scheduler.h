@@ -8,7 +8,7 @@
 
 #include "job.h"
 #include "metrics.h"
-#include "text_stream.h"
+#include "../library.h"
 
 #include "llmrt.hpp"
 
@@ -43,7 +43,7 @@ private:
     struct Slot {
         std::shared_ptr<Job> job;
         llmrt::sampler_ptr sampler;
-        std::unique_ptr<TextStream> text;
+        llmrt::text_stream_ptr text;  // the UTF-8 and stop-string hold-back of the answer
         size_t n_fed = 0;          // prompt tokens evaluated or in the current batch
         llmrt_token next = -1;     // a sampled token to evaluate in the next step; -1 while prefilling
         int32_t n_generated = 0;
@@ -72,7 +72,6 @@ private:
     llmrt_context *ctx_;
     const int32_t n_ctx_;
     const int32_t n_vocab_;
-    const std::vector<llmrt_token> end_ids_;  // sorted
     const int32_t prefill_chunk_;
     const size_t max_queue_;
     Metrics &metrics_;
