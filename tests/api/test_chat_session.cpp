@@ -120,15 +120,9 @@ void check_three_turns(const char *tmpl, const char *render_tmpl, const char *st
 }
 
 TEST(ChatSession, PlainTranscriptEvaluatesOnlyTheNewTurn) {
-    // The session's documented fallback for a model without a template.
-    const char kPlain[] =
-        "{% for m in messages %}"
-        "{% if m.role == 'system' %}{{ m.content + '\\n\\n' }}"
-        "{% elif m.role == 'user' %}{{ 'User: ' + m.content + '\\n' }}"
-        "{% else %}{{ 'Assistant:' + m.content + '\\n' }}{% endif %}"
-        "{% endfor %}"
-        "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
-    check_three_turns(nullptr, kPlain, "\nUser:");
+    // The session's documented fallback for a model without a template, which applications reach
+    // as llmrt_chat_plain_template.
+    check_three_turns(nullptr, llmrt_chat_plain_template(), "\nUser:");
 }
 
 TEST(ChatSession, GivenTemplateEvaluatesOnlyTheNewTurn) { check_three_turns(kChatml, kChatml, "<|im_end|>"); }
