@@ -68,7 +68,9 @@ extern "C" {
  *   minor 2: generation handle, chat sessions, StreamingLLM shift, several sequences, beam
  *            search, tensor override arrays, weight dtype and KV type names
  *   minor 3: stop reason codes (LLMRT_STOP_*), byte lengths as size_t (_v2), scale and compute
- *            types as constants */
+ *            types as constants; for applications with their own decode loop: text streams,
+ *            llmrt_token_is_end_of_generation, llmrt_tokenize_flags, llmrt_chat_tokenize,
+ *            llmrt_chat_template_stop_text, llmrt_chat_plain_template */
 #define LLMRT_API_VERSION 1
 #define LLMRT_API_VERSION_MINOR 3
 
