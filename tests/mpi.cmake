@@ -1,5 +1,16 @@
-# Tensor parallelism over MPI (issue 13), label "mpi": each case runs the CLI in one process and
-# under mpirun with --tensor-parallel and compares. Only in builds with LLMRT_MPI and an mpirun.
+# Tensor parallelism over MPI (issue 13).
+# The C API's side, in every build (without MPI, tensor_parallel = 1 must be refused): label cpp.
+add_executable(llmrt_tp_api_tests ${CMAKE_CURRENT_LIST_DIR}/mpi/test_tensor_parallel_api.cpp)
+target_link_libraries(llmrt_tp_api_tests PRIVATE llmrt nlohmann_json::nlohmann_json GTest::gtest_main)
+target_include_directories(llmrt_tp_api_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/api)
+target_compile_options(llmrt_tp_api_tests PRIVATE ${LLMRT_TEST_OPTIONS})
+target_compile_definitions(llmrt_tp_api_tests PRIVATE LLMRT_SHARED_DIR="${LLMRT_SHARED_DIR}"
+  LLMRT_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LLMRT_TEST_HAVE_MPI=$<BOOL:${LLMRT_MPI}>)
+gtest_discover_tests(llmrt_tp_api_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "cpp")
+add_dependencies(llmrt_cpp_tests llmrt_tp_api_tests)
+
+# Label "mpi": each case runs the CLI in one process and under mpirun with --tensor-parallel and
+# compares. Only in builds with LLMRT_MPI and an mpirun.
 if(LLMRT_MPI AND TARGET llmrt_cli)
   find_package(Python3 COMPONENTS Interpreter)
   find_program(LLMRT_MPIRUN NAMES mpirun mpiexec)
@@ -26,5 +37,10 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
           --text ${LLMRT_SHARED_DIR}/data/wikitext-2-raw/wiki.test.raw --case ${case})
       set_tests_properties(mpi_${name} PROPERTIES LABELS "mpi" TIMEOUT 120)
     endforeach()
+    # The API test on 2 ranks: each compares its sharded logits with an unsharded model's, bitwise.
+    add_test(NAME mpi_api_np2
+      COMMAND ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
+        --mca btl_vader_single_copy_mechanism none -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
+    set_tests_properties(mpi_api_np2 PROPERTIES LABELS "mpi" TIMEOUT 120)
   endif()
 endif()
