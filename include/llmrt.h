@@ -255,7 +255,8 @@ typedef struct llmrt_model_params {
      * no token is broadcast, but every rank must make the same calls with the same arguments
      * (prompts, seeds: a clock-chosen seed differs between ranks), with one context computing at
      * a time. Weights mapped from the file are read only in the local slice. The library starts
-     * MPI (MPI_Init_thread, FUNNELED) unless the program did, and then finalizes it at exit.
+     * MPI (MPI_Init_thread, SERIALIZED: the thread calling llmrt communicates, the library's
+     * worker threads never do) unless the program did, and then finalizes it at exit.
      * LLMRT_ERR_UNSUPPORTED in a build without MPI; an MPI failure is LLMRT_ERR_INTERNAL. */
     int32_t tensor_parallel;
 } llmrt_model_params;

@@ -48,13 +48,17 @@ void ensure_initialized() {
         MPI_Initialized(&initialized);
         if (initialized) return;
         int provided = 0;
-        // FUNNELED: only the thread that called llmrt communicates, never the pool's workers.
-        const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+        // Only the thread inside an llmrt call communicates, never the pool's workers, and one
+        // call at a time; but a program may load the model on one thread and decode on another,
+        // which FUNNELED (only the initializing thread) would forbid: ask for SERIALIZED.
+        const int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
         if (code != MPI_SUCCESS) {
             failure = "MPI_Init_thread failed (error " + std::to_string(code) + ")";
             return;
         }
         std::atexit(finalize_at_exit);
+        if (provided < MPI_THREAD_FUNNELED)
+            failure = "this MPI library supports only MPI_THREAD_SINGLE; llmrt needs MPI_THREAD_FUNNELED or more";
     });
     require(failure.empty(), Status::Internal, failure);
 }

@@ -3,10 +3,10 @@
 //
 // Built with LLMRT_MPI, the ranks are MPI_COMM_WORLD's (Open MPI, started by mpirun); without
 // it only the single-process communicator exists. MPI's own state is process-global, so it is
-// the one global state here: the library initializes MPI (MPI_THREAD_FUNNELED) only when the
-// program has not, and then finalizes it at process exit; a program that initialized MPI itself
-// keeps ownership of its lifetime. Only the thread that runs the forward pass communicates;
-// the thread pool's workers never call MPI.
+// the one global state here: the library initializes MPI (asking for MPI_THREAD_SERIALIZED)
+// only when the program has not, and then finalizes it at process exit; a program that
+// initialized MPI itself keeps ownership of its lifetime. Only the thread inside an llmrt call
+// communicates, one call at a time; the thread pool's workers never call MPI.
 #pragma once
 
 #include <cstdint>
