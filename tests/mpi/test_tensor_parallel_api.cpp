@@ -20,6 +20,7 @@ llmrt_status load(int32_t tensor_parallel, llmrt_model **out) {
     return llmrt_model_load(kModel.c_str(), &p, out);
 }
 
+#if LLMRT_TEST_HAVE_MPI
 // The logits after every token of a 70-token prompt (prefill, 64 rows and more in one matmul) and
 // after 8 decoded tokens (matmuls of one row).
 std::vector<float> logits_of(llmrt_model *m) {
@@ -41,6 +42,7 @@ std::vector<float> logits_of(llmrt_model *m) {
     }
     return all;
 }
+#endif
 
 TEST(TensorParallel, OffByDefault) {
     llmrt_model_params p;
