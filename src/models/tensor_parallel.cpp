@@ -43,16 +43,10 @@ void ShardedMatmul::scatter(const MatmulOutput *outputs, int count, int64_t m, c
     }
 }
 
-void ShardedMatmul::run(const MatmulOutput *outputs, int count, const float *x, int64_t m, ThreadPool &pool) const {
-    if (!sharded()) {
-        matmul_group(outputs, count, x, m, pool);
-        return;
-    }
-    if (m <= 0 || count <= 0) return;
-    const int n = size(), me = rank();
-    counts_.resize(static_cast<size_t>(n));
+int64_t ShardedMatmul::plan_counts(const MatmulOutput *outputs, int count, int64_t m) const {
+    counts_.resize(static_cast<size_t>(size()));
     int64_t total = 0;
-    for (int p = 0; p < n; ++p) {
+    for (int p = 0; p < size(); ++p) {
         const int64_t floats = local_floats(outputs, count, m, p);
         require(floats <= std::numeric_limits<int>::max(), Status::Unsupported,
                 "tensor parallelism: one rank's share of a matmul (" + std::to_string(floats) +
@@ -60,21 +54,36 @@ void ShardedMatmul::run(const MatmulOutput *outputs, int count, const float *x, 
         counts_[static_cast<size_t>(p)] = static_cast<int>(floats);
         total += floats;
     }
-    const size_t mine = static_cast<size_t>(counts_[static_cast<size_t>(me)]);
-    if (local_.size() < mine) local_.resize(mine);
-    if (all_.size() < static_cast<size_t>(total)) all_.resize(static_cast<size_t>(total));
-    // The local rows of every matrix, as one group so x is prepared once (as matmul_group does).
+    return total;
+}
+
+void ShardedMatmul::run(const MatmulOutput *outputs, int count, const float *x, int64_t m, ThreadPool &pool) const {
+    if (!sharded()) {
+        matmul_group(outputs, count, x, m, pool);
+        return;
+    }
+    if (m <= 0 || count <= 0) return;
     constexpr int kMaxGroup = 4;
     require(count <= kMaxGroup, Status::Internal, "tensor parallelism: a matmul group of more than 4 matrices");
+    const int64_t total = plan_counts(outputs, count, m);
+    const size_t mine = static_cast<size_t>(counts_[static_cast<size_t>(rank())]);
+    if (local_.size() < mine) local_.resize(mine);
+    // The local rows of every matrix, as one group so x is prepared once (as matmul_group does).
     Matrix views[kMaxGroup];
     MatmulOutput local[kMaxGroup];
     float *y = local_.data();
     for (int i = 0; i < count; ++i) {
-        views[i] = rows_of(*outputs[i].w, row_slice(outputs[i].w->rows, me, n));
+        views[i] = rows_of(*outputs[i].w, row_slice(outputs[i].w->rows, rank(), size()));
         local[i] = {&views[i], y};
         y += m * views[i].rows;
     }
     matmul_group(local, count, x, m, pool);
+    if (m == 1 && count == 1) {
+        // One row of one matrix (a decode step): the ranks' parts, in rank order, are that row.
+        comm_->allgatherv(local_.data(), counts_.data(), outputs[0].y);
+        return;
+    }
+    if (all_.size() < static_cast<size_t>(total)) all_.resize(static_cast<size_t>(total));
     comm_->allgatherv(local_.data(), counts_.data(), all_.data());
     scatter(outputs, count, m, all_.data());
 }

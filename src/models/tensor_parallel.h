@@ -54,6 +54,8 @@ public:
 
 private:
     int64_t local_floats(const MatmulOutput *outputs, int count, int64_t m, int rank) const;
+    // Fills counts_ with each rank's share of the outputs' floats; returns their sum.
+    int64_t plan_counts(const MatmulOutput *outputs, int count, int64_t m) const;
     void scatter(const MatmulOutput *outputs, int count, int64_t m, const float *all) const;
 
     std::shared_ptr<const Communicator> comm_;
