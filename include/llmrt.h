@@ -70,9 +70,11 @@ extern "C" {
  *   minor 3: stop reason codes (LLMRT_STOP_*), byte lengths as size_t (_v2), scale and compute
  *            types as constants; for applications with their own decode loop: text streams,
  *            llmrt_token_is_end_of_generation, llmrt_tokenize_flags, llmrt_chat_tokenize,
- *            llmrt_chat_template_stop_text, llmrt_chat_plain_template */
+ *            llmrt_chat_template_stop_text, llmrt_chat_plain_template
+ *   minor 4: tensor parallelism over MPI (llmrt_model_params.tensor_parallel,
+ *            llmrt_model_tp_rank / llmrt_model_tp_size) */
 #define LLMRT_API_VERSION 1
-#define LLMRT_API_VERSION_MINOR 3
+#define LLMRT_API_VERSION_MINOR 4
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Status, errors, version, logging                                                               */
@@ -246,6 +248,19 @@ typedef struct llmrt_model_params {
      * quantized in the file: LLMRT_COMPUTE_* (default LLMRT_COMPUTE_AUTO). Ignored when quantize
      * is set (its compute_type applies). */
     int32_t compute_type;
+    /* Added in API 1.4: read only when struct_size covers it. 0 (default): off. 1: tensor
+     * parallelism over the ranks of MPI_COMM_WORLD (start the program with mpirun -np N): every
+     * rank loads the model and owns a contiguous slice of the output rows of every Linear weight;
+     * a matmul computes its rows and an all-gather gives every rank the full output. Everything
+     * else (embeddings, norms, attention, KV cache, sampling) runs on every rank, so every rank
+     * computes the same logits, bitwise equal to a single process's, and samples the same token:
+     * no token is broadcast, but every rank must make the same calls with the same arguments
+     * (prompts, seeds: a clock-chosen seed differs between ranks), with one context computing at
+     * a time. Weights mapped from the file are read only in the local slice. The library starts
+     * MPI (MPI_Init_thread, SERIALIZED: the thread calling llmrt communicates, the library's
+     * worker threads never do) unless the program did, and then finalizes it at exit.
+     * LLMRT_ERR_UNSUPPORTED in a build without MPI; an MPI failure is LLMRT_ERR_INTERNAL. */
+    int32_t tensor_parallel;
 } llmrt_model_params;
 
 LLMRT_API void llmrt_model_params_init_sized(llmrt_model_params *params, uint32_t struct_size);
@@ -288,6 +303,11 @@ LLMRT_API llmrt_token llmrt_model_eos(const llmrt_model *model); /* -1 if none *
 /* 1 if token ends a generation: the EOS and the end-of-turn tokens the model declares
  * (<|eot_id|>, <|im_end|>, <end_of_turn>, ...), the set llmrt_generate stops at; else 0. */
 LLMRT_API int32_t llmrt_token_is_end_of_generation(const llmrt_model *model, llmrt_token token);
+/* Added in API 1.4. Tensor parallelism (llmrt_model_params.tensor_parallel): this process's rank
+ * and the number of ranks the model's weights are sharded over; 0 and 1 when it is off (and for
+ * a NULL model). A program usually lets only rank 0 print. */
+LLMRT_API int32_t llmrt_model_tp_rank(const llmrt_model *model);
+LLMRT_API int32_t llmrt_model_tp_size(const llmrt_model *model);
 
 /* Called by llmrt_check_file for each tensor and embedded file of an llmrt file, in file order:
  * kind ("tensor" or "embedded file"), its name, and ok = 1 when its checksum matches, 0 when its

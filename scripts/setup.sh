@@ -10,6 +10,7 @@ packages=(
   python3 python3-pytest python3-pip python3-setuptools python3-wheel python3-venv
   swig default-jdk-headless junit4
   mono-mcs mono-runtime libmono-system-core4.0-cil
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,7 @@ void llmrt_model_params_init_sized(llmrt_model_params *given, uint32_t struct_si
     params->quantize = nullptr;
     params->compute_dtype = nullptr;
     params->compute_type = LLMRT_COMPUTE_AUTO;
+    params->tensor_parallel = 0;
     llmrt::write_params(given, struct_size, defaults);
 }
 
@@ -34,6 +35,9 @@ llmrt::LoadOptions to_load_options(const llmrt_model_params &p) {
         options.quantize = llmrt::to_quant_options(q);
     }
     options.compute = llmrt::compute_type_of(p.compute_dtype, p.compute_type);
+    require_arg(p.tensor_parallel == 0 || p.tensor_parallel == 1,
+                "tensor_parallel must be 0 (off) or 1 (shard over MPI_COMM_WORLD)");
+    if (p.tensor_parallel == 1) options.tensor_parallel = llmrt::world_communicator();
     return options;
 }
 
@@ -98,6 +102,23 @@ int32_t llmrt_token_is_end_of_generation(const llmrt_model *model, llmrt_token t
     if (!model || token < 0) return 0;
     const std::vector<int32_t> ids = model->impl->tokenizer->end_of_generation_ids();
     return std::find(ids.begin(), ids.end(), token) != ids.end() ? 1 : 0;
+}
+
+namespace {
+
+const llmrt::Communicator *tensor_parallel(const llmrt_model *model) {
+    return model ? model->impl->weights->options().tensor_parallel.get() : nullptr;
+}
+
+}  // namespace
+
+int32_t llmrt_model_tp_rank(const llmrt_model *model) {
+    const llmrt::Communicator *comm = tensor_parallel(model);
+    return comm ? comm->rank() : 0;
+}
+int32_t llmrt_model_tp_size(const llmrt_model *model) {
+    const llmrt::Communicator *comm = tensor_parallel(model);
+    return comm ? comm->size() : 1;
 }
 
 namespace {

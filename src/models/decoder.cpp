@@ -10,6 +10,7 @@
 #include "formats/checked_math.h"
 #include "formats/hf_quantized.h"
 #include "kernels/matmul.h"
+#include "models/tensor_parallel.h"
 
 namespace llmrt {
 namespace {
@@ -135,7 +136,8 @@ struct Layer {
 class Decoder final : public Architecture {
 public:
     Decoder(const Checkpoint &ckpt, WeightStore &weights, DecoderSpec spec)
-        : store_(weights), spec_(std::move(spec)), names_(ckpt, spec_.names) {
+        : store_(weights), spec_(std::move(spec)), names_(ckpt, spec_.names),
+          mm_(weights.options().tensor_parallel) {
         const ConfigReader cfg(ckpt);
         const TensorView *embd = ckpt.find(names_.weight(Role::TokenEmbd).name);
         s_ = read_settings(cfg, spec_, embd && !embd->shape.empty() ? embd->shape[0] : 0);
@@ -254,6 +256,7 @@ private:
     WeightStore &store_;
     DecoderSpec spec_;
     TensorNames names_;
+    ShardedMatmul mm_;  // every Linear goes through it: all rows, or this rank's then an all-gather
     DecoderSettings s_;
     std::vector<Layer> layers_;
     Matrix tok_embd_, pos_embd_;
@@ -443,11 +446,11 @@ void Decoder::load_weights() {
 
 // ---- forward ---------------------------------------------------------------------------------
 
-void profiled_matmul(const Linear &l, const float *in, int64_t m, float *out, ThreadPool &pool, Profiler *prof,
-                     ProfileOp role) {
+void profiled_matmul(const ShardedMatmul &mm, const Linear &l, const float *in, int64_t m, float *out,
+                     ThreadPool &pool, Profiler *prof, ProfileOp role) {
     {
         ProfileScope scope(prof, role, prof ? l.w.nbytes() : 0);
-        matmul(l.w, in, m, out, pool);
+        mm.run(l.w, in, m, out, pool);
     }
     if (l.b) {
         ProfileScope scope(prof, ProfileOp::Elementwise);
@@ -455,8 +458,8 @@ void profiled_matmul(const Linear &l, const float *in, int64_t m, float *out, Th
     }
 }
 
-void profiled_group(const Linear *const *ls, float *const *outs, int count, const float *in, int64_t m,
-                    ThreadPool &pool, Profiler *prof, ProfileOp role) {
+void profiled_group(const ShardedMatmul &mm, const Linear *const *ls, float *const *outs, int count,
+                    const float *in, int64_t m, ThreadPool &pool, Profiler *prof, ProfileOp role) {
     MatmulOutput group[3];
     uint64_t bytes = 0;
     for (int i = 0; i < count; ++i) {
@@ -465,7 +468,7 @@ void profiled_group(const Linear *const *ls, float *const *outs, int count, cons
     }
     {
         ProfileScope scope(prof, role, bytes);
-        matmul_group(group, count, in, m, pool);
+        mm.run(group, count, in, m, pool);
     }
     ProfileScope scope(prof, ProfileOp::Elementwise);
     for (int i = 0; i < count; ++i)
@@ -490,7 +493,7 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
     Profiler *prof = batch.profiler;
     tap(batch, Tap::AttnInput, il, in, hp_.n_embd);
     if (spec_.fused_qkv) {
-        profiled_matmul(L.qkv, in, n, b.qkv, pool, prof, ProfileOp::MatmulAttnQkv);
+        profiled_matmul(mm_, L.qkv, in, n, b.qkv, pool, prof, ProfileOp::MatmulAttnQkv);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         const int64_t width = q_dim + 2 * kv;
         for (int64_t t = 0; t < n; ++t) {
@@ -502,7 +505,7 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
     } else {
         const Linear *ls[] = {&L.q, &L.k, &L.v};
         float *const outs[] = {b.q, b.k, b.v};
-        profiled_group(ls, outs, 3, in, n, pool, prof, ProfileOp::MatmulAttnQkv);
+        profiled_group(mm_, ls, outs, 3, in, n, pool, prof, ProfileOp::MatmulAttnQkv);
     }
     if (spec_.positions == PositionKind::Rope) {
         ProfileScope scope(prof, ProfileOp::Rope);
@@ -529,7 +532,7 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
             causal_attention(b.q, cache.layer(il), b.att, n, batch.pos, shape, b.scratch, pool);
     }
     tap(batch, Tap::AttnOutInput, il, b.att, q_dim);
-    profiled_matmul(L.o, b.att, n, b.a, pool, prof, ProfileOp::MatmulAttnOutput);
+    profiled_matmul(mm_, L.o, b.att, n, b.a, pool, prof, ProfileOp::MatmulAttnOutput);
 }
 
 void Decoder::mlp(const Layer &L, int64_t il, const float *in, float *out, const Buffers &b,
@@ -543,23 +546,23 @@ void Decoder::mlp(const Layer &L, int64_t il, const float *in, float *out, const
     }
     float *hidden = b.f1;
     if (spec_.mlp == MlpKind::Plain) {
-        profiled_matmul(L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
+        profiled_matmul(mm_, L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         activate(s_.act, b.f1, n * ff);
     } else if (spec_.fused_gate_up) {
-        profiled_matmul(L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
+        profiled_matmul(mm_, L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         for (int64_t t = 0; t < n; ++t) act_mul(s_.act, b.f1 + t * 2 * ff, b.f1 + t * 2 * ff + ff, b.f2 + t * ff, ff);
         hidden = b.f2;
     } else {
         const Linear *ls[] = {&L.gate, &L.up};
         float *const outs[] = {b.f1, b.f2};
-        profiled_group(ls, outs, 2, in, n, pool, prof, ProfileOp::MatmulFfnGateUp);
+        profiled_group(mm_, ls, outs, 2, in, n, pool, prof, ProfileOp::MatmulFfnGateUp);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         act_mul(s_.act, b.f1, b.f2, b.f1, n * ff);
     }
     tap(batch, Tap::DownInput, il, hidden, ff);
-    profiled_matmul(L.down, hidden, n, out, pool, prof, ProfileOp::MatmulFfnDown);
+    profiled_matmul(mm_, L.down, hidden, n, out, pool, prof, ProfileOp::MatmulFfnDown);
 }
 
 // Mixture of experts: each token goes to the top n_expert_used experts of the router, weighted
@@ -569,7 +572,7 @@ void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers
     const int64_t d = hp_.n_embd, ff = hp_.n_ff, n_exp = s_.n_expert, k = s_.n_expert_used;
     {
         ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? L.router.nbytes() : 0);
-        matmul(L.router, in, n, b.router, pool);
+        mm_.run(L.router, in, n, b.router, pool);
     }
     std::vector<std::vector<std::pair<int64_t, float>>> chosen(static_cast<size_t>(n_exp));  // (token, weight)
     std::vector<int64_t> order(static_cast<size_t>(n_exp));
@@ -596,12 +599,12 @@ void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers
         const MatmulOutput gate_up[] = {{&E.gate, b.f1}, {&E.up, b.f2}};
         {
             ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? E.gate.nbytes() + E.up.nbytes() : 0);
-            matmul_group(gate_up, 2, b.ein, m, pool);
+            mm_.run(gate_up, 2, b.ein, m, pool);
         }
         act_mul(s_.act, b.f1, b.f2, b.f1, m * ff);
         {
             ProfileScope scope(prof, ProfileOp::MatmulFfnDown, prof ? E.down.nbytes() : 0);
-            matmul(E.down, b.f1, m, b.eout, pool);
+            mm_.run(E.down, b.f1, m, b.eout, pool);
         }
         for (int64_t i = 0; i < m; ++i) {
             float *o = out + tokens[i].first * d;
@@ -684,7 +687,7 @@ void Decoder::forward(const ForwardBatch &batch, KvCache &cache, float *ws, Thre
     for (int64_t il = 0; il < hp_.n_layer; ++il) block(il, b, batch, cache, pool);
     const int64_t first = batch.all_logits ? 0 : n - 1;
     norm(out_norm_, b.x + first * d, b.h, n - first, batch.profiler);
-    profiled_matmul(output_, b.h, n - first, logits, pool, batch.profiler, ProfileOp::MatmulOutput);
+    profiled_matmul(mm_, output_, b.h, n - first, logits, pool, batch.profiler, ProfileOp::MatmulOutput);
 }
 
 void Decoder::forward_block(int64_t layer, const ForwardBatch &batch, KvCache &cache, float *x, float *ws,

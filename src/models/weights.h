@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/aligned_buffer.h"
+#include "core/communicator.h"
 #include "core/thread_pool.h"
 #include "formats/checkpoint.h"
 #include "formats/gguf_blocks.h"
@@ -29,6 +30,8 @@ struct LoadOptions {
     std::optional<QuantOptions> quantize;      // quantize matrices while loading
     ComputeDtype compute = ComputeDtype::Auto;  // for matrices already quantized in the file
     int n_threads = 0;
+    // Set: every Linear's output rows are sharded over these ranks (models/tensor_parallel.h).
+    std::shared_ptr<const Communicator> tensor_parallel;
 };
 
 // One tensor as the model uses it, in the form an llmrt file stores.

@@ -43,6 +43,7 @@ struct BenchOptions {
     bool skip_bandwidth = false;
     QuantFlags quant;
     bool json = false;
+    bool tensor_parallel = false;
     bool profile = false;
     std::vector<int32_t> parallel = {1};
 };
@@ -512,6 +513,7 @@ int run_bench(int argc, char **argv) {
               "decode and a prefill step spend their time (\"profile\" with --json)",
               &o.profile);
     args.flag(nullptr, "--json", "print a JSON list, one object per row", &o.json);
+    add_tensor_parallel_flag(args, &o.tensor_parallel);
     if (!args.parse(argc, argv)) {
         return 0;
     }
@@ -529,7 +531,9 @@ int run_bench(int argc, char **argv) {
         if (types.size() > 1) {
             reset_peak_rss();
         }
-        ModelPtr model = open_model(o.model_path, o.synthetic, o.seed, quant);
+        QuantSettings loaded = quant;
+        loaded.tensor_parallel = o.tensor_parallel;
+        ModelPtr model = open_model(o.model_path, o.synthetic, o.seed, loaded);
         for (int32_t n_threads : o.threads) {
             for (int32_t n_seq : o.parallel) {
                 rows.push_back(bench_threads(model.get(), o, n_threads, n_seq, &bandwidth));

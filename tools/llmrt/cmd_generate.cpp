@@ -37,6 +37,7 @@ struct GenerateOptions {
     int32_t shift_mode = LLMRT_SHIFT_OFF;
     QuantFlags quant;
     bool json = false;
+    bool tensor_parallel = false;
     llmrt_sampler_params sampling{};
     std::string logit_bias_text;
     std::vector<llmrt_logit_bias> logit_bias;  // sampling.logit_bias points here
@@ -312,7 +313,7 @@ int run_generate(int argc, char **argv) {
                  0, 1 << 30);
     args.string(nullptr, "--logit-bias", "ID=BIAS[,...]", "add BIAS to token ID's logit; -inf bans it",
                 &o.logit_bias_text);
-    args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock",
+    args.uint64(nullptr, "--seed", "S", "sampling seed; the default picks one from the clock (0 with --tensor-parallel)",
                 &o.sampling.seed);
     args.integer("-t", "--threads", "N", "threads; 0 = all cores", &o.n_threads, 0, LLMRT_MAX_THREADS);
     add_kv_type_flag(args, &o.kv_type);
@@ -347,6 +348,7 @@ int run_generate(int argc, char **argv) {
                  &o.num_return, 1, LLMRT_MAX_SEQUENCES);
     add_quant_flags(args, &o.quant, QuantFlagUse::Load);
     args.flag(nullptr, "--json", "print one JSON object at the end instead of streaming", &o.json);
+    add_tensor_parallel_flag(args, &o.tensor_parallel);
     if (!args.parse(argc, argv)) {
         return 0;
     }
@@ -372,7 +374,12 @@ int run_generate(int argc, char **argv) {
         o.sampling.logit_bias = o.logit_bias.data();
         o.sampling.n_logit_bias = static_cast<int32_t>(o.logit_bias.size());
     }
-    const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
+    QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
+    quant.tensor_parallel = o.tensor_parallel;
+    if (o.tensor_parallel && !args.given("--seed")) {
+        // The ranks sample independently, so they need one seed; a clock's would differ.
+        o.sampling.seed = 0;
+    }
 
     ModelPtr model = open_model(o.model_path, o.synthetic, 42, quant);
     ContextOptions context_options;

@@ -34,6 +34,7 @@ struct PerplexityOptions {
     int32_t n_batch = 0; // 0: the whole chunk in one step
     QuantFlags quant;
     bool json = false;
+    bool tensor_parallel = false;
     std::string kld_base;  // --kl-divergence-base: write the reference distributions here
     std::string kld;       // --kl-divergence: compare with the distributions in this file
 };
@@ -190,6 +191,7 @@ int run_perplexity(int argc, char **argv) {
                 "agreement, PPL difference, as llama.cpp reports them",
                 &o.kld);
     args.flag(nullptr, "--json", "print JSON", &o.json);
+    add_tensor_parallel_flag(args, &o.tensor_parallel);
     if (!args.parse(argc, argv)) {
         return 0;
     }
@@ -198,7 +200,8 @@ int run_perplexity(int argc, char **argv) {
     }
     args.require("--model");
     args.require("--file");
-    const QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
+    QuantSettings quant = quant_settings(args, o.quant, QuantFlagUse::Load).front();
+    quant.tensor_parallel = o.tensor_parallel;
 
     const std::string text = read_text(o.file);
     ModelPtr model = load_model(o.model_path, quant);

@@ -6,8 +6,12 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace cli {
 
@@ -85,18 +89,37 @@ QuantizerPtr create_quantizer(const llmrt_quant_params &params) {
 
 namespace {
 
+// Every rank of a tensor-parallel run computes the same results: only rank 0 prints them, so
+// `mpirun -np N llmrt ...` prints one answer. The others' stdout and stderr go to /dev/null.
+void silence_unless_rank0(const llmrt_model *model) {
+    if (llmrt_model_tp_rank(model) == 0) {
+        return;
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_fd < 0) {
+        return; // nowhere to send it: printing twice is better than failing
+    }
+    ::dup2(null_fd, STDOUT_FILENO);
+    ::dup2(null_fd, STDERR_FILENO);
+    ::close(null_fd);
+}
+
 // Runs load(params) with params filled from quant: in-memory quantization with a progress bar
 // that Ctrl-C stops, or just the compute type for weights stored quantized.
 template <typename Load>
 ModelPtr load_with(const QuantSettings &quant, const std::string &what, Load load) {
     llmrt_model_params params;
     llmrt_model_params_init(&params);
+    params.tensor_parallel = quant.tensor_parallel ? 1 : 0;
     llmrt_model *model = nullptr;
     if (!quant.quantizes()) {
         if (!quant.compute_dtype.empty()) {
             params.compute_type = value_named("--compute-dtype", quant.compute_dtype, llmrt_compute_type_name);
         }
         check(load(params, &model), what);
+        silence_unless_rank0(model);
         return ModelPtr(model);
     }
     llmrt_quant_params qparams = quant_params(quant);
@@ -114,6 +137,7 @@ ModelPtr load_with(const QuantSettings &quant, const std::string &what, Load loa
         throw Interrupted(); // cancelled, or Ctrl-C came after the last tensor: stop either way
     }
     check(status, what);
+    silence_unless_rank0(model);
     return owned;
 }
 
@@ -144,6 +168,11 @@ ModelPtr open_model(const std::string &path, const std::string &synthetic, uint6
     return synthetic.empty() ? load_model(path, quant) : create_synthetic_model(synthetic, seed, quant);
 }
 
+
+void add_tensor_parallel_flag(ArgParser &args, bool *on) {
+    args.flag(nullptr, "--tensor-parallel",
+              "shard the weights over the ranks of mpirun -np N (tensor parallelism); only rank 0 prints", on);
+}
 
 void add_kv_type_flag(ArgParser &args, std::string *kv_type) {
     args.string(nullptr, "--kv-type", "T", ("KV cache type: " + names_of(llmrt_kv_type_name) + " (default f32)").c_str(), kv_type);

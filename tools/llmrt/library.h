@@ -62,8 +62,15 @@ struct QuantSettings {
     bool sq_alpha_auto = false;
     std::string sq_criterion, sq_activations, sq_keep;
 
+    // Not a quantization choice but loaded with them: shard the model over the MPI ranks
+    // (llmrt_model_params.tensor_parallel). Ranks other than 0 then stay silent.
+    bool tensor_parallel = false;
+
     bool quantizes() const { return !weight_dtype.empty() && weight_dtype != "f32"; }
 };
+
+// Registers --tensor-parallel for a command whose every rank makes the same library calls.
+void add_tensor_parallel_flag(ArgParser &args, bool *on);
 
 // llmrt_quant_params pointing into s's strings, so valid while s lives. No progress callback.
 llmrt_quant_params quant_params(const QuantSettings &s);

@@ -16,7 +16,7 @@ from typing import List, Sequence, Type, TypeVar
 # version rule it runs on a library of the same major and a minor at least this one; anything else
 # is refused at import rather than risking memory corruption later.
 API_VERSION = 1
-API_VERSION_MINOR = 3
+API_VERSION_MINOR = 4
 
 OK = 0
 ERR_INVALID_ARGUMENT = 1
@@ -97,7 +97,8 @@ class QuantParams(Structure):
 
 class ModelParams(Structure):
     _fields_ = [("struct_size", c_uint32), ("use_mmap", c_int32), ("n_threads", c_int32),
-                ("quantize", POINTER(QuantParams)), ("compute_dtype", c_char_p), ("compute_type", c_int32)]
+                ("quantize", POINTER(QuantParams)), ("compute_dtype", c_char_p), ("compute_type", c_int32),
+                ("tensor_parallel", c_int32)]
 
 
 class ContextParams(Structure):
@@ -191,6 +192,8 @@ _PROTOTYPES = {
     "llmrt_model_n_layer": (c_int32, [_handle]),
     "llmrt_model_bos": (c_int32, [_handle]),
     "llmrt_model_eos": (c_int32, [_handle]),
+    "llmrt_model_tp_rank": (c_int32, [_handle]),
+    "llmrt_model_tp_size": (c_int32, [_handle]),
     "llmrt_tokenize_n": (_status, [_handle, c_char_p, c_size_t, c_int32, _p_int32, c_int32, _p_int32]),
     "llmrt_token_to_piece_v2": (_status, [_handle, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)]),
     "llmrt_detokenize_v2": (_status, [_handle, _p_int32, c_int32, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)]),

@@ -1,0 +1,46 @@
+# Tensor parallelism over MPI (issue 13).
+# The C API's side, in every build (without MPI, tensor_parallel = 1 must be refused): label cpp.
+add_executable(llmrt_tp_api_tests ${CMAKE_CURRENT_LIST_DIR}/mpi/test_tensor_parallel_api.cpp)
+target_link_libraries(llmrt_tp_api_tests PRIVATE llmrt nlohmann_json::nlohmann_json GTest::gtest_main)
+target_include_directories(llmrt_tp_api_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/api)
+target_compile_options(llmrt_tp_api_tests PRIVATE ${LLMRT_TEST_OPTIONS})
+target_compile_definitions(llmrt_tp_api_tests PRIVATE LLMRT_SHARED_DIR="${LLMRT_SHARED_DIR}"
+  LLMRT_SOURCE_DIR="${CMAKE_SOURCE_DIR}" LLMRT_TEST_HAVE_MPI=$<BOOL:${LLMRT_MPI}>)
+gtest_discover_tests(llmrt_tp_api_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "cpp")
+add_dependencies(llmrt_cpp_tests llmrt_tp_api_tests)
+
+# Label "mpi": each case runs the CLI in one process and under mpirun with --tensor-parallel and
+# compares. Only in builds with LLMRT_MPI and an mpirun.
+if(LLMRT_MPI AND TARGET llmrt_cli)
+  find_package(Python3 COMPONENTS Interpreter)
+  find_program(LLMRT_MPIRUN NAMES mpirun mpiexec)
+  if(Python3_Interpreter_FOUND AND LLMRT_MPIRUN)
+    set(synthetic ${LLMRT_SHARED_DIR}/models/synthetic)
+    # name | case | model: f32 GGUF, f32 safetensors, and synthetic families covering fused qkv
+    # with biases (gpt2), MoE experts (mixtral), parallel blocks (falcon) and fused gate_up (phi3).
+    set(LLMRT_MPI_CASES
+      "stories260k_generate|generate_np2_np4|${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf"
+      "debdoc_generate|generate_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
+      "debdoc_perplexity|perplexity_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
+      "gpt2_generate|generate_np2|${synthetic}/gpt2"
+      "mixtral_generate|generate_np2|${synthetic}/mixtral"
+      "falcon_generate|generate_np2|${synthetic}/falcon"
+      "phi3_generate|generate_np2|${synthetic}/phi3")
+    foreach(entry ${LLMRT_MPI_CASES})
+      string(REPLACE "|" ";" parts "${entry}")
+      list(GET parts 0 name)
+      list(GET parts 1 case)
+      list(GET parts 2 model)
+      add_test(NAME mpi_${name}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/mpi/check_tensor_parallel.py
+          --tool $<TARGET_FILE:llmrt_cli> --mpirun ${LLMRT_MPIRUN} --model ${model}
+          --text ${LLMRT_SHARED_DIR}/data/wikitext-2-raw/wiki.test.raw --case ${case})
+      set_tests_properties(mpi_${name} PROPERTIES LABELS "mpi" TIMEOUT 120)
+    endforeach()
+    # The API test on 2 ranks: each compares its sharded logits with an unsharded model's, bitwise.
+    add_test(NAME mpi_api_np2
+      COMMAND ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
+        --mca btl_vader_single_copy_mechanism none -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
+    set_tests_properties(mpi_api_np2 PROPERTIES LABELS "mpi" TIMEOUT 120)
+  endif()
+endif()
