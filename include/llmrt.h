@@ -70,7 +70,7 @@ extern "C" {
  *   minor 3: stop reason codes (LLMRT_STOP_*), byte lengths as size_t (_v2), scale and compute
  *            types as constants; for applications with their own decode loop: text streams,
  *            llmrt_token_is_end_of_generation, llmrt_tokenize_flags, llmrt_chat_tokenize,
- *            llmrt_chat_template_stop_text, llmrt_chat_plain_template
+ *            llmrt_chat_template_stop_text, llmrt_chat_plain_template, llmrt_decode_multi_select
  *   minor 4: tensor parallelism over MPI (llmrt_model_params.tensor_parallel,
  *            llmrt_model_tp_rank / llmrt_model_tp_size) */
 #define LLMRT_API_VERSION 1
@@ -605,6 +605,12 @@ LLMRT_API llmrt_status llmrt_context_shift(llmrt_context *ctx, int32_t n_keep, i
  * LLMRT_CANCELLED (llmrt_context_cancel) leaves every sequence as it was before the call. */
 LLMRT_API llmrt_status llmrt_decode_multi(llmrt_context *ctx, const llmrt_token *tokens, const int32_t *seq_ids,
                                           int32_t n_tokens);
+/* llmrt_decode_multi keeping the logits of the rows i with want_logits[i] != 0 only (NULL: all);
+ * llmrt_get_logits_ith gives NULL for the others. A step that prefills prompts then computes the
+ * output head for each prompt's last row alone, as the next token needs. */
+LLMRT_API llmrt_status llmrt_decode_multi_select(llmrt_context *ctx, const llmrt_token *tokens,
+                                                 const int32_t *seq_ids, const int8_t *want_logits,
+                                                 int32_t n_tokens);
 /* The context's n_seq_max (0 for NULL). */
 LLMRT_API int32_t llmrt_context_n_seq_max(const llmrt_context *ctx);
 /* Tokens cached for sequence seq; -1 for NULL ctx or a bad id. */

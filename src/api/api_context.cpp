@@ -122,6 +122,16 @@ llmrt_status llmrt_decode_multi(llmrt_context *ctx, const llmrt_token *tokens, c
     });
 }
 
+llmrt_status llmrt_decode_multi_select(llmrt_context *ctx, const llmrt_token *tokens, const int32_t *seq_ids,
+                                       const int8_t *want_logits, int32_t n_tokens) {
+    return guarded([&] {
+        require_arg(ctx && tokens && seq_ids && n_tokens > 0,
+                    "ctx, tokens and seq_ids must not be NULL and n_tokens > 0");
+        llmrt::ContextCall call(ctx, true);
+        ctx->impl->decode_multi(tokens, seq_ids, n_tokens, want_logits);
+    });
+}
+
 int32_t llmrt_context_n_seq_max(const llmrt_context *ctx) {
     return ctx ? static_cast<int32_t>(ctx->impl->n_seq_max()) : 0;
 }

@@ -71,6 +71,10 @@ struct ForwardBatch {
     // cache [0, positions[i]]. Rows of one sequence come in position order.
     const int32_t *seq_ids = nullptr;
     const int64_t *positions = nullptr;
+    // With all_logits: when set, logits only for these n_logit_rows rows (ascending), written one
+    // after another: a step that prefills prompts of several sequences needs only their last rows.
+    const int64_t *logit_rows = nullptr;
+    int64_t n_logit_rows = 0;
 
     int64_t position(int64_t i) const { return positions ? positions[i] : pos + i; }
 };

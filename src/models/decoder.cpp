@@ -685,6 +685,15 @@ void Decoder::forward(const ForwardBatch &batch, KvCache &cache, float *ws, Thre
     embed(batch, b.x);
     rope_table(batch, b);
     for (int64_t il = 0; il < hp_.n_layer; ++il) block(il, b, batch, cache, pool);
+    if (batch.all_logits && batch.logit_rows) {
+        // The selected rows side by side, so the output head reads its weights once for them.
+        if (batch.n_logit_rows == 0) return;
+        for (int64_t r = 0; r < batch.n_logit_rows; ++r)
+            std::copy(b.x + batch.logit_rows[r] * d, b.x + (batch.logit_rows[r] + 1) * d, b.a + r * d);
+        norm(out_norm_, b.a, b.h, batch.n_logit_rows, batch.profiler);
+        profiled_matmul(mm_, output_, b.h, batch.n_logit_rows, logits, pool, batch.profiler, ProfileOp::MatmulOutput);
+        return;
+    }
     const int64_t first = batch.all_logits ? 0 : n - 1;
     norm(out_norm_, b.x + first * d, b.h, n - first, batch.profiler);
     profiled_matmul(mm_, output_, b.h, n - first, logits, pool, batch.profiler, ProfileOp::MatmulOutput);

@@ -95,6 +95,7 @@ void Context::decode(const int32_t *tokens, int64_t n, bool all_logits) {
     }
     last_n_ = n;
     last_all_logits_ = keep_all;
+    logit_index_.clear();  // every row of this call has its logits (when keep_all)
     has_logits_ = true;
 }
 
@@ -114,7 +115,7 @@ void Context::set_seq_length(int64_t seq, int64_t n) {
     if (seq == 0) n_past_ = n;
 }
 
-void Context::decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_t n) {
+void Context::decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_t n, const int8_t *want_logits) {
     require(n > 0, Status::InvalidArgument, "decode needs at least one token");
     const int64_t n_vocab = model_.hparams().n_vocab;
     // Every check before anything is evaluated, so a refused call changes nothing.
@@ -136,9 +137,13 @@ void Context::decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_
     }
     if (logits_.size() < static_cast<size_t>(n_batch_ * n_vocab))
         logits_ = AlignedBuffer<float>(static_cast<size_t>(n_batch_ * n_vocab));
-    all_logits_.resize(static_cast<size_t>(n * n_vocab));
+    logit_index_.assign(static_cast<size_t>(n), -1);
+    int64_t n_kept = 0;
+    for (int64_t i = 0; i < n; ++i)
+        if (!want_logits || want_logits[i]) logit_index_[static_cast<size_t>(i)] = n_kept++;
+    all_logits_.resize(static_cast<size_t>(n_kept * n_vocab));
     has_logits_ = false;
-    for (int64_t done = 0; done < n;) {
+    for (int64_t done = 0, kept = 0; done < n;) {
         if (cancel_requested()) {
             for (int64_t s = 0; s < n_seq_max(); ++s) set_seq_length(s, start[static_cast<size_t>(s)]);
             fail(Status::Cancelled, "decode was cancelled");
@@ -151,8 +156,15 @@ void Context::decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_
         batch.profiler = profiler_.get();
         batch.seq_ids = seq_ids + done;
         batch.positions = multi_positions_.data() + done;
+        logit_rows_.clear();
+        for (int64_t i = 0; i < step; ++i)
+            if (logit_index_[static_cast<size_t>(done + i)] >= 0) logit_rows_.push_back(i);
+        batch.logit_rows = logit_rows_.data();
+        batch.n_logit_rows = static_cast<int64_t>(logit_rows_.size());
         forward_step(batch);
-        std::memcpy(all_logits_.data() + done * n_vocab, logits_.data(), static_cast<size_t>(step * n_vocab) * sizeof(float));
+        std::memcpy(all_logits_.data() + kept * n_vocab, logits_.data(),
+                    static_cast<size_t>(batch.n_logit_rows * n_vocab) * sizeof(float));
+        kept += batch.n_logit_rows;
         for (int64_t i = done; i < done + step; ++i) {
             seq_ids_of(seq_ids[i]).push_back(tokens[i]);
             if (seq_ids[i] == 0) ++n_past_;
@@ -288,7 +300,11 @@ void Context::forward_step(const ForwardBatch &batch) {
 
 const float *Context::logits(int64_t i) const {
     if (!has_logits_ || i < 0 || i >= last_n_) return nullptr;
-    if (last_all_logits_) return all_logits_.data() + i * model_.hparams().n_vocab;
+    if (last_all_logits_) {
+        // After decode_multi, only the rows it kept (logit_index_); after decode, every row.
+        const int64_t at = logit_index_.empty() ? i : logit_index_[static_cast<size_t>(i)];
+        return at < 0 ? nullptr : all_logits_.data() + at * model_.hparams().n_vocab;
+    }
     return i == last_n_ - 1 ? logits_.data() : nullptr;
 }
 

@@ -69,7 +69,9 @@ public:
     // serves every row. Keeps the logits of every token (logits(i)). Throws INVALID_ARGUMENT
     // (bad id or token), CONTEXT_FULL (a sequence would pass n_ctx; nothing is evaluated),
     // CANCELLED (every sequence back as it was).
-    void decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_t n);
+    // want_logits (n flags, nullptr = every row): the rows whose next-token logits are kept
+    // (logits(i) is nullptr for the others), so prefilled prompt rows skip the output head.
+    void decode_multi(const int32_t *tokens, const int32_t *seq_ids, int64_t n, const int8_t *want_logits = nullptr);
     void seq_remove(int64_t seq);                 // empties the sequence
     // dst becomes a copy of src (cache and ids). The caller may say that their first `shared`
     // positions already hold the same keys and values (a common prompt): those are not copied.
@@ -122,6 +124,8 @@ private:
     std::unique_ptr<Profiler> profiler_;  // nullptr while profiling is off
     std::vector<std::vector<int32_t>> other_seqs_;  // the ids of sequences 1.. (n_seq_max - 1)
     std::vector<int64_t> multi_positions_;          // decode_multi's position of each token
+    std::vector<int64_t> logit_rows_;               // decode_multi's rows with logits, per step
+    std::vector<int64_t> logit_index_;              // decode_multi: row -> its logits in all_logits_, -1 none
 };
 
 }  // namespace llmrt

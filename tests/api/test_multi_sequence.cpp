@@ -291,4 +291,42 @@ TEST(MultiSequence, CallsLongerThanABatch) {
     EXPECT_LT(max_abs_diff(llmrt_get_logits_ith(ctx.get(), static_cast<int32_t>(tokens.size()) - 1), expected.back()), 1e-4);
 }
 
+// Keeping only some rows' logits (each prompt's last, as a server's prefill step needs) gives those
+// rows the logits of the full call, over batch boundaries, and NULL for the others.
+TEST(MultiSequence, SelectedRowsKeepTheirLogits) {
+    auto model = test::load(test::source_path("models/stories260K/stories260K.gguf"));
+    ASSERT_TRUE(model);
+    llmrt_model *m = model.get();
+    const auto ps = prompts(m, 3);
+    std::vector<int32_t> tokens, seqs;
+    std::vector<int8_t> want;
+    for (int s = 0; s < 3; ++s)
+        for (size_t i = 0; i < ps[s].size(); ++i) {
+            tokens.push_back(ps[s][i]);
+            seqs.push_back(s);
+            want.push_back(i + 1 == ps[s].size() ? 1 : 0);
+        }
+    const int32_t n = static_cast<int32_t>(tokens.size());
+    auto all = multi_context(m, 3, 64, 4);  // n_batch 4: the call runs in several steps
+    ASSERT_EQ(llmrt_decode_multi(all.get(), tokens.data(), seqs.data(), n), LLMRT_OK);
+    auto some = multi_context(m, 3, 64, 4);
+    ASSERT_EQ(llmrt_decode_multi_select(some.get(), tokens.data(), seqs.data(), want.data(), n), LLMRT_OK)
+        << llmrt_last_error();
+    const int32_t vocab = llmrt_model_n_vocab(m);
+    for (int32_t i = 0; i < n; ++i) {
+        const float *got = llmrt_get_logits_ith(some.get(), i);
+        if (!want[static_cast<size_t>(i)]) {
+            EXPECT_EQ(got, nullptr) << i;
+            continue;
+        }
+        ASSERT_NE(got, nullptr) << i;
+        const float *ref = llmrt_get_logits_ith(all.get(), i);
+        EXPECT_LT(max_abs_diff(got, std::vector<float>(ref, ref + vocab)), 1e-5) << i;
+    }
+    // NULL keeps every row, as llmrt_decode_multi.
+    auto every = multi_context(m, 3, 64, 4);
+    ASSERT_EQ(llmrt_decode_multi_select(every.get(), tokens.data(), seqs.data(), nullptr, n), LLMRT_OK);
+    EXPECT_NE(llmrt_get_logits_ith(every.get(), 0), nullptr);
+}
+
 }  // namespace

@@ -95,8 +95,12 @@ void Scheduler::step() {
     admit();
     Batch batch = build_batch();
     if (batch.tokens.empty()) return;
-    const llmrt_status status = llmrt_decode_multi(ctx_, batch.tokens.data(), batch.seq_ids.data(),
-                                                   static_cast<int32_t>(batch.tokens.size()));
+    // Logits only for the rows a slot samples from: prompt rows before a prompt's last need none.
+    std::vector<int8_t> want(batch.tokens.size(), 0);
+    for (const Slot &slot : slots_)
+        if (slot.job && slot.row >= 0) want[static_cast<size_t>(slot.row)] = 1;
+    const llmrt_status status = llmrt_decode_multi_select(ctx_, batch.tokens.data(), batch.seq_ids.data(), want.data(),
+                                                          static_cast<int32_t>(batch.tokens.size()));
     if (status != LLMRT_OK) {
         // Nothing was evaluated; the jobs in this batch cannot go on.
         fail_all(last_error("decoding failed", status));
