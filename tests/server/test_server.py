@@ -9,6 +9,7 @@ Python standard library only.
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -263,11 +264,14 @@ def check_errors(s):
     expect_error(s, chat, {"messages": msgs, "logit_bias": {"999999": 1}}, 400, "logit_bias")
     expect_error(s, chat, {"messages": msgs, "n": 3}, 400, "n")  # more than --parallel
     expect_error(s, chat, {"messages": msgs, "n": 0}, 400, "n")
-    expect_error(s, chat, {"messages": msgs, "logprobs": True}, 400, "logprobs")
+    expect_error(s, chat, {"messages": msgs, "logprobs": "yes"}, 400, "logprobs")
+    expect_error(s, chat, {"messages": msgs, "top_logprobs": 3}, 400, "top_logprobs")  # without logprobs
+    expect_error(s, chat, {"messages": msgs, "logprobs": True, "top_logprobs": 21}, 400, "top_logprobs")
     expect_error(s, chat, {"messages": msgs, "tools": [{"type": "function"}]}, 400, "tools")
     expect_error(s, chat, {"messages": msgs, "response_format": {"type": "json_object"}}, 400, "response_format")
     expect_error(s, "/v1/completions", {"prompt": "a", "echo": True}, 400, "echo")
     expect_error(s, "/v1/completions", {"prompt": "a", "logprobs": "5"}, 400, "logprobs")
+    expect_error(s, "/v1/completions", {"prompt": "a", "logprobs": 6}, 400, "logprobs")
     expect_error(s, "/v1/completions", {"prompt": "a " * 3000}, 400, "prompt")
     expect_error(s, "/v1/completions", {"prompt": 5}, 400, "prompt")
     expect_error(s, "/v1/completions", {"prompt": []}, 400, "prompt")
@@ -278,6 +282,55 @@ def check_errors(s):
     expect_error(s, "/v1/completions", None, 413, raw="x" * (2 << 20))
     status, _, _ = s.request("GET", "/health")
     expect(status == 200, "the server did not survive the bad requests")
+
+
+def check_logprob_entry(chosen, logprob, top):
+    """One token's logprobs: a log-probability, the alternatives most likely first, and greedy
+    sampling chose the most likely one."""
+    expect(logprob <= 0.0, f"logprob {logprob} > 0")
+    values = [lp for _, lp in top]
+    expect(values == sorted(values, reverse=True) and len(top) == 3, f"top_logprobs not 3, most likely first: {top}")
+    expect(top[0][0] == chosen and abs(top[0][1] - logprob) < 1e-6, f"greedy chose {chosen!r} ({logprob}), not {top[0]}")
+    expect(sum(math.exp(lp) for lp in values) <= 1.0 + 1e-5, f"probabilities above 1: {values}")
+
+
+def case_logprobs(a):
+    """logprobs: each generated token's log-probability and the most likely alternatives, in
+    OpenAI's chat and completion shapes, streamed or not; the tokens spell the text."""
+    n, prompt = 12, "Once upon a time"
+    s = Server(a.tool, a.model, "--parallel", "2")
+    try:
+        body = {"prompt": prompt, "max_tokens": n, "temperature": 0, "logprobs": 3}
+        status, _, r = s.request("POST", "/v1/completions", body)
+        expect(status == 200, f"completion: {status} {r}")
+        c = r["choices"][0]
+        lp = c["logprobs"]
+        expect(len(lp["tokens"]) == r["usage"]["completion_tokens"] == n, f"one entry per token: {lp}")
+        expect("".join(lp["tokens"]) == c["text"], f"tokens {lp['tokens']} do not spell {c['text']!r}")
+        offsets = [sum(len(t.encode()) for t in lp["tokens"][:i]) for i in range(n)]
+        expect(lp["text_offset"] == offsets, f"text_offset {lp['text_offset']} != {offsets}")
+        for tok, logprob, top in zip(lp["tokens"], lp["token_logprobs"], lp["top_logprobs"]):
+            check_logprob_entry(tok, logprob, sorted(top.items(), key=lambda kv: -kv[1]))
+        chunks = stream(s, "/v1/completions", body)
+        streamed = [t for ch in chunks if ch["choices"] and ch["choices"][0]["logprobs"]
+                    for t in ch["choices"][0]["logprobs"]["token_logprobs"]]
+        expect(streamed == lp["token_logprobs"], f"streamed logprobs differ: {streamed} vs {lp['token_logprobs']}")
+
+        body = {"messages": [{"role": "user", "content": "Tell me a story."}], "max_tokens": n, "temperature": 0,
+                "logprobs": True, "top_logprobs": 3}
+        status, _, r = s.request("POST", "/v1/chat/completions", body)
+        expect(status == 200, f"chat: {status} {r}")
+        content = r["choices"][0]["logprobs"]["content"]
+        expect(len(content) == r["usage"]["completion_tokens"], f"one entry per token: {content}")
+        for e in content:
+            expect(e["bytes"] == list(e["token"].encode()), f"bytes of {e}")
+            check_logprob_entry(e["token"], e["logprob"], [(t["token"], t["logprob"]) for t in e["top_logprobs"]])
+        expect("".join(e["token"] for e in content).startswith(r["choices"][0]["message"]["content"]),
+               "chat tokens do not spell the answer")
+        status, _, r = s.request("POST", "/v1/chat/completions", {**body, "logprobs": False, "top_logprobs": None})
+        expect(status == 200 and r["choices"][0]["logprobs"] is None, f"logprobs when not asked: {r}")
+    finally:
+        s.stop()
 
 
 def case_auth(a):

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "api_error.h"
+#include "job.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,15 +29,24 @@ nlohmann::ordered_json usage_json(int32_t n_prompt, int32_t n_completion);
 struct Choice {
     std::string text;
     std::string finish_reason;
+    bool with_logprobs = false;
+    std::vector<TokenLogprob> logprobs;
 };
+
+// OpenAI's logprobs object for tokens: chat {"content": [{token, logprob, bytes, top_logprobs}]};
+// completions {"tokens", "token_logprobs", "top_logprobs", "text_offset"}, offsets counted from
+// text_offset (the bytes of the answer before these tokens).
+nlohmann::ordered_json logprobs_json(bool chat, const std::vector<TokenLogprob> &tokens, size_t text_offset);
 
 // A whole (non-streamed) chat.completion or text_completion.
 nlohmann::ordered_json completion_json(const ResponseMeta &m, const std::vector<Choice> &choices, int32_t n_prompt,
                                        int32_t n_completion);
 // One streamed chunk. Chat: delta is {"role": ...} or {"content": ...} or {} with the finish reason;
 // text completions carry the text itself. finish_reason "" is sent as null.
+// logprobs: logprobs_json of the chunk's tokens, or null.
 nlohmann::ordered_json chunk_json(const ResponseMeta &m, int index, const std::string &text, bool role_only,
-                                  const std::string &finish_reason);
+                                  const std::string &finish_reason,
+                                  nlohmann::ordered_json logprobs = nlohmann::ordered_json());
 // The last chunk with stream_options.include_usage: no choices, the usage.
 nlohmann::ordered_json usage_chunk_json(const ResponseMeta &m, int32_t n_prompt, int32_t n_completion);
 

@@ -28,6 +28,8 @@ struct StreamState {
     ResponseMeta meta;
     int32_t n_prompt = 0;
     bool include_usage = false;
+    bool with_logprobs = false;
+    std::vector<size_t> text_offset;  // per choice: the bytes of its tokens sent so far (logprobs)
     bool started = false;
     bool logged = false;
 };
@@ -65,6 +67,7 @@ Jobs make_jobs(ServerState &s, const GenerationRequest &r, const Prompt &prompt)
     js.logit_bias = r.logit_bias;
     js.max_tokens = r.max_tokens;
     js.stop = r.stop;
+    js.top_logprobs = r.top_logprobs;
     js.stop.insert(js.stop.end(), prompt.stop.begin(), prompt.stop.end());
     js.deadline = Clock::now() + std::chrono::seconds(s.options.timeout_s);
     if (r.n > 1 && !r.seeded) js.sampling.seed = std::random_device{}();
@@ -98,9 +101,11 @@ void respond_whole(const Jobs &jobs, const ResponseMeta &meta, int32_t n_prompt,
     std::vector<JobUpdate> ends(jobs.size());
     int32_t n_completion = 0;
     for (size_t i = 0; i < jobs.size(); ++i) {
+        choices[i].with_logprobs = jobs[i]->settings().top_logprobs >= 0;
         do {
             ends[i] = jobs[i]->wait(Clock::now() + std::chrono::seconds(1));
             choices[i].text += ends[i].text;
+            for (TokenLogprob &t : ends[i].logprobs) choices[i].logprobs.push_back(std::move(t));
         } while (!ends[i].finished);
         choices[i].finish_reason = ends[i].finish_reason;
         n_completion += ends[i].n_generated;
@@ -136,6 +141,14 @@ void finish_stream(StreamState &st, httplib::DataSink &sink) {
     sink.done();
 }
 
+// The logprobs of one chunk of choice i (null when the request did not ask for them).
+json chunk_logprobs(StreamState &st, size_t i, const JobUpdate &u) {
+    if (!st.with_logprobs) return json();
+    json out = logprobs_json(st.meta.chat, u.logprobs, st.text_offset[i]);
+    for (const TokenLogprob &t : u.logprobs) st.text_offset[i] += t.token.size();
+    return out;
+}
+
 // Writes what the jobs produced since the last call; false when the client has gone.
 bool stream_step(StreamState &st, httplib::DataSink &sink) {
     auto write = [&](const std::string &event) { return sink.write(event.data(), event.size()); };
@@ -152,7 +165,9 @@ bool stream_step(StreamState &st, httplib::DataSink &sink) {
         const auto until = Clock::now() + std::chrono::milliseconds(waited ? 0 : 100);
         waited = true;
         JobUpdate u = st.jobs[i]->wait(until);
-        if (!u.text.empty() && !write(sse_event(chunk_json(st.meta, static_cast<int>(i), u.text, false, "")))) {
+        // Tokens whose text is still held back have their logprobs sent with the next text.
+        const bool send = !u.text.empty() || (u.finished && !u.logprobs.empty());
+        if (send && !write(sse_event(chunk_json(st.meta, static_cast<int>(i), u.text, false, "", chunk_logprobs(st, i, u))))) {
             return false;
         }
         if (u.finished) {
@@ -224,6 +239,8 @@ void handle_generation(ServerState &s, const httplib::Request &req, httplib::Res
         st->meta = meta;
         st->n_prompt = n_prompt;
         st->include_usage = r.include_usage;
+        st->with_logprobs = r.top_logprobs >= 0;
+        st->text_offset.assign(st->jobs.size(), 0);
         respond_stream(std::move(st), res);
     } catch (const ApiError &e) {
         send_error(res, e);  // the server's logger writes its line

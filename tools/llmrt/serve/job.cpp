@@ -14,6 +14,7 @@ JobUpdate Job::wait(Clock::time_point until) {
     changed_.wait_until(lock, until, [&] { return !text_.empty() || (finished_ && !taken_end_); });
     JobUpdate u;
     u.text.swap(text_);
+    u.logprobs.swap(logprobs_);
     u.n_generated = n_generated_;
     if (finished_) {
         taken_end_ = true;
@@ -30,10 +31,11 @@ void Job::notify_locked(std::unique_lock<std::mutex> &lock) {
     changed_.notify_all();
 }
 
-void Job::publish(const std::string &text, int32_t n_generated) {
+void Job::publish(const std::string &text, int32_t n_generated, const TokenLogprob *logprob) {
     std::unique_lock<std::mutex> lock(mutex_);
     if (n_generated_ == 0 && n_generated > 0) first_token_ = Clock::now();
     text_ += text;
+    if (logprob) logprobs_.push_back(*logprob);
     n_generated_ = n_generated;
     notify_locked(lock);
 }

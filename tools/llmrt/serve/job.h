@@ -17,6 +17,14 @@ namespace cli::serve {
 
 using Clock = std::chrono::steady_clock;
 
+// A generated token's log-probability under the model (the log-softmax of its logits, before the
+// request's sampling settings) and the most likely tokens at that step: OpenAI's logprobs.
+struct TokenLogprob {
+    std::string token;  // its bytes (possibly part of a UTF-8 character)
+    float logprob = 0.0f;
+    std::vector<std::pair<std::string, float>> top;  // most likely first
+};
+
 // What the scheduler needs to run a request; fixed once submitted.
 struct JobSettings {
     std::vector<llmrt_token> prompt;
@@ -25,6 +33,7 @@ struct JobSettings {
     int32_t max_tokens = -1;          // -1: until the context is full
     std::vector<std::string> stop;
     Clock::time_point deadline = Clock::time_point::max();
+    int32_t top_logprobs = -1;        // -1: no logprobs; N >= 0: each token's, with the N most likely
 
     llmrt_sampler_params bound_sampling() const;
 };
@@ -32,6 +41,7 @@ struct JobSettings {
 // What a handler learns from one wait.
 struct JobUpdate {
     std::string text;             // new text since the last update
+    std::vector<TokenLogprob> logprobs;  // the tokens since the last update, when asked for
     bool finished = false;
     std::string finish_reason;    // "stop" or "length" when finished without error
     std::string error;            // non-empty: the job failed
@@ -52,7 +62,8 @@ public:
     JobUpdate wait(Clock::time_point until);
 
     // Scheduler side.
-    void publish(const std::string &text, int32_t n_generated);
+    // logprob: the token's, when the request asked for them (else nullptr).
+    void publish(const std::string &text, int32_t n_generated, const TokenLogprob *logprob = nullptr);
     void finish(const std::string &reason);
     void fail(const std::string &error, int status);
 
@@ -71,6 +82,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::string text_;
+    std::vector<TokenLogprob> logprobs_;
     bool finished_ = false;
     bool taken_end_ = false;
     std::string finish_reason_;

@@ -162,11 +162,21 @@ ApiError unsupported(const std::string &param) {
     return invalid_request("'" + param + "' is not supported by this server", param, "unsupported");
 }
 
+// Chat: logprobs (a boolean) and top_logprobs (0 to 20, with logprobs only); completions: logprobs
+// (0 to 5: the chosen token's and that many alternatives). -1 when not asked.
+int32_t parse_logprobs(const json &body, bool chat) {
+    if (!chat) return static_cast<int32_t>(integer_in(body, "logprobs", -1, 0, 5));
+    const auto top = static_cast<int32_t>(integer_in(body, "top_logprobs", 0, 0, 20));
+    if (!boolean(body, "logprobs", false)) {
+        if (field(body, "top_logprobs")) throw invalid_request("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+        return -1;
+    }
+    return top;
+}
+
 // OpenAI fields this server does not implement: refused when they ask for something, rather than
 // answered as if they had not been given; their types are checked all the same.
 void refuse_unsupported(const json &body, bool chat) {
-    if (chat ? boolean(body, "logprobs", false) : integer_in(body, "logprobs", 0, 0, 20) > 0) throw unsupported("logprobs");
-    if (integer_in(body, "top_logprobs", 0, 0, 20) > 0) throw unsupported("top_logprobs");
     if (!chat && boolean(body, "echo", false)) throw unsupported("echo");
     if (!chat && integer_in(body, "best_of", 1, 1, 128) > 1) throw unsupported("best_of");
     if (const json *suffix = field(body, "suffix")) {
@@ -217,6 +227,7 @@ GenerationRequest parse_generation_request(const json &body, bool chat, int32_t 
     r.stop = parse_stop(body);
     r.sampling = parse_sampling(body);
     r.logit_bias = parse_logit_bias(body, n_vocab);
+    r.top_logprobs = parse_logprobs(body, chat);
     return r;
 }
 

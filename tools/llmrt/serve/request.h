@@ -27,6 +27,7 @@ struct GenerationRequest {
     std::vector<std::string> stop;
     llmrt_sampler_params sampling{};       // its logit_bias is unset: see logit_bias
     std::vector<llmrt_logit_bias> logit_bias;
+    int32_t top_logprobs = -1;             // -1: no logprobs; else each token's and this many more
 };
 
 // The body as JSON; malformed text or anything but an object is an ApiError(400).

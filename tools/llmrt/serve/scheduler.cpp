@@ -1,7 +1,9 @@
 #include "scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <numeric>
 
 namespace cli::serve {
 
@@ -9,6 +11,26 @@ namespace {
 
 std::string last_error(const char *what, llmrt_status status) {
     return std::string(what) + ": " + llmrt_last_error() + " (" + llmrt_status_string(status) + ")";
+}
+
+// The token's log-probability and the top most likely tokens, from the row's raw logits.
+TokenLogprob logprob_of(const llmrt_model *model, const float *logits, int32_t n_vocab, llmrt_token token, int32_t top) {
+    const float max = *std::max_element(logits, logits + n_vocab);
+    double sum = 0.0;
+    for (int32_t v = 0; v < n_vocab; ++v) sum += std::exp(static_cast<double>(logits[v] - max));
+    const double log_z = max + std::log(sum);
+    TokenLogprob out;
+    out.token = cli::token_piece(model, token);
+    out.logprob = static_cast<float>(logits[token] - log_z);
+    std::vector<llmrt_token> ids(static_cast<size_t>(n_vocab));
+    std::iota(ids.begin(), ids.end(), 0);
+    const auto n_top = static_cast<std::ptrdiff_t>(std::min(top, n_vocab));
+    std::partial_sort(ids.begin(), ids.begin() + n_top, ids.end(),
+                      [&](llmrt_token a, llmrt_token b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    for (std::ptrdiff_t k = 0; k < n_top; ++k)
+        out.top.emplace_back(cli::token_piece(model, ids[static_cast<size_t>(k)]),
+                             static_cast<float>(logits[ids[static_cast<size_t>(k)]] - log_z));
+    return out;
 }
 
 // The text a token's piece lets the client see now ("" if the library refuses, which it does not
@@ -230,18 +252,24 @@ void Scheduler::sample_rows() {
             fail_slot(static_cast<int32_t>(seq), last_error("sampling failed", status));
             continue;
         }
-        on_token(static_cast<int32_t>(seq), slot, token);
+        const int32_t top = slot.job->settings().top_logprobs;
+        if (top >= 0) {
+            const TokenLogprob logprob = logprob_of(model_, logits, n_vocab_, token, top);
+            on_token(static_cast<int32_t>(seq), slot, token, &logprob);
+        } else {
+            on_token(static_cast<int32_t>(seq), slot, token, nullptr);
+        }
     }
 }
 
-void Scheduler::on_token(int32_t seq, Slot &slot, llmrt_token token) {
+void Scheduler::on_token(int32_t seq, Slot &slot, llmrt_token token, const TokenLogprob *logprob) {
     if (llmrt_token_is_end_of_generation(model_, token)) {
         end_slot(seq, "stop");
         return;
     }
     ++slot.n_generated;
     ++metrics_.generated_tokens;
-    slot.job->publish(pushed(slot.text.get(), cli::token_piece(model_, token)), slot.n_generated);
+    slot.job->publish(pushed(slot.text.get(), cli::token_piece(model_, token)), slot.n_generated, logprob);
     if (llmrt_text_stream_stopped(slot.text.get())) {
         end_slot(seq, "stop");
         return;

@@ -63,7 +63,7 @@ private:
     void drop_cancelled_and_late();
     Batch build_batch();
     void sample_rows();
-    void on_token(int32_t seq, Slot &slot, llmrt_token token);
+    void on_token(int32_t seq, Slot &slot, llmrt_token token, const TokenLogprob *logprob);
     void end_slot(int32_t seq, const std::string &reason);
     void fail_slot(int32_t seq, const std::string &error);
     void release(int32_t seq);
