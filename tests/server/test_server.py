@@ -427,7 +427,7 @@ def rss_kib(pid):
 
 
 def case_memory(a):
-    """300 short requests in a row: the resident size stays flat."""
+    """500 short requests in a row after a warm-up: the resident size stays flat."""
     s = Server(a.tool, a.model, "--parallel", "2")
     try:
         conn = s.connection()
@@ -441,13 +441,19 @@ def case_memory(a):
                 expect(resp.status == 200, f"status {resp.status}")
                 resp.read()
 
-        burst(50)  # warm-up: allocator pools, thread stacks
+        # Warm-up: allocator pools and thread stacks settle within the first few hundred requests
+        # (measured: +600 KiB between requests 250 and 500, then under 10 KiB per 250).
+        burst(500)
         before = rss_kib(s.proc.pid)
-        burst(300)
-        growth = rss_kib(s.proc.pid) - before
+        burst(250)
+        middle = rss_kib(s.proc.pid)
+        burst(250)
+        after = rss_kib(s.proc.pid)
         conn.close()
-        expect(growth < 3 * 1024, f"RSS grew by {growth} KiB over 300 requests")
-        print(f"RSS growth over 300 requests: {growth} KiB")
+        print(f"RSS over 500 requests: +{middle - before} KiB in the first 250, +{after - middle} KiB in the next 250")
+        expect(after - before < 3 * 1024, f"RSS grew by {after - before} KiB over 500 requests")
+        # Flat: a leak of even 1 KiB per request would show in the second half.
+        expect(after - middle < 256, f"RSS still growing: +{after - middle} KiB over the last 250 requests")
     finally:
         s.stop()
 
