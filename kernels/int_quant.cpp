@@ -226,4 +226,31 @@ void int_prepare_ref_int8(const IntGeom &g, const float *x, int64_t m, uint8_t *
     int_prepare_ref(g, ComputeDtype::Int8, x, m, prepared);
 }
 
+// Each block of dst lies inside one block of src (the slice starts on a block of src, and dst's
+// blocks are src's groups or, for one scale per row, share that scale), so its parameters are
+// that block's.
+void int_slice_row(const IntGeom &src, const uint8_t *row, int64_t c0, const IntGeom &dst, uint8_t *out) {
+    std::memset(out, 0, static_cast<size_t>(dst.row_bytes));
+    uint8_t src_codes[kMaxIntGroup], codes[kMaxIntGroup];
+    int64_t loaded = -1;
+    for (int64_t b = 0; b < dst.nblocks; ++b) {
+        const int64_t first = c0 + b * dst.block;  // src column of the block's first code
+        for (int64_t i = 0; i < dst.block; ++i) {
+            if (i >= dst.block_len(b)) {
+                codes[i] = 0;
+                continue;
+            }
+            const int64_t sb = (first + i) / src.block;
+            if (sb != loaded) {
+                get_block_codes(src, row, sb, src_codes);
+                loaded = sb;
+            }
+            codes[i] = src_codes[first + i - sb * src.block];
+        }
+        const BlockParams p = block_params(src, row, first / src.block);
+        put_block_params(dst, out, b, p.scale, p.min);
+        put_block_codes(dst, out, b, codes);
+    }
+}
+
 }  // namespace llmrt

@@ -122,6 +122,10 @@ void get_block_codes(const IntGeom &g, const uint8_t *row, int64_t b, uint8_t *c
 // Writes the parameters of block b (whole-row layouts: b is ignored).
 void put_block_params(const IntGeom &g, uint8_t *row, int64_t b, float scale, float min);
 
+// Blocks of src's row from column c0 (a multiple of src.block) as the row `dst` describes
+// (dst.cols columns of the same format): codes and parameters copied.
+void int_slice_row(const IntGeom &src, const uint8_t *row, int64_t c0, const IntGeom &dst, uint8_t *out);
+
 // value of a code, exactly as unpack_row computes it (two roundings for asym, like llama.cpp).
 inline float code_value(const IntGeom &g, int code, BlockParams p) {
     if (g.asym) return p.scale * static_cast<float>(code) + p.min;

@@ -274,4 +274,12 @@ float lut_bf16_to_f32(uint16_t h) {
     return f;
 }
 
+void lut_slice_row(const LutLayout &src, const uint8_t *row, int64_t c0, const LutLayout &dst, uint8_t *out) {
+    std::memset(out, 0, dst.row_bytes);
+    for (int64_t c = 0; c < dst.cols; ++c) store_code(dst, out, c, lut_code_at(src, row, c0 + c));
+    for (int64_t c = dst.cols; c < dst.padded_cols; ++c) store_code(dst, out, c, lut_zero_code(dst.kind));
+    for (int64_t g = 0; g < dst.n_groups; ++g)
+        store_group_scale(dst, out, g, lut_scale_at(src, row, (c0 + g * dst.group) / src.group));
+}
+
 }  // namespace llmrt

@@ -57,6 +57,9 @@ uint8_t lut_encode(QuantKind kind, float v);
 uint8_t lut_code_at(const LutLayout &layout, const uint8_t *row, int64_t col);
 
 void lut_pack_row(const LutLayout &layout, const float *src, uint8_t *dst);
+// Columns [c0, c0 + dst.cols) of src's row (c0 a multiple of src.group) as the row `dst`
+// describes: codes and scales copied.
+void lut_slice_row(const LutLayout &src, const uint8_t *row, int64_t c0, const LutLayout &dst, uint8_t *out);
 // out[i] = value of column c0 + i, for i in [0, n), c0 + n <= cols.
 void lut_unpack_range(const LutLayout &layout, const uint8_t *row, int64_t c0, int64_t n, float *out);
 

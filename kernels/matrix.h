@@ -31,6 +31,13 @@ public:
     virtual void pack_row(const float *src, int64_t cols, uint8_t *dst) const = 0;
     // Decodes one packed row into cols floats (embedding lookup, tests, conversion).
     virtual void unpack_row(const uint8_t *row, int64_t cols, float *out) const = 0;
+    // Tensor parallelism splits some matrices by input features. Column slices start on a
+    // multiple of column_step(cols) (a quantization group: scales are never shared by two
+    // slices) and end on one or at cols.
+    virtual int64_t column_step(int64_t cols) const = 0;
+    // Columns [c0, c1) of a packed row of `cols` as a packed row of c1 - c0 columns with the same
+    // values exactly: codes and scales are copied, never rounded again.
+    virtual void slice_row(const uint8_t *row, int64_t cols, int64_t c0, int64_t c1, uint8_t *dst) const = 0;
 
     // Activations some compute types need once per matmul, shared by every thread (int8:
     // x quantized per group). 0 = none.

@@ -18,6 +18,10 @@ public:
     void unpack_row(const uint8_t *row, int64_t cols, float *out) const override {
         std::memcpy(out, row, row_bytes(cols));
     }
+    int64_t column_step(int64_t) const override { return 1; }
+    void slice_row(const uint8_t *row, int64_t, int64_t c0, int64_t c1, uint8_t *dst) const override {
+        std::memcpy(dst, row + row_bytes(c0), row_bytes(c1 - c0));
+    }
     void matmul_rows(const Matrix &w, const float *x, const uint8_t *, int64_t m, int64_t ldx, float *y, int64_t ldy,
                      int64_t r0, int64_t r1) const override {
         kernel_(w, x, m, ldx, y, ldy, r0, r1);

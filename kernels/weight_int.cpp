@@ -40,6 +40,10 @@ public:
     void unpack_row(const uint8_t *row, int64_t cols, float *out) const override {
         int_unpack_row(geom(cols), row, out);
     }
+    int64_t column_step(int64_t cols) const override { return geom(cols).block; }
+    void slice_row(const uint8_t *row, int64_t cols, int64_t c0, int64_t c1, uint8_t *dst) const override {
+        int_slice_row(geom(cols), row, c0, geom(c1 - c0), dst);
+    }
 
     size_t prepared_bytes(int64_t m, int64_t cols) const override {
         if (!kernels_.prepare) return 0;

@@ -25,6 +25,10 @@ public:
     void unpack_row(const uint8_t *row, int64_t cols, float *out) const override {
         lut_unpack_range(lut_layout(format_, cols), row, 0, cols, out);
     }
+    int64_t column_step(int64_t cols) const override { return lut_layout(format_, cols).group; }
+    void slice_row(const uint8_t *row, int64_t cols, int64_t c0, int64_t c1, uint8_t *dst) const override {
+        lut_slice_row(lut_layout(format_, cols), row, c0, lut_layout(format_, c1 - c0), dst);
+    }
 
     size_t prepared_bytes(int64_t m, int64_t cols) const override {
         return kernel_.prepared_bytes ? kernel_.prepared_bytes(lut_layout(format_, cols), m) : 0;

@@ -15,6 +15,7 @@ const char *profile_op_name(ProfileOp op) {
         case ProfileOp::Rope: return "rope";
         case ProfileOp::Elementwise: return "elementwise";
         case ProfileOp::KvStore: return "kv_store";
+        case ProfileOp::Collective: return "collective";
         case ProfileOp::Count: break;
     }
     return "unknown";

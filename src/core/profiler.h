@@ -29,6 +29,7 @@ enum class ProfileOp {
     Rope,
     Elementwise,  // bias adds, residual adds, SiLU
     KvStore,
+    Collective,  // tensor parallelism's all-reduce of partial sums across ranks
     Count
 };
 constexpr size_t kProfileOpCount = static_cast<size_t>(ProfileOp::Count);

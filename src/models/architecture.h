@@ -92,7 +92,9 @@ public:
     virtual ~Architecture() = default;
     const HyperParams &hparams() const { return hp_; }
 
-    int64_t kv_dim() const { return hp_.n_head_kv * hp_.head_dim; }
+    // Floats of keys (and of values) per token in this process's KV cache: every kv head, or
+    // under tensor parallelism this rank's share of them.
+    virtual int64_t kv_dim() const { return hp_.n_head_kv * hp_.head_dim; }
     // Floats of scratch a forward pass of up to n_batch tokens needs with a cache of n_ctx.
     virtual size_t workspace_floats(int64_t n_batch, int64_t n_ctx, int n_threads) const = 0;
     // Weight bytes one decoded token reads: every matrix and vector once, but one row of the

@@ -122,7 +122,7 @@ struct Norm {
 };
 
 struct Expert {
-    Matrix gate, up, down;
+    Linear gate, up, down;
 };
 
 struct Layer {
@@ -137,7 +137,7 @@ class Decoder final : public Architecture {
 public:
     Decoder(const Checkpoint &ckpt, WeightStore &weights, DecoderSpec spec)
         : store_(weights), spec_(std::move(spec)), names_(ckpt, spec_.names),
-          mm_(weights.options().tensor_parallel) {
+          tp_(weights.options().tensor_parallel) {
         const ConfigReader cfg(ckpt);
         const TensorView *embd = ckpt.find(names_.weight(Role::TokenEmbd).name);
         s_ = read_settings(cfg, spec_, embd && !embd->shape.empty() ? embd->shape[0] : 0);
@@ -149,6 +149,8 @@ public:
         hp_.family = ckpt.architecture;
         validate(cfg);
         check_against_tensors(ckpt, cfg);
+        share_.heads = split_heads(hp_.n_head, hp_.n_head_kv, tp_.rank(), tp_.size());
+        share_.ff = {0, hp_.n_ff};  // cut once the first down projection shows its groups
         if (cfg.is_gguf() && spec_.gguf_qk_interleaved) spec_.pairing = RopePairing::Interleaved;
         // Loading checks each tensor's size against its type before anything is sized from the
         // settings alone (the rope table, the ALiBi slopes).
@@ -171,17 +173,22 @@ public:
         return static_cast<size_t>(n_batch * per_token + n_threads * (n_ctx + hp_.head_dim) + 64);
     }
 
+    int64_t kv_dim() const override { return share_.heads.kv.size() * hp_.head_dim; }
+
     uint64_t decode_read_bytes() const override {
         // Every weight once, but one row of each embedding table (all of the token table when
-        // the output head is the same matrix: then the store counted it once, as the head), and
-        // of the experts only the share a token uses.
+        // the output head is the same matrix: then the store counted it once, as the head, of
+        // which this rank reads its rows), and of the experts only the share a token uses.
         uint64_t bytes = store_.weight_bytes();
-        if (output_.w.data != tok_embd_.data) bytes -= tok_embd_.nbytes() - tok_embd_.type->row_bytes(hp_.n_embd);
+        if (!tied_output_)
+            bytes -= tok_embd_.nbytes() - tok_embd_.type->row_bytes(hp_.n_embd);
+        else
+            bytes -= tok_embd_.nbytes() - output_.w.nbytes();
         if (pos_embd_.data) bytes -= pos_embd_.nbytes() - pos_embd_.type->row_bytes(hp_.n_embd);
         if (s_.n_expert > 0) {
             uint64_t experts = 0;
             for (const Layer &L : layers_)
-                for (const Expert &e : L.experts) experts += e.gate.nbytes() + e.up.nbytes() + e.down.nbytes();
+                for (const Expert &e : L.experts) experts += e.gate.w.nbytes() + e.up.w.nbytes() + e.down.w.nbytes();
             bytes -= experts / static_cast<uint64_t>(s_.n_expert) * static_cast<uint64_t>(s_.n_expert - s_.n_expert_used);
         }
         return bytes;
@@ -194,10 +201,7 @@ public:
                        ThreadPool &pool) const override;
     std::vector<BlockLinear> block_linears(int64_t layer) override;
     void final_norm(const float *x, int64_t n, float *out) const override { norm(out_norm_, x, out, n, nullptr); }
-    BlockLinear output_linear() override {
-        const bool tied = output_.w.data == tok_embd_.data;
-        return {Tap::BlockOutput, output_.name, tied ? nullptr : &output_.w};
-    }
+    BlockLinear output_linear() override { return {Tap::BlockOutput, output_.name, tied_output_ ? nullptr : &output_.w}; }
     bool scale_block_input(int64_t layer, Tap tap, const float *inv_scale) override;
     void shift_cached_keys(KvCache &cache, int64_t first, int64_t n, int64_t delta) const override;
 
@@ -241,7 +245,20 @@ private:
     Matrix matrix(const TensorRef &ref, int64_t rows, int64_t cols);
     const float *vector(const TensorRef &ref, int64_t n);
     Norm norm_weights(Role role, int64_t layer, bool required);
-    Linear linear(Role role, int64_t layer, int64_t rows, int64_t cols);
+    Linear linear(Role role, int64_t layer, int64_t rows, int64_t cols, int64_t expert = -1);
+    int64_t kv_heads_width() const { return hp_.n_head_kv * hp_.head_dim; }  // every kv head's
+    void shard_block(Layer &L);
+    void keep_rows(Linear &l, const std::vector<IndexRange> &rows);
+    void keep_cols(Linear &l, IndexRange cols);
+
+    void column_parallel(const Linear &l, const float *in, int64_t m, float *out, ThreadPool &pool, Profiler *prof,
+                         ProfileOp role) const;
+    void column_parallel_group(const Linear *const *ls, float *const *outs, int count, const float *in, int64_t m,
+                               ThreadPool &pool, Profiler *prof, ProfileOp role) const;
+    void row_parallel(const Linear &l, const float *in, int64_t m, float *out, ThreadPool &pool, Profiler *prof,
+                      ProfileOp role) const;
+    void output_head(const float *in, int64_t m, float *logits, ThreadPool &pool, Profiler *prof) const;
+    void all_reduce(float *x, int64_t count, Profiler *prof) const;
 
     void norm(const Norm &w, const float *in, float *out, int64_t n, Profiler *prof) const;
     void rope_table(const ForwardBatch &batch, const Buffers &b) const;
@@ -256,12 +273,18 @@ private:
     WeightStore &store_;
     DecoderSpec spec_;
     TensorNames names_;
-    ShardedMatmul mm_;  // every Linear goes through it: all rows, or this rank's then an all-gather
+    TensorParallel tp_;
+    // This rank's share of every block: all of it in a single process.
+    struct Share {
+        HeadShare heads;
+        IndexRange ff;
+    } share_;
     DecoderSettings s_;
     std::vector<Layer> layers_;
     Matrix tok_embd_, pos_embd_;
     Norm embd_norm_, out_norm_;
     Linear output_;
+    bool tied_output_ = false;  // the output head is the token embedding table
     std::vector<double> inv_freq_;
     std::vector<float> alibi_;
 };
@@ -380,12 +403,12 @@ Norm Decoder::norm_weights(Role role, int64_t layer, bool required) {
     return n;
 }
 
-Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
+Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols, int64_t expert) {
     Linear l;
-    const TensorRef ref = names_.weight(role, layer);
+    const TensorRef ref = names_.weight(role, layer, expert);
     l.w = matrix(ref, rows, cols);
     l.name = ref.transform == Transform::None ? ref.name : ref.canonical_name;
-    if (names_.has_bias(role, layer)) {
+    if (expert < 0 && names_.has_bias(role, layer)) {
         const TensorRef b = names_.bias(role, layer);
         l.b = vector(b, rows);
         l.bias_name = b.transform == Transform::None ? b.name : b.canonical_name;
@@ -394,7 +417,7 @@ Linear Decoder::linear(Role role, int64_t layer, int64_t rows, int64_t cols) {
 }
 
 void Decoder::load_weights() {
-    const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim(), ff = hp_.n_ff;
+    const int64_t d = hp_.n_embd, q_dim = hp_.n_head * hp_.head_dim, kv = kv_heads_width(), ff = hp_.n_ff;
     tok_embd_ = matrix(names_.weight(Role::TokenEmbd), hp_.n_vocab, d);
     // Rows are looked up by unpacking them, which an input permutation (act-order GPTQ) would scramble.
     require(tok_embd_.in_perm == nullptr, Status::Unsupported,
@@ -411,10 +434,17 @@ void Decoder::load_weights() {
     }
     embd_norm_ = norm_weights(Role::EmbdNorm, -1, false);
     out_norm_ = norm_weights(Role::OutputNorm, -1, true);
+    // The output head is split by vocabulary rows (its bias stays whole: it is added to the
+    // gathered logits).
+    const IndexRange vocab = split_evenly(hp_.n_vocab, tp_.rank(), tp_.size());
     if (names_.has_weight(Role::Output)) {
         output_ = linear(Role::Output, -1, hp_.n_vocab, d);
+        if (tp_.sharded()) output_.w = store_.keep_part(output_.name, output_.w, {vocab}, {0, d});
     } else {
-        output_.w = tok_embd_;  // tied
+        tied_output_ = true;
+        output_.w = tok_embd_;  // the embedding needs every row: the head reads this rank's in place
+        output_.w.rows = vocab.size();
+        output_.w.data = vocab.size() > 0 ? tok_embd_.row(vocab.begin) : tok_embd_.data;
     }
     layers_.resize(static_cast<size_t>(hp_.n_layer));
     for (int64_t i = 0; i < hp_.n_layer; ++i) {
@@ -433,24 +463,65 @@ void Decoder::load_weights() {
         if (spec_.mlp == MlpKind::Experts) {
             L.router = matrix(names_.weight(Role::Router, i), s_.n_expert, d);
             for (int64_t e = 0; e < s_.n_expert; ++e)
-                L.experts.push_back({matrix(names_.weight(Role::ExpertGate, i, e), ff, d),
-                                     matrix(names_.weight(Role::ExpertUp, i, e), ff, d),
-                                     matrix(names_.weight(Role::ExpertDown, i, e), d, ff)});
-            continue;
+                L.experts.push_back({linear(Role::ExpertGate, i, ff, d, e), linear(Role::ExpertUp, i, ff, d, e),
+                                     linear(Role::ExpertDown, i, d, ff, e)});
+        } else {
+            if (spec_.mlp == MlpKind::Gated && !spec_.fused_gate_up) L.gate = linear(Role::Gate, i, ff, d);
+            L.up = linear(Role::Up, i, (spec_.fused_gate_up ? 2 : 1) * ff, d);
+            L.down = linear(Role::Down, i, d, ff);
         }
-        if (spec_.mlp == MlpKind::Gated && !spec_.fused_gate_up) L.gate = linear(Role::Gate, i, ff, d);
-        L.up = linear(Role::Up, i, (spec_.fused_gate_up ? 2 : 1) * ff, d);
-        L.down = linear(Role::Down, i, d, ff);
+        if (tp_.sharded()) shard_block(L);
     }
 }
 
+// Column-parallel matrices keep this rank's output rows, row-parallel ones (the output
+// projections) the input columns that those rows produce.
+void Decoder::shard_block(Layer &L) {
+    const int64_t hd = hp_.head_dim, q_dim = hp_.n_head * hd, kv = kv_heads_width(), ff = hp_.n_ff;
+    const IndexRange q{share_.heads.q.begin * hd, share_.heads.q.end * hd};
+    const IndexRange k{share_.heads.kv.begin * hd, share_.heads.kv.end * hd};
+    if (spec_.fused_qkv) {
+        keep_rows(L.qkv, {q, {q_dim + k.begin, q_dim + k.end}, {q_dim + kv + k.begin, q_dim + kv + k.end}});
+    } else {
+        keep_rows(L.q, {q});
+        keep_rows(L.k, {k});
+        keep_rows(L.v, {k});
+    }
+    keep_cols(L.o, q);
+    const Matrix &first_down = L.experts.empty() ? L.down.w : L.experts.front().down.w;
+    if (share_.ff.size() == hp_.n_ff)
+        share_.ff = split_on_steps(ff, first_down.type->column_step(ff), tp_.rank(), tp_.size());
+    const IndexRange f = share_.ff;
+    for (Expert &e : L.experts) {
+        keep_rows(e.gate, {f});
+        keep_rows(e.up, {f});
+        keep_cols(e.down, f);
+    }
+    if (!L.experts.empty()) return;
+    if (L.gate.w.data) keep_rows(L.gate, {f});
+    if (spec_.fused_gate_up)
+        keep_rows(L.up, {f, {ff + f.begin, ff + f.end}});
+    else
+        keep_rows(L.up, {f});
+    keep_cols(L.down, f);
+}
+
+void Decoder::keep_rows(Linear &l, const std::vector<IndexRange> &rows) {
+    l.w = store_.keep_part(l.name, l.w, rows, {0, l.w.cols});
+    if (l.b) l.b = store_.keep_vector_part(l.bias_name, l.b, rows);
+}
+
+// The bias of a row-parallel product is added once, to the sum: it stays whole.
+void Decoder::keep_cols(Linear &l, IndexRange cols) { l.w = store_.keep_part(l.name, l.w, {{0, l.w.rows}}, cols); }
+
 // ---- forward ---------------------------------------------------------------------------------
 
-void profiled_matmul(const ShardedMatmul &mm, const Linear &l, const float *in, int64_t m, float *out,
-                     ThreadPool &pool, Profiler *prof, ProfileOp role) {
+// A product whose output features this rank owns (all of them in a single process): local.
+void Decoder::column_parallel(const Linear &l, const float *in, int64_t m, float *out, ThreadPool &pool,
+                              Profiler *prof, ProfileOp role) const {
     {
         ProfileScope scope(prof, role, prof ? l.w.nbytes() : 0);
-        mm.run(l.w, in, m, out, pool);
+        matmul(l.w, in, m, out, pool);
     }
     if (l.b) {
         ProfileScope scope(prof, ProfileOp::Elementwise);
@@ -458,8 +529,8 @@ void profiled_matmul(const ShardedMatmul &mm, const Linear &l, const float *in, 
     }
 }
 
-void profiled_group(const ShardedMatmul &mm, const Linear *const *ls, float *const *outs, int count,
-                    const float *in, int64_t m, ThreadPool &pool, Profiler *prof, ProfileOp role) {
+void Decoder::column_parallel_group(const Linear *const *ls, float *const *outs, int count, const float *in, int64_t m,
+                                    ThreadPool &pool, Profiler *prof, ProfileOp role) const {
     MatmulOutput group[3];
     uint64_t bytes = 0;
     for (int i = 0; i < count; ++i) {
@@ -468,11 +539,43 @@ void profiled_group(const ShardedMatmul &mm, const Linear *const *ls, float *con
     }
     {
         ProfileScope scope(prof, role, bytes);
-        mm.run(group, count, in, m, pool);
+        matmul_group(group, count, in, m, pool);
     }
     ProfileScope scope(prof, ProfileOp::Elementwise);
     for (int i = 0; i < count; ++i)
         if (ls[i]->b) add_bias(outs[i], ls[i]->b, m, ls[i]->w.rows);
+}
+
+// A product over this rank's input features: partial sums, added up across the ranks before
+// the bias (whole on every rank) is added once.
+void Decoder::row_parallel(const Linear &l, const float *in, int64_t m, float *out, ThreadPool &pool, Profiler *prof,
+                           ProfileOp role) const {
+    {
+        ProfileScope scope(prof, role, prof ? l.w.nbytes() : 0);
+        matmul(l.w, in, m, out, pool);
+    }
+    all_reduce(out, m * l.w.rows, prof);
+    if (l.b) {
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        add_bias(out, l.b, m, l.w.rows);
+    }
+}
+
+void Decoder::all_reduce(float *x, int64_t count, Profiler *prof) const {
+    if (!tp_.sharded()) return;
+    ProfileScope scope(prof, ProfileOp::Collective);
+    tp_.all_reduce(x, count);
+}
+
+void Decoder::output_head(const float *in, int64_t m, float *logits, ThreadPool &pool, Profiler *prof) const {
+    {
+        ProfileScope scope(prof, ProfileOp::MatmulOutput, prof ? output_.w.nbytes() : 0);
+        tp_.gathered_matmul(output_.w, hp_.n_vocab, in, m, logits, pool);
+    }
+    if (output_.b) {
+        ProfileScope scope(prof, ProfileOp::Elementwise);
+        add_bias(logits, output_.b, m, hp_.n_vocab);
+    }
 }
 
 void tap(const ForwardBatch &batch, Tap point, int64_t layer, const float *x, int64_t width) {
@@ -489,11 +592,13 @@ void Decoder::norm(const Norm &w, const float *in, float *out, int64_t n, Profil
 
 void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffers &b, const ForwardBatch &batch,
                         KvCache &cache, ThreadPool &pool) const {
-    const int64_t n = batch.n, q_dim = hp_.n_head * hp_.head_dim, kv = kv_dim();
+    // This rank's heads (every head in a single process).
+    const int64_t n_head = share_.heads.q.size(), n_head_kv = share_.heads.kv.size();
+    const int64_t n = batch.n, q_dim = n_head * hp_.head_dim, kv = kv_dim();
     Profiler *prof = batch.profiler;
     tap(batch, Tap::AttnInput, il, in, hp_.n_embd);
     if (spec_.fused_qkv) {
-        profiled_matmul(mm_, L.qkv, in, n, b.qkv, pool, prof, ProfileOp::MatmulAttnQkv);
+        column_parallel(L.qkv, in, n, b.qkv, pool, prof, ProfileOp::MatmulAttnQkv);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         const int64_t width = q_dim + 2 * kv;
         for (int64_t t = 0; t < n; ++t) {
@@ -505,12 +610,12 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
     } else {
         const Linear *ls[] = {&L.q, &L.k, &L.v};
         float *const outs[] = {b.q, b.k, b.v};
-        profiled_group(mm_, ls, outs, 3, in, n, pool, prof, ProfileOp::MatmulAttnQkv);
+        column_parallel_group(ls, outs, 3, in, n, pool, prof, ProfileOp::MatmulAttnQkv);
     }
     if (spec_.positions == PositionKind::Rope) {
         ProfileScope scope(prof, ProfileOp::Rope);
-        apply_rope(b.q, n, hp_.n_head, hp_.head_dim, s_.rot_dims, spec_.pairing, b.cos, b.sin);
-        apply_rope(b.k, n, hp_.n_head_kv, hp_.head_dim, s_.rot_dims, spec_.pairing, b.cos, b.sin);
+        apply_rope(b.q, n, n_head, hp_.head_dim, s_.rot_dims, spec_.pairing, b.cos, b.sin);
+        apply_rope(b.k, n, n_head_kv, hp_.head_dim, s_.rot_dims, spec_.pairing, b.cos, b.sin);
     }
     {
         ProfileScope scope(prof, ProfileOp::KvStore);
@@ -521,8 +626,8 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
             cache.store(il, batch.pos, n, b.k, b.v);
         }
     }
-    AttentionShape shape{hp_.n_head, hp_.n_head_kv, hp_.head_dim, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
-    shape.alibi = alibi_.empty() ? nullptr : alibi_.data();
+    AttentionShape shape{n_head, n_head_kv, hp_.head_dim, 1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
+    shape.alibi = alibi_.empty() ? nullptr : alibi_.data() + share_.heads.q.begin;
     shape.window = s_.sliding_window;
     {
         ProfileScope scope(prof, ProfileOp::Attention);
@@ -532,12 +637,12 @@ void Decoder::attention(const Layer &L, int64_t il, const float *in, const Buffe
             causal_attention(b.q, cache.layer(il), b.att, n, batch.pos, shape, b.scratch, pool);
     }
     tap(batch, Tap::AttnOutInput, il, b.att, q_dim);
-    profiled_matmul(mm_, L.o, b.att, n, b.a, pool, prof, ProfileOp::MatmulAttnOutput);
+    row_parallel(L.o, b.att, n, b.a, pool, prof, ProfileOp::MatmulAttnOutput);
 }
 
 void Decoder::mlp(const Layer &L, int64_t il, const float *in, float *out, const Buffers &b,
                   const ForwardBatch &batch, ThreadPool &pool) const {
-    const int64_t n = batch.n, ff = hp_.n_ff;
+    const int64_t n = batch.n, ff = share_.ff.size();  // this rank's hidden features
     Profiler *prof = batch.profiler;
     tap(batch, Tap::MlpInput, il, in, hp_.n_embd);
     if (spec_.mlp == MlpKind::Experts) {
@@ -546,33 +651,35 @@ void Decoder::mlp(const Layer &L, int64_t il, const float *in, float *out, const
     }
     float *hidden = b.f1;
     if (spec_.mlp == MlpKind::Plain) {
-        profiled_matmul(mm_, L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
+        column_parallel(L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         activate(s_.act, b.f1, n * ff);
     } else if (spec_.fused_gate_up) {
-        profiled_matmul(mm_, L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
+        column_parallel(L.up, in, n, b.f1, pool, prof, ProfileOp::MatmulFfnGateUp);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         for (int64_t t = 0; t < n; ++t) act_mul(s_.act, b.f1 + t * 2 * ff, b.f1 + t * 2 * ff + ff, b.f2 + t * ff, ff);
         hidden = b.f2;
     } else {
         const Linear *ls[] = {&L.gate, &L.up};
         float *const outs[] = {b.f1, b.f2};
-        profiled_group(mm_, ls, outs, 2, in, n, pool, prof, ProfileOp::MatmulFfnGateUp);
+        column_parallel_group(ls, outs, 2, in, n, pool, prof, ProfileOp::MatmulFfnGateUp);
         ProfileScope scope(prof, ProfileOp::Elementwise);
         act_mul(s_.act, b.f1, b.f2, b.f1, n * ff);
     }
     tap(batch, Tap::DownInput, il, hidden, ff);
-    profiled_matmul(mm_, L.down, hidden, n, out, pool, prof, ProfileOp::MatmulFfnDown);
+    row_parallel(L.down, hidden, n, out, pool, prof, ProfileOp::MatmulFfnDown);
 }
 
 // Mixture of experts: each token goes to the top n_expert_used experts of the router, weighted
 // by a softmax over the chosen logits (Mixtral); each expert runs once over its tokens.
 void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers &b, int64_t n, ThreadPool &pool,
                       Profiler *prof) const {
-    const int64_t d = hp_.n_embd, ff = hp_.n_ff, n_exp = s_.n_expert, k = s_.n_expert_used;
+    // The router runs whole on every rank (the same choice everywhere); each expert on this
+    // rank's hidden features, its partial outputs added up across the ranks once at the end.
+    const int64_t d = hp_.n_embd, ff = share_.ff.size(), n_exp = s_.n_expert, k = s_.n_expert_used;
     {
         ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? L.router.nbytes() : 0);
-        mm_.run(L.router, in, n, b.router, pool);
+        matmul(L.router, in, n, b.router, pool);
     }
     std::vector<std::vector<std::pair<int64_t, float>>> chosen(static_cast<size_t>(n_exp));  // (token, weight)
     std::vector<int64_t> order(static_cast<size_t>(n_exp));
@@ -596,15 +703,15 @@ void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers
         for (int64_t i = 0; i < m; ++i)
             std::copy(in + tokens[i].first * d, in + (tokens[i].first + 1) * d, b.ein + i * d);
         const Expert &E = L.experts[static_cast<size_t>(e)];
-        const MatmulOutput gate_up[] = {{&E.gate, b.f1}, {&E.up, b.f2}};
+        const MatmulOutput gate_up[] = {{&E.gate.w, b.f1}, {&E.up.w, b.f2}};
         {
-            ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? E.gate.nbytes() + E.up.nbytes() : 0);
-            mm_.run(gate_up, 2, b.ein, m, pool);
+            ProfileScope scope(prof, ProfileOp::MatmulFfnGateUp, prof ? E.gate.w.nbytes() + E.up.w.nbytes() : 0);
+            matmul_group(gate_up, 2, b.ein, m, pool);
         }
         act_mul(s_.act, b.f1, b.f2, b.f1, m * ff);
         {
-            ProfileScope scope(prof, ProfileOp::MatmulFfnDown, prof ? E.down.nbytes() : 0);
-            mm_.run(E.down, b.f1, m, b.eout, pool);
+            ProfileScope scope(prof, ProfileOp::MatmulFfnDown, prof ? E.down.w.nbytes() : 0);
+            matmul(E.down.w, b.f1, m, b.eout, pool);
         }
         for (int64_t i = 0; i < m; ++i) {
             float *o = out + tokens[i].first * d;
@@ -612,6 +719,7 @@ void Decoder::experts(const Layer &L, const float *in, float *out, const Buffers
             for (int64_t c = 0; c < d; ++c) o[c] += w * b.eout[i * d + c];
         }
     }
+    all_reduce(out, n * d, prof);
 }
 
 void Decoder::embed(const ForwardBatch &batch, float *x) const {
@@ -691,12 +799,12 @@ void Decoder::forward(const ForwardBatch &batch, KvCache &cache, float *ws, Thre
         for (int64_t r = 0; r < batch.n_logit_rows; ++r)
             std::copy(b.x + batch.logit_rows[r] * d, b.x + (batch.logit_rows[r] + 1) * d, b.a + r * d);
         norm(out_norm_, b.a, b.h, batch.n_logit_rows, batch.profiler);
-        profiled_matmul(mm_, output_, b.h, batch.n_logit_rows, logits, pool, batch.profiler, ProfileOp::MatmulOutput);
+        output_head(b.h, batch.n_logit_rows, logits, pool, batch.profiler);
         return;
     }
     const int64_t first = batch.all_logits ? 0 : n - 1;
     norm(out_norm_, b.x + first * d, b.h, n - first, batch.profiler);
-    profiled_matmul(mm_, output_, b.h, n - first, logits, pool, batch.profiler, ProfileOp::MatmulOutput);
+    output_head(b.h, n - first, logits, pool, batch.profiler);
 }
 
 void Decoder::forward_block(int64_t layer, const ForwardBatch &batch, KvCache &cache, float *x, float *ws,
@@ -710,6 +818,10 @@ void Decoder::forward_block(int64_t layer, const ForwardBatch &batch, KvCache &c
 }
 
 std::vector<BlockLinear> Decoder::block_linears(int64_t layer) {
+    // A calibrating quantizer needs whole matrices and every rank's activations.
+    require(!tp_.sharded(), Status::Unsupported,
+            "calibrated quantization does not run on a tensor-parallel model: quantize in one process, then load "
+            "the result with tensor parallelism");
     Layer &L = layers_[static_cast<size_t>(layer)];
     std::vector<BlockLinear> out;
     auto add = [&](Tap tap, Linear &l) {
@@ -802,7 +914,7 @@ void Decoder::shift_cached_keys(KvCache &cache, int64_t first, int64_t n, int64_
             const int64_t m = std::min(chunk, n - start);
             cache.load_keys(il, first + start, m, rows.data());
             for (int64_t t = 0; t < m; ++t)
-                apply_rope(rows.data() + t * kv, 1, hp_.n_head_kv, hp_.head_dim, s_.rot_dims, spec_.pairing,
+                apply_rope(rows.data() + t * kv, 1, share_.heads.kv.size(), hp_.head_dim, s_.rot_dims, spec_.pairing,
                            cos.data(), sin.data());
             cache.store_keys(il, first + start, m, rows.data());
         }

@@ -119,6 +119,78 @@ Matrix WeightStore::replace(const std::string &name, const Matrix &old, const We
     return m;
 }
 
+StoredTensor &WeightStore::stored(const std::string &name) {
+    auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const StoredTensor &t) { return t.name == name; });
+    require(it != tensors_.end(), Status::Internal, "no stored tensor '" + name + "'");
+    return *it;
+}
+
+void WeightStore::give_back(const uint8_t *data, size_t nbytes) {
+    for (AlignedBuffer<uint8_t> &buffer : owned_) {
+        if (buffer.data() == data) {
+            buffer = AlignedBuffer<uint8_t>();
+            return;
+        }
+    }
+    for (const auto &file : ckpt_.files)
+        if (file->contains(data)) file->release(data, nbytes);
+}
+
+Matrix WeightStore::keep_part(const std::string &name, const Matrix &whole, const std::vector<IndexRange> &rows,
+                              IndexRange cols) {
+    StoredTensor &t = stored(name);
+    const WeightType &type = *whole.type;
+    const bool all_cols = cols.begin == 0 && cols.end == whole.cols;
+    const int64_t step = type.column_step(whole.cols);
+    require(all_cols || (cols.begin % step == 0 && (cols.end % step == 0 || cols.end == whole.cols)), Status::Unsupported,
+            "tensor parallelism: '" + name + "' would be split at columns " + std::to_string(cols.begin) + ".." +
+                std::to_string(cols.end) + ", inside its quantization groups of " + std::to_string(step) +
+                " (use fewer ranks or another group size)");
+    require(all_cols || whole.in_perm == nullptr, Status::Unsupported,
+            "tensor parallelism: '" + name + "' is an act-order GPTQ matrix, whose input features cannot be split");
+    Matrix part = whole;
+    part.cols = cols.size();
+    part.rows = 0;
+    for (const IndexRange &r : rows) part.rows += r.size();
+    const size_t src_row = type.row_bytes(whole.cols), dst_row = type.row_bytes(part.cols);
+    AlignedBuffer<uint8_t> data(static_cast<size_t>(part.rows) * dst_row);
+    uint8_t *dst = data.data();
+    for (const IndexRange &r : rows) {
+        for (int64_t i = r.begin; i < r.end; ++i, dst += dst_row) {
+            const uint8_t *src = whole.data + static_cast<size_t>(i) * src_row;
+            if (all_cols)
+                std::memcpy(dst, src, src_row);
+            else
+                type.slice_row(src, whole.cols, cols.begin, cols.end, dst);
+        }
+    }
+    give_back(whole.data, whole.nbytes());
+    part.data = data.data();
+    weight_bytes_ = weight_bytes_ - t.nbytes + part.nbytes();
+    t.shape = {part.rows, part.cols};
+    t.data = part.data;
+    t.nbytes = part.nbytes();
+    owned_.push_back(std::move(data));
+    return part;
+}
+
+const float *WeightStore::keep_vector_part(const std::string &name, const float *whole,
+                                           const std::vector<IndexRange> &parts) {
+    StoredTensor &t = stored(name);
+    int64_t n = 0;
+    for (const IndexRange &r : parts) n += r.size();
+    AlignedBuffer<uint8_t> data(static_cast<size_t>(n) * sizeof(float));
+    float *dst = reinterpret_cast<float *>(data.data());
+    for (const IndexRange &r : parts) dst = std::copy(whole + r.begin, whole + r.end, dst);
+    give_back(reinterpret_cast<const uint8_t *>(whole), t.nbytes);
+    weight_bytes_ = weight_bytes_ - t.nbytes + static_cast<size_t>(n) * sizeof(float);
+    t.shape = {n};
+    t.data = data.data();
+    t.nbytes = static_cast<size_t>(n) * sizeof(float);
+    owned_.push_back(std::move(data));
+    return reinterpret_cast<const float *>(t.data);
+}
+
 std::string act_amax_name(const std::string &matrix_name) { return matrix_name + ".act_amax"; }
 
 void WeightStore::set_act_amax(const std::string &name, float amax) {

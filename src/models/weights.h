@@ -34,6 +34,12 @@ struct LoadOptions {
     std::shared_ptr<const Communicator> tensor_parallel;
 };
 
+// Indices [begin, end) of rows, columns or heads.
+struct IndexRange {
+    int64_t begin = 0, end = 0;
+    int64_t size() const { return end - begin; }
+};
+
 // One tensor as the model uses it, in the form an llmrt file stores.
 struct StoredTensor {
     std::string name;
@@ -89,6 +95,17 @@ public:
     // returns the copy, which the store owns and the caller may modify in place.
     float *replace_vector(const std::string &name, const float *data, int64_t n);
 
+    // Tensor parallelism: the part of matrix `name` (`whole`, made by this store) that this rank
+    // computes with, as a matrix of its own with exactly the same values: the row ranges one
+    // after another, each cut to columns `cols`. What the whole matrix held is given back (its
+    // converted copy freed, or the file pages it was mapped from released), so a rank keeps
+    // about its share of the weights. Throws Error(Unsupported) when `cols` would split a
+    // quantization group (WeightType::column_step) or an input permutation.
+    Matrix keep_part(const std::string &name, const Matrix &whole, const std::vector<IndexRange> &rows,
+                     IndexRange cols);
+    // The same for the f32 vector `name` (a bias): the ranges one after another.
+    const float *keep_vector_part(const std::string &name, const float *whole, const std::vector<IndexRange> &parts);
+
     uint64_t n_params() const { return n_params_; }
     uint64_t weight_bytes() const { return weight_bytes_; }
     // The type holding most of the parameters, e.g. "f32" or "int4_g32_sym_fp32".
@@ -106,6 +123,9 @@ private:
     const uint8_t *quantize(const TensorView &t, const WeightType &type, int64_t rows, int64_t cols);
     void pack_into(const float *f32, const WeightType &type, int64_t rows, int64_t cols, uint8_t *dst);
     std::vector<float> rearranged_f32(const std::string &name, int64_t count, const Rearranged &how);
+    StoredTensor &stored(const std::string &name);
+    // Frees the store's copy holding `data`, or releases the file pages it maps.
+    void give_back(const uint8_t *data, size_t nbytes);
     void record(const std::string &name, const std::string &type, std::vector<int64_t> shape, const uint8_t *data,
                 size_t nbytes, uint64_t params);
     void count_type(const std::string &type, int64_t params);

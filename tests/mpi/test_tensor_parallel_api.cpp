@@ -1,6 +1,9 @@
 // llmrt_model_params.tensor_parallel through the C API. Run alone it checks the defaults, the
 // refused values and a one-rank (singleton MPI) model; under `mpirun -np N` every rank also checks
-// that the sharded model's logits equal, bit for bit, those of the same model loaded unsharded.
+// that the sharded model's logits are those of the same model loaded unsharded, within 1e-4 (the
+// partial sums of the split projections are added in another order, nothing else differs).
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -74,7 +77,7 @@ TEST(TensorParallel, OlderStructsLeaveItOff) {
     EXPECT_EQ(llmrt_model_tp_size(m), 1);
 }
 
-TEST(TensorParallel, ShardedLogitsEqualUnsharded) {
+TEST(TensorParallel, ShardedLogitsMatchUnsharded) {
     llmrt_model *m = nullptr;
     const llmrt_status status = load(1, &m);
 #if LLMRT_TEST_HAVE_MPI
@@ -86,8 +89,10 @@ TEST(TensorParallel, ShardedLogitsEqualUnsharded) {
     test::ModelPtr whole = test::load(kModel);
     const std::vector<float> want = logits_of(whole.get()), got = logits_of(sharded.get());
     ASSERT_EQ(got.size(), want.size());
-    EXPECT_EQ(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)), 0)
-        << "rank " << llmrt_model_tp_rank(m) << " of " << llmrt_model_tp_size(m) << ": logits differ";
+    double worst = 0.0;
+    for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(double(got[i]) - double(want[i])));
+    EXPECT_LE(worst, 1e-4) << "rank " << llmrt_model_tp_rank(m) << " of " << llmrt_model_tp_size(m)
+                           << ": logits differ by up to " << worst;
 #else
     EXPECT_EQ(status, LLMRT_ERR_UNSUPPORTED);
     EXPECT_NE(std::string(llmrt_last_error()).find("MPI"), std::string::npos) << llmrt_last_error();
