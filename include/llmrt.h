@@ -249,14 +249,18 @@ typedef struct llmrt_model_params {
      * is set (its compute_type applies). */
     int32_t compute_type;
     /* Added in API 1.4: read only when struct_size covers it. 0 (default): off. 1: tensor
-     * parallelism over the ranks of MPI_COMM_WORLD (start the program with mpirun -np N): every
-     * rank loads the model and owns a contiguous slice of the output rows of every Linear weight;
-     * a matmul computes its rows and an all-gather gives every rank the full output. Everything
-     * else (embeddings, norms, attention, KV cache, sampling) runs on every rank, so every rank
-     * computes the same logits, bitwise equal to a single process's, and samples the same token:
-     * no token is broadcast, but every rank must make the same calls with the same arguments
-     * (prompts, seeds: a clock-chosen seed differs between ranks), with one context computing at
-     * a time. Weights mapped from the file are read only in the local slice. The library starts
+     * parallelism over the ranks of MPI_COMM_WORLD (start the program with mpirun -np N), Megatron
+     * style: every rank owns some attention heads (their q/k/v rows, their columns of the output
+     * projection, their keys and values in its KV cache) and a slice of the MLP's hidden features
+     * (rows of gate/up, columns of down), and keeps only those weights; one all-reduce per output
+     * projection adds the ranks' partial sums, in rank order, so every rank holds the same bits.
+     * The output head is split by vocabulary rows and gathered: every rank computes the same
+     * logits (within 1e-4 of a single process's: only the order of addition differs) and samples
+     * the same token, so no token is broadcast, but every rank must make the same calls with the
+     * same arguments (prompts, seeds: a clock-chosen seed differs between ranks), with one context
+     * computing at a time. Quantized weights are cut on their groups' boundaries
+     * (LLMRT_ERR_UNSUPPORTED when a split would cut a group, or there are more ranks than heads).
+     * Calibrated quantization (llmrt_quantizer) does not run on such a model. The library starts
      * MPI (MPI_Init_thread, SERIALIZED: the thread calling llmrt communicates, the library's
      * worker threads never do) unless the program did, and then finalizes it at exit.
      * LLMRT_ERR_UNSUPPORTED in a build without MPI; an MPI failure is LLMRT_ERR_INTERNAL. */
