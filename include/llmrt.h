@@ -259,8 +259,8 @@ typedef struct llmrt_model_params {
      * the same token, so no token is broadcast, but every rank must make the same calls with the
      * same arguments (prompts, seeds: a clock-chosen seed differs between ranks), with one context
      * computing at a time. Quantized weights are cut on their groups' boundaries
-     * (LLMRT_ERR_UNSUPPORTED when a split would cut a group, or there are more ranks than heads).
-     * Calibrated quantization (llmrt_quantizer) does not run on such a model. The library starts
+     * (LLMRT_ERR_UNSUPPORTED when a split would cut a group, or there are more ranks than heads),
+     * and llmrt_model_weight_bytes is this rank's share. The library starts
      * MPI (MPI_Init_thread, SERIALIZED: the thread calling llmrt communicates, the library's
      * worker threads never do) unless the program did, and then finalizes it at exit.
      * LLMRT_ERR_UNSUPPORTED in a build without MPI; an MPI failure is LLMRT_ERR_INTERNAL. */

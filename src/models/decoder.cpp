@@ -818,10 +818,8 @@ void Decoder::forward_block(int64_t layer, const ForwardBatch &batch, KvCache &c
 }
 
 std::vector<BlockLinear> Decoder::block_linears(int64_t layer) {
-    // A calibrating quantizer needs whole matrices and every rank's activations.
-    require(!tp_.sharded(), Status::Unsupported,
-            "calibrated quantization does not run on a tensor-parallel model: quantize in one process, then load "
-            "the result with tensor parallelism");
+    // A calibrating quantizer needs whole matrices (it loads its own model, never a sharded one).
+    require(!tp_.sharded(), Status::Internal, "block_linears of a tensor-parallel model");
     Layer &L = layers_[static_cast<size_t>(layer)];
     std::vector<BlockLinear> out;
     auto add = [&](Tap tap, Linear &l) {
