@@ -24,6 +24,9 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
   find_program(LLMRT_MPIRUN NAMES mpirun mpiexec)
   if(Python3_Interpreter_FOUND AND LLMRT_MPIRUN)
     set(synthetic ${LLMRT_SHARED_DIR}/models/synthetic)
+    # Loopback only, as root in a container: check_tensor_parallel.py's MPIRUN_FLAGS, which says why.
+    set(mpirun_loopback ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
+      --mca btl_vader_single_copy_mechanism none --mca pml ob1)
     # name | case | model: f32 GGUF, f32 safetensors, and synthetic families covering fused qkv
     # with biases (gpt2), MoE experts (mixtral), parallel blocks (falcon) and fused gate_up (phi3).
     set(LLMRT_MPI_CASES
@@ -47,8 +50,20 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
     endforeach()
     # The API test on 2 ranks: each compares its sharded logits with an unsharded model's, bitwise.
     add_test(NAME mpi_api_np2
-      COMMAND ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
-        --mca btl_vader_single_copy_mechanism none -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
+      COMMAND ${mpirun_loopback} -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
     set_tests_properties(mpi_api_np2 PROPERTIES LABELS "mpi" TIMEOUT 120)
+
+    # A rank that dies, stalls or leaves mid-generation must end the job with an error within a
+    # bounded time, never hang; tp_fault uses the public C API only (check_tp_faults.py).
+    add_executable(llmrt_tp_fault ${CMAKE_CURRENT_LIST_DIR}/mpi/tp_fault.c)
+    target_link_libraries(llmrt_tp_fault PRIVATE llmrt)
+    target_compile_options(llmrt_tp_fault PRIVATE ${LLMRT_WARNINGS})
+    foreach(case none die die_no_abort stall leave)
+      add_test(NAME mpi_fault_${case}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/mpi/check_tp_faults.py --mpirun ${LLMRT_MPIRUN}
+          --program $<TARGET_FILE:llmrt_tp_fault> --model ${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf
+          --case ${case})
+      set_tests_properties(mpi_fault_${case} PROPERTIES LABELS "mpi" TIMEOUT 60)
+    endforeach()
   endif()
 endif()
