@@ -65,5 +65,18 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
           --case ${case})
       set_tests_properties(mpi_fault_${case} PROPERTIES LABELS "mpi" TIMEOUT 60)
     endforeach()
+
+    # The Python binding on 2 ranks: every rank's generation equals a single process's. The same
+    # file runs alone in the binding suite (python_tests), as a one-rank model.
+    llmrt_find_python_with_pytest()
+    if(LLMRT_PYTHON)
+      add_test(NAME mpi_python_np2
+        COMMAND ${mpirun_loopback} -np 2 ${LLMRT_PYTHON} -m pytest -q -p no:cacheprovider
+          ${CMAKE_SOURCE_DIR}/bindings/python/tests/test_tensor_parallel.py)
+      set_tests_properties(mpi_python_np2 PROPERTIES LABELS "mpi" TIMEOUT 120 ENVIRONMENT
+        "LLMRT_LIBRARY=$<TARGET_FILE:llmrt>;PYTHONPATH=${CMAKE_SOURCE_DIR}/bindings/python;PYTHONDONTWRITEBYTECODE=1")
+    else()
+      message(STATUS "mpi_python_np2 not added: no Python 3 with pytest (apt-get install python3-pytest)")
+    endif()
   endif()
 endif()
