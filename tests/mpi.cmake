@@ -27,16 +27,36 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
     # Loopback only, as root in a container: check_tensor_parallel.py's MPIRUN_FLAGS, which says why.
     set(mpirun_loopback ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
       --mca btl_vader_single_copy_mechanism none --mca pml ob1)
-    # name | case | model: f32 GGUF, f32 safetensors, and synthetic families covering fused qkv
-    # with biases (gpt2), MoE experts (mixtral), parallel blocks (falcon) and fused gate_up (phi3).
+    # name | case | model: f32 GGUF, f32 safetensors, and every synthetic family in
+    # ../shared/models/synthetic (each differs in how its weights are laid out: fused qkv, biases,
+    # MoE experts, parallel blocks, ALiBi...). Also on 4 ranks, where heads do not split evenly:
+    # bloom (6 heads, ALiBi slopes per head), gpt_bigcode (multi-query) and qwen2 (6 query heads,
+    # 2 key/value heads: grouped-query).
     set(LLMRT_MPI_CASES
       "stories260k_generate|generate_np2_np4|${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf"
       "debdoc_generate|generate_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
       "debdoc_perplexity|perplexity_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
-      "gpt2_generate|generate_np2|${synthetic}/gpt2"
-      "mixtral_generate|generate_np2|${synthetic}/mixtral"
-      "falcon_generate|generate_np2|${synthetic}/falcon"
-      "phi3_generate|generate_np2|${synthetic}/phi3")
+      "baichuan_generate|synthetic_np2|${synthetic}/baichuan"
+      "bloom_generate|synthetic_np2_np4|${synthetic}/bloom"
+      "chatglm_generate|synthetic_np2|${synthetic}/chatglm"
+      "falcon_generate|synthetic_np2|${synthetic}/falcon"
+      "falcon7b_generate|synthetic_np2|${synthetic}/falcon7b"
+      "gemma_generate|synthetic_np2|${synthetic}/gemma"
+      "gpt2_generate|synthetic_np2|${synthetic}/gpt2"
+      "gpt_bigcode_generate|synthetic_np2_np4|${synthetic}/gpt_bigcode"
+      "gpt_neox_generate|synthetic_np2|${synthetic}/gpt_neox"
+      "gptj_generate|synthetic_np2|${synthetic}/gptj"
+      "llama_generate|synthetic_np2|${synthetic}/llama"
+      "llama32_generate|synthetic_np2|${synthetic}/llama32"
+      "mistral_generate|synthetic_np2|${synthetic}/mistral"
+      "mixtral_generate|synthetic_np2|${synthetic}/mixtral"
+      "mpt_generate|synthetic_np2|${synthetic}/mpt"
+      "opt_generate|synthetic_np2|${synthetic}/opt"
+      "phi_generate|synthetic_np2|${synthetic}/phi"
+      "phi3_generate|synthetic_np2|${synthetic}/phi3"
+      "qwen_generate|synthetic_np2|${synthetic}/qwen"
+      "qwen2_generate|synthetic_np2_np4|${synthetic}/qwen2"
+      "stablelm_generate|synthetic_np2|${synthetic}/stablelm")
     foreach(entry ${LLMRT_MPI_CASES})
       string(REPLACE "|" ";" parts "${entry}")
       list(GET parts 0 name)

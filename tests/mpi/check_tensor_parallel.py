@@ -48,9 +48,10 @@ def under_mpi(a, n_ranks, args):
     return [a.mpirun] + MPIRUN_FLAGS + ["-np", str(n_ranks), a.tool] + args + ["--tensor-parallel"]
 
 
-def check_generate(a, ranks):
+def check_generate(a, ranks, n_tokens=48):
     # -t 1: the ranks already share the cores.
-    args = ["generate", "-m", a.model, "-p", PROMPT, "-n", "48", "--temp", "0", "--ignore-eos", "-t", "1", "--json"]
+    args = ["generate", "-m", a.model, "-p", PROMPT, "-n", str(n_tokens), "--temp", "0", "--ignore-eos", "-t", "1",
+            "--json"]
     want = run_json([a.tool] + args)
     for n in ranks:
         got = run_json(under_mpi(a, n, args))
@@ -77,6 +78,10 @@ CASES = {
     "generate_np2": lambda a: check_generate(a, [2]),
     "generate_np2_np4": lambda a: check_generate(a, [2, 4]),
     "perplexity_np2": lambda a: check_perplexity(a, [2]),
+    # The random-weight synthetic checkpoints: 16 tokens, as their float64 references check (each
+    # token under mpirun costs more than the single process's on this small machine).
+    "synthetic_np2": lambda a: check_generate(a, [2], 16),
+    "synthetic_np2_np4": lambda a: check_generate(a, [2, 4], 16),
 }
 
 
