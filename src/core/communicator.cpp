@@ -113,8 +113,10 @@ public:
         require(!abandoned_collective.load(), Status::Io,
                 "tensor parallelism: an earlier collective in this process timed out or failed, so the ranks are out "
                 "of step and MPI cannot be used again: exit (mpirun then ends the other ranks) and start again");
-        rank_ = world_rank();
-        MPI_Comm_size(MPI_COMM_WORLD, &size_);
+        // MPI_COMM_WORLD's rank and size, which its duplicate keeps, known before the duplicate
+        // exists so that a timeout while making it can name this rank.
+        check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+        check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
         flight_->counts.resize(static_cast<size_t>(size_));
         flight_->displs.resize(static_cast<size_t>(size_));
         // Our own communicator: its error handler and its traffic never mix with the program's.
@@ -161,12 +163,6 @@ public:
     }
 
 private:
-    static int world_rank() {
-        int rank = 0;
-        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-        return rank;
-    }
-
     // Waits for the collective `what` that `started` (its start call's code) began, polling until
     // the timeout. Any failure leaves it in flight and the ranks out of step: the communicator is
     // then broken for good and its InFlight abandoned (see there).
