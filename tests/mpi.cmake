@@ -73,12 +73,13 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
       COMMAND ${mpirun_loopback} -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
     set_tests_properties(mpi_api_np2 PROPERTIES LABELS "mpi" TIMEOUT 120)
 
-    # A rank that dies, stalls or leaves mid-generation must end the job with an error within a
-    # bounded time, never hang; tp_fault uses the public C API only (check_tp_faults.py).
+    # A rank that dies, stalls or leaves mid-generation, or skips a (collective) model load, must
+    # end the job with an error within a bounded time, never hang; tp_fault uses the public C API
+    # only (check_tp_faults.py).
     add_executable(llmrt_tp_fault ${CMAKE_CURRENT_LIST_DIR}/mpi/tp_fault.c)
     target_link_libraries(llmrt_tp_fault PRIVATE llmrt)
     target_compile_options(llmrt_tp_fault PRIVATE ${LLMRT_WARNINGS})
-    foreach(case none die die_no_abort stall leave)
+    foreach(case none die die_no_abort stall leave skipload)
       add_test(NAME mpi_fault_${case}
         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/mpi/check_tp_faults.py --mpirun ${LLMRT_MPIRUN}
           --program $<TARGET_FILE:llmrt_tp_fault> --model ${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf

@@ -9,6 +9,8 @@ decoded tokens) on 2 ranks under mpirun:
                 (mpirun then exits with 0 whatever the ranks' statuses: rank 0's error is the check)
   stall         rank 1 sleeps instead of decoding: rank 0 gives up by the timeout
   leave         rank 1 frees the model and returns 0 from main: rank 0 gives up by the timeout
+  skipload      rank 1 sleeps instead of loading the model a second time, as rank 0 does: rank 0's
+                load (collective) gives up by the timeout
 
 Where rank 0 must give up, LLMRT_TP_TIMEOUT is short and rank 0 must report the timeout.
 
@@ -28,14 +30,17 @@ from check_tensor_parallel import MPIRUN_FLAGS  # the script's own directory is 
 TIMEOUT = 3         # LLMRT_TP_TIMEOUT where rank 0 must give up: well above a healthy step's wait
 BOUND = 40          # seconds within which every job must have ended (mpirun's start is ~1-2 s)
 
-# case: rank 1's fault, extra mpirun flags, whether mpirun's exit status reports the failure,
-# whether rank 0 must report the collective timeout
+DECODE = ("llmrt_decode", "MPI_Iallgatherv")
+LOAD = ("llmrt_model_load", "MPI_Comm_idup")
+# case: rank 1's fault, extra mpirun flags, whether mpirun's exit status reports the failure, and
+# where rank 0 must report the collective timeout (the call and the collective; None: nowhere)
 CASES = {
-    "none": ("none", [], False, False),
-    "die": ("die", [], True, False),
-    "die_no_abort": ("die", ["--mca", "orte_abort_on_non_zero_status", "0"], False, True),
-    "stall": ("stall", [], True, True),
-    "leave": ("leave", [], True, True),
+    "none": ("none", [], False, None),
+    "die": ("die", [], True, None),
+    "die_no_abort": ("die", ["--mca", "orte_abort_on_non_zero_status", "0"], False, DECODE),
+    "stall": ("stall", [], True, DECODE),
+    "leave": ("leave", [], True, DECODE),
+    "skipload": ("skipload", [], True, LOAD),
 }
 
 
@@ -76,8 +81,9 @@ def main():
     elif fails and proc.returncode == 0:
         problems.append("the job ended with status 0 although rank 1 failed")
     if times_out:
-        want = (f"tp_fault: rank 0: llmrt_decode: i/o error: tensor parallelism: rank 0 of 2 waited {TIMEOUT} s "
-                "in MPI_Iallgatherv for the other ranks")
+        call, collective = times_out
+        want = (f"tp_fault: rank 0: {call}: i/o error: tensor parallelism: rank 0 of 2 waited {TIMEOUT} s "
+                f"in {collective} for the other ranks")
         if want not in text:
             problems.append(f"rank 0 did not report the timeout (expected {want!r})")
         if elapsed < TIMEOUT:

@@ -2,15 +2,20 @@
  * A tensor-parallel generation in which rank 1 fails, for tests/mpi/check_tp_faults.py. Every
  * rank loads MODEL sharded over MPI_COMM_WORLD, evaluates a prompt and decodes greedily; after
  * kFaultStep decoded tokens rank 1 does what FAULT says:
- *   none   carries on: nobody fails, the job must succeed (the control)
- *   die    _exit(3): the process is gone mid-generation
- *   stall  sleeps instead of decoding: alive, but it never joins the next collective
- *   leave  frees the model and returns 0 from main: a clean exit that abandons the others
+ *   none      carries on: nobody fails, the job must succeed (the control)
+ *   die       _exit(3): the process is gone mid-generation
+ *   stall     sleeps instead of decoding: alive, but it never joins the next collective
+ *   leave     frees the model and returns 0 from main: a clean exit that abandons the others
+ *   skipload  after the generation, when every rank loads the model a second time (a sharded
+ *             load is collective), sleeps instead
  * Public C API only. A failed call is reported on stderr as
  *   tp_fault: rank R: CALL: STATUS: MESSAGE
  * and ends the rank with status 2; rank 0 prints "tp_fault: done" after the last token.
  *
  *   tp_fault MODEL FAULT
+ *
+ * (A rank that never loads a model at all hangs the others inside MPI_Init_thread, which waits for
+ * every rank and has no timeout: not tested here.)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,9 +68,11 @@ static int generate(llmrt_model *model, const char *fault) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3 || (strcmp(argv[2], "none") != 0 && strcmp(argv[2], "die") != 0 && strcmp(argv[2], "stall") != 0 &&
-                      strcmp(argv[2], "leave") != 0)) {
-        fprintf(stderr, "usage: tp_fault MODEL none|die|stall|leave\n");
+    const char *faults[] = {"none", "die", "stall", "leave", "skipload"};
+    int known = 0;
+    for (size_t i = 0; argc == 3 && i < sizeof faults / sizeof faults[0]; ++i) known |= strcmp(argv[2], faults[i]) == 0;
+    if (!known) {
+        fprintf(stderr, "usage: tp_fault MODEL none|die|stall|leave|skipload\n");
         return 1;
     }
     llmrt_model_params mp;
@@ -75,8 +82,15 @@ int main(int argc, char **argv) {
     llmrt_status status = llmrt_model_load(argv[1], &mp, &model);
     if (status != LLMRT_OK) return failed("llmrt_model_load", status);
     rank = llmrt_model_tp_rank(model);
-    const int result = generate(model, argv[2]);
+    int result = generate(model, argv[2]);
     llmrt_model_free(model);
+    if (result == 0 && rank == 1 && strcmp(argv[2], "skipload") == 0) sleep(kStallSeconds);
+    if (result == 0) {
+        model = NULL;
+        status = llmrt_model_load(argv[1], &mp, &model);
+        if (status != LLMRT_OK) result = failed("llmrt_model_load", status);
+        llmrt_model_free(model);
+    }
     if (result == 0 && rank == 0) fprintf(stderr, "tp_fault: done\n");
     return result;
 }
