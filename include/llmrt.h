@@ -83,7 +83,8 @@ extern "C" {
 typedef int32_t llmrt_status;
 #define LLMRT_OK                    0
 #define LLMRT_ERR_INVALID_ARGUMENT  1  /* a NULL handle, a bad parameter value */
-#define LLMRT_ERR_IO                2  /* a file could not be opened, read or written */
+#define LLMRT_ERR_IO                2  /* a file could not be opened, read or written; tensor-parallel
+                                          ranks stopped communicating (LLMRT_TP_TIMEOUT) */
 #define LLMRT_ERR_FORMAT            3  /* a file is malformed: truncated, bad offsets, wrong shapes */
 #define LLMRT_ERR_UNSUPPORTED       4  /* valid input this build cannot handle (architecture, dtype) */
 #define LLMRT_ERR_OUT_OF_MEMORY     5
@@ -263,7 +264,12 @@ typedef struct llmrt_model_params {
      * and llmrt_model_weight_bytes is this rank's share. The library starts
      * MPI (MPI_Init_thread, SERIALIZED: the thread calling llmrt communicates, the library's
      * worker threads never do) unless the program did, and then finalizes it at exit.
-     * LLMRT_ERR_UNSUPPORTED in a build without MPI; an MPI failure is LLMRT_ERR_INTERNAL. */
+     * LLMRT_ERR_UNSUPPORTED in a build without MPI; an MPI failure is LLMRT_ERR_INTERNAL. A rank
+     * never waits forever: when the other ranks do not all join a collective within
+     * LLMRT_TP_TIMEOUT seconds (environment variable, default 600), the load or decode fails with
+     * LLMRT_ERR_IO; the ranks are then out of step for good, so the model fails every later
+     * computation, and the library does not finalize MPI at exit, which makes mpirun end the
+     * other ranks (a program that initialized MPI itself should call MPI_Abort then). */
     int32_t tensor_parallel;
 } llmrt_model_params;
 

@@ -24,16 +24,39 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
   find_program(LLMRT_MPIRUN NAMES mpirun mpiexec)
   if(Python3_Interpreter_FOUND AND LLMRT_MPIRUN)
     set(synthetic ${LLMRT_SHARED_DIR}/models/synthetic)
-    # name | case | model: f32 GGUF, f32 safetensors, and synthetic families covering fused qkv
-    # with biases (gpt2), MoE experts (mixtral), parallel blocks (falcon) and fused gate_up (phi3).
+    # Loopback only, as root in a container: check_tensor_parallel.py's MPIRUN_FLAGS, which says why.
+    set(mpirun_loopback ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
+      --mca btl_vader_single_copy_mechanism none --mca pml ob1)
+    # name | case | model: f32 GGUF, f32 safetensors, and every synthetic family in
+    # ../shared/models/synthetic (each differs in how its weights are laid out: fused qkv, biases,
+    # MoE experts, parallel blocks, ALiBi...). Also on 4 ranks, where heads do not split evenly:
+    # bloom (6 heads, ALiBi slopes per head), gpt_bigcode (multi-query) and qwen2 (6 query heads,
+    # 2 key/value heads: grouped-query).
     set(LLMRT_MPI_CASES
       "stories260k_generate|generate_np2_np4|${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf"
       "debdoc_generate|generate_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
       "debdoc_perplexity|perplexity_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
-      "gpt2_generate|generate_np2|${synthetic}/gpt2"
-      "mixtral_generate|generate_np2|${synthetic}/mixtral"
-      "falcon_generate|generate_np2|${synthetic}/falcon"
-      "phi3_generate|generate_np2|${synthetic}/phi3")
+      "baichuan_generate|synthetic_np2|${synthetic}/baichuan"
+      "bloom_generate|synthetic_np2_np4|${synthetic}/bloom"
+      "chatglm_generate|synthetic_np2|${synthetic}/chatglm"
+      "falcon_generate|synthetic_np2|${synthetic}/falcon"
+      "falcon7b_generate|synthetic_np2|${synthetic}/falcon7b"
+      "gemma_generate|synthetic_np2|${synthetic}/gemma"
+      "gpt2_generate|synthetic_np2|${synthetic}/gpt2"
+      "gpt_bigcode_generate|synthetic_np2_np4|${synthetic}/gpt_bigcode"
+      "gpt_neox_generate|synthetic_np2|${synthetic}/gpt_neox"
+      "gptj_generate|synthetic_np2|${synthetic}/gptj"
+      "llama_generate|synthetic_np2|${synthetic}/llama"
+      "llama32_generate|synthetic_np2|${synthetic}/llama32"
+      "mistral_generate|synthetic_np2|${synthetic}/mistral"
+      "mixtral_generate|synthetic_np2|${synthetic}/mixtral"
+      "mpt_generate|synthetic_np2|${synthetic}/mpt"
+      "opt_generate|synthetic_np2|${synthetic}/opt"
+      "phi_generate|synthetic_np2|${synthetic}/phi"
+      "phi3_generate|synthetic_np2|${synthetic}/phi3"
+      "qwen_generate|synthetic_np2|${synthetic}/qwen"
+      "qwen2_generate|synthetic_np2_np4|${synthetic}/qwen2"
+      "stablelm_generate|synthetic_np2|${synthetic}/stablelm")
     foreach(entry ${LLMRT_MPI_CASES})
       string(REPLACE "|" ";" parts "${entry}")
       list(GET parts 0 name)
@@ -47,8 +70,34 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
     endforeach()
     # The API test on 2 ranks: each compares its sharded logits with an unsharded model's, bitwise.
     add_test(NAME mpi_api_np2
-      COMMAND ${LLMRT_MPIRUN} --allow-run-as-root --oversubscribe --mca btl self,vader
-        --mca btl_vader_single_copy_mechanism none -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
+      COMMAND ${mpirun_loopback} -np 2 $<TARGET_FILE:llmrt_tp_api_tests>)
     set_tests_properties(mpi_api_np2 PROPERTIES LABELS "mpi" TIMEOUT 120)
+
+    # A rank that dies, stalls or leaves mid-generation, or skips a (collective) model load, must
+    # end the job with an error within a bounded time, never hang; tp_fault uses the public C API
+    # only (check_tp_faults.py).
+    add_executable(llmrt_tp_fault ${CMAKE_CURRENT_LIST_DIR}/mpi/tp_fault.c)
+    target_link_libraries(llmrt_tp_fault PRIVATE llmrt)
+    target_compile_options(llmrt_tp_fault PRIVATE ${LLMRT_WARNINGS})
+    foreach(case none die die_no_abort stall leave skipload)
+      add_test(NAME mpi_fault_${case}
+        COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/mpi/check_tp_faults.py --mpirun ${LLMRT_MPIRUN}
+          --program $<TARGET_FILE:llmrt_tp_fault> --model ${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf
+          --case ${case})
+      set_tests_properties(mpi_fault_${case} PROPERTIES LABELS "mpi" TIMEOUT 60)
+    endforeach()
+
+    # The Python binding on 2 ranks: every rank's generation equals a single process's. The same
+    # file runs alone in the binding suite (python_tests), as a one-rank model.
+    llmrt_find_python_with_pytest()
+    if(LLMRT_PYTHON)
+      add_test(NAME mpi_python_np2
+        COMMAND ${mpirun_loopback} -np 2 ${LLMRT_PYTHON} -m pytest -q -p no:cacheprovider
+          ${CMAKE_SOURCE_DIR}/bindings/python/tests/test_tensor_parallel.py)
+      set_tests_properties(mpi_python_np2 PROPERTIES LABELS "mpi" TIMEOUT 120 ENVIRONMENT
+        "LLMRT_LIBRARY=$<TARGET_FILE:llmrt>;PYTHONPATH=${CMAKE_SOURCE_DIR}/bindings/python;PYTHONDONTWRITEBYTECODE=1")
+    else()
+      message(STATUS "mpi_python_np2 not added: no Python 3 with pytest (apt-get install python3-pytest)")
+    endif()
   endif()
 endif()

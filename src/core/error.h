@@ -9,7 +9,7 @@ namespace llmrt {
 
 enum class Status {
     InvalidArgument,  // a bad parameter value
-    Io,               // a file could not be opened, read or written
+    Io,               // a file could not be opened, read or written; tensor-parallel ranks stopped communicating
     Format,           // a file is malformed
     Unsupported,      // valid input this build cannot handle
     OutOfMemory,

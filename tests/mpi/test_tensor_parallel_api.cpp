@@ -183,6 +183,35 @@ TEST(TensorParallel, SplitInsideAGroupIsRefused) {
     EXPECT_EQ(m, nullptr);
     EXPECT_NE(std::string(llmrt_last_error()).find("quantization groups"), std::string::npos) << llmrt_last_error();
 }
+
+// Sets an environment variable for one scope (the library reads LLMRT_TP_TIMEOUT at each load).
+class ScopedEnv {
+public:
+    ScopedEnv(const char *name, const char *value) : name_(name) { setenv(name, value, 1); }
+    ~ScopedEnv() { unsetenv(name_); }
+    ScopedEnv(const ScopedEnv &) = delete;
+    ScopedEnv &operator=(const ScopedEnv &) = delete;
+
+private:
+    const char *name_;
+};
+
+TEST(TensorParallel, MalformedTimeoutIsRefused) {
+    // Refused before any communication, so every rank fails alike and the ranks stay in step.
+    for (const char *value : {"soon", "0", "-1", "nan", "inf", "5s", "1e7"}) {
+        ScopedEnv env("LLMRT_TP_TIMEOUT", value);
+        llmrt_model *m = nullptr;
+        EXPECT_EQ(load(1, &m), LLMRT_ERR_INVALID_ARGUMENT) << value;
+        EXPECT_EQ(m, nullptr);
+        EXPECT_NE(std::string(llmrt_last_error()).find(std::string("LLMRT_TP_TIMEOUT=") + value + ": expected"),
+                  std::string::npos)
+            << llmrt_last_error();
+    }
+    ScopedEnv env("LLMRT_TP_TIMEOUT", "30.5");
+    llmrt_model *m = nullptr;
+    ASSERT_EQ(load(1, &m), LLMRT_OK) << llmrt_last_error();
+    test::ModelPtr owned(m);
+}
 #endif
 
 }  // namespace

@@ -33,8 +33,9 @@ class InvalidArgumentError(LlmrtError, ValueError):
 
 
 class FileError(LlmrtError, OSError):
-    """LLMRT_ERR_IO: a file could not be opened, read or written. (Not named IOError, which is a
-    builtin alias of OSError.)"""
+    """LLMRT_ERR_IO: a file could not be opened, read or written, or the ranks of a tensor-parallel
+    model stopped communicating (LLMRT_TP_TIMEOUT). (Not named IOError, which is a builtin alias
+    of OSError.)"""
     status = n.ERR_IO
 
 

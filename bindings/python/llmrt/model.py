@@ -50,7 +50,7 @@ class Model(Handle):
 
     @classmethod
     def load(cls, path: PathLike, *, use_mmap: bool = True, n_threads: int = 0, compute_dtype: Optional[str] = None,
-             quantize: Optional["QuantizeSpec"] = None) -> "Model":
+             quantize: Optional["QuantizeSpec"] = None, tensor_parallel: bool = False) -> "Model":
         """Loads a GGUF file, an llmrt file or a Hugging Face directory.
 
         Args:
@@ -60,11 +60,18 @@ class Model(Handle):
             compute_dtype: for weights stored quantized: "auto" (default), "fp32", "bf16", "int8".
             quantize: quantize the weights in memory while loading: a weight type ("int4") or a
                 dict of Quantizer settings ({"weight_dtype": "int8", "group_size": 64}).
+            tensor_parallel: shard the model over the ranks of MPI_COMM_WORLD: run the script with
+                `mpirun -np N python3 script.py`. Every rank must make the same calls with the same
+                arguments (prompts, seeds; one generation at a time), and every rank gets the same
+                tokens, equal to a single process's; print from rank 0 only (tp_rank). Alone (no
+                mpirun), a one-rank model. A rank that waits for the others longer than
+                LLMRT_TP_TIMEOUT seconds raises FileError (README, "Tensor parallelism (MPI)").
 
         Raises:
             FileError: the file cannot be opened or read (the message names the file).
             ModelFormatError: the file is malformed.
-            UnsupportedError: the architecture or data type is not supported by this build.
+            UnsupportedError: the architecture or data type is not supported by this build, or
+                tensor_parallel in a build without MPI.
         """
         path = os.fspath(path)
         native_path = n.c_path(path, "path")
@@ -77,6 +84,7 @@ class Model(Handle):
             from .quantizer import quant_params_from_spec
             quant = quant_params_from_spec(quantize)
             params.quantize = pointer(quant)
+        params.tensor_parallel = int(bool(tensor_parallel))
         out = c_void_p()
         status = n.lib.llmrt_model_load(native_path, byref(params), byref(out))
         if status != n.OK:
@@ -149,6 +157,18 @@ class Model(Handle):
     @property
     def n_layer(self) -> int:
         return int(n.lib.llmrt_model_n_layer(self._h()))
+
+    @property
+    def tp_rank(self) -> int:
+        """This process's rank among those the model is sharded over (load(tensor_parallel=True));
+        0 for a model that is not sharded."""
+        return int(n.lib.llmrt_model_tp_rank(self._h()))
+
+    @property
+    def tp_size(self) -> int:
+        """How many ranks the model is sharded over (load(tensor_parallel=True)); 1 for a model
+        that is not sharded."""
+        return int(n.lib.llmrt_model_tp_size(self._h()))
 
     @property
     def bos(self) -> Optional[int]:
