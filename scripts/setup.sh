@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every system package llmrt needs to build, test and bind (Debian 12).
 set -euo pipefail
+# .ci/run installs once for all the scripts it runs (each of them also calls this, to work alone).
+if [ "${LLMRT_SETUP_DONE:-}" = 1 ]; then exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(

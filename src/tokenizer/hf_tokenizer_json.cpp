@@ -56,31 +56,204 @@ Pattern parse_pattern(const json &node, const std::string &what) {
     return p;
 }
 
+// ---- reading the file ----
+
+// nlohmann's SAX events, building the JSON tree for everything except model.vocab (an object)
+// and model.merges (a list), whose entries go into TokenizerJson's vectors. Values of the wrong
+// shape there are noted (the first one) and their content skipped.
+class TokenizerJsonReader {
+public:
+    explicit TokenizerJsonReader(TokenizerJson &out) : out_(out) {}
+
+    bool null() { return scalar(json(nullptr)); }
+    bool boolean(bool v) { return scalar(json(v)); }
+    bool number_integer(json::number_integer_t v) {
+        if (mode_ == Mode::Vocab && skip_ == 0) return vocab_id(v >= INT32_MIN && v <= INT32_MAX, v, json(v));
+        return scalar(json(v));
+    }
+    bool number_unsigned(json::number_unsigned_t v) {
+        if (mode_ == Mode::Vocab && skip_ == 0) return vocab_id(v <= uint64_t{INT32_MAX}, static_cast<int64_t>(v), json(v));
+        return scalar(json(v));
+    }
+    bool number_float(json::number_float_t v, const json::string_t &) { return scalar(json(v)); }
+    bool string(json::string_t &v) {
+        if (mode_ == Mode::Merges && skip_ == 0) {
+            if (pair_open_) {
+                pair_.push_back(std::move(v));
+            } else {
+                add_merge_text(v);
+            }
+            return true;
+        }
+        return scalar(json(std::move(v)));
+    }
+    bool binary(json::binary_t &v) { return scalar(json::binary(std::move(v))); }  // not in JSON text
+
+    bool start_object(std::size_t) {
+        if (mode_ != Mode::Tree) return open_skipped();
+        if (pending_ == "vocab") {
+            pending_.clear();
+            mode_ = Mode::Vocab;
+            out_.has_vocab = true;
+            return true;
+        }
+        const bool model = stack_.size() == 1 && stack_.back()->is_object() && key_ == "model";
+        stack_.push_back(&place(json::object()));
+        if (model) {  // a repeated "model" key replaces the earlier one, as in a JSON tree
+            model_depth_ = stack_.size();
+            out_.has_vocab = out_.has_merges = false;
+            out_.vocab.clear();
+            out_.merges.clear();
+            out_.vocab_error.clear();
+            out_.merges_error.clear();
+        }
+        return true;
+    }
+    bool key(json::string_t &k) {
+        if (mode_ == Mode::Vocab && skip_ == 0) {
+            vocab_key_ = std::move(k);
+        } else if (mode_ == Mode::Tree) {
+            // model.vocab / model.merges: decided by the value (start_object / start_array).
+            if (stack_.size() == model_depth_ && (k == "vocab" || k == "merges")) pending_ = k;
+            key_ = std::move(k);
+        }
+        return true;
+    }
+    bool end_object() {
+        if (skip_ > 0) {
+            --skip_;
+        } else if (mode_ == Mode::Vocab) {
+            mode_ = Mode::Tree;
+        } else {
+            close();
+        }
+        return true;
+    }
+    bool start_array(std::size_t) {
+        if (mode_ == Mode::Merges && skip_ == 0 && !pair_open_) {
+            pair_open_ = true;
+            pair_.clear();
+            return true;
+        }
+        if (mode_ != Mode::Tree) return open_skipped();
+        if (pending_ == "merges") {
+            pending_.clear();
+            mode_ = Mode::Merges;
+            out_.has_merges = true;
+            return true;
+        }
+        stack_.push_back(&place(json::array()));
+        return true;
+    }
+    bool end_array() {
+        if (skip_ > 0) {
+            --skip_;
+        } else if (mode_ == Mode::Merges && pair_open_) {
+            pair_open_ = false;
+            if (pair_.size() == 2) {
+                add_merge(std::move(pair_[0]), std::move(pair_[1]));
+            } else {
+                merge_error("is not a pair");
+            }
+        } else if (mode_ == Mode::Merges) {
+            mode_ = Mode::Tree;
+        } else {
+            close();
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string &, const json::exception &e) { throw e; }
+
+private:
+    enum class Mode { Tree, Vocab, Merges };
+
+    // Where the next value of the tree goes: the root, the open array, or the open object's key.
+    json &place(json value) {
+        pending_.clear();
+        if (stack_.empty()) {
+            out_.tree = std::move(value);
+            return out_.tree;
+        }
+        json &parent = *stack_.back();
+        if (parent.is_array()) {
+            parent.push_back(std::move(value));
+            return parent.back();
+        }
+        json &slot = parent[key_];
+        slot = std::move(value);
+        return slot;
+    }
+    bool scalar(json value) {
+        if (skip_ > 0) return true;
+        if (mode_ == Mode::Vocab) {
+            vocab_error(value.dump());
+        } else if (mode_ == Mode::Merges) {
+            merge_error(pair_open_ ? "is not a pair of strings" : "is not a string or a pair");
+        } else {
+            place(std::move(value));
+        }
+        return true;
+    }
+    void close() {
+        if (stack_.size() == model_depth_) model_depth_ = 0;
+        stack_.pop_back();
+    }
+    // A container where an id or a merge's string belongs: noted, and its content skipped.
+    bool open_skipped() {
+        if (skip_ == 0) {
+            if (mode_ == Mode::Vocab) vocab_error("for \"" + vocab_key_ + "\"");
+            if (mode_ == Mode::Merges) merge_error(pair_open_ ? "is not a pair of strings" : "is not a string or a pair");
+        }
+        ++skip_;
+        return true;
+    }
+    bool vocab_id(bool in_range, int64_t id, const json &shown) {
+        if (!in_range) vocab_error(shown.dump());
+        out_.vocab.emplace_back(std::move(vocab_key_), id);
+        return true;
+    }
+    void vocab_error(const std::string &shown) {
+        if (out_.vocab_error.empty()) out_.vocab_error = "token id " + shown + " is not an integer in int32's range";
+    }
+    void add_merge_text(const std::string &text) {
+        const size_t space = text.find(' ');
+        if (space != std::string::npos && space > 0 && space + 1 < text.size() &&
+            text.find(' ', space + 1) == std::string::npos) {
+            add_merge(text.substr(0, space), text.substr(space + 1));
+        } else {
+            merge_error("\"" + text + "\" is not \"left right\"");
+        }
+    }
+    void add_merge(std::string left, std::string right) { out_.merges.emplace_back(std::move(left), std::move(right)); }
+    void merge_error(const std::string &problem) {
+        // Entries that fail are not added: the rank is the entry's index only up to the first.
+        if (out_.merges_error.empty()) out_.merges_error = "merge " + std::to_string(out_.merges.size()) + " " + problem;
+    }
+
+    TokenizerJson &out_;
+    std::vector<json *> stack_;  // the open containers of the tree, outermost first
+    std::string key_;            // the open object's current key
+    size_t model_depth_ = 0;     // stack_.size() while the root's "model" object is the innermost
+    std::string pending_;        // "vocab" / "merges" when that key of the model awaits its value
+    Mode mode_ = Mode::Tree;
+    size_t skip_ = 0;  // depth inside a container that is skipped (Vocab / Merges modes)
+    std::string vocab_key_;
+    bool pair_open_ = false;  // inside a [left, right] merge
+    std::vector<std::string> pair_;
+};
+
 // ---- model ----
 
-std::pair<std::string, std::string> parse_merge(const json &merge, size_t rank, const std::string &what) {
-    if (merge.is_array()) {
-        require(merge.size() == 2, Status::Format, what + ": merge " + std::to_string(rank) + " is not a pair");
-        return {merge.at(0).get<std::string>(), merge.at(1).get<std::string>()};
-    }
-    const std::string text = merge.get<std::string>();
-    const size_t space = text.find(' ');
-    require(space != std::string::npos && space > 0 && space + 1 < text.size() &&
-                text.find(' ', space + 1) == std::string::npos,
-            Status::Format, what + ": merge " + std::to_string(rank) + " \"" + text + "\" is not \"left right\"");
-    return {text.substr(0, space), text.substr(space + 1)};
-}
-
-void parse_model(const json &model, const std::vector<AddedToken> &added, const std::string &what,
+void parse_model(TokenizerJson &tokenizer, const std::vector<AddedToken> &added, const std::string &what,
                  HfTokenizerConfig &config) {
+    const json &model = tokenizer.tree.at("model");
     require(model.is_object(), Status::Format, what + ": no \"model\" object");
     const std::string type = type_of(model);
     // Old files omit the type; a vocab with merges is BPE.
-    if (!(type == "BPE" || (type.empty() && model.contains("merges")))) {
+    if (!(type == "BPE" || (type.empty() && (tokenizer.has_merges || model.contains("merges"))))) {
         unsupported(what, "model", type.empty() ? "(none)" : type);
     }
-    require(model.contains("vocab") && model.at("vocab").is_object(), Status::Format,
-            what + ": model has no \"vocab\" object");
+    require(tokenizer.has_vocab, Status::Format, what + ": model has no \"vocab\" object");
     for (const char *key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
         if (model.contains(key) && !model.at(key).is_null()) {
             require(model.at(key).get<std::string>().empty(), Status::Unsupported,
@@ -89,33 +262,33 @@ void parse_model(const json &model, const std::vector<AddedToken> &added, const 
     }
 
     // Ids index a table: bound them by the number of entries (holes are allowed, but few).
-    const json &vocab = model.at("vocab");
-    const int64_t max_id = static_cast<int64_t>(vocab.size() + added.size()) + 65536;
+    require(tokenizer.vocab_error.empty(), Status::Format, what + ": " + tokenizer.vocab_error);
+    const int64_t max_id = static_cast<int64_t>(tokenizer.vocab.size() + added.size()) + 65536;
     int64_t size = 0;
-    for (const auto &item : vocab.items()) size = std::max(size, json_id(item.value(), what) + 1);
+    for (const auto &[text, id] : tokenizer.vocab) size = std::max(size, id + 1);
     for (const AddedToken &t : added) size = std::max<int64_t>(size, int64_t{t.id} + 1);
     require(size <= max_id, Status::Format, what + ": token ids far beyond the vocabulary size");
     config.texts.assign(static_cast<size_t>(size), std::string());
     config.types.assign(static_cast<size_t>(size), TokenType::Unused);
+    config.model_ids.reserve(tokenizer.vocab.size());
     const bool byte_fallback = flag(model, "byte_fallback", false);
-    for (const auto &item : vocab.items()) {
-        const int64_t id = json_id(item.value(), what);
-        require(id >= 0, Status::Format, what + ": negative id for token \"" + item.key() + "\"");
+    for (auto &[text, id] : tokenizer.vocab) {
+        require(id >= 0, Status::Format, what + ": negative id for token \"" + text + "\"");
         const auto i = static_cast<size_t>(id);
-        require(config.texts[i].empty() || config.texts[i] == item.key(), Status::Format,
+        require(config.texts[i].empty() || config.texts[i] == text, Status::Format,
                 what + ": id " + std::to_string(id) + " is used by two tokens");
-        config.texts[i] = item.key();
-        const bool is_byte = byte_fallback && TokenVocab::parse_byte_token(item.key()) >= 0;
+        const bool is_byte = byte_fallback && TokenVocab::parse_byte_token(text) >= 0;
+        config.texts[i] = std::move(text);
         config.types[i] = is_byte ? TokenType::Byte : TokenType::Normal;
         config.model_ids.push_back(static_cast<int32_t>(id));
     }
     std::sort(config.model_ids.begin(), config.model_ids.end());
 
-    if (model.contains("merges") && !model.at("merges").is_null()) {
-        const json &merges = model.at("merges");
-        require(merges.is_array(), Status::Format, what + ": model \"merges\" is not a list");
-        config.merges.reserve(merges.size());
-        for (size_t rank = 0; rank < merges.size(); ++rank) config.merges.push_back(parse_merge(merges[rank], rank, what));
+    if (tokenizer.has_merges) {
+        require(tokenizer.merges_error.empty(), Status::Format, what + ": " + tokenizer.merges_error);
+        config.merges = std::move(tokenizer.merges);
+    } else if (model.contains("merges") && !model.at("merges").is_null()) {
+        fail(Status::Format, what + ": model \"merges\" is not a list");
     }
 
     config.bpe.byte_fallback = byte_fallback;
@@ -363,11 +536,20 @@ AddedToken parse_added_token(const json &node, int64_t id, const std::string &wh
 
 }  // namespace
 
-bool is_byte_level_bpe(const json &tokenizer) {
+TokenizerJson read_tokenizer_json(std::string_view text) {
+    TokenizerJson out;
+    TokenizerJsonReader reader(out);
+    json::sax_parse(text.begin(), text.end(), &reader);
+    return out;
+}
+
+bool is_byte_level_bpe(const TokenizerJson &tokenizer_json) {
+    const json &tokenizer = tokenizer_json.tree;
     if (!tokenizer.is_object() || !tokenizer.contains("model")) return false;
     const json &model = tokenizer.at("model");
     const std::string type = type_of(model);
-    if (!(type == "BPE" || (type.empty() && model.is_object() && model.contains("merges")))) return false;
+    const bool has_merges = tokenizer_json.has_merges || (model.is_object() && model.contains("merges"));
+    if (!(type == "BPE" || (type.empty() && has_merges))) return false;
     return (tokenizer.contains("pre_tokenizer") && contains_type(tokenizer.at("pre_tokenizer"), "ByteLevel")) ||
            (tokenizer.contains("decoder") && contains_type(tokenizer.at("decoder"), "ByteLevel"));
 }
@@ -396,14 +578,15 @@ std::vector<AddedToken> parse_added_tokens_decoder(const json &tokenizer_config,
     return added;
 }
 
-HfTokenizerConfig parse_tokenizer_json(const json &tokenizer, const json &tokenizer_config, const json &model_config,
-                                       const std::string &what) {
+HfTokenizerConfig parse_tokenizer_json(TokenizerJson tokenizer_json, const json &tokenizer_config,
+                                       const json &model_config, const std::string &what) {
+    const json &tokenizer = tokenizer_json.tree;
     require(tokenizer.is_object(), Status::Format, what + ": not a JSON object");
     require(tokenizer.contains("model"), Status::Format, what + ": no \"model\"");
     HfTokenizerConfig config;
     config.what = what;
     const std::vector<AddedToken> added = parse_added_tokens(tokenizer, what);
-    parse_model(tokenizer.at("model"), added, what, config);
+    parse_model(tokenizer_json, added, what, config);
     apply_added_tokens(added, config);
 
     const json null_node;

@@ -38,6 +38,14 @@ json parse_json(std::string_view text, const std::string &what) {
     }
 }
 
+TokenizerJson parse_tokenizer_json_text(std::string_view text, const std::string &what) {
+    try {
+        return read_tokenizer_json(text);
+    } catch (const json::exception &e) {
+        fail(Status::Format, what + ": not valid JSON: " + e.what());
+    }
+}
+
 // Where a checkpoint's tokenizer files are: its directory, or (llmrt files) inside the file.
 class TokenizerFiles {
 public:
@@ -87,13 +95,13 @@ void add_hf_added_tokens(const std::vector<AddedToken> &added, const std::string
     }
 }
 
-std::unique_ptr<Tokenizer> sentencepiece_from_directory(const TokenizerFiles &files, const json &tokenizer_json,
+std::unique_ptr<Tokenizer> sentencepiece_from_directory(const TokenizerFiles &files, const TokenizerJson *tokenizer_json,
                                                         const std::string &json_path, const json &tokenizer_config,
                                                         const json &model_config) {
     SpmModelData model = parse_sentencepiece_model(files.read("tokenizer.model"), files.path("tokenizer.model"));
     with_json_errors(json_path, [&] {
-        const std::vector<AddedToken> added = tokenizer_json.is_object()
-                                                  ? parse_added_tokens(tokenizer_json, json_path)
+        const std::vector<AddedToken> added = tokenizer_json && tokenizer_json->tree.is_object()
+                                                  ? parse_added_tokens(tokenizer_json->tree, json_path)
                                                   : parse_added_tokens_decoder(tokenizer_config, json_path);
         add_hf_added_tokens(added, json_path, model);
         return 0;
@@ -119,9 +127,10 @@ std::unique_ptr<Tokenizer> sentencepiece_from_directory(const TokenizerFiles &fi
 
 std::unique_ptr<Tokenizer> tokenizer_from_json(std::string_view json_text, const json &tokenizer_config,
                                                const json &model_config, const std::string &what) {
-    const json tokenizer = parse_json(json_text, what);
+    TokenizerJson tokenizer = parse_tokenizer_json_text(json_text, what);
     return with_json_errors(what, [&]() -> std::unique_ptr<Tokenizer> {
-        return std::make_unique<HfTokenizer>(parse_tokenizer_json(tokenizer, tokenizer_config, model_config, what));
+        return std::make_unique<HfTokenizer>(
+            parse_tokenizer_json(std::move(tokenizer), tokenizer_config, model_config, what));
     });
 }
 
@@ -140,15 +149,15 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const TokenizerFiles &files, const 
     require(has_json || has_model, Status::Format,
             files.path("") + ": no tokenizer.json or tokenizer.model in the directory");
 
-    if (!has_json) return sentencepiece_from_directory(files, json(), config_path, tokenizer_config, model_config);
-    const std::string text = files.read("tokenizer.json");
-    const json tokenizer = parse_json(text, json_path);
+    if (!has_json) return sentencepiece_from_directory(files, nullptr, config_path, tokenizer_config, model_config);
+    TokenizerJson tokenizer = parse_tokenizer_json_text(files.read("tokenizer.json"), json_path);
     // SentencePiece models: tokenizer.model is the original; tokenizer.json only converts it.
     if (has_model && !is_byte_level_bpe(tokenizer)) {
-        return sentencepiece_from_directory(files, tokenizer, json_path, tokenizer_config, model_config);
+        return sentencepiece_from_directory(files, &tokenizer, json_path, tokenizer_config, model_config);
     }
     return with_json_errors(json_path, [&]() -> std::unique_ptr<Tokenizer> {
-        return std::make_unique<HfTokenizer>(parse_tokenizer_json(tokenizer, tokenizer_config, model_config, json_path));
+        return std::make_unique<HfTokenizer>(
+            parse_tokenizer_json(std::move(tokenizer), tokenizer_config, model_config, json_path));
     });
 }
 
