@@ -34,7 +34,7 @@ if(LLMRT_MPI AND TARGET llmrt_cli)
     # 2 key/value heads: grouped-query).
     set(LLMRT_MPI_CASES
       "stories260k_generate|generate_np2_np4|${CMAKE_SOURCE_DIR}/models/stories260K/stories260K.gguf"
-      "debdoc_generate|generate_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
+      "debdoc_generate|generate_np2_np4|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
       "debdoc_perplexity|perplexity_np2|${LLMRT_SHARED_DIR}/models/debdoc-8M-hf"
       "baichuan_generate|synthetic_np2|${synthetic}/baichuan"
       "bloom_generate|synthetic_np2_np4|${synthetic}/bloom"
